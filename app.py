@@ -1,0 +1,21 @@
+"""cnnviz: learn convolutional neural networks by touching them. Run: streamlit run app.py"""
+import streamlit as st
+
+from cnnviz.device import describe, pick_device
+
+st.set_page_config(page_title="cnnviz: CNNs you can touch", page_icon="🧠", layout="wide")
+
+pages = [
+    st.Page("pages/dimensions.py", title="Dimension calculator", icon="📐", default=True),
+    st.Page("pages/playground.py", title="Convolution playground", icon="🔍"),
+    st.Page("pages/trainer.py", title="Train a CNN", icon="🏋️"),
+    st.Page("pages/draw.py", title="Draw a digit", icon="✏️"),
+]
+nav = st.navigation(pages)
+
+with st.sidebar:
+    st.caption(f"Computing on: **{describe(pick_device())}**")
+    active = st.session_state.get("active_checkpoint")
+    st.caption(f"Active model: **{active}**" if active else "Active model: pick one on *Draw a digit*")
+
+nav.run()
