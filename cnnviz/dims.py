@@ -172,9 +172,9 @@ def _out_shape(layer: Layer, shape: tuple[int, ...]) -> tuple[int, ...]:
     if t in ("conv", "maxpool", "avgpool"):
         if len(shape) != 3:
             raise ValueError(f"needs a (C, H, W) input but gets the flat shape {shape}; put it before flatten")
-        if t != "conv" and 2 * layer.pad > effective_kernel(layer.k, layer.dil):
+        if t != "conv" and layer.pad > layer.k // 2:
             raise ValueError(f"padding {layer.pad} is more than half the kernel {layer.k}; "
-                             "PyTorch allows pooling padding of at most kernel_size/2")
+                             f"PyTorch allows pooling padding of at most kernel_size // 2 = {layer.k // 2}")
         c, h, w = shape
         size = [conv_out(v, layer.k, layer.s, layer.pad, layer.dil) for v in (h, w)]
         return (layer.out_channels if t == "conv" else c, *size)
@@ -243,6 +243,13 @@ def totals(spec: Spec, rows: list[Row] | tuple[Row, ...] | None = None) -> Total
     param_bytes = params * BYTES_PER_FLOAT
     return Totals(params, param_bytes, sum(r.macs for r in rows), acts,
                   input_bytes + acts + param_bytes, input_bytes + 2 * acts + 2 * param_bytes)
+
+
+def flow(spec: Spec, rows: list[Row] | tuple[Row, ...]) -> str:
+    """The shapes through the network in one line, skipping layers that keep the shape: '1×28×28 → conv1 16×28×28 → ...'."""
+    parts = [f"input {shape_str(spec.input_shape)}"]
+    parts += [f"{r.name} {shape_str(r.out_shape)}" for r in rows if r.out_shape != r.in_shape]
+    return " → ".join(parts)
 
 
 def shape_str(shape: tuple[int, ...]) -> str:

@@ -1,0 +1,114 @@
+"""Dimension calculator: one layer worked out, then a whole network's shapes, parameters, memory and MACs."""
+import pandas as pd
+import streamlit as st
+
+from cnnviz import dims, editor, export
+from cnnviz.arch import LAYER_TYPES, PRESET_NOTES, PRESETS
+from cnnviz.figures import network as figs
+
+st.title("📐 Dimension calculator")
+st.caption("How big is each layer's output? The one formula behind every CNN shape, with your numbers in it.")
+one_layer, whole_net = st.tabs(["One layer", "A whole network"])
+
+
+def one_layer_tab() -> None:
+    kind = st.radio("Layer", ["Convolution", "Pooling"], horizontal=True)
+    c = st.columns(5)
+    w = c[0].number_input("Input size W", 1, 4096, 5, help="Width (or height) of the input, in pixels")
+    k = c[1].number_input("Kernel K", 1, 512, 3)
+    if st.session_state.pop("want_same", False):
+        st.session_state["pad"] = dims.same_padding(k, st.session_state.get("dil", 1)) or 0
+    p = c[2].number_input("Padding P", 0, 512, 1, key="pad")
+    s = c[3].number_input("Stride S", 1, 512, 2 if kind == "Pooling" else 1)
+    d = c[4].number_input("Dilation D", 1, 64, 1, key="dil", help="Gaps between kernel taps; 1 = none")
+    same = dims.same_padding(k, d)
+    st.button(f"Same padding: P = (K_eff - 1)/2 = {same}" if same is not None else "Same padding (needs an odd kernel)",
+              disabled=same is None, on_click=lambda: st.session_state.update(want_same=True))
+    try:
+        work = dims.worked(w, k, s, p, d)
+    except ValueError as err:
+        st.error(f"Impossible layer: {err}. Make the kernel smaller, or add padding.")
+        return
+    st.latex(r"O = \left\lfloor \frac{W - K_{eff} + 2P}{S} \right\rfloor + 1 = "
+             rf"\left\lfloor \frac{{{w} - {work.k_eff} + 2 \cdot {p}}}{{{s}}} \right\rfloor + 1 = {work.out}")
+    st.code("\n".join(work.steps), language=None)
+    st.metric(f"Output size O ({work.padding_kind} padding)", work.out,
+              help="For a square W×W input the output is O×O; each side is computed the same way.")
+    for note in work.notes:
+        (st.warning if "not divisible" in note else st.info)(note)
+    if kind == "Pooling":
+        st.caption("Pooling uses the same formula; PyTorch's pooling stride defaults to the kernel size.")
+    st.caption("One row of the padded input (grey = zero padding, red = never reached) and each window position:")
+    st.plotly_chart(figs.sliding_windows(work), width="stretch")
+
+
+def whole_network_tab() -> None:
+    left, right = st.columns([1, 2])
+    name = left.selectbox("Start from a preset", list(PRESETS), format_func=lambda n: n)
+    left.caption(PRESET_NOTES.get(name, ""))
+    preset = PRESETS[name]
+    c = right.columns(3)
+    shape = tuple(int(c[i].number_input(label, 1, 1024, preset.input_shape[i], key=f"in_{label}_{name}"))
+                  for i, label in enumerate(["Channels C", "Height H", "Width W"]))
+    st.caption("Edit the layers: change cells, add a row at the bottom, delete rows, or move a row by giving it an "
+               "in-between order (2.5 goes between 2 and 3).")
+    table = st.data_editor(pd.DataFrame(editor.spec_to_records(preset), columns=editor.COLUMNS),
+                           num_rows="dynamic", key=f"editor_{name}", hide_index=True, width="stretch",
+                           column_config=_editor_columns())
+    report = editor.report(shape, table.to_dict("records"), name)
+    if report.error:
+        st.error(f"This network is impossible: {report.error}")
+    st.dataframe(pd.DataFrame([_display(r) for r in report.rows]), hide_index=True, width="stretch")
+    if report.spec is None or not report.spec.layers:
+        return
+    st.markdown(f"**Shapes:** {dims.flow(report.spec, report.analysis.rows)}")
+    _totals(report)
+    st.plotly_chart(figs.network_blocks(report.spec, report.analysis.rows), width="stretch")
+    _export(report)
+
+
+def _editor_columns() -> dict:
+    num = st.column_config.NumberColumn
+    return {"order": num("#", step=0.5, help="Row order; type 2.5 to move a row between 2 and 3"),
+            "type": st.column_config.SelectboxColumn("layer", options=LAYER_TYPES, required=True),
+            "size": num("out channels / features", min_value=1, step=1),
+            "kernel_size": num("kernel", min_value=1, step=1), "stride": num("stride", min_value=1, step=1),
+            "padding": num("padding", min_value=0, step=1), "dilation": num("dilation", min_value=1, step=1),
+            "p": num("dropout p", min_value=0.0, max_value=0.99, step=0.05)}
+
+
+def _display(r: editor.ReportRow) -> dict:
+    fmt = (lambda v: "" if v is None else f"{v:,}")
+    return {"layer": r.name, "type": r.type, "output shape": r.out_shape, "parameters": fmt(r.params),
+            "MACs": fmt(r.macs), "activation memory": "" if r.activation_bytes is None else
+            dims.human_bytes(r.activation_bytes), "receptive field": r.receptive_field,
+            "status": "✅" if r.status == "ok" else ("❌ " + r.reason if r.status == "error" else "— " + r.reason)}
+
+
+def _totals(report: editor.Report) -> None:
+    t = dims.totals(report.spec, report.analysis.rows)
+    c = st.columns(4)
+    c[0].metric("Parameters", f"{t.params:,}", help=f"{dims.human_bytes(t.param_bytes)} as float32")
+    c[1].metric("MACs per image", f"{t.macs:,}", help="multiply-accumulates in conv and linear layers")
+    c[2].metric("Memory per image, forward", dims.human_bytes(t.forward_bytes), help=dims.Totals.__doc__)
+    c[3].metric("… forward + backward", dims.human_bytes(t.training_bytes), help=dims.Totals.__doc__)
+
+
+def _export(report: editor.Report) -> None:
+    code, text = export.to_pytorch(report.spec), export.to_json_text(report.spec)
+    a, b, c = st.columns(3)
+    a.download_button("⬇️ PyTorch code (.py)", code, file_name=f"{report.spec.name or 'net'}.py", mime="text/x-python")
+    b.download_button("⬇️ Spec (.json)", text, file_name=f"{report.spec.name or 'net'}.json", mime="application/json")
+    if c.button("🏋️ Train this network", help="Open the trainer with this network"):
+        st.session_state["train_spec"] = report.spec.to_json()
+        st.switch_page("pages/trainer.py")
+    with st.expander("PyTorch code: every in_features below was computed, not typed"):
+        st.code(code, language="python")
+    with st.expander("JSON spec"):
+        st.code(text, language="json")
+
+
+with one_layer:
+    one_layer_tab()
+with whole_net:
+    whole_network_tab()

@@ -1,0 +1,39 @@
+"""Browser: the real app in Chromium; the calculator computes a preset's shapes on the page."""
+import pytest
+from conftest import open_page, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def test_calculator_preset_shapes_in_chromium(page, app_url, artifacts):
+    open_page(page, app_url, "dimensions")
+    assert page.get_by_text("Dimension calculator").first.is_visible()
+    page.get_by_role("tab", name="A whole network").click()
+    # choose the keras_small preset in the selectbox
+    page.get_by_label("Start from a preset").click()
+    page.get_by_role("option", name="keras_small").click()
+    wait_idle(page)
+    grid = page.locator("[data-testid='stDataFrame']").last
+    grid.scroll_into_view_if_needed()
+    text = page.locator("[data-testid='stMetric']").all_inner_texts()
+    assert any("5,994" in t for t in text), text
+    # the results grid is drawn on a canvas; the same shapes are in the text line and the figure's labels
+    flow = page.locator("p", has_text="Shapes:").inner_text()
+    assert ("input 1×28×28 → conv1 8×24×24 → pool1 8×12×12 → conv2 16×8×8 → pool2 16×4×4 → flatten 256 → fc1 10"
+            in flow), flow
+    labels = page.locator(".annotation-text").evaluate_all("els => els.map(e => e.textContent)")
+    for label in ["conv18×24×24", "pool18×12×12", "conv216×8×8", "pool216×4×4", "flatten256", "fc110"]:
+        assert label in labels, (label, labels)
+    page.screenshot(path=str(artifacts / "calculator_keras_small.png"), full_page=True)
+
+
+def test_single_layer_error_is_a_message_not_a_traceback(page, app_url, artifacts):
+    open_page(page, app_url, "dimensions")
+    kernel = page.get_by_label("Kernel K")
+    kernel.fill("9")
+    kernel.press("Enter")
+    wait_idle(page)
+    alert = page.locator("[data-testid='stAlert']").filter(has_text="Impossible layer")
+    assert "kernel 9 > input 5" in alert.inner_text()
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(artifacts / "calculator_impossible.png"))

@@ -1,0 +1,52 @@
+"""editor: the calculator's table <-> spec, and impossible layers marked without losing the rest."""
+import math
+
+import pytest
+
+from cnnviz import editor
+from cnnviz.arch import PRESETS
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_records_round_trip_every_preset(name):
+    spec = PRESETS[name]
+    rep = editor.report(spec.input_shape, editor.spec_to_records(spec), spec.name)
+    assert rep.error is None and rep.spec == spec
+    assert all(r.status == "ok" for r in rep.rows)
+
+
+def test_nan_cells_from_the_data_editor_are_empty():
+    rows = [{"order": 1, "type": "conv", "size": 4.0, "kernel_size": 3.0, "stride": math.nan, "padding": math.nan,
+             "dilation": None, "p": math.nan},
+            {"order": 2, "type": "flatten", "size": math.nan, "kernel_size": 7.0},  # unused cell ignored
+            {"order": math.nan, "type": None, "size": math.nan}]                    # blank row dropped
+    rep = editor.report((1, 8, 8), rows)
+    assert rep.error is None
+    assert [r.out_shape for r in rep.rows] == ["4×6×6", "144"]
+
+
+def test_order_column_moves_rows():
+    rows = [{"order": 1, "type": "flatten"}, {"order": 2, "type": "linear", "size": 5},
+            {"order": 0.5, "type": "relu"}]
+    rep = editor.report((1, 4, 4), rows)
+    assert [r.type for r in rep.rows] == ["relu", "flatten", "linear"]
+
+
+def test_impossible_layer_is_marked_and_the_rest_still_shows():
+    spec = PRESETS["tutorial_c"]
+    rows = editor.spec_to_records(spec)
+    rows[3]["kernel_size"] = 20  # conv2 with a 20x20 kernel on a 12x12 input
+    rep = editor.report(spec.input_shape, rows)
+    assert rep.spec is None
+    assert [r.status for r in rep.rows] == ["ok"] * 3 + ["error"] + ["skipped"] * 4
+    assert "conv2" in rep.rows[3].reason and "kernel 20 > input 12" in rep.rows[3].reason
+    assert rep.rows[2].out_shape == "16×12×12"
+
+
+def test_unparseable_row_is_marked():
+    rows = [{"order": 1, "type": "conv", "size": 4, "kernel_size": 2.5}, {"order": 2, "type": "relu"}]
+    rep = editor.report((1, 8, 8), rows)
+    assert rep.rows[0].status == "error" and "kernel_size must be a whole number" in rep.rows[0].reason
+    assert rep.rows[1].status == "skipped"
+    rep = editor.report((1, 8, 8), [{"order": 1, "type": "conv", "kernel_size": 3}])
+    assert "needs out_channels" in rep.error

@@ -1,0 +1,61 @@
+"""AppTest: the app entry and the calculator page run, and show numbers cnnviz computed."""
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import dims
+from cnnviz.arch import PRESETS
+
+
+def _page() -> AppTest:
+    return AppTest.from_file(str(ROOT / "pages" / "dimensions.py"), default_timeout=60)
+
+
+def test_app_entry_runs():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert any("Computing on" in c.value for c in at.sidebar.caption)
+
+
+def test_one_layer_default_is_the_tutorials_same_example():
+    at = _page().run()
+    assert not at.exception
+    out = next(m for m in at.metric if m.label.startswith("Output size"))
+    assert out.value == "5" and "same" in out.label   # W=5, K=3, P=1, S=1
+
+
+def test_one_layer_floor_warning_and_impossible_error():
+    at = _page().run()
+    at.number_input(key="pad").set_value(0)
+    at.number_input[3].set_value(2)  # stride
+    at.number_input[0].set_value(6)  # W=6, K=3, P=0, S=2: 1.5 -> floor
+    at.run()
+    assert any("rounds down" in w.value for w in at.warning)
+    at.number_input[1].set_value(9).run()  # K=9 > W=6
+    assert not at.exception
+    assert any("Impossible layer" in e.value and "kernel 9 > input 6" in e.value for e in at.error)
+
+
+def test_network_table_shows_shapes_and_totals():
+    at = _page().run()
+    table = at.dataframe[1].value
+    expected = [dims.shape_str(r.out_shape) for r in dims.table(PRESETS["tutorial_a"])]
+    assert list(table["output shape"]) == expected
+    params = next(m for m in at.metric if m.label == "Parameters")
+    assert params.value == "28,938"
+
+
+def test_choosing_a_preset_recomputes():
+    at = _page().run()
+    at.selectbox[0].select("keras_small").run()
+    assert not at.exception
+    assert next(m for m in at.metric if m.label == "Parameters").value == "5,994"
+
+
+def test_impossible_input_shape_is_marked_not_raised():
+    at = _page().run()
+    at.selectbox[0].select("tutorial_c").run()
+    at.number_input(key="in_Height H_tutorial_c").set_value(10).run()  # 10 -> 6 -> 3 -> conv 5x5 impossible
+    assert not at.exception
+    assert any("impossible" in e.value and "conv2" in e.value for e in at.error)
+    status = list(at.dataframe[1].value["status"])
+    assert status[:3] == ["✅"] * 3 and status[3].startswith("❌")
