@@ -1,0 +1,82 @@
+"""What a trained model gets right and wrong: accuracy, per-class table, confusion, misclassified, filters."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnviz.data import Split
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A model's predictions on a split. `confusion[t, p]` counts true class t predicted as p."""
+
+    predictions: np.ndarray  # (N,) int64
+    labels: np.ndarray       # (N,) int64
+    confusion: np.ndarray    # (K, K) int64
+    loss: float
+
+    @property
+    def correct(self) -> int:
+        return int(np.trace(self.confusion))
+
+    @property
+    def total(self) -> int:
+        return int(self.confusion.sum())
+
+    @property
+    def accuracy(self) -> float:
+        """Percent correct."""
+        return 100.0 * self.correct / max(self.total, 1)
+
+    def per_class(self) -> list[tuple[int, int]]:
+        """(correct, total) for each class."""
+        return [(int(self.confusion[k, k]), int(self.confusion[k].sum())) for k in range(len(self.confusion))]
+
+    def per_class_accuracy(self) -> list[float]:
+        """Percent correct for each class (0 for a class with no examples)."""
+        return [100.0 * c / t if t else 0.0 for c, t in self.per_class()]
+
+
+@torch.no_grad()
+def predict_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Logits (N, K) in fp32, in batches, on the model's device; the model is left in eval mode."""
+    model.eval()
+    device = next(model.parameters()).device
+    outs = [model(images[i:i + batch_size].to(device)).float() for i in range(0, len(images), batch_size)]
+    return torch.cat(outs)
+
+
+def evaluate(model: nn.Module, split: Split, num_classes: int = 10, batch_size: int = 1000) -> Evaluation:
+    """Predict every image of `split` (fp32) and count: accuracy, loss, confusion matrix."""
+    logits = predict_logits(model, split.images, batch_size)
+    labels = split.labels.to(logits.device)
+    loss = float(F.cross_entropy(logits, labels))
+    preds = logits.argmax(1)
+    confusion = torch.bincount(labels * num_classes + preds, minlength=num_classes ** 2)
+    return Evaluation(preds.cpu().numpy(), labels.cpu().numpy(),
+                      confusion.reshape(num_classes, num_classes).cpu().numpy(), loss)
+
+
+def per_class_lines(ev: Evaluation, classes: tuple[str, ...] | None = None) -> list[str]:
+    """The tutorials' table: 'Test Accuracy of 0: 99% (787/790)', one line per class."""
+    names = classes or tuple(str(k) for k in range(len(ev.confusion)))
+    return [f"Test Accuracy of {names[k]}: {100 * c // t if t else 0}% ({c}/{t})"
+            for k, (c, t) in enumerate(ev.per_class())]
+
+
+def misclassified(ev: Evaluation, limit: int = 36) -> np.ndarray:
+    """Indices of the first `limit` wrongly predicted examples."""
+    return np.flatnonzero(ev.predictions != ev.labels)[:limit]
+
+
+def first_layer_filters(model: nn.Module) -> np.ndarray:
+    """The first conv layer's kernels as (out_channels, kH, kW), averaged over input channels."""
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            return module.weight.detach().float().mean(dim=1).cpu().numpy()
+    raise ValueError("this network has no convolution layer, so it has no filters to show")

@@ -1,0 +1,425 @@
+"""The training engine: a pure `train()` with a progress callback and a stop event, a background
+`Runner` for the app, and the CLI that made the shipped checkpoints:
+
+    python -m cnnviz.train --preset tutorial_a --epochs 2 --out checkpoints/
+
+Speed habits (DESIGN.md): the whole split is one tensor on the training device, batches are taken by
+index from torch.randperm, and on a CPU with bf16 the model runs channels_last under bf16 autocast
+(~3x the published DataLoader loop). No torch.compile: slower at this size and ~45 s to compile.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import platform
+import random
+import sys
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import cnnviz
+from cnnviz import data as datamod
+from cnnviz.arch import PRESETS, Spec, build
+from cnnviz.device import describe, pick_device
+from cnnviz.evaluate import Evaluation, evaluate
+
+OPTIMIZERS = ("sgd", "adam")
+SCHEDULES = ("onecycle", "constant")
+SAFE_LR = {"sgd": 0.01, "adam": 0.001}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a training run (the page builds one from its widgets)."""
+
+    dataset: str = "mnist"
+    optimizer: str = "sgd"          # "sgd" (momentum 0.9, Nesterov) or "adam"
+    lr: float = 0.05                # peak lr under "onecycle"
+    batch_size: int = 128
+    epochs: float = 2.0
+    seed: int = 0
+    schedule: str = "onecycle"      # or "constant"
+    momentum: float = 0.9
+    nesterov: bool = True
+    max_batches: int | None = None  # stop after this many batches (dry runs, tests, "3000 iterations")
+    report_every: int = 10          # batches between progress events
+    val_every: int = 100            # batches between held-out evaluations (0: never)
+    val_size: int = 1000            # held-out images (taken from the test split) for the live curve
+    precision: str = "auto"         # "auto" (bf16 on a CPU that has it), "fp32", "bf16"
+    device: str | None = None       # None: cuda, then mps, then cpu
+
+    def __post_init__(self) -> None:
+        bad = []
+        if self.optimizer not in OPTIMIZERS:
+            bad.append(f"optimizer {self.optimizer!r} (choose {', '.join(OPTIMIZERS)})")
+        if self.schedule not in SCHEDULES:
+            bad.append(f"schedule {self.schedule!r} (choose {', '.join(SCHEDULES)})")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            bad.append(f"learning rate {self.lr!r} (must be > 0)")
+        if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
+            bad.append(f"batch size {self.batch_size!r} (must be a whole number >= 1)")
+        if not self.epochs > 0:
+            bad.append(f"epochs {self.epochs!r} (must be > 0)")
+        if self.max_batches is not None and self.max_batches < 1:
+            bad.append(f"max_batches {self.max_batches!r} (must be >= 1)")
+        if self.precision not in ("auto", "fp32", "bf16"):
+            bad.append(f"precision {self.precision!r} (choose auto, fp32, bf16)")
+        if bad:
+            raise ValueError("bad training settings: " + "; ".join(bad))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress event. val_* are None except on held-out evaluations."""
+
+    batch: int
+    total_batches: int
+    epoch: float
+    loss: float             # mean training loss since the previous event
+    train_accuracy: float   # percent, since the previous event
+    images_per_s: float
+    elapsed_s: float
+    eta_s: float
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+    job: str = ""
+
+
+@dataclass
+class Result:
+    """What a run produced. `evaluation` is None when the run was stopped or diverged."""
+
+    model: nn.Module
+    spec: Spec
+    config: TrainConfig
+    history: list[Progress]
+    batches: int
+    train_seconds: float
+    device: str
+    precision: str
+    stopped: bool = False
+    diverged: str | None = None
+    evaluation: Evaluation | None = None
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return None if self.evaluation is None else self.evaluation.accuracy
+
+    @property
+    def images_per_s(self) -> float:
+        return self.batches * self.config.batch_size / max(self.train_seconds, 1e-9)
+
+
+class Diverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed python, numpy and torch (the one place seeds are set); return a generator for shuffling."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def use_bf16(device: torch.device, precision: str) -> bool:
+    """bf16 autocast: asked for, or "auto" on a CPU whose oneDNN supports bf16."""
+    if precision == "bf16":
+        return True
+    return precision == "auto" and device.type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def divergence_message(value: float, batch: int, config: TrainConfig) -> str:
+    """A plain explanation of a NaN/inf loss plus what to try instead."""
+    what = "NaN" if math.isnan(value) else "infinite"
+    safe = SAFE_LR[config.optimizer]
+    if config.lr > safe * 5:
+        return (f"loss became {what} at batch {batch} — the learning rate {config.lr:g} is far too high; "
+                f"try {safe:g}")
+    return (f"loss became {what} at batch {batch} — the weights blew up; try a smaller learning rate "
+            f"(e.g. {config.lr / 10:g}) or a network with fewer layers")
+
+
+def _optimizer(model: nn.Module, config: TrainConfig, total: int):
+    if config.optimizer == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                              nesterov=config.nesterov and config.momentum > 0)
+    sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=total)
+             if config.schedule == "onecycle" else None)
+    return opt, sched
+
+
+def total_batches(n_train: int, config: TrainConfig) -> int:
+    """Batches the run will take: epochs x ceil(N / batch), capped by max_batches."""
+    total = max(1, math.ceil(config.epochs * math.ceil(n_train / config.batch_size)))
+    return min(total, config.max_batches) if config.max_batches else total
+
+
+def _batches(n: int, batch_size: int, total: int, gen: torch.Generator, device: torch.device):
+    """Yield `total` index tensors, reshuffling every epoch."""
+    done = 0
+    while done < total:
+        perm = torch.randperm(n, generator=gen).to(device)
+        for start in range(0, n, batch_size):
+            if done == total:
+                return
+            yield perm[start:start + batch_size]
+            done += 1
+
+
+@torch.no_grad()
+def _held_out(model: nn.Module, x: torch.Tensor, y: torch.Tensor, bf16: bool, fmt) -> tuple[float, float]:
+    model.eval()
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
+        logits = model(x.contiguous(memory_format=fmt)).float()
+    model.train()
+    return float(F.cross_entropy(logits, y)), 100.0 * float((logits.argmax(1) == y).float().mean())
+
+
+def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_split: datamod.Split | None = None,
+          on_progress: Callable[[Progress], None] | None = None, stop_event: threading.Event | None = None,
+          job: str = "") -> Result:
+    """Train `spec` on `train_split`; report Progress every few batches; evaluate on `test_split` at the end.
+
+    Stops early (Result.stopped) when `stop_event` is set, and on a NaN/inf loss (Result.diverged says why).
+    """
+    device = torch.device(config.device) if config.device else pick_device()
+    gen = seed_everything(config.seed)
+    bf16 = use_bf16(device, config.precision)
+    fmt = torch.channels_last if bf16 else torch.contiguous_format
+    model = build(spec).to(device, memory_format=fmt)
+    x, y = train_split.images.to(device), train_split.labels.to(device)  # (N, 1, 28, 28), (N,)
+    val = test_split.subset(config.val_size).to(device) if test_split is not None and config.val_every else None
+    total = total_batches(len(train_split), config)
+    opt, sched = _optimizer(model, config, total)
+    per_epoch = math.ceil(len(train_split) / config.batch_size)
+    history: list[Progress] = []
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device)
+    seen = since = 0
+    stopped, diverged = False, None
+    model.train()
+    t0 = time.perf_counter()
+    for b, idx in enumerate(_batches(len(x), config.batch_size, total, gen, device), start=1):
+        xb, yb = x[idx].contiguous(memory_format=fmt), y[idx]
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            logits = model(xb)
+        loss = F.cross_entropy(logits.float(), yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+        loss_sum += loss.detach() * len(idx)
+        correct += (logits.detach().argmax(1) == yb).sum()
+        seen += len(idx)
+        since += len(idx)
+        if b % config.report_every == 0 or b == total or (stop_event is not None and stop_event.is_set()):
+            mean_loss = float(loss_sum) / since
+            if not math.isfinite(mean_loss):
+                diverged = divergence_message(mean_loss, b, config)
+                break
+            elapsed = time.perf_counter() - t0
+            vl = va = None
+            if val is not None and (b % config.val_every == 0 or b == total):
+                vl, va = _held_out(model, val.images, val.labels, bf16, fmt)
+            event = Progress(b, total, b / per_epoch, mean_loss, 100.0 * float(correct) / since,
+                             seen / elapsed, elapsed, elapsed / b * (total - b), vl, va, job)
+            history.append(event)
+            if on_progress is not None:
+                on_progress(event)
+            loss_sum.zero_()
+            correct.zero_()
+            since = 0
+            if stop_event is not None and stop_event.is_set():
+                stopped = b < total
+                break
+    seconds = time.perf_counter() - t0
+    model = model.to("cpu", memory_format=torch.contiguous_format).eval()
+    result = Result(model, spec, config, history, b, seconds, describe(device),
+                    "bf16" if bf16 else "fp32", stopped, diverged)
+    if test_split is not None and not stopped and diverged is None:
+        result.evaluation = evaluate(model, test_split)
+    return result
+
+
+# --- the background runner the app polls ---------------------------------------------------------
+
+@dataclass
+class Snapshot:
+    """A copy of a Runner's state for the page: safe to read while the thread runs on."""
+
+    state: str                       # "running", "done", "stopped", "failed"
+    history: list[Progress]
+    results: list[Any]
+    message: str | None
+    job: str
+
+
+class Runner:
+    """Runs `work(on_progress, stop_event) -> result or list of results` in a daemon thread.
+
+    Owns no Streamlit objects: progress goes into a list under a lock; the page calls `snapshot()`.
+    """
+
+    def __init__(self, work: Callable[[Callable[[Progress], None], threading.Event], Any]) -> None:
+        self._work = work
+        self._lock = threading.Lock()
+        self._history: list[Progress] = []
+        self._results: list[Any] = []
+        self._state = "running"
+        self._message: str | None = None
+        self.stop_event = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cnnviz-trainer", daemon=True)
+
+    def start(self) -> "Runner":
+        """Start the thread; returns self."""
+        self._thread.start()
+        return self
+
+    def _on_progress(self, event: Progress) -> None:
+        with self._lock:
+            self._history.append(event)
+
+    def _run(self) -> None:
+        try:
+            out = self._work(self._on_progress, self.stop_event)
+            results = out if isinstance(out, list) else [out]
+            state, message = "done", None
+            for r in results:
+                if getattr(r, "diverged", None):
+                    state, message = "failed", r.diverged
+                elif getattr(r, "stopped", False):
+                    state, message = "stopped", f"stopped by you after {r.batches} batches"
+        except Exception as err:  # the page shows the message; the thread must never die silently
+            results, state, message = [], "failed", f"{type(err).__name__}: {err}"
+        with self._lock:
+            self._results, self._state, self._message = results, state, message
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Ask the run to stop and wait up to `timeout` s; True when the thread has ended."""
+        self.stop_event.set()
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def snapshot(self) -> Snapshot:
+        """State, full history, results and message, copied under the lock."""
+        with self._lock:
+            job = self._history[-1].job if self._history else ""
+            return Snapshot(self._state, list(self._history), list(self._results), self._message, job)
+
+
+def start_training(spec: Spec, config: TrainConfig, train_split: datamod.Split,
+                   test_split: datamod.Split | None) -> Runner:
+    """A started Runner training one network."""
+    return Runner(lambda cb, stop: train(spec, config, train_split, test_split, cb, stop)).start()
+
+
+# The tutorials' own settings: SGD lr 0.01 (no momentum), batch 100, 3000 iterations.
+TUTORIAL_CONFIG = TrainConfig(optimizer="sgd", lr=0.01, batch_size=100, epochs=5, schedule="constant",
+                              momentum=0.0, nesterov=False, max_batches=3000)
+PUBLISHED = {"tutorial_a": 97.04, "tutorial_b": 93.59, "tutorial_c": 96.5}
+
+
+def reproduce_tutorials(train_split: datamod.Split, test_split: datamod.Split,
+                        on_progress: Callable[[Progress], None] | None = None,
+                        stop_event: threading.Event | None = None,
+                        config: TrainConfig = TUTORIAL_CONFIG) -> list[Result]:
+    """Train Models A, B and C one after another with the tutorials' settings."""
+    results = []
+    for name in PUBLISHED:
+        results.append(train(PRESETS[name], config, train_split, test_split, on_progress, stop_event, job=name))
+        if results[-1].stopped or results[-1].diverged:
+            break
+    return results
+
+
+# --- model cards and the CLI ---------------------------------------------------------------------
+
+def make_card(result: Result, name: str, how: str) -> dict[str, Any]:
+    """The JSON model card for a finished run (accuracy must already be measured)."""
+    ev, cfg = result.evaluation, result.config
+    if ev is None:
+        raise ValueError("this run has no test evaluation (it was stopped or diverged), so it has no card")
+    return {
+        "name": name, "spec": result.spec.to_json(), "dataset": cfg.dataset,
+        "normalize": list(datamod.info(cfg.dataset).norm),
+        "test_accuracy": round(ev.accuracy, 2), "test_correct": ev.correct, "test_total": ev.total,
+        "per_class_accuracy": [round(a, 2) for a in ev.per_class_accuracy()],
+        "epochs": cfg.epochs, "batches": result.batches, "seed": cfg.seed,
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "device": result.device, "precision": result.precision, "optimizer": cfg.optimizer,
+        "lr": cfg.lr, "schedule": cfg.schedule, "momentum": cfg.momentum, "batch_size": cfg.batch_size,
+        "train_seconds": round(result.train_seconds, 1), "how": how,
+        "cnnviz_version": cnnviz.__version__, "torch_version": torch.__version__,
+        "machine": platform.machine(),
+    }
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m cnnviz.train", description="Train a preset and save a checkpoint.")
+    p.add_argument("--preset", required=True, choices=sorted(PRESETS))
+    p.add_argument("--dataset", default="mnist", choices=sorted(datamod.DATASETS))
+    p.add_argument("--epochs", type=float, default=2.0)
+    p.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--schedule", default="onecycle", choices=SCHEDULES)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-batches", type=int, default=None)
+    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"))
+    p.add_argument("--half", action="store_true", help="store float16 weights (accuracy measured after)")
+    p.add_argument("--name", default=None, help="checkpoint name (default: the preset)")
+    p.add_argument("--out", default=None, help="folder for the checkpoint (default: the user folder)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: train, measure the test accuracy of the weights exactly as stored, save checkpoint + card."""
+    from cnnviz import checkpoints
+
+    args = _parse(argv)
+    config = TrainConfig(dataset=args.dataset, optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size,
+                         epochs=args.epochs, seed=args.seed, schedule=args.schedule, max_batches=args.max_batches,
+                         precision=args.precision, val_every=0)
+    train_split, test_split = datamod.load(args.dataset, "train"), datamod.load(args.dataset, "test")
+    last = [0.0]
+
+    def report(ev: Progress) -> None:
+        if ev.elapsed_s - last[0] >= 5 or ev.batch == ev.total_batches:
+            last[0] = ev.elapsed_s
+            print(f"  batch {ev.batch}/{ev.total_batches}  epoch {ev.epoch:.2f}  loss {ev.loss:.4f}  "
+                  f"{ev.images_per_s:,.0f} img/s", flush=True)
+
+    result = train(PRESETS[args.preset], config, train_split, None, report)
+    if result.diverged:
+        print(result.diverged, file=sys.stderr)
+        return 1
+    if args.half:  # measure exactly what is stored: fp32 -> fp16 -> fp32 is what load() gives back
+        result.model.half().float()
+    result.evaluation = evaluate(result.model, test_split)
+    how = "python -m cnnviz.train " + " ".join(argv if argv is not None else sys.argv[1:])
+    card = make_card(result, args.name or args.preset, how)
+    folder = checkpoints.save(result.model, card, args.out, half=args.half, overwrite=True)
+    print(f"{args.preset}: test accuracy {result.test_accuracy:.2f}% ({result.evaluation.correct}/"
+          f"{result.evaluation.total}) after {result.batches} batches in {result.train_seconds:.1f} s "
+          f"on {result.device} ({result.precision}); saved {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

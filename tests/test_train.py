@@ -1,0 +1,153 @@
+"""cnnviz.train: a tiny real-MNIST run learns and saves; Stop works; NaN is caught; the CLI writes a card."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+import torch
+
+from cnnviz import checkpoints, data
+from cnnviz import train as tr
+from cnnviz.arch import PRESETS
+
+
+@pytest.fixture(scope="module")
+def mnist(data_root):
+    """A few hundred real training images and a few hundred real test images."""
+    test = data.load("mnist", "test", root=data_root, download=False)
+    train = data.Split("mnist", "train", test.images[2000:2512], test.labels[2000:2512], test.mean, test.std)
+    return train, test.subset(500)
+
+
+@pytest.fixture(autouse=True)
+def user_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(tmp_path / "user"))
+    return tmp_path / "user"
+
+
+def test_a_tiny_run_lowers_the_loss_and_saves_a_loadable_checkpoint(mnist, user_dir):
+    train_split, test_split = mnist
+    config = tr.TrainConfig(lr=0.05, batch_size=64, epochs=3, report_every=2, val_every=8, val_size=200)
+    events = []
+    result = tr.train(PRESETS["tutorial_a"], config, train_split, test_split, on_progress=events.append)
+    assert result.batches == 24 and len(events) == 12 and events == result.history
+    assert events[-1].loss < 0.6 * events[0].loss
+    assert events[-1].val_accuracy is not None and events[0].val_accuracy is None
+    assert result.test_accuracy > 60 and result.evaluation.total == 500
+    card = tr.make_card(result, "tiny", how="test")
+    folder = checkpoints.save(result.model, card)
+    model, loaded = checkpoints.load(folder)
+    assert loaded["spec"] == PRESETS["tutorial_a"].to_json() == card["spec"]
+    assert loaded["test_accuracy"] == round(result.test_accuracy, 2) and len(loaded["per_class_accuracy"]) == 10
+    x = test_split.images[:8]
+    with torch.no_grad():
+        assert torch.allclose(model(x), result.model(x), atol=1e-5)
+
+
+def test_same_seed_same_run(mnist):
+    train_split, _ = mnist
+    config = tr.TrainConfig(batch_size=32, max_batches=4, report_every=1, precision="fp32", val_every=0)
+    first = [e.loss for e in tr.train(PRESETS["keras_small"], config, train_split).history]
+    again = [e.loss for e in tr.train(PRESETS["keras_small"], config, train_split).history]
+    assert first == again
+
+
+def test_a_huge_learning_rate_stops_with_a_plain_explanation(mnist):
+    train_split, test_split = mnist
+    config = tr.TrainConfig(lr=1e4, schedule="constant", batch_size=64, epochs=5, report_every=1, val_every=0)
+    result = tr.train(PRESETS["tutorial_a"], config, train_split, test_split)
+    assert result.diverged and result.evaluation is None
+    assert "far too high; try 0.01" in result.diverged and "learning rate 10000" in result.diverged
+    assert result.batches < 80
+
+
+def test_divergence_message_wording():
+    cfg = tr.TrainConfig(lr=10, schedule="constant")
+    assert tr.divergence_message(float("nan"), 12, cfg) == \
+        "loss became NaN at batch 12 — the learning rate 10 is far too high; try 0.01"
+    assert "infinite" in tr.divergence_message(float("inf"), 3, tr.TrainConfig(lr=0.01))
+
+
+def test_stop_ends_the_background_run_within_a_second(mnist):
+    train_split, test_split = mnist
+    config = tr.TrainConfig(batch_size=32, epochs=1000, report_every=1, val_every=0)
+    runner = tr.start_training(PRESETS["tutorial_a"], config, train_split, test_split)
+    deadline = time.time() + 60
+    while not runner.snapshot().history and time.time() < deadline:
+        time.sleep(0.05)
+    assert runner.running and runner.snapshot().state == "running"
+    assert runner.stop(timeout=1.0), "the thread was still running a second after stop()"
+    snap = runner.snapshot()
+    assert snap.state == "stopped" and "stopped by you" in snap.message
+    assert snap.results[0].stopped and snap.results[0].evaluation is None
+
+
+def test_runner_reports_failures_instead_of_dying():
+    def boom(on_progress, stop_event):
+        raise ValueError("no such layer")
+
+    runner = tr.Runner(boom).start()
+    runner.stop(timeout=5)
+    assert runner.snapshot().state == "failed" and "no such layer" in runner.snapshot().message
+
+
+def test_runner_is_safe_to_read_while_it_runs(mnist):
+    train_split, _ = mnist
+    config = tr.TrainConfig(batch_size=16, max_batches=30, report_every=1, val_every=0)
+    runner = tr.start_training(PRESETS["logistic"], config, train_split, None)
+    seen = []
+    while runner.running:
+        seen.append(len(runner.snapshot().history))
+    runner.stop(timeout=5)
+    assert seen == sorted(seen) and runner.snapshot().state == "done"
+    assert [e.batch for e in runner.snapshot().history] == list(range(1, 31))
+
+
+def test_reproduce_tutorials_runs_a_b_c(mnist):
+    train_split, test_split = mnist
+    config = tr.TrainConfig(optimizer="sgd", lr=0.01, batch_size=100, momentum=0.0, schedule="constant",
+                            max_batches=2, report_every=1, val_every=0)
+    jobs = []
+    results = tr.reproduce_tutorials(train_split, test_split, lambda e: jobs.append(e.job), config=config)
+    assert [r.spec.name for r in results] == ["tutorial_a", "tutorial_b", "tutorial_c"]
+    assert sorted(set(jobs)) == ["tutorial_a", "tutorial_b", "tutorial_c"]
+    assert tr.TUTORIAL_CONFIG.max_batches == 3000 and tr.TUTORIAL_CONFIG.lr == 0.01
+    assert tr.TUTORIAL_CONFIG.batch_size == 100
+
+
+def test_stop_event_set_before_the_start(mnist):
+    stop = threading.Event()
+    stop.set()
+    result = tr.train(PRESETS["logistic"], tr.TrainConfig(epochs=10, val_every=0), mnist[0], None, stop_event=stop)
+    assert result.stopped and result.batches == 1
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"lr": 0}, "learning rate 0"), ({"optimizer": "rmsprop"}, "optimizer 'rmsprop'"),
+    ({"batch_size": 0}, "batch size 0"), ({"epochs": -1}, "epochs -1")])
+def test_bad_settings_name_the_bad_value(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        tr.TrainConfig(**kwargs)
+
+
+def test_total_batches():
+    assert tr.total_batches(60_000, tr.TrainConfig(batch_size=128, epochs=2)) == 938
+    assert tr.total_batches(60_000, tr.TrainConfig(batch_size=100, epochs=5, max_batches=3000)) == 3000
+
+
+def test_use_bf16_only_where_asked_or_supported():
+    assert not tr.use_bf16(torch.device("cpu"), "fp32")
+    assert tr.use_bf16(torch.device("cpu"), "auto") == bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    assert not tr.use_bf16(torch.device("cuda"), "auto")
+
+
+def test_cli_trains_and_writes_checkpoint_and_card(tmp_path, capsys):
+    assert tr.main(["--preset", "logistic", "--max-batches", "5", "--out", str(tmp_path), "--name", "cli"]) == 0
+    out = capsys.readouterr().out
+    assert "logistic: test accuracy" in out
+    card = json.loads((tmp_path / "cli" / "card.json").read_text())
+    assert card["how"].startswith("python -m cnnviz.train --preset logistic") and card["batches"] == 5
+    model, loaded = checkpoints.load(tmp_path / "cli")
+    assert loaded["test_accuracy"] == card["test_accuracy"] and f"{card['test_accuracy']:.2f}%" in out
