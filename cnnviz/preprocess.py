@@ -1,0 +1,189 @@
+"""Canvas drawings and uploaded pictures -> MNIST-like 28x28 inputs, keeping each step for display.
+
+MNIST itself was made this way: the ink's bounding box is scaled so its longer
+side is 20 px (aspect ratio kept, anti-aliased), then pasted into a 28x28 field
+so that the centre of mass sits at the centre. A digit drawn tiny in a corner
+therefore looks like any other MNIST digit to the network.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from cnnviz.images import read_upload, to_grey
+
+MNIST_NORMALIZE = (0.1307, 0.3081)
+SIZE = 28          # the field
+BOX = 20           # the longer side of the digit inside it
+CENTRE = 14.0      # where MNIST's centres of mass sit (mean over the test set: 13.99, 14.01)
+INK = 0.2          # a pixel with more ink than this counts as drawn
+MIN_UPLOAD_SIDE = 8
+DISPLAY_SIDE = 56  # steps are shown small: big pictures are block-averaged down to this
+
+
+class EmptyInput(ValueError):
+    """Nothing was drawn (or the picture holds no ink): the page shows a hint, not an error."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A drawing turned into a network input.
+
+    tensor: (1, 1, 28, 28), normalised like the training data.
+    pixels: (28, 28) in [0, 1], what the network sees before normalising.
+    steps: (caption, small (H, W) image) for each stage, for display.
+    """
+
+    tensor: torch.Tensor
+    pixels: np.ndarray
+    steps: list[tuple[str, np.ndarray]]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def normalized(self, normalize: tuple[float, float]) -> torch.Tensor:
+        """The same pixels normalised with another model's (mean, std): (1, 1, 28, 28)."""
+        return _normalize(self.pixels, normalize)
+
+
+def to_mnist(rgba: np.ndarray, normalize: tuple[float, float] = MNIST_NORMALIZE) -> Prepared:
+    """Canvas image (H, W, 4) uint8, light ink on dark or transparent -> Prepared; EmptyInput / ValueError if unusable."""
+    return from_ink(canvas_ink(rgba), normalize)
+
+
+def canvas_ink(rgba: np.ndarray) -> np.ndarray:
+    """(H, W, 4|3) or (H, W) image, uint8 or [0, 1] floats -> (H, W) ink in [0, 1]: brightness times opacity."""
+    arr = np.asarray(rgba)
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (1, 3, 4)) or arr.size == 0:
+        raise ValueError(f"expected an (H, W, 4) RGBA image, got shape {arr.shape}")
+    scale = 255.0 if arr.dtype == np.uint8 else 1.0
+    arr = arr.astype(np.float32) / scale
+    if arr.ndim == 2:
+        return np.clip(arr, 0.0, 1.0)
+    grey = to_grey(arr[..., :3]) if arr.shape[2] >= 3 else arr[..., 0]
+    alpha = arr[..., 3] if arr.shape[2] == 4 else 1.0
+    return np.clip(grey * alpha, 0.0, 1.0)
+
+
+def from_ink(ink: np.ndarray, normalize: tuple[float, float] = MNIST_NORMALIZE,
+             notes: tuple[str, ...] = ()) -> Prepared:
+    """(H, W) ink map in [0, 1] -> Prepared: crop to the ink, longer side to 20 px, centre of mass at the centre."""
+    ink = np.asarray(ink, dtype=np.float32)
+    top, bottom, left, right = _ink_box(ink)
+    crop = ink[top:bottom, left:right]
+    scaled = _scale_longer_side(crop / max(float(crop.max()), 1e-6), BOX)
+    pixels = _centre_by_mass(scaled, SIZE)
+    steps = [("1. ink extracted", _small(ink)),
+             (f"2. cropped to the ink ({right - left}×{bottom - top} px)", _small(crop)),
+             (f"3. longer side scaled to {BOX} px ({scaled.shape[1]}×{scaled.shape[0]})", scaled),
+             (f"4. centred by mass in {SIZE}×{SIZE}", pixels),
+             (f"5. normalised (mean {normalize[0]:g}, std {normalize[1]:g})",
+              (pixels - normalize[0]) / normalize[1])]
+    return Prepared(_normalize(pixels, normalize), pixels, steps, tuple(notes))
+
+
+def from_mnist(pixels: np.ndarray | torch.Tensor, normalize: tuple[float, float] = MNIST_NORMALIZE) -> Prepared:
+    """An MNIST digit, already (28, 28) in [0, 1] and centred: used as it is."""
+    pixels = np.asarray(pixels, dtype=np.float32).reshape(SIZE, SIZE)
+    steps = [("MNIST test digit (already 28×28)", pixels),
+             (f"normalised (mean {normalize[0]:g}, std {normalize[1]:g})", (pixels - normalize[0]) / normalize[1])]
+    return Prepared(_normalize(pixels, normalize), pixels, steps)
+
+
+def from_upload(data: bytes, normalize: tuple[float, float] = MNIST_NORMALIZE) -> Prepared:
+    """Uploaded picture bytes -> Prepared; dark-on-light photos are inverted; ValueError with a plain message."""
+    picture = read_upload(data, max_side=512, grey=True)
+    h, w = picture.pixels.shape[:2]
+    if min(h, w) < MIN_UPLOAD_SIDE:
+        raise ValueError(f"The picture is only {w}x{h} pixels: too small to hold a digit "
+                         f"(at least {MIN_UPLOAD_SIDE}x{MIN_UPLOAD_SIDE} needed).")
+    ink, notes = photo_ink(picture.pixels, picture.alpha)
+    return from_ink(ink, normalize, picture.notes + notes)
+
+
+def photo_ink(grey: np.ndarray, alpha: np.ndarray | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
+    """(H, W) grey in [0, 1] (+ optional alpha) -> ink map: the paper removed, dark ink on light paper inverted."""
+    notes: list[str] = []
+    if alpha is not None:
+        if float(alpha.max()) < 0.05:
+            raise EmptyInput("The picture is fully transparent: there is no digit in it.")
+        if float(alpha.min()) < 0.95:  # strokes on a transparent background: the opaque part is the ink
+            dark = float(np.average(grey, weights=alpha + 1e-6)) < 0.5
+            return alpha * ((1.0 - grey) if dark else grey), tuple(notes)
+    paper = float(np.median(grey))
+    if paper > 0.5:
+        grey, paper = 1.0 - grey, 1.0 - paper
+        notes.append("Dark ink on light paper: inverted to light ink on black, like MNIST.")
+    top = float(grey.max())
+    if top - paper < 0.15:
+        raise EmptyInput("The picture has no contrast: no digit stands out from the background.")
+    ink = np.clip((grey - paper) / (top - paper), 0.0, 1.0)
+    ink[ink < INK] = 0.0  # paper texture and shadows are not ink
+    return ink, tuple(notes)
+
+
+def _ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the inked pixels; EmptyInput / ValueError when there is no usable digit."""
+    mask = ink > INK
+    if not mask.any():
+        raise EmptyInput("Nothing drawn yet: draw a digit (white on the black canvas).")
+    h, w = mask.shape
+    covered = float(mask.mean())
+    if covered > 0.6:
+        raise ValueError(f"{covered:.0%} of the picture is ink: clear it and draw one digit, "
+                         "light strokes on a dark background.")
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    side = max(bottom - top, right - left)
+    if side < 0.08 * max(h, w) or (side < 0.2 * max(h, w) and _is_blob(mask[top:bottom, left:right])):
+        raise ValueError("That is just a dot: draw a whole digit, a bit bigger.")
+    return top, bottom, left, right
+
+
+def _is_blob(box: np.ndarray) -> bool:
+    """A round, filled patch (a single click of the brush), not strokes."""
+    h, w = box.shape
+    return 0.7 <= h / w <= 1.4 and float(box.mean()) > 0.65
+
+
+def _scale_longer_side(image: np.ndarray, side: int) -> np.ndarray:
+    """Resize (H, W) so max(H, W) == side, keeping the aspect ratio; anti-aliased both ways."""
+    h, w = image.shape
+    f = side / max(h, w)
+    size = (max(1, round(h * f)), max(1, round(w * f)))
+    t = torch.from_numpy(np.ascontiguousarray(image))[None, None]  # (1, 1, H, W)
+    out = F.interpolate(t, size=size, mode="bilinear", antialias=True, align_corners=False)
+    return out[0, 0].clamp_(0.0, 1.0).numpy()
+
+
+def _centre_by_mass(image: np.ndarray, size: int) -> np.ndarray:
+    """Paste (h, w) into (size, size) so its centre of mass lands on MNIST's (14, 14), staying inside."""
+    h, w = image.shape
+    mass = float(image.sum())
+    cy = float((image.sum(axis=1) * np.arange(h)).sum()) / mass
+    cx = float((image.sum(axis=0) * np.arange(w)).sum()) / mass
+    top = min(max(round(CENTRE - cy), 0), size - h)
+    left = min(max(round(CENTRE - cx), 0), size - w)
+    out = np.zeros((size, size), dtype=np.float32)
+    out[top:top + h, left:left + w] = image
+    return out
+
+
+def _normalize(pixels: np.ndarray, normalize: tuple[float, float]) -> torch.Tensor:
+    mean, std = float(normalize[0]), float(normalize[1])
+    if std <= 0:
+        raise ValueError(f"normalize std must be > 0, got {std}")
+    return ((torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32)) - mean) / std)[None, None]
+
+
+def _small(image: np.ndarray, side: int = DISPLAY_SIDE) -> np.ndarray:
+    """Block-average (H, W) down so its longer side is at most about `side`, for cheap display."""
+    h, w = image.shape
+    f = -(-max(h, w) // side)  # ceil
+    if f <= 1:
+        return image
+    ph, pw = -(-h // f) * f, -(-w // f) * f
+    padded = np.zeros((ph, pw), dtype=np.float32)
+    padded[:h, :w] = image
+    return padded.reshape(ph // f, f, pw // f, f).mean(axis=(1, 3))
