@@ -2,8 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from cnnviz import dims, editor, export
-from cnnviz.arch import LAYER_TYPES, PRESET_NOTES, PRESETS
+from cnnviz import checkpoints, dims, editor, export
+from cnnviz.arch import LAYER_TYPES, PRESET_NOTES, PRESETS, Spec
 from cnnviz.figures import network as figs
 
 st.title("📐 Dimension calculator")
@@ -44,16 +44,22 @@ def one_layer_tab() -> None:
 
 def whole_network_tab() -> None:
     left, right = st.columns([1, 2])
-    name = left.selectbox("Start from a preset", list(PRESETS), format_func=lambda n: n)
-    left.caption(PRESET_NOTES.get(name, ""))
-    preset = PRESETS[name]
+    trained = [f"checkpoint: {n}" for n in checkpoints.available()]
+    name = left.selectbox("Start from a preset", list(PRESETS) + trained,
+                          help="The tutorials' networks, and every trained checkpoint's network")
+    try:
+        preset = PRESETS.get(name) or Spec.from_json(checkpoints.read_card(name.split(": ", 1)[1])["spec"])
+    except ValueError as err:
+        st.error(f"Could not open {name}: {err}")
+        return
+    left.caption(PRESET_NOTES.get(name, f"The network inside the trained model {name.split(': ', 1)[-1]}"))
     c = right.columns(3)
     shape = tuple(int(c[i].number_input(label, 1, 1024, preset.input_shape[i], key=f"in_{label}_{name}"))
                   for i, label in enumerate(["Channels C", "Height H", "Width W"]))
     st.caption("Edit the layers: change cells, add a row at the bottom, delete rows, or move a row by giving it an "
                "in-between order (2.5 goes between 2 and 3).")
     table = st.data_editor(pd.DataFrame(editor.spec_to_records(preset), columns=editor.COLUMNS),
-                           num_rows="dynamic", key=f"editor_{name}", hide_index=True, width="stretch",
+                           num_rows="dynamic", key=f"editor_{name}", hide_index=True, width="stretch", placeholder="",
                            column_config=_editor_columns())
     report = editor.report(shape, table.to_dict("records"), name)
     if report.error:
@@ -69,7 +75,7 @@ def whole_network_tab() -> None:
 
 def _editor_columns() -> dict:
     num = st.column_config.NumberColumn
-    return {"order": num("#", step=0.5, help="Row order; type 2.5 to move a row between 2 and 3"),
+    return {"order": num("#", step=0.5, format="plain", help="Row order; type 2.5 to move a row between 2 and 3"),
             "type": st.column_config.SelectboxColumn("layer", options=LAYER_TYPES, required=True),
             "size": num("out channels / features", min_value=1, step=1),
             "kernel_size": num("kernel", min_value=1, step=1), "stride": num("stride", min_value=1, step=1),
@@ -90,8 +96,8 @@ def _totals(report: editor.Report) -> None:
     c = st.columns(4)
     c[0].metric("Parameters", f"{t.params:,}", help=f"{dims.human_bytes(t.param_bytes)} as float32")
     c[1].metric("MACs per image", f"{t.macs:,}", help="multiply-accumulates in conv and linear layers")
-    c[2].metric("Memory per image, forward", dims.human_bytes(t.forward_bytes), help=dims.Totals.__doc__)
-    c[3].metric("… forward + backward", dims.human_bytes(t.training_bytes), help=dims.Totals.__doc__)
+    c[2].metric("Memory / image (forward)", dims.human_bytes(t.forward_bytes), help=dims.Totals.__doc__)
+    c[3].metric("Memory / image (training)", dims.human_bytes(t.training_bytes), help=dims.Totals.__doc__)
 
 
 def _export(report: editor.Report) -> None:

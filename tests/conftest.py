@@ -105,10 +105,13 @@ def page(browser):
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:
-    """Wait until the Streamlit script has finished running."""
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+    """Wait until the Streamlit script has finished running and no placeholder skeleton is left."""
+    idle = "[data-testid='stApp'][data-test-script-state='notRunning']"
+    page.wait_for_selector(idle, timeout=timeout)
     page.wait_for_timeout(300)  # let the last delta paint
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout)
+    page.wait_for_selector(idle, timeout=timeout)
+    page.wait_for_function("() => document.querySelectorAll(\"[data-testid='stSkeleton']\").length === 0",
+                           timeout=timeout)
 
 
 def open_page(page, app_url: str, path: str) -> None:

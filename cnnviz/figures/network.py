@@ -52,10 +52,10 @@ def network_blocks(spec: Spec, rows: list[dims.Row] | tuple[dims.Row, ...]) -> g
     fig = go.Figure()
     for b in blocks(spec, rows):
         _box(fig, b)
-    fig.update_layout(height=330, showlegend=False, margin=dict(l=10, r=10, t=10, b=10),
+    fig.update_layout(height=280, showlegend=False, margin=dict(l=10, r=10, t=10, b=10),
                       plot_bgcolor="white", hovermode="closest")
     fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x", range=[-75, 95])
+    fig.update_yaxes(visible=False, scaleanchor="x", range=[-72, 82])
     return fig
 
 
@@ -94,10 +94,13 @@ def sliding_windows(w: dims.Worked) -> go.Figure:
         start = o * w.stride
         taps = [start + t * w.dilation for t in range(w.kernel_size)]
         y = -0.45 - 0.35 * o
+        color = "#1d4ed8" if o % 2 == 0 else "#0891b2"
         fig.add_trace(go.Scatter(x=[t + 0.47 for t in taps], y=[y] * len(taps), mode="markers+lines",
-                                 marker=dict(size=8), line=dict(width=1),
+                                 marker=dict(size=8, color=color), line=dict(width=1, color=color),
                                  hovertext=f"output {o}: input cells {taps[0] - w.padding}..{taps[-1] - w.padding}",
                                  hoverinfo="text"))
+        fig.add_annotation(x=taps[-1] + 0.8, y=y, text=f"O[{o}]", showarrow=False, xanchor="left",
+                           font=dict(size=10, color=color))
     fig.update_layout(height=max(160, 90 + 26 * shown), showlegend=False, margin=dict(l=10, r=10, t=10, b=10),
                       plot_bgcolor="white")
     fig.update_xaxes(visible=False, range=[-0.5, total + 0.5])
