@@ -186,6 +186,31 @@ def _held_out(model: nn.Module, x: torch.Tensor, y: torch.Tensor, bf16: bool, fm
     return float(F.cross_entropy(logits, y)), 100.0 * float((logits.argmax(1) == y).float().mean())
 
 
+def check_trainable(spec: Spec, num_classes: int = 10, input_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
+    """ValueError unless `spec` takes 28x28 grey images and ends in one score per class."""
+    from cnnviz import dims
+
+    if tuple(spec.input_shape) != input_shape:
+        raise ValueError(f"this network takes {tuple(spec.input_shape)} images, but the dataset has {input_shape}")
+    out = dims.table(spec)[-1].out_shape if spec.layers else tuple(spec.input_shape)
+    if tuple(out) != (num_classes,):
+        raise ValueError(f"this network ends in shape {tuple(out)}, but training needs {num_classes} class scores: "
+                         f"end it with flatten and a linear layer of {num_classes} outputs")
+
+
+def progress_text(event: Progress) -> str:
+    """One status line: 'batch 120/938 · epoch 0.13 · loss 0.412 · 9,210 img/s · ETA 11 s'."""
+    return (f"batch {event.batch:,}/{event.total_batches:,} · epoch {event.epoch:.2f} · loss {event.loss:.3f} · "
+            f"{event.images_per_s:,.0f} img/s · ETA {event.eta_s:,.0f} s")
+
+
+def describe_run(spec: Spec, config: TrainConfig) -> str:
+    """How a run was made, for the model card: network, optimizer, lr, schedule, batch, epochs, seed."""
+    return (f"cnnviz app: {spec.name or 'custom network'} on {config.dataset}, {config.optimizer} lr {config.lr:g} "
+            f"({config.schedule}), batch {config.batch_size}, {config.epochs:g} epochs"
+            f"{f', stopped at {config.max_batches} batches' if config.max_batches else ''}, seed {config.seed}")
+
+
 def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_split: datamod.Split | None = None,
           on_progress: Callable[[Progress], None] | None = None, stop_event: threading.Event | None = None,
           job: str = "") -> Result:
@@ -193,6 +218,7 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
 
     Stops early (Result.stopped) when `stop_event` is set, and on a NaN/inf loss (Result.diverged says why).
     """
+    check_trainable(spec, len(train_split.classes), tuple(train_split.images.shape[1:]))
     device = torch.device(config.device) if config.device else pick_device()
     gen = seed_everything(config.seed)
     bf16 = use_bf16(device, config.precision)
@@ -346,6 +372,13 @@ def reproduce_tutorials(train_split: datamod.Split, test_split: datamod.Split,
         if results[-1].stopped or results[-1].diverged:
             break
     return results
+
+
+def tutorial_table(results: list[Result]) -> list[dict[str, Any]]:
+    """One row per reproduced model: published accuracy beside cnnviz's, batches and seconds."""
+    return [{"model": r.spec.name, "published (%)": PUBLISHED.get(r.spec.name or ""),
+             "cnnviz (%)": None if r.test_accuracy is None else round(r.test_accuracy, 2),
+             "iterations": r.batches, "seconds": round(r.train_seconds, 1)} for r in results]
 
 
 # --- model cards and the CLI ---------------------------------------------------------------------

@@ -151,3 +151,21 @@ def test_cli_trains_and_writes_checkpoint_and_card(tmp_path, capsys):
     assert card["how"].startswith("python -m cnnviz.train --preset logistic") and card["batches"] == 5
     model, loaded = checkpoints.load(tmp_path / "cli")
     assert loaded["test_accuracy"] == card["test_accuracy"] and f"{card['test_accuracy']:.2f}%" in out
+
+
+@pytest.mark.parametrize("layers, match", [
+    ([{"type": "flatten"}, {"type": "linear", "out_features": 7}], r"ends in shape \(7,\).*linear layer of 10"),
+    ([{"type": "conv", "out_channels": 4, "kernel_size": 3}], r"ends in shape \(4, 26, 26\)")])
+def test_a_network_that_cannot_classify_is_refused(mnist, layers, match):
+    from cnnviz.arch import Spec
+
+    spec = Spec.from_json({"input_shape": [1, 28, 28], "layers": layers})
+    with pytest.raises(ValueError, match=match):
+        tr.train(spec, tr.TrainConfig(max_batches=1), mnist[0])
+
+
+def test_status_lines():
+    e = tr.Progress(120, 938, 0.128, 0.4123, 90.0, 9210.4, 1.2, 11.4)
+    assert tr.progress_text(e) == "batch 120/938 · epoch 0.13 · loss 0.412 · 9,210 img/s · ETA 11 s"
+    assert tr.describe_run(PRESETS["tutorial_a"], tr.TrainConfig()) == \
+        "cnnviz app: tutorial_a on mnist, sgd lr 0.05 (onecycle), batch 128, 2 epochs, seed 0"

@@ -1,0 +1,175 @@
+"""cnnviz.checkpoints: atomic save, safe load, clear refusals; shipped models match their cards."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import torch
+
+from cnnviz import checkpoints as ck
+from cnnviz import data
+from cnnviz.arch import PRESETS, build
+from cnnviz.evaluate import evaluate
+
+SHIPPED = ("tutorial_a",)  # grows as the shipped models are trained
+
+
+@pytest.fixture(autouse=True)
+def user_dir(tmp_path, monkeypatch):
+    """Every test saves into a tmp folder, never into the repository."""
+    folder = tmp_path / "user"
+    monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(folder))
+    return folder
+
+
+def _card(name="tiny", preset="tutorial_a"):
+    return {"name": name, "spec": PRESETS[preset].to_json(), "dataset": "mnist",
+            "normalize": [0.1307, 0.3081], "test_accuracy": 12.5}
+
+
+def _model(seed=0, preset="tutorial_a"):
+    torch.manual_seed(seed)
+    return build(PRESETS[preset])
+
+
+def test_save_then_load_round_trips(user_dir):
+    model = _model()
+    folder = ck.save(model, _card())
+    assert folder == user_dir / "tiny" and "tiny" in ck.available()
+    loaded, card = ck.load("tiny")
+    assert not loaded.training and card["test_accuracy"] == 12.5
+    x = torch.randn(3, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), model.eval()(x))
+    assert ck.load(folder)[1] == card and ck.load(folder / ck.CARD)[1] == card
+    assert not [p for p in folder.iterdir() if p.suffix == ".tmp"]
+
+
+def test_half_weights_load_as_float32(user_dir):
+    model = _model()
+    folder = ck.save(model, _card(), half=True)
+    loaded, _ = ck.load(folder)
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())
+    assert torch.equal(loaded.conv1.weight, model.conv1.weight.half().float())
+
+
+def test_a_second_save_gets_a_new_name_unless_overwriting(user_dir):
+    ck.save(_model(), _card())
+    assert ck.save(_model(), _card()).name == "tiny-2"
+    assert ck.load("tiny-2")[1]["name"] == "tiny-2"
+    assert ck.save(_model(), _card(), overwrite=True).name == "tiny"
+
+
+def test_a_crash_mid_save_leaves_nothing_listed(user_dir, monkeypatch):
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ck, "save_file", crash)
+    with pytest.raises(OSError):
+        ck.save(_model(), _card("crashed"))
+    assert "crashed" not in ck.available()
+    assert not list((user_dir / "crashed").iterdir())  # the temp file was removed too
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_a_damaged_weights_file_is_refused(user_dir, damage):
+    folder = ck.save(_model(), _card())
+    path = folder / ck.WEIGHTS
+    raw = path.read_bytes()
+    path.write_bytes({"garbage": b"\x00not a safetensors file" * 50, "truncated": raw[: len(raw) // 2],
+                      "empty": b""}[damage])
+    with pytest.raises(ck.CheckpointError, match="damaged"):
+        ck.load("tiny")
+
+
+def test_a_foreign_file_is_refused(user_dir):
+    folder = ck.save(_model(preset="tutorial_a"), _card())
+    card = json.loads((folder / ck.CARD).read_text())
+    card["spec"] = PRESETS["keras_small"].to_json()  # weights of another network
+    (folder / ck.CARD).write_text(json.dumps(card))
+    with pytest.raises(ck.CheckpointError, match="do not match the spec"):
+        ck.load(folder)
+
+
+@pytest.mark.parametrize("text, match", [("{not json", "not a readable model card"), ("[1, 2]", "JSON object"),
+                                         ('{"name": "x"}', "lacks spec")])
+def test_a_bad_card_is_refused(user_dir, text, match):
+    folder = ck.save(_model(), _card())
+    (folder / ck.CARD).write_text(text)
+    with pytest.raises(ck.CheckpointError, match=match):
+        ck.load(folder)
+
+
+class Payload:
+    """Unpickling this would run code: exactly what weights_only=True must refuse."""
+
+    def __reduce__(self):
+        return (os.system, ("touch PWNED_BY_PICKLE",))
+
+
+def test_a_pickle_holding_an_arbitrary_object_is_refused(user_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = user_dir / "evil"
+    folder.mkdir(parents=True)
+    (folder / ck.CARD).write_text(json.dumps(_card("evil")))
+    torch.save({"conv1.weight": Payload()}, folder / ck.WEIGHTS_PT)
+    with pytest.raises(ck.CheckpointError, match="never unpickles"):
+        ck.load("evil")
+    assert not (tmp_path / "PWNED_BY_PICKLE").exists()
+
+
+def test_a_plain_pt_state_dict_loads(user_dir):
+    model = _model()
+    folder = user_dir / "plain"
+    folder.mkdir(parents=True)
+    (folder / ck.CARD).write_text(json.dumps(_card("plain")))
+    torch.save(model.state_dict(), folder / ck.WEIGHTS_PT)
+    loaded, _ = ck.load("plain")
+    assert torch.equal(loaded.fc1.weight, model.fc1.weight)
+
+
+def test_unknown_name_lists_what_exists():
+    with pytest.raises(ck.CheckpointError, match="no checkpoint named 'nope'"):
+        ck.load("nope")
+
+
+def test_bad_name_or_card_is_a_value_error():
+    with pytest.raises(ValueError, match="checkpoint name '../x'"):
+        ck.save(_model(), _card("../x"))
+    with pytest.raises(ValueError, match="lacks test_accuracy"):
+        ck.save(_model(), {k: v for k, v in _card().items() if k != "test_accuracy"})
+
+
+def test_user_dir_defaults_inside_the_repo(monkeypatch):
+    monkeypatch.delenv("CNNVIZ_USER_CHECKPOINTS")
+    assert ck.user_dir() == ck.SHIPPED / "user"
+
+
+# --- the shipped models -------------------------------------------------------------------------
+
+def test_every_preset_model_ships():
+    assert set(SHIPPED) <= set(ck.available())
+
+
+@pytest.fixture(scope="module")
+def mnist_test(data_root):
+    return data.load("mnist", "test", root=data_root, download=False)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_checkpoint_matches_its_card(name, mnist_test):
+    model, card = ck.load(name)
+    assert card["spec"] == PRESETS[name].to_json()
+    for key in ("name", "dataset", "normalize", "test_accuracy", "per_class_accuracy", "epochs", "seed",
+                "date", "device", "optimizer", "lr", "batch_size", "train_seconds", "how", "cnnviz_version"):
+        assert key in card, key
+    assert card["dataset"] == "mnist" and card["normalize"] == [0.1307, 0.3081]
+    accuracy = evaluate(model, mnist_test).accuracy
+    assert accuracy == pytest.approx(card["test_accuracy"], abs=0.1)
+    assert accuracy > {"tutorial_a": 99.0, "tutorial_b": 98.5, "tutorial_c": 98.5}.get(name, 98.0)
+
+
+def test_shipped_folder_is_small():
+    size = sum(p.stat().st_size for p in ck.SHIPPED.rglob("*") if p.is_file() and "user" not in p.parts)
+    assert size < 6_000_000
