@@ -1,4 +1,128 @@
+"""Train a CNN, live: choose a network and settings, watch it learn, keep the model."""
 import streamlit as st
 
-st.title("trainer")
-st.info("This page is being built.")
+from cnnviz import checkpoints, data
+from cnnviz import train as tr
+from cnnviz.arch import PRESET_NOTES, PRESETS, Spec
+from cnnviz.device import describe, pick_device
+from cnnviz.evaluate import first_layer_filters, misclassified, per_class_lines
+from cnnviz.figures import training as figs
+
+CALC = "the network from the calculator"
+
+
+@st.cache_resource(show_spinner="Loading the dataset into memory…")
+def load_split(name: str, split: str) -> data.Split:
+    return data.load(name, split)
+
+
+def choose() -> tuple[Spec, tr.TrainConfig]:
+    """The widgets, turned into (spec, TrainConfig); ValueError for a bad combination."""
+    options = ([CALC] if "train_spec" in st.session_state else []) + list(PRESETS)
+    c1, c2, c3 = st.columns(3)
+    net = c1.selectbox("Network", options, key="net", help="Build your own on the Dimension calculator")
+    c1.caption(PRESET_NOTES.get(net, "handed over by the Dimension calculator's *Train this network*"))
+    dataset = c1.selectbox("Dataset", list(data.DATASETS), key="dataset",
+                           format_func=lambda n: n + ("" if data.available(n) else " (will try to download)"))
+    opt = c2.radio("Optimizer", ["sgd", "adam"], horizontal=True, key="opt",
+                   format_func={"sgd": "SGD + momentum", "adam": "Adam"}.get)
+    # no key: the default follows the optimizer (SGD 0.05, Adam 0.005)
+    lr = c2.number_input("Learning rate (peak)", 1e-5, 100.0, 0.05 if opt == "sgd" else 0.005, format="%g")
+    batch = c2.select_slider("Batch size", [16, 32, 64, 100, 128, 256, 512], 128, key="batch")
+    epochs = c3.number_input("Epochs", 0.1, 50.0, 2.0, 0.5, key="epochs")
+    seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="seed")
+    cap = c3.number_input("Stop after N batches (0 = whole run)", 0, 100_000, 0, key="max_batches")
+    spec = Spec.from_json(st.session_state["train_spec"]) if net == CALC else PRESETS[net]
+    config = tr.TrainConfig(dataset=dataset, optimizer=opt, lr=float(lr), batch_size=int(batch),
+                            epochs=float(epochs), seed=int(seed), max_batches=int(cap) or None)
+    tr.check_trainable(spec)
+    return spec, config
+
+
+def start(work, single: bool) -> None:
+    st.session_state["trainer_runner"] = tr.Runner(work).start()
+    st.session_state["trainer_single"] = single
+    st.rerun()
+
+
+st.title("Train a CNN, live")
+st.caption(f"Training runs on **{describe(pick_device())}**, in the background: the rest of the app stays usable.")
+runner = st.session_state.get("trainer_runner")
+busy = runner is not None and runner.snapshot().state == "running"
+try:
+    spec, config = choose()
+    train_split, test_split = load_split(config.dataset, "train"), load_split(config.dataset, "test")
+except ValueError as err:  # DatasetMissing is a ValueError too: its message says where the files go
+    st.error(str(err))
+    st.stop()
+
+b1, b2, b3 = st.columns([1, 1, 2])
+if b1.button("▶ Start training", type="primary", disabled=busy, key="start"):
+    start(lambda cb, stop: tr.train(spec, config, train_split, test_split, cb, stop), single=True)
+if b2.button("■ Stop", disabled=not busy, key="stop"):
+    runner.stop(timeout=1.0)
+    st.rerun()
+if b3.button("Reproduce the tutorials (Models A, B, C: SGD lr 0.01, batch 100, 3000 iterations)",
+             disabled=busy or config.dataset != "mnist", key="reproduce"):
+    start(lambda cb, stop: tr.reproduce_tutorials(train_split, test_split, cb, stop), single=False)
+
+
+@st.fragment(run_every=1.0 if busy else None)
+def live() -> None:
+    """Polls the background run: progress bar, status line, curves; a full rerun once it ends."""
+    snap = runner.snapshot()
+    history = [e for e in snap.history if e.job == snap.job]
+    if history:
+        last = history[-1]
+        label = f"{snap.job}: " if snap.job else ""
+        st.progress(last.batch / last.total_batches, text=label + tr.progress_text(last))
+        st.plotly_chart(figs.curves(history), key="curves")
+    elif snap.state == "running":
+        st.progress(0.0, text="starting…")
+    if busy and snap.state != "running":
+        st.rerun()  # finished between polls: redraw the whole page with results, stop polling
+    if snap.state == "failed":
+        st.error(snap.message)
+    elif snap.state == "stopped":
+        st.warning(snap.message)
+
+
+def results(result: tr.Result) -> None:
+    ev, test = result.evaluation, load_split(result.config.dataset, "test")
+    classes = test.classes
+    st.metric("Test accuracy", f"{ev.accuracy:.2f}%", help=f"{ev.correct:,} of {ev.total:,} test images")
+    st.caption(f"{result.batches:,} batches in {result.train_seconds:.1f} s, {result.images_per_s:,.0f} img/s "
+               f"on {result.device} ({result.precision})")
+    c1, c2 = st.columns([1, 2])
+    c1.code("\n".join(per_class_lines(ev, classes)), language=None)
+    c2.plotly_chart(figs.confusion(ev.confusion, classes), key="confusion")
+    wrong = misclassified(ev, 32)
+    if len(wrong):
+        st.subheader("Misclassified test images: predicted (true)")
+        st.plotly_chart(figs.labelled_grid(test.raw(wrong)[:, 0].numpy(), ev.predictions[wrong],
+                                           ev.labels[wrong], classes), key="wrong")
+    try:
+        st.plotly_chart(figs.filters(first_layer_filters(result.model)), key="filters")
+    except ValueError as err:
+        st.info(str(err))
+    name = st.text_input("Checkpoint name", f"{result.spec.name or 'custom'}-seed{result.config.seed}", key="ckpt")
+    if st.button("💾 Save checkpoint", key="save"):
+        try:
+            folder = checkpoints.save(result.model, tr.make_card(result, name, tr.describe_run(result.spec,
+                                                                                             result.config)))
+        except ValueError as err:
+            st.error(str(err))
+        else:
+            st.session_state["active_checkpoint"] = folder.name
+            st.success(f"Saved as **{folder.name}**: pick it on *Draw a digit* (it is now the active model).")
+
+
+if runner is not None:
+    live()
+    snap = runner.snapshot()
+    done = [r for r in snap.results if r.evaluation is not None]
+    if snap.state == "done" and not st.session_state.get("trainer_single"):
+        st.subheader("The tutorials, reproduced")
+        st.dataframe(tr.tutorial_table(done), hide_index=True)
+    elif snap.state == "done" and done:
+        results(done[0])
