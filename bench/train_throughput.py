@@ -1,0 +1,111 @@
+"""Trainer throughput: the tutorial's published loop vs cnnviz's trainer, same model (tutorial_a), one process.
+
+    python bench/train_throughput.py [--windows 3] [--window-batches 100] [--skip-full]
+
+Prints, for each loop, images/s over `--windows` alternating windows (median reported), their ratio,
+then one full cnnviz run of the shipped recipe (2 epochs, SGD-Nesterov + OneCycle, batch 128) and its
+test accuracy: "time to 99.0%" is that run's training time when it reaches 99.0%.
+Targets on a 2-core CPU: ratio >= 3.0 and <= 15 s to 99.0%.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from cnnviz import data  # noqa: E402
+from cnnviz import train as tr  # noqa: E402
+from cnnviz.arch import PRESETS  # noqa: E402
+from cnnviz.device import describe, pick_device  # noqa: E402
+
+
+class CNNModel(nn.Module):
+    """Model A exactly as the tutorial publishes it."""
+
+    def __init__(self):
+        super().__init__()
+        self.cnn1 = nn.Conv2d(1, 16, kernel_size=5, stride=1, padding=2)
+        self.relu1 = nn.ReLU()
+        self.maxpool1 = nn.MaxPool2d(kernel_size=2)
+        self.cnn2 = nn.Conv2d(16, 32, kernel_size=5, stride=1, padding=2)
+        self.relu2 = nn.ReLU()
+        self.maxpool2 = nn.MaxPool2d(kernel_size=2)
+        self.fc1 = nn.Linear(32 * 7 * 7, 10)
+
+    def forward(self, x):
+        out = self.maxpool1(self.relu1(self.cnn1(x)))
+        out = self.maxpool2(self.relu2(self.cnn2(out)))
+        return self.fc1(out.view(out.size(0), -1))
+
+
+def tutorial_window(loader_iter, model, optimizer, criterion, batches: int) -> float:
+    """The published loop for `batches` iterations; returns images/s."""
+    seen, t0 = 0, time.perf_counter()
+    for _ in range(batches):
+        images, labels = next(loader_iter)
+        images = images.requires_grad_()
+        optimizer.zero_grad()
+        outputs = model(images)
+        loss = criterion(outputs, labels)
+        loss.backward()
+        optimizer.step()
+        seen += len(labels)
+    return seen / (time.perf_counter() - t0)
+
+
+def cnnviz_window(train_split: data.Split, batches: int, seed: int) -> float:
+    """cnnviz's trainer for `batches` batches of 128 (no held-out evaluation); returns images/s."""
+    config = tr.TrainConfig(max_batches=batches, val_every=0, seed=seed, report_every=batches)
+    return tr.train(PRESETS["tutorial_a"], config, train_split).images_per_s
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--windows", type=int, default=3)
+    p.add_argument("--window-batches", type=int, default=100)
+    p.add_argument("--skip-full", action="store_true", help="skip the full 2-epoch run (time to 99.0%%)")
+    args = p.parse_args()
+    import torchvision.datasets as dsets
+    import torchvision.transforms as transforms
+
+    root = str(data.data_root())
+    train_dataset = dsets.MNIST(root=root, train=True, transform=transforms.ToTensor(), download=True)
+    loader = torch.utils.data.DataLoader(dataset=train_dataset, batch_size=100, shuffle=True)
+    torch.manual_seed(0)
+    model, criterion = CNNModel(), nn.CrossEntropyLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    train_split, test_split = data.load("mnist", "train"), data.load("mnist", "test")
+    device = pick_device()
+    print(f"device: {describe(device)}; bf16 autocast: {tr.use_bf16(device, 'auto')}; "
+          f"torch {torch.__version__}", flush=True)
+    tut, ours = [], []
+    loader_iter = iter(_forever(loader))
+    tutorial_window(loader_iter, model, optimizer, criterion, 10)  # warm-up both
+    cnnviz_window(train_split, 10, 0)
+    for w in range(args.windows):
+        tut.append(tutorial_window(loader_iter, model, optimizer, criterion, args.window_batches))
+        ours.append(cnnviz_window(train_split, args.window_batches, w))
+        print(f"window {w + 1}: tutorial loop {tut[-1]:,.0f} img/s, cnnviz {ours[-1]:,.0f} img/s", flush=True)
+    t, o = statistics.median(tut), statistics.median(ours)
+    print(f"median images/s: tutorial loop {t:,.0f}, cnnviz {o:,.0f}, ratio {o / t:.2f}x (target >= 3.0)")
+    if not args.skip_full:
+        result = tr.train(PRESETS["tutorial_a"], tr.TrainConfig(epochs=2, val_every=0), train_split, test_split)
+        verdict = f"reached 99.0% in {result.train_seconds:.1f} s" if result.test_accuracy >= 99.0 else \
+            f"did NOT reach 99.0% (took {result.train_seconds:.1f} s)"
+        print(f"cnnviz tutorial_a, 2 epochs: {result.test_accuracy:.2f}% test accuracy, {verdict} "
+              f"(target <= 15 s), {result.images_per_s:,.0f} img/s over the run")
+
+
+def _forever(loader):
+    while True:
+        yield from loader
+
+
+if __name__ == "__main__":
+    main()
