@@ -1,4 +1,213 @@
+"""Convolution & pooling playground: slide a kernel over a picture, then ReLU and pooling, and see every number."""
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-st.title("playground")
-st.info("This page is being built.")
+from cnnviz import data, kernels, ops, pictures
+from cnnviz.figures import playground as figs
+from cnnviz.images import read_upload
+
+SOURCES = ("Photo", "Pattern", "MNIST digit", "Upload")
+CUSTOM = ("custom 3x3", "custom 5x5")
+CROPS = ("full", 7, 16, 28, 64, 128)
+PLAY_MAX = 32  # the autoplay walks every output pixel only when the output is at most this many a side
+
+
+@st.cache_data(show_spinner=False)
+def _photo(name: str) -> np.ndarray:
+    return pictures.photo(name)
+
+
+@st.cache_resource(show_spinner="Reading the MNIST test digits…")
+def _mnist() -> data.Split:
+    return data.load("mnist", "test", download=False)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _upload(raw: bytes):
+    return read_upload(raw, max_side=512)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _run(image: np.ndarray, settings: ops.Settings) -> ops.Result:
+    return ops.run(image, settings)
+
+
+def choose_picture() -> np.ndarray | None:
+    source = st.radio("Picture", SOURCES, horizontal=True, key="pg_source")
+    if source == "Pattern":
+        size = st.slider("Pattern size", 3, 32, 7, key="pg_pattern_size")
+        return pictures.pattern(st.selectbox("Pattern", pictures.PATTERNS, key="pg_pattern"), size)
+    if source == "MNIST digit":
+        if not data.available("mnist"):
+            st.warning(data.missing_message("mnist") + " Meanwhile, pick a photo, a pattern or an upload.")
+            return None
+        pixels, label = pictures.digit(_mnist(), st.number_input("Test digit number", 0, 9999, 0, key="pg_digit"))
+        st.caption(f"This digit is a **{label}**; 28x28 grey.")
+        return pixels
+    if source == "Upload":
+        file = st.file_uploader("A PNG or JPEG picture", type=["png", "jpg", "jpeg"], key="pg_upload")
+        if file is None:
+            return None
+        pic = _upload(file.getvalue())  # ValueError for a corrupt or non-image file: shown by the caller
+        for note in pic.notes:
+            st.caption(note)
+        image = pic.pixels
+    else:
+        image = _photo(st.selectbox("Photo (bundled with scikit-image)", pictures.PHOTOS, key="pg_photo"))
+    crop = st.select_slider("Crop (small crops show every number)", CROPS, key="pg_crop")
+    if crop == "full":
+        return image
+    r, c = st.columns(2)
+    return pictures.crop_at(image, crop, r.slider("Crop centre ↓", 0.0, 1.0, 0.5, key="pg_crop_r"),
+                            c.slider("Crop centre →", 0.0, 1.0, 0.5, key="pg_crop_c"))
+
+
+def choose_kernel() -> np.ndarray:
+    names = list(kernels.NAMED) + list(CUSTOM)
+    name = st.selectbox("Kernel", names, index=names.index("outline"), key="pg_kernel",
+                        format_func=lambda n: n if n in CUSTOM else f"{kernels.group_of(n)}: {kernels.label(n)}")
+    if name not in CUSTOM:
+        st.caption(kernels.DESCRIPTIONS[name])
+        return kernels.KERNELS[name]
+    size = int(name[-1])
+    start = pd.DataFrame(kernels.get("identity") if size == 3 else np.pad(kernels.get("identity"), 1))
+    grid = st.data_editor(start, key=f"pg_grid_{size}", hide_index=True)
+    return kernels.parse_custom(grid)  # ValueError naming an empty / non-numeric cell
+
+
+def choose_settings(kernel: np.ndarray, rgb: bool) -> ops.Settings:
+    do_conv = st.toggle("Convolution", True, key="pg_conv", help="Off: pooling alone, on the picture")
+    stride = st.slider("Stride S", 1, 4, 1, key="pg_stride")
+    c1, c2 = st.columns([3, 2])
+    mode = c1.radio("Padding P", ("valid", "same", "number"), horizontal=True, key="pg_pad_mode")
+    number = c2.number_input("P", 0, 16, 1, key="pg_pad", disabled=mode != "number")
+    dilation = st.slider("Dilation D", 1, 4, 1, key="pg_dilation", help="Gaps between the kernel's taps")
+    per_channel = rgb and st.toggle("Keep the 3 colour channels (filter depth 3)", key="pg_rgb")
+    relu = st.toggle("ReLU after the convolution", key="pg_relu", disabled=not do_conv)
+    pool = st.selectbox("Pooling", ("none", "max", "avg"), key="pg_pool")
+    p1, p2 = st.columns(2)
+    size = p1.slider("Pool size", 2, 4, 2, key="pg_pool_size", disabled=pool == "none")
+    pool_stride = p2.slider("Pool stride", 1, 4, 2, key="pg_pool_stride", disabled=pool == "none")
+    return ops.Settings(ops.settings_kernel(kernel), stride, ops.resolve_padding(number if mode == "number" else mode,
+                        kernel.shape[0], dilation), dilation, per_channel, do_conv, relu and do_conv,
+                        None if pool == "none" else pool, size, pool_stride)
+
+
+def show_size(label: str, worked: tuple) -> None:
+    rows, cols = worked
+    st.markdown(f"**{label} output: {rows.out} x {cols.out}** ({rows.padding_kind} padding), "
+                "by the calculator's formula:")
+    st.code("\n".join(("height:" if rows != cols else "height and width:", *rows.steps)
+                      + (("width:", *cols.steps) if rows != cols else ())), language=None)
+    for note in dict.fromkeys(rows.notes + cols.notes):
+        st.caption(note)
+
+
+def index_slider(label: str, n: int, key: str) -> int:
+    st.session_state[key] = min(st.session_state.get(key, n // 2), n - 1)
+    return st.slider(label, 0, n - 1, key=key) if n > 1 else 0
+
+
+def step_conv(res: ops.Result, s: ops.Settings) -> None:
+    """Pick (or autoplay) one output pixel; its window on the input and the multiply-then-sum behind it."""
+    out = res.conv
+    if st.session_state.get("pg_play") and max(out.shape) <= PLAY_MAX:
+        st.session_state["pg_row"], st.session_state["pg_col"] = ops.next_position(
+            min(st.session_state.get("pg_row", 0), out.shape[0] - 1),
+            min(st.session_state.get("pg_col", 0), out.shape[1] - 1), *out.shape)
+    c1, c2 = st.columns(2)
+    with c1:
+        r = index_slider("Output row", out.shape[0], "pg_row")
+    with c2:
+        c = index_slider("Output column", out.shape[1], "pg_col")
+    ex = ops.explain_pixel(res.image, s.kernel_array, r, c, s.stride, s.padding, s.dilation)
+    left, right = st.columns(2)
+    left.plotly_chart(figs.picture(res.image, "Input: the window", s.padding, ex.window, height=340),
+                      width="stretch", key="pg_step_in")
+    right.plotly_chart(figs.picture(out, f"Output: pixel ({r}, {c})", 0, ops.window(out.shape, r, c, 1),
+                                    height=340), width="stretch", key="pg_step_out")
+    st.plotly_chart(figs.explain_figure(ex), width="stretch", key="pg_step_ex")
+    sums = " + ".join(f"{v:.4g}" for v in ex.channel_sums) + " = " if len(ex.channel_sums) > 1 else ""
+    st.markdown(f"Sum of the products: {sums}**{ex.total:.4g}** = output[{r}, {c}] = **{out[r, c]:.4g}**")
+
+
+def step_pool(res: ops.Result, s: ops.Settings) -> None:
+    """One pooled value: its window on the pooling input and the max or mean of it."""
+    src, pooled = res.pool_input, res.pooled
+    c1, c2 = st.columns(2)
+    with c1:
+        r = index_slider("Pooled row", pooled.shape[0], "pg_prow")
+    with c2:
+        c = index_slider("Pooled column", pooled.shape[1], "pg_pcol")
+    ex = ops.explain_pool(src, r, c, s.pool, s.pool_size, s.pool_stride)
+    ch = st.radio("Channel", (0, 1, 2), format_func="RGB".__getitem__, horizontal=True) if src.ndim == 3 else 0
+    left, right = st.columns([3, 2])
+    left.plotly_chart(figs.picture(src, "Pooling input: the window", 0, ex.window, height=340), width="stretch")
+    right.plotly_chart(figs.pool_figure(ex, ch), width="stretch")
+    value = pooled[r, c] if pooled.ndim == 2 else pooled[r, c, ch]
+    st.markdown(f"{s.pool} of the window = **{ex.result[ch]:.4g}** = pooled[{r}, {c}] = **{value:.4g}**")
+
+
+st.title("🔍 Convolution & pooling playground")
+st.caption("Slide a kernel over a picture: at each position multiply the pixels under it by the kernel's weights, "
+           "element by element, and add the products up — one output pixel. Like PyTorch's `conv2d` this is "
+           "*cross-correlation*: the kernel is not flipped, as in every CNN.")
+with st.sidebar:
+    st.subheader("Picture")
+    try:
+        image = choose_picture()
+        st.subheader("Kernel")
+        kernel = choose_kernel()
+    except ValueError as err:
+        st.error(str(err))
+        image = None
+    if image is None:
+        st.info("Pick a picture to start.")
+        st.stop()
+    st.subheader("CONV → RELU → POOL")
+    try:
+        settings = choose_settings(kernel, image.ndim == 3)
+    except ValueError as err:
+        st.error(str(err))
+        st.stop()
+try:
+    res = _run(image, settings)
+except ValueError as err:
+    st.error(f"{err}. Use a smaller kernel or dilation, add padding, or pick a bigger picture.")
+    st.stop()
+
+cols = st.columns([5, 2, 5])
+cols[0].plotly_chart(figs.picture(res.image, f"Input ({pictures.describe(res.image)})", settings.padding),
+                     width="stretch")
+if settings.convolve:
+    cols[1].plotly_chart(figs.kernel_figure(settings.kernel_array), width="stretch")
+    cols[2].plotly_chart(figs.picture(res.conv, "Convolution output"), width="stretch")
+    if res.channels is not None:
+        st.info("An RGB picture has 3 channels, so the filter has depth 3 — here the same kernel on each channel "
+                "(a trained CNN learns a different slice per channel). Its 3 responses add up to one output map.")
+        st.plotly_chart(figs.channels_figure(res.channels), width="stretch")
+    show_size("Convolution", res.conv_sizes)
+if settings.pool is not None or settings.relu:
+    cols = st.columns(2)
+    if res.activated is not None:
+        cols[0].plotly_chart(figs.picture(res.activated, "After ReLU: max(0, x)"), width="stretch")
+    if res.pooled is not None:
+        cols[1].plotly_chart(figs.picture(res.pooled, f"After {settings.pool} pooling"), width="stretch")
+        show_size(f"{settings.pool.capitalize()} pooling", res.pool_sizes)
+
+st.header("Step through one output pixel")
+conv_tab, pool_tab = st.tabs(["Convolution", "Pooling"])
+with conv_tab:
+    if res.conv is None:
+        st.info("The convolution is off: pooling alone.")
+    else:
+        small = max(res.conv.shape) <= PLAY_MAX
+        st.toggle("▶ Play: slide the window cell by cell", key="pg_play", disabled=not small,
+                  help=None if small else f"For outputs up to {PLAY_MAX}x{PLAY_MAX}: crop the picture first.")
+        st.fragment(step_conv, run_every=0.8 if small and st.session_state.get("pg_play") else None)(res, settings)
+with pool_tab:
+    if res.pooled is None:
+        st.info("Choose max or avg pooling in the sidebar to see a pooling window.")
+    else:
+        st.fragment(step_pool)(res, settings)

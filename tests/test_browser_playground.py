@@ -1,0 +1,47 @@
+"""Browser: the playground in Chromium; changing the kernel changes the output; a corrupt upload is a message."""
+import re
+
+import pytest
+from conftest import open_page, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def _sidebar(page):
+    return page.locator("[data-testid='stSidebar']")
+
+
+def _output_value(page) -> str:
+    line = page.locator("p", has_text="Sum of the products").inner_text()
+    return re.search(r"output\[\d+, \d+\] = (\S+)", line).group(1)
+
+
+def test_changing_the_kernel_changes_the_output(page, app_url, artifacts):
+    open_page(page, app_url, "playground")
+    assert page.get_by_text("Convolution & pooling playground").first.is_visible()
+    _sidebar(page).get_by_text("Pattern", exact=True).click()  # 7x7 vertical step edge: exact numbers
+    wait_idle(page)
+    output = page.locator("[data-testid='stPlotlyChart']").nth(2)  # input, kernel, output
+    before_value, before_shot = _output_value(page), output.screenshot()
+    page.get_by_role("combobox", name="Kernel").click()
+    page.get_by_role("option", name="blur: box blur 3x3").click()
+    wait_idle(page)
+    after_value, after_shot = _output_value(page), output.screenshot()
+    assert before_value != after_value, before_value
+    assert before_shot != after_shot
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.get_by_text("Step through one output pixel").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "playground_box_blur.png"), full_page=True)
+
+
+def test_a_corrupt_upload_is_a_plain_message(page, app_url, artifacts):
+    open_page(page, app_url, "playground")
+    _sidebar(page).get_by_text("Upload", exact=True).click()
+    wait_idle(page)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+        files=[{"name": "broken.png", "mimeType": "image/png", "buffer": b"this is not a picture"}])
+    wait_idle(page)
+    alert = page.locator("[data-testid='stAlert']").filter(has_text="not a picture")
+    assert alert.count() >= 1
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.screenshot(path=str(artifacts / "playground_corrupt_upload.png"))

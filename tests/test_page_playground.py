@@ -1,0 +1,109 @@
+"""AppTest: the playground page runs with every kernel, pooling, RGB channels, MNIST digits; errors are messages."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import kernels
+
+
+def _page(source: str = "Pattern") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "playground.py"), default_timeout=60)
+    at.session_state["pg_source"] = source
+    return at.run()
+
+
+def _sum_line(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("Sum of the products"))
+
+
+def _assert_sum_equals_output(at: AppTest) -> None:
+    line = _sum_line(at)
+    total, out = re.search(r"\*\*(\S+)\*\* = output\[\d+, \d+\] = \*\*(\S+)\*\*", line).groups()
+    assert total == out, line
+
+
+def test_default_photo_page_runs_with_the_worked_formula():
+    at = _page("Photo")
+    assert not at.exception and not at.error
+    assert any("Convolution output: 510 x 510" in m.value for m in at.markdown)
+    assert any("(512 - 3 + 2·0)/1 + 1" in c.value for c in at.code)
+    _assert_sum_equals_output(at)
+
+
+def test_every_named_kernel_runs_and_its_worked_pixel_sums_to_the_output():
+    at = _page()
+    seen = set()
+    for name in kernels.NAMED:
+        at.selectbox(key="pg_kernel").set_value(name).run()
+        assert not at.exception, name
+        assert not at.error, (name, [e.value for e in at.error])
+        _assert_sum_equals_output(at)
+        seen.add(_sum_line(at))
+    assert len(seen) > 3  # different kernels give different numbers
+
+
+@pytest.mark.parametrize("pool", ["max", "avg"])
+def test_conv_relu_pool_block_and_pooling_alone(pool):
+    at = _page()
+    at.radio(key="pg_pad_mode").set_value("same")
+    at.toggle(key="pg_relu").set_value(True)
+    at.selectbox(key="pg_pool").set_value(pool).run()
+    assert not at.exception and not at.error
+    assert any(m.value.startswith(f"{pool} of the window") for m in at.markdown)
+    assert any(f"{pool.capitalize()} pooling output: 3 x 3" in m.value for m in at.markdown)  # 7x7 -> 3x3
+    at.toggle(key="pg_conv").set_value(False).run()  # pooling alone, on the picture
+    assert not at.exception and not at.error
+    assert any("pooling alone" in i.value for i in at.info)
+
+
+def test_rgb_photo_per_channel_shows_filter_depth_and_three_sums():
+    at = _page("Photo")
+    at.selectbox(key="pg_photo").set_value("astronaut")
+    at.select_slider(key="pg_crop").set_value(16).run()  # an RGB picture: the channel toggle appears
+    at.toggle(key="pg_rgb").set_value(True).run()
+    assert not at.exception and not at.error
+    assert any("filter has depth 3" in i.value for i in at.info)
+    assert _sum_line(at).count(" + ") == 2  # R + G + B channel sums
+    _assert_sum_equals_output(at)
+
+
+def test_custom_kernel_grids_start_as_identity():
+    at = _page()
+    for name in ("custom 3x3", "custom 5x5"):
+        at.selectbox(key="pg_kernel").set_value(name).run()
+        assert not at.exception and not at.error
+
+
+@pytest.mark.parametrize("widget, value", [("pg_dilation", 4), ("pg_stride", 4)])
+def test_impossible_settings_are_an_error_message(widget, value):
+    at = _page()
+    at.slider(key="pg_pattern_size").set_value(3)
+    at.selectbox(key="pg_kernel").set_value("gaussian_5x5")
+    at.slider(key=widget).set_value(value).run()
+    assert not at.exception
+    assert any("do not fit" in e.value and "3x3 picture" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_play_moves_the_window_one_cell():
+    at = _page()
+    row, col = at.slider(key="pg_row").value, at.slider(key="pg_col").value
+    at.toggle(key="pg_play").set_value(True).run()
+    assert not at.exception
+    assert (at.slider(key="pg_row").value, at.slider(key="pg_col").value) == (row, col + 1)
+
+
+def test_mnist_digit_source(data_root):
+    at = _page("MNIST digit")
+    assert not at.exception and not at.error
+    assert any("This digit is a **7**" in c.value for c in at.caption)
+
+
+def test_mnist_missing_says_where_to_put_the_files(monkeypatch, tmp_path):
+    monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))
+    at = _page("MNIST digit")
+    assert not at.exception
+    assert any("Put its four files here" in w.value for w in at.warning)
