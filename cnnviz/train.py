@@ -234,6 +234,7 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
     correct = torch.zeros((), device=device)
     seen = since = 0
     stopped, diverged = False, None
+    check_each = device.type == "cpu"  # free on a CPU; on a GPU it would sync every batch, so check at reports
     model.train()
     t0 = time.perf_counter()
     for b, idx in enumerate(_batches(len(x), config.batch_size, total, gen, device), start=1):
@@ -241,6 +242,9 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             logits = model(xb)
         loss = F.cross_entropy(logits.float(), yb)
+        if check_each and not math.isfinite(value := loss.item()):  # name the very batch it happened at
+            diverged = divergence_message(value, b, config)
+            break
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
