@@ -74,20 +74,20 @@ def from_ink(ink: np.ndarray, normalize: tuple[float, float] = MNIST_NORMALIZE,
     crop = ink[top:bottom, left:right]
     scaled = _scale_longer_side(crop / max(float(crop.max()), 1e-6), BOX)
     pixels = _centre_by_mass(scaled, SIZE)
-    steps = [("1. ink extracted", _small(ink)),
-             (f"2. cropped to the ink ({right - left}×{bottom - top} px)", _small(crop)),
-             (f"3. longer side scaled to {BOX} px ({scaled.shape[1]}×{scaled.shape[0]})", scaled),
-             (f"4. centred by mass in {SIZE}×{SIZE}", pixels),
-             (f"5. normalised (mean {normalize[0]:g}, std {normalize[1]:g})",
-              (pixels - normalize[0]) / normalize[1])]
+    # Short captions ("step detail"): the figure puts each under its picture, breaking at the first space.
+    steps = [(f"ink {ink.shape[1]}×{ink.shape[0]}", _small(ink)),
+             (f"cropped {right - left}×{bottom - top}", _small(crop)),
+             (f"scaled {scaled.shape[1]}×{scaled.shape[0]}", scaled),
+             (f"centred {SIZE}×{SIZE}", pixels),
+             ("normalised (x−μ)/σ", (pixels - normalize[0]) / normalize[1])]
     return Prepared(_normalize(pixels, normalize), pixels, steps, tuple(notes))
 
 
 def from_mnist(pixels: np.ndarray | torch.Tensor, normalize: tuple[float, float] = MNIST_NORMALIZE) -> Prepared:
     """An MNIST digit, already (28, 28) in [0, 1] and centred: used as it is."""
     pixels = np.asarray(pixels, dtype=np.float32).reshape(SIZE, SIZE)
-    steps = [("MNIST test digit (already 28×28)", pixels),
-             (f"normalised (mean {normalize[0]:g}, std {normalize[1]:g})", (pixels - normalize[0]) / normalize[1])]
+    steps = [("MNIST 28×28, already centred", pixels),
+             ("normalised (x−μ)/σ", (pixels - normalize[0]) / normalize[1])]
     return Prepared(_normalize(pixels, normalize), pixels, steps)
 
 
@@ -121,6 +121,29 @@ def photo_ink(grey: np.ndarray, alpha: np.ndarray | None = None) -> tuple[np.nda
     ink = np.clip((grey - paper) / (top - paper), 0.0, 1.0)
     ink[ink < INK] = 0.0  # paper texture and shadows are not ink
     return ink, tuple(notes)
+
+
+def render_canvas(digit: np.ndarray, scale: float, top: int, left: int, thicken: int = 0,
+                  size: int = 280) -> np.ndarray:
+    """Draw a (28, 28) digit in [0, 1] onto a black (size, size, 4) uint8 canvas as brush strokes (tests, benches).
+
+    Upscaled by `scale`, thickened by a `thicken`-px max filter, binarised like the
+    brush's white opaque strokes, pasted with its top-left at (top, left), clipped.
+    """
+    t = torch.as_tensor(np.asarray(digit, dtype=np.float32))[None, None]  # (1, 1, 28, 28)
+    side = round(t.shape[-1] * scale)
+    big = F.interpolate(t, size=(side, side), mode="bilinear", align_corners=False)
+    if thicken:
+        k = 2 * thicken + 1  # a separable max filter: rows, then columns
+        big = F.max_pool2d(big, (1, k), stride=1, padding=(0, thicken))
+        big = F.max_pool2d(big, (k, 1), stride=1, padding=(thicken, 0))
+    ink = (big[0, 0] > 0.35).numpy().astype(np.uint8) * 255
+    canvas = np.zeros((size, size, 4), dtype=np.uint8)
+    canvas[..., 3] = 255
+    y0, x0, y1, x1 = max(top, 0), max(left, 0), min(top + side, size), min(left + side, size)
+    if y1 > y0 and x1 > x0:
+        canvas[y0:y1, x0:x1, :3] = ink[y0 - top:y1 - top, x0 - left:x1 - left, None]
+    return canvas
 
 
 def _ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:

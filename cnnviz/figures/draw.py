@@ -16,14 +16,18 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 
 from cnnviz.dims import Row
 from cnnviz.figures.common import tile
 from cnnviz.probe import Look
 
-MAPS = "Viridis"
-WEIGHTS = "RdBu"
-SALIENCY = "Hot"
+# Colorscales resolved to lists here: without validation plotly would send a Python-only name
+# such as "gray" to the browser as it is, and plotly.js would fall back to its default.
+GRAY = get_colorscale("gray")
+MAPS = get_colorscale("Viridis")
+WEIGHTS = get_colorscale("RdBu")
+SALIENCY = get_colorscale("Hot")
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
 
@@ -91,33 +95,46 @@ def probabilities(probs: np.ndarray, labels: tuple[str, ...], chosen: int, heigh
 
 def saliency_overlay(pixels: np.ndarray, heat: np.ndarray, title: str, height: int = 300) -> go.Figure:
     """The 28x28 input in grey with a saliency map (H, W) in [0, 1] laid over it, half transparent."""
-    base = _heatmap(np.asarray(pixels, dtype=np.float32), "gray", zmin=0, zmax=1)
-    over = _heatmap(np.asarray(heat, dtype=np.float32), SALIENCY, zmin=0, zmax=1)
-    over["opacity"] = 0.55
-    return _figure([base, over], _image_layout(title, height))
+    return _figure(_overlay(pixels, heat), _image_layout(title, height))
+
+
+def saliency_pair(pixels: np.ndarray, maps: list[tuple[str, np.ndarray]], height: int = 260) -> go.Figure:
+    """Several saliency overlays of the same input side by side, each captioned: one figure."""
+    return _row([(caption, _overlay(pixels, heat)) for caption, heat in maps], height, font=12)
 
 
 def steps_strip(steps: list[tuple[str, np.ndarray]], height: int = 210) -> go.Figure:
     """The preprocessing steps side by side at their own resolution: one heatmap per step on its own axes."""
-    n = len(steps)
+    return _row([(caption, [_heatmap(np.asarray(image, dtype=np.float32), GRAY)]) for caption, image in steps],
+                height)
+
+
+def _overlay(pixels: np.ndarray, heat: np.ndarray) -> list[dict[str, Any]]:
+    base = _heatmap(np.asarray(pixels, dtype=np.float32), GRAY, zmin=0, zmax=1)
+    over = _heatmap(np.asarray(heat, dtype=np.float32), SALIENCY, zmin=0, zmax=1)
+    over["opacity"] = 0.55
+    return [base, over]
+
+
+def _row(items: list[tuple[str, list[dict[str, Any]]]], height: int, font: int = 11) -> go.Figure:
+    """Pictures in a row, each on its own axes with its caption above (no make_subplots: it is slow)."""
+    n = len(items)
     if n == 0:
-        raise ValueError("no steps to show")
-    traces, layout = [], {"height": height, "margin": {"l": 5, "r": 5, "t": 45, "b": 5}, "annotations": []}
-    for k, (caption, image) in enumerate(steps):
+        raise ValueError("no pictures to show")
+    data, layout = [], {"height": height, "margin": {"l": 5, "r": 5, "t": 45, "b": 5}, "annotations": []}
+    for k, (caption, traces) in enumerate(items):
         suffix = "" if k == 0 else str(k + 1)
-        trace = _heatmap(np.asarray(image, dtype=np.float32), "gray")
-        trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
-        traces.append(trace)
+        data += [{**trace, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}"} for trace in traces]
         layout[f"xaxis{suffix}"] = {"domain": [k / n + 0.01, (k + 1) / n - 0.01], "visible": False,
                                     "constrain": "domain"}
         layout[f"yaxis{suffix}"] = {"autorange": "reversed", "scaleanchor": f"x{suffix}", "visible": False}
-        layout["annotations"].append({"text": caption.replace(" (", "<br>("), "x": (k + 0.5) / n, "y": 1.0,
+        layout["annotations"].append({"text": caption.replace(" ", "<br>", 1), "x": (k + 0.5) / n, "y": 1.0,
                                       "xref": "paper", "yref": "paper", "yanchor": "bottom",
-                                      "showarrow": False, "font": {"size": 11}})
-    return _figure(traces, layout)
+                                      "showarrow": False, "font": {"size": font}})
+    return _figure(data, layout)
 
 
-def _heatmap(z: np.ndarray, colorscale: str, zmin: float | None = None, zmax: float | None = None,
+def _heatmap(z: np.ndarray, colorscale: list, zmin: float | None = None, zmax: float | None = None,
              showscale: bool = False, hover: str = "row %{y}, col %{x}: %{z:.3g}<extra></extra>") -> dict[str, Any]:
     trace = {"type": "heatmap", "z": z, "colorscale": colorscale, "showscale": showscale,
              "hovertemplate": hover}
@@ -155,8 +172,7 @@ class Panel:
     """All figures for one model on one drawing."""
 
     probabilities: go.Figure
-    grad_cam: go.Figure | None
-    input_gradient: go.Figure
+    saliency: go.Figure         # Grad-CAM (when the model has a conv layer) and input gradient, side by side
     layers: list[LayerView]
 
 
@@ -168,14 +184,11 @@ def enlargeable(look: Look) -> dict[str, int]:
 def panel(look: Look, pixels: np.ndarray) -> Panel:
     """Build every figure for one model's look at the 28x28 `pixels`."""
     result, sal = look.inspection, look.saliency
-    label = result.verdict.label
-    cam = None
-    if sal.grad_cam is not None:
-        cam = saliency_overlay(pixels, sal.grad_cam, f"Grad-CAM on {sal.layer}: where '{label}' was seen")
-    grad = saliency_overlay(pixels, sal.input_gradient, f"Input gradient: pixels that move '{label}' most")
+    maps = [(f"Grad-CAM ({sal.layer})", sal.grad_cam)] if sal.grad_cam is not None else []
+    maps.append(("input gradient", sal.input_gradient))
     layers = [_layer_view(look, row) for row in look.rows]
     probs = probabilities(result.probs, result.verdict.labels, result.verdict.index)
-    return Panel(probs, cam, grad, layers)
+    return Panel(probs, saliency_pair(pixels, maps), layers)
 
 
 def enlarged(look: Look, layer: str, index: int) -> go.Figure:

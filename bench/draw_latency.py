@@ -1,0 +1,101 @@
+"""Server-side latency of the draw page: canvas image -> everything ready to show.
+
+Real MNIST test digits are rendered as 280x280 RGBA canvas images (as the brush draws them: white,
+opaque, binarised strokes, at varied sizes and places). Each goes through the page's path:
+preprocess.to_mnist -> probe.look (one forward with every layer's activations, the verdict,
+Grad-CAM + input gradient) -> figures (steps strip, probabilities, saliency, every layer's tiled
+maps, kernels, one enlarged map). Streamlit's caches are not involved (the model is loaded once,
+as st.cache_resource does). Streamlit's plotly module is imported, as in the app, because it makes
+its small template plotly's default (figure construction copies the default template). Usage:
+
+    python bench/draw_latency.py [--checkpoint tutorial_a] [--n 300] [--json]
+
+Prints the median and p95 in ms, total and per stage. `--json` also times what st.plotly_chart does
+next (plotly.io.to_json of every figure), reported separately. The CPU is shared with other work
+on this machine: note the load average printed with the numbers.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import plotly.io as pio
+import streamlit.elements.plotly_chart  # noqa: F401  # as in the app: plotly's default template becomes Streamlit's
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cnnviz import checkpoints, data, preprocess, probe  # noqa: E402
+from cnnviz.figures import draw as figs  # noqa: E402
+
+
+def canvases(n: int, seed: int = 0) -> list[np.ndarray]:
+    """n MNIST test digits drawn on 280x280 canvases: scale 3-10, anywhere on the canvas, some thick."""
+    split = data.load("mnist", "test", download=False)
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in rng.choice(len(split), size=n, replace=False):
+        scale = float(rng.uniform(3, 10))
+        room = max(0, 280 - round(28 * scale))
+        top, left = (int(v) for v in rng.integers(0, room + 1, size=2))
+        out.append(preprocess.render_canvas(split.raw(int(i))[0].numpy(), scale, top, left,
+                                            thicken=int(rng.integers(0, 4))))
+    return out
+
+
+def update(model, card, canvas: np.ndarray) -> tuple[list, list[float]]:
+    """One page update without Streamlit; returns the figures and the stage times in ms."""
+    t0 = time.perf_counter()
+    prepared = preprocess.to_mnist(canvas, tuple(card["normalize"]))
+    t1 = time.perf_counter()
+    look = probe.look(model, prepared.tensor, probe.class_labels(card))
+    t2 = time.perf_counter()
+    panel = figs.panel(look, prepared.pixels)
+    layer = next(iter(figs.enlargeable(look)), None)
+    fig_list = [figs.steps_strip(prepared.steps), panel.probabilities, panel.saliency]
+    fig_list += [f for v in panel.layers for f in (v.kernels, v.maps) if f is not None]
+    if layer is not None:
+        fig_list.append(figs.enlarged(look, layer, 0))
+    t3 = time.perf_counter()
+    return fig_list, [(t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (t3 - t0) * 1e3]
+
+
+def p95(values: list[float]) -> float:
+    return float(np.percentile(values, 95))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", default="tutorial_a")
+    parser.add_argument("--n", type=int, default=300, help="number of MNIST test digits")
+    parser.add_argument("--json", action="store_true", help="also time plotly.io.to_json of every figure")
+    args = parser.parse_args()
+    model, card = checkpoints.load(args.checkpoint)
+    images = canvases(args.n)
+    for canvas in images[:20]:  # warm-up: first calls allocate
+        update(model, card, canvas)
+    times, json_ms, sizes = [], [], []
+    for canvas in images:
+        fig_list, t = update(model, card, canvas)
+        times.append(t)
+        if args.json:
+            t0 = time.perf_counter()
+            sizes.append(sum(len(pio.to_json(f, validate=False)) for f in fig_list))
+            json_ms.append((time.perf_counter() - t0) * 1e3)
+    print(f"draw path, {args.checkpoint}, {len(images)} MNIST test digits as 280x280 canvases, "
+          f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    for k, stage in enumerate(["preprocess", "forward+activations+saliency", "figures", "TOTAL"]):
+        column = [t[k] for t in times]
+        print(f"  {stage:30s} median {statistics.median(column):6.2f} ms   p95 {p95(column):6.2f} ms")
+    if args.json:
+        print(f"  {'(+ to_json, as st.plotly_chart)':30s} median {statistics.median(json_ms):6.2f} ms   "
+              f"p95 {p95(json_ms):6.2f} ms   {statistics.median(sizes) / 1024:.0f} KiB per update")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""The draw page under AppTest (with a drawing injected as the canvas sends it) and its figures."""
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+import torch
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import arch, preprocess, probe
+from cnnviz.figures import draw as figs
+
+PAGE = Path(__file__).resolve().parents[1] / "pages" / "draw.py"
+
+
+def stroke_one() -> np.ndarray:
+    """A '1' as the canvas returns it: (280, 280, 4) uint8, white vertical stroke on opaque black."""
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., 3] = 255
+    canvas[50:230, 130:150, :3] = 255
+    return canvas
+
+
+def stroke_zero() -> np.ndarray:
+    """A '0': an ellipse ring, 18 px thick."""
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., 3] = 255
+    ys, xs = np.mgrid[0:280, 0:280]
+    r = np.sqrt(((ys - 140) / 95.0) ** 2 + ((xs - 140) / 65.0) ** 2)
+    canvas[(r > 0.82) & (r < 1.0), :3] = 255
+    return canvas
+
+
+def canvas_state(rgba: np.ndarray) -> dict:
+    """The canvas component's value (streamlit-drawable-canvas 0.13): the PNG as a data URL."""
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return {"drawing": {"raw": {"objects": []}, "data": url}, "backgroundFit": None}
+
+
+def _page(**state) -> AppTest:
+    at = AppTest.from_file(str(PAGE), default_timeout=60)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def test_empty_canvas_shows_a_hint_not_a_prediction():
+    at = _page()
+    assert not at.exception
+    assert any("Draw a digit" in i.value for i in at.info)
+    assert len(at.metric) == 0 and not at.error
+    assert at.session_state["active_checkpoint"] == "tutorial_a"
+
+
+@pytest.mark.parametrize("drawing, digit", [(stroke_one, "1"), (stroke_zero, "0")])
+def test_injected_drawing_is_predicted(drawing, digit):
+    at = _page(canvas=canvas_state(drawing()))
+    assert not at.exception and not at.error
+    assert [m.value for m in at.metric] == [digit]
+    assert at.metric[0].label == "tutorial_a says"
+    assert "Inside the network" in [h.value for h in at.subheader]
+
+
+def test_compare_two_models_side_by_side():
+    at = _page(canvas=canvas_state(stroke_one()), draw_compare=True, draw_model_2="tutorial_c")
+    assert not at.exception and not at.error
+    assert [m.label for m in at.metric] == ["tutorial_a says", "tutorial_c says"]
+    assert [m.value for m in at.metric] == ["1", "1"]
+
+
+def test_random_mnist_digit():
+    at = _page(draw_source="Random MNIST test digit", draw_digit=0)  # test digit #0 is a 7
+    assert not at.exception and not at.error
+    assert [m.value for m in at.metric] == ["7"]
+
+
+def test_single_dot_gets_a_message():
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., 3] = 255
+    canvas[130:145, 130:145, :3] = 255
+    at = _page(canvas=canvas_state(canvas))
+    assert not at.exception and len(at.metric) == 0
+    assert "dot" in at.error[0].value
+
+
+# ---- figures (cnnviz.figures.draw), built from dicts without validation: validate them here ----
+
+def _validated(fig: go.Figure) -> go.Figure:
+    for trace in fig.to_dict()["data"]:  # named colorscales are resolved in Python only when validating
+        assert not isinstance(trace.get("colorscale", []), str), trace["colorscale"]
+    return go.Figure(fig.to_dict())  # raises on any invalid property
+
+
+@pytest.fixture(scope="module")
+def look_and_pixels():
+    torch.manual_seed(0)
+    model = arch.build(arch.PRESETS["tutorial_a"]).eval()
+    prepared = preprocess.to_mnist(stroke_one())
+    return probe.look(model, prepared.tensor), prepared
+
+
+def test_panel_figures_are_valid_and_labelled_from_dims(look_and_pixels):
+    look, prepared = look_and_pixels
+    panel = figs.panel(look, prepared.pixels)
+    titles = [v.title for v in panel.layers]
+    assert titles == ["conv1 → 16×28×28", "relu1 → 16×28×28", "pool1 → 16×14×14", "conv2 → 32×14×14",
+                      "relu2 → 32×14×14", "pool2 → 32×7×7", "flatten → 1568", "fc1 → 10"]
+    conv1 = panel.layers[0].maps
+    _validated(conv1)
+    assert len(conv1.data) == 1 and conv1.data[0].type == "heatmap"  # ONE tiled heatmap, not subplots
+    assert np.asarray(conv1.data[0].z).shape == (4 * 29 - 1, 4 * 29 - 1)  # 16 maps, 4x4, 1-px gaps
+    assert conv1.layout.title.text == "conv1 → 16×28×28"
+    assert np.asarray(panel.layers[3].kernels.data[0].z).shape == (32 * 6 - 1, 16 * 6 - 1)
+    assert _validated(panel.layers[6].maps).data[0].type == "bar"
+    assert [v.kernels is not None for v in panel.layers] == [True, False, False, True] + [False] * 4
+    for fig in (panel.probabilities, panel.saliency, figs.steps_strip(prepared.steps),
+                figs.saliency_overlay(prepared.pixels, look.saliency.grad_cam, "cam")):
+        _validated(fig)
+    assert len(panel.saliency.data) == 4  # (digit + Grad-CAM), (digit + input gradient)
+    assert len(figs.steps_strip(prepared.steps).data) == 5
+
+
+def test_enlarged_map(look_and_pixels):
+    look, _ = look_and_pixels
+    assert figs.enlargeable(look) == {"conv1": 16, "relu1": 16, "pool1": 16, "conv2": 32, "relu2": 32, "pool2": 32}
+    fig = figs.enlarged(look, "pool1", 5)
+    _validated(fig)
+    np.testing.assert_allclose(np.asarray(fig.data[0].z, dtype=np.float32),
+                               look.inspection.activations["pool1"][0, 5].numpy())
+    with pytest.raises(ValueError, match="maps 0..15, not 16"):
+        figs.enlarged(look, "conv1", 16)
+    with pytest.raises(ValueError, match="no feature maps"):
+        figs.enlarged(look, "fc1", 0)
+
+
+def test_dropout_layers_get_a_note():
+    model = arch.build(arch.PRESETS["keras_small"]).eval()
+    look = probe.look(model, torch.zeros(1, 1, 28, 28))
+    views = figs.panel(look, np.zeros((28, 28), np.float32)).layers
+    dropout = [v for v in views if v.name == "dropout1"][0]
+    assert dropout.maps is None and "switched off" in dropout.note
+
+
+def test_look_refuses_other_input_shapes():
+    spec = arch.Spec.from_json({"input_shape": [3, 32, 32], "layers": [{"type": "flatten"},
+                                                                       {"type": "linear", "out_features": 10}]})
+    with pytest.raises(ValueError, match="3×32×32"):
+        probe.look(arch.build(spec), torch.zeros(1, 3, 32, 32))

@@ -1,0 +1,124 @@
+"""cnnviz.probe: activations match cnnviz.dims, hooks never linger, saliency and verdicts make sense."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from cnnviz import arch, dims, probe
+
+
+def _hooks_left(model: nn.Module) -> int:
+    return sum(len(m._forward_hooks) for m in model.modules())
+
+
+def _assert_shapes_match_dims(model: nn.Module, spec: arch.Spec) -> None:
+    x = torch.randn(1, *spec.input_shape)
+    acts = probe.activations(model, x)
+    rows = dims.table(spec)
+    assert list(acts) == [row.name for row in rows]  # every layer, in forward order
+    for row in rows:
+        assert tuple(acts[row.name].shape[1:]) == row.out_shape, row.name
+        assert not acts[row.name].requires_grad and acts[row.name].device.type == "cpu"
+    assert _hooks_left(model) == 0
+
+
+@pytest.mark.parametrize("name", sorted(arch.PRESETS))
+def test_preset_activation_shapes_equal_dims_table(name):
+    torch.manual_seed(0)
+    spec = arch.PRESETS[name]
+    _assert_shapes_match_dims(arch.build(spec).eval(), spec)
+
+
+def test_shipped_checkpoint_activation_shapes_equal_dims_table():
+    from cnnviz import checkpoints
+    names = checkpoints.available()
+    assert "tutorial_a" in names
+    for name in names:
+        model, card = checkpoints.load(name)
+        _assert_shapes_match_dims(model, arch.Spec.from_json(card["spec"]))
+
+
+def test_no_hook_left_when_forward_raises():
+    model = arch.build(arch.PRESETS["tutorial_a"]).eval()
+    with pytest.raises(RuntimeError):
+        probe.activations(model, torch.zeros(1, 3, 28, 28))  # 3 channels into a 1-channel conv
+    assert _hooks_left(model) == 0
+
+
+def test_no_hook_left_when_the_block_raises():
+    model = arch.build(arch.PRESETS["logistic"]).eval()
+    with pytest.raises(KeyError):
+        with probe.capture(model) as outputs:
+            assert _hooks_left(model) == 2
+            model(torch.zeros(1, 1, 28, 28))
+            raise KeyError("boom")
+    assert set(outputs) == {"flatten", "fc1"} and _hooks_left(model) == 0
+
+
+def test_capture_selected_layers_keeps_graph():
+    model = arch.build(arch.PRESETS["tutorial_a"]).eval()
+    with probe.capture(model, ["conv2"], detach=False) as outputs:
+        model(torch.zeros(1, 1, 28, 28))
+    assert list(outputs) == ["conv2"] and outputs["conv2"].requires_grad
+
+
+def test_inspect_probabilities_and_verdict():
+    torch.manual_seed(0)
+    model = arch.build(arch.PRESETS["tutorial_a"]).eval()
+    x = torch.randn(1, 1, 28, 28)
+    result = probe.inspect(model, x)
+    assert result.probs.shape == (10,) and result.probs.sum() == pytest.approx(1.0, abs=1e-5)
+    np.testing.assert_allclose(result.probs, probe.predict(model, x), atol=1e-6)
+    assert result.verdict.index == int(np.argmax(result.probs))
+    assert _hooks_left(model) == 0
+
+
+def test_verdict_notes():
+    sure = probe.verdict(np.array([0.01] * 9 + [0.91]))
+    assert sure.label == "9" and sure.note is None
+    low = probe.verdict(np.array([0.45, 0.3, 0.25] + [0.0] * 7))
+    assert low.label == "0" and "Not sure" in low.note and "45%" in low.note
+    torn = probe.verdict(np.array([0.0, 0.62, 0.0, 0.0, 0.0, 0.0, 0.0, 0.38, 0.0, 0.0]))
+    assert torn.label == "1" and torn.runner_up == 7 and "Torn between 1" in torn.note
+    named = probe.verdict(np.array([0.2, 0.8]), labels=("cat", "dog"))
+    assert named.label == "dog"
+
+
+def test_last_conv_is_found_from_the_modules():
+    assert probe.last_conv(arch.build(arch.PRESETS["conv32_64"])) == "conv2"
+    assert probe.last_conv(arch.build(arch.PRESETS["logistic"])) is None
+
+
+def test_saliency_grad_cam_and_input_gradient():
+    torch.manual_seed(0)
+    model = arch.build(arch.PRESETS["tutorial_a"]).eval()
+    x = torch.zeros(1, 1, 28, 28)
+    x[0, 0, 6:22, 12:16] = 2.0  # a bar
+    sal = probe.saliency(model, x)
+    assert sal.layer == "conv2" and sal.target == int(model(x).argmax())
+    assert sal.grad_cam.shape == (28, 28) and sal.input_gradient.shape == (28, 28)
+    for m in (sal.grad_cam, sal.input_gradient):
+        assert m.min() >= 0 and m.max() <= 1.0 + 1e-6
+    assert sal.input_gradient.max() == pytest.approx(1.0)
+    assert _hooks_left(model) == 0 and all(p.grad is None for p in model.parameters())
+
+
+def test_saliency_without_conv_and_bad_target():
+    model = arch.build(arch.PRESETS["logistic"]).eval()
+    sal = probe.saliency(model, torch.randn(1, 1, 28, 28), target=3)
+    assert sal.grad_cam is None and sal.layer is None and sal.target == 3
+    # logistic regression: the input gradient is |weight row 3| (scaled)
+    w = model.fc1.weight[3].detach().abs().reshape(28, 28).numpy()
+    np.testing.assert_allclose(sal.input_gradient, w / w.max(), atol=1e-6)
+    with pytest.raises(ValueError, match="target class 12"):
+        probe.saliency(model, torch.randn(1, 1, 28, 28), target=12)
+    with pytest.raises(ValueError, match="one input"):
+        probe.saliency(model, torch.randn(2, 1, 28, 28))
+
+
+def test_check_input():
+    probe.check_input((1, 28, 28))
+    with pytest.raises(ValueError, match="3×32×32"):
+        probe.check_input((3, 32, 32))
