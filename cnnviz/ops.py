@@ -297,9 +297,11 @@ def run(image: np.ndarray, settings: Settings) -> Result:
     if s.convolve:
         k = s.kernel_array
         conv_sizes = sizes(img.shape[0], img.shape[1], k.shape[0], s.stride, s.padding, s.dilation)
-        conv = convolve(img, k, s.stride, s.padding, s.dilation)
-        if img.ndim == 3:
+        if img.ndim == 3:  # one depthwise conv, then the sum: what conv2d does, without computing it twice
             channels = convolve_channels(img, k, s.stride, s.padding, s.dilation)
+            conv = channels.sum(axis=2, dtype=channels.dtype)
+        else:
+            conv = convolve(img, k, s.stride, s.padding, s.dilation)
         activated = relu(conv) if s.relu else None
     result = Result(img, conv_sizes, channels, conv, activated, None, None)
     if s.pool is not None:

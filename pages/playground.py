@@ -10,6 +10,7 @@ from cnnviz.images import read_upload
 SOURCES = ("Photo", "Pattern", "MNIST digit", "Upload")
 CUSTOM = ("custom 3x3", "custom 5x5")
 CROPS = ("full", 7, 16, 28, 64, 128)
+ZOOM = 2  # big pictures: the step-through shows the window and 2 cells around it, numbers written in
 PLAY_MAX = 32  # the autoplay walks every output pixel only when the output is at most this many a side
 
 
@@ -104,50 +105,43 @@ def show_size(label: str, worked: tuple) -> None:
         st.caption(note)
 
 
-def index_slider(label: str, n: int, key: str) -> int:
-    st.session_state[key] = min(st.session_state.get(key, n // 2), n - 1)
-    return st.slider(label, 0, n - 1, key=key) if n > 1 else 0
+def position(label: str, shape: tuple[int, ...], key: str, play: bool = False) -> tuple[int, int]:
+    """Row and column sliders for an output position (kept inside the output); `play` steps it once first."""
+    r, c = (min(st.session_state.get(f"{key}_{a}", n // 2), n - 1) for a, n in zip("rc", shape[:2]))
+    r, c = ops.next_position(r, c, *shape[:2]) if play else (r, c)
+    st.session_state[f"{key}_r"], st.session_state[f"{key}_c"] = r, c
+    cols = st.columns(2)
+    return tuple(col.slider(f"{label} {axis}", 0, n - 1, key=f"{key}_{a}") if n > 1 else 0
+                 for col, axis, a, n in zip(cols, ("row", "column"), "rc", shape[:2]))
 
 
 def step_conv(res: ops.Result, s: ops.Settings) -> None:
     """Pick (or autoplay) one output pixel; its window on the input and the multiply-then-sum behind it."""
     out = res.conv
-    if st.session_state.get("pg_play") and max(out.shape) <= PLAY_MAX:
-        st.session_state["pg_row"], st.session_state["pg_col"] = ops.next_position(
-            min(st.session_state.get("pg_row", 0), out.shape[0] - 1),
-            min(st.session_state.get("pg_col", 0), out.shape[1] - 1), *out.shape)
-    c1, c2 = st.columns(2)
-    with c1:
-        r = index_slider("Output row", out.shape[0], "pg_row")
-    with c2:
-        c = index_slider("Output column", out.shape[1], "pg_col")
+    r, c = position("Output", out.shape, "pg_pos", st.session_state.get("pg_play", False))
     ex = ops.explain_pixel(res.image, s.kernel_array, r, c, s.stride, s.padding, s.dilation)
     left, right = st.columns(2)
-    left.plotly_chart(figs.picture(res.image, "Input: the window", s.padding, ex.window, height=340),
-                      width="stretch", key="pg_step_in")
-    right.plotly_chart(figs.picture(out, f"Output: pixel ({r}, {c})", 0, ops.window(out.shape, r, c, 1),
-                                    height=340), width="stretch", key="pg_step_out")
-    st.plotly_chart(figs.explain_figure(ex), width="stretch", key="pg_step_ex")
+    left.plotly_chart(figs.picture(res.image, "Input: the window", s.padding, ex.window, 340, ZOOM), width="stretch")
+    right.plotly_chart(figs.picture(out, f"Output: pixel ({r}, {c})", 0, ops.window(out.shape, r, c, 1), 340, ZOOM),
+                       width="stretch")
+    st.plotly_chart(figs.explain_figure(ex), width="stretch")
     sums = " + ".join(f"{v:.4g}" for v in ex.channel_sums) + " = " if len(ex.channel_sums) > 1 else ""
     st.markdown(f"Sum of the products: {sums}**{ex.total:.4g}** = output[{r}, {c}] = **{out[r, c]:.4g}**")
+    if res.activated is not None:
+        st.markdown(f"Then ReLU: max(0, {out[r, c]:.4g}) = **{res.activated[r, c]:.4g}**")
 
 
 def step_pool(res: ops.Result, s: ops.Settings) -> None:
     """One pooled value: its window on the pooling input and the max or mean of it."""
     src, pooled = res.pool_input, res.pooled
-    c1, c2 = st.columns(2)
-    with c1:
-        r = index_slider("Pooled row", pooled.shape[0], "pg_prow")
-    with c2:
-        c = index_slider("Pooled column", pooled.shape[1], "pg_pcol")
+    r, c = position("Pooled", pooled.shape, "pg_ppos")
     ex = ops.explain_pool(src, r, c, s.pool, s.pool_size, s.pool_stride)
     ch = st.radio("Channel", (0, 1, 2), format_func="RGB".__getitem__, horizontal=True) if src.ndim == 3 else 0
     left, right = st.columns([3, 2])
-    left.plotly_chart(figs.picture(src, "Pooling input: the window", 0, ex.window, height=340), width="stretch")
+    left.plotly_chart(figs.picture(src, "Pooling input: the window", 0, ex.window, 340, ZOOM), width="stretch")
     right.plotly_chart(figs.pool_figure(ex, ch), width="stretch")
     value = pooled[r, c] if pooled.ndim == 2 else pooled[r, c, ch]
     st.markdown(f"{s.pool} of the window = **{ex.result[ch]:.4g}** = pooled[{r}, {c}] = **{value:.4g}**")
-
 
 st.title("🔍 Convolution & pooling playground")
 st.caption("Slide a kernel over a picture: at each position multiply the pixels under it by the kernel's weights, "

@@ -32,7 +32,7 @@ def test_robust_range_keeps_a_few_extremes_from_washing_out_a_big_map():
 def test_big_pictures_are_one_jpeg_small_ones_heatmaps_with_numbers():
     big = figs.picture(np.random.default_rng(0).random((100, 120)), "big")
     assert isinstance(big.data[0], go.Image) and big.data[0].source.startswith("data:image/jpeg;base64,")
-    small = figs.picture(np.eye(5), "small", padding=1)
+    small = figs.picture(np.eye(5), "small", padding=1, zoom=2)  # small: zoom ignored
     trace = small.data[0]
     assert isinstance(trace, go.Heatmap) and np.asarray(trace.z).shape == (7, 7)
     assert trace.x0 == -1 and trace.text[0][0] == "0"
@@ -76,3 +76,14 @@ def test_kernel_and_channel_figures():
     assert np.asarray(k.data[0].text)[1, 1] == "8"
     ch = figs.channels_figure(np.random.default_rng(1).normal(size=(50, 50, 3)))
     assert "R | G | B" in ch.layout.title.text
+
+
+def test_zoom_shows_a_big_pictures_window_neighbourhood_with_numbers():
+    img = np.arange(100 * 100, dtype=np.float32).reshape(100, 100)
+    win = ops.window(img.shape, 0, 50, 3, padding=1)  # rows -1..1, cols 49..51
+    fig = figs.picture(img, "zoomed", padding=1, window=win, zoom=2)
+    trace = fig.data[0]
+    assert isinstance(trace, go.Heatmap) and np.asarray(trace.z).shape == (5, 7)  # rows -1..3, cols 47..53
+    assert (trace.y0, trace.x0) == (-1, 47)
+    assert np.asarray(trace.z)[1, 0] == img[0, 47] and trace.text[1][0] == f"{img[0, 47]:.3g}"
+    assert list(fig.layout.xaxis.range) == [46.5, 53.5]

@@ -90,10 +90,10 @@ def test_impossible_settings_are_an_error_message(widget, value):
 
 def test_play_moves_the_window_one_cell():
     at = _page()
-    row, col = at.slider(key="pg_row").value, at.slider(key="pg_col").value
+    row, col = at.slider(key="pg_pos_r").value, at.slider(key="pg_pos_c").value
     at.toggle(key="pg_play").set_value(True).run()
     assert not at.exception
-    assert (at.slider(key="pg_row").value, at.slider(key="pg_col").value) == (row, col + 1)
+    assert (at.slider(key="pg_pos_r").value, at.slider(key="pg_pos_c").value) == (row, col + 1)
 
 
 def test_mnist_digit_source(data_root):

@@ -105,41 +105,60 @@ def _cell_text(a: np.ndarray, pad: np.ndarray | None = None, pad_text: str = "0"
     return text
 
 
-def _map_trace(shown: np.ndarray, offset: int) -> go.Heatmap | go.Image:
+def _map_trace(shown: np.ndarray, y0: int, x0: int) -> go.Heatmap | go.Image:
     """The trace of one picture: a Heatmap (small grey), go.Image of pixels (small RGB) or of a JPEG (big)."""
     small = max(shown.shape[:2]) <= SMALL_SIDE
     if small and shown.ndim == 2:
         lo, hi, signed = value_range(shown)
         text = _cell_text(shown) if max(shown.shape) <= TEXT_SIDE else None
-        return go.Heatmap(z=shown, x0=-offset, y0=-offset, zmin=lo, zmax=hi, showscale=False,
+        return go.Heatmap(z=shown, x0=x0, y0=y0, zmin=lo, zmax=hi, showscale=False,
                           colorscale=DIVERGING if signed else "gray", text=text,
                           texttemplate="%{text}" if text is not None else None,
                           hovertemplate="row %{y}, col %{x}: %{z:.4g}<extra></extra>")
     rgb = colourize(shown)
     if small:
-        return go.Image(z=rgb, x0=-offset, y0=-offset, hovertemplate="row %{y}, col %{x}<extra></extra>")
-    return go.Image(source=jpeg_uri(rgb), x0=-offset, y0=-offset, hoverinfo="x+y")
+        return go.Image(z=rgb, x0=x0, y0=y0, hovertemplate="row %{y}, col %{x}<extra></extra>")
+    return go.Image(source=jpeg_uri(rgb), x0=x0, y0=y0, hoverinfo="x+y")
 
 
 def picture(array: np.ndarray, title: str = "", padding: int = 0, window: Window | None = None,
-            height: int = 420) -> go.Figure:
+            height: int = 420, zoom: int = 0) -> go.Figure:
     """A picture or feature map with its zero padding drawn and, optionally, a window's taps outlined.
 
     Axes are the input's own pixel coordinates: padding cells sit at -1, -2, ... and H, H+1, ...
+    With `zoom` > 0 and a window on a big picture, only the window and `zoom` cells around it are shown,
+    so their numbers can be read.
     """
     a = np.asarray(array, dtype=np.float32)
     h, w = a.shape[:2]
     shown = np.pad(a, [(padding, padding), (padding, padding)] + [(0, 0)] * (a.ndim - 2)) if padding else a
-    shapes, traces = [], [_map_trace(shown, padding)]
+    top, left = 0, 0
+    zoomed = bool(zoom) and window is not None and max(shown.shape[:2]) > SMALL_SIDE
+    if zoomed:
+        top, bottom = _span(window.rows, padding, zoom, shown.shape[0])
+        left, right = _span(window.cols, padding, zoom, shown.shape[1])
+        shown = shown[top:bottom, left:right]
+    shapes, traces = [], [_map_trace(shown, top - padding, left - padding)]
     if padding:
         shapes.append(dict(type="rect", x0=-0.5, y0=-0.5, x1=w - 0.5, y1=h - 0.5,
                            line=dict(color=PAD_COLOUR, width=2, dash="dash")))
     if window is not None:
         shapes.append(_window_rect(window))
-        traces.append(_window_taps(window))
+        if _gapped(window) or max(shown.shape[:2]) > SMALL_SIDE:  # a tiny window on a big picture needs a marker
+            traces.append(_window_taps(window))
     sub = f"{h}x{w}" + (f" + zero padding {padding} (dashed: the picture's edge)" if padding else "")
-    return go.Figure(traces, layout=_layout(f"{title}<br><sup>{sub}; {legend(shown)}</sup>", height, shapes=shapes,
-                                            showlegend=False))
+    if zoomed:
+        sub += f", zoomed to rows {top - padding}..{top - padding + shown.shape[0] - 1}"
+    layout = _layout(f"{title}<br><sup>{sub}; {legend(shown)}</sup>", height, shapes=shapes, showlegend=False)
+    if zoomed:  # fixed ranges, or the (unclipped) padding rectangle would zoom the axes back out
+        layout["xaxis"]["range"] = [left - padding - 0.5, left - padding + shown.shape[1] - 0.5]
+        layout["yaxis"].update(range=[top - padding + shown.shape[0] - 0.5, top - padding - 0.5], autorange=False)
+    return go.Figure(traces, layout=layout)
+
+
+def _span(taps: tuple[int, ...], padding: int, margin: int, size: int) -> tuple[int, int]:
+    """[start, stop) in padded-array indices: the taps plus `margin` cells each side, kept inside."""
+    return max(0, taps[0] + padding - margin), min(size, taps[-1] + padding + margin + 1)
 
 
 def _window_rect(win: Window) -> dict:
@@ -147,9 +166,13 @@ def _window_rect(win: Window) -> dict:
                 y1=win.rows[-1] + 0.5, line=dict(color=WINDOW_COLOUR, width=3))
 
 
+def _gapped(win: Window) -> bool:
+    return len(win.rows) > 1 and win.rows[1] - win.rows[0] > 1
+
+
 def _window_taps(win: Window) -> go.Scatter:
     """A marker on every tap when dilation leaves gaps, else one big marker so a tiny window stays visible."""
-    gapped = len(win.rows) > 1 and win.rows[1] - win.rows[0] > 1
+    gapped = _gapped(win)
     rr, cc = np.meshgrid(win.rows, win.cols, indexing="ij")
     x = cc.ravel() if gapped else [(win.cols[0] + win.cols[-1]) / 2]
     y = rr.ravel() if gapped else [(win.rows[0] + win.rows[-1]) / 2]
