@@ -10,7 +10,7 @@ def test_calculator_preset_shapes_in_chromium(page, app_url, artifacts):
     assert page.get_by_text("Dimension calculator").first.is_visible()
     page.get_by_role("tab", name="A whole network").click()
     # choose the keras_small preset in the selectbox
-    page.get_by_label("Start from a preset").click()
+    page.get_by_role("combobox", name="Start from a preset").click()
     page.get_by_role("option", name="keras_small").click()
     wait_idle(page)
     grid = page.locator("[data-testid='stDataFrame']").last
@@ -29,7 +29,7 @@ def test_calculator_preset_shapes_in_chromium(page, app_url, artifacts):
 
 def test_single_layer_error_is_a_message_not_a_traceback(page, app_url, artifacts):
     open_page(page, app_url, "dimensions")
-    kernel = page.get_by_label("Kernel K")
+    kernel = page.get_by_role("spinbutton", name="Kernel K")
     kernel.fill("9")
     kernel.press("Enter")
     wait_idle(page)
