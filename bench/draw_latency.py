@@ -8,7 +8,7 @@ maps, kernels, one enlarged map). Streamlit's caches are not involved (the model
 as st.cache_resource does). Streamlit's plotly module is imported, as in the app, because it makes
 its small template plotly's default (figure construction copies the default template). Usage:
 
-    python bench/draw_latency.py [--checkpoint tutorial_a] [--n 300] [--json]
+    python bench/draw_latency.py [--checkpoint tutorial_a] [--n 300] [--json] [--threads 1]
 
 Prints the median and p95 in ms, total and per stage. `--json` also times what st.plotly_chart does
 next (plotly.io.to_json of every figure), reported separately. The CPU is shared with other work
@@ -74,7 +74,10 @@ def main() -> None:
     parser.add_argument("--checkpoint", default="tutorial_a")
     parser.add_argument("--n", type=int, default=300, help="number of MNIST test digits")
     parser.add_argument("--json", action="store_true", help="also time plotly.io.to_json of every figure")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's own choice)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     model, card = checkpoints.load(args.checkpoint)
     images = canvases(args.n)
     for canvas in images[:20]:  # warm-up: first calls allocate

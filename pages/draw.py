@@ -8,6 +8,7 @@ from streamlit_drawable_canvas import st_canvas
 from cnnviz import checkpoints, data, preprocess, probe
 from cnnviz.figures import draw as figs
 
+SOURCES = ("Draw", "Random MNIST test digit", "Upload a picture")
 st.title("✏️ Draw a digit")
 st.caption("Draw with the mouse (or a finger), white on black. The network answers as soon as you lift the pen.")
 st.html("<style>[data-testid='stMetricValue'] {font-size: 4.5rem; line-height: 1.1}</style>")
@@ -36,10 +37,9 @@ def model_picker() -> Inputs:
     if not names:
         st.warning("No trained model yet: train one on **Train a CNN** first.")
         st.stop()
-    if st.session_state.get("draw_model") not in names:
-        active = st.session_state.get("active_checkpoint")
-        st.session_state["draw_model"] = active if active in names else ("tutorial_a" if "tutorial_a" in names
-                                                                          else names[0])
+    if st.session_state.get("draw_model") not in names:  # first visit: the active model, else tutorial_a
+        wanted = [n for n in (st.session_state.get("active_checkpoint"), "tutorial_a") if n in names]
+        st.session_state["draw_model"] = (wanted or names)[0]
     st.session_state["active_checkpoint"] = st.session_state["draw_model"]
     c = st.columns([2, 2, 3])
     first = c[0].selectbox("Model", names, key="draw_model",
@@ -47,13 +47,12 @@ def model_picker() -> Inputs:
     models = [first]
     if c[1].toggle("Compare two models", key="draw_compare", help="Side by side, on the same drawing"):
         models.append(c[1].selectbox("Second model", names, index=min(1, len(names) - 1), key="draw_model_2"))
-    sources = ["Draw", "Random MNIST test digit", "Upload a picture"]
-    return Inputs(models, c[2].radio("Input", sources, horizontal=True, key="draw_source"))
+    return Inputs(models, c[2].radio("Input", SOURCES, horizontal=True, key="draw_source"))
 
 
 def read_input(inputs: Inputs) -> preprocess.Prepared:
     """The picture from the canvas, MNIST or an upload, prepared (raises ValueError / EmptyInput)."""
-    if inputs.source == "Random MNIST test digit":
+    if inputs.source == SOURCES[1]:
         if not data.available("mnist"):
             raise ValueError(data.missing_message("mnist"))
         split = mnist_test()
@@ -62,7 +61,7 @@ def read_input(inputs: Inputs) -> preprocess.Prepared:
         i = st.session_state["draw_digit"]
         st.caption(f"Test digit #{i}, labelled **{split.classes[int(split.labels[i])]}**")
         return preprocess.from_mnist(split.raw(i)[0])
-    if inputs.source == "Upload a picture":
+    if inputs.source == SOURCES[2]:
         file = st.file_uploader("A photo or scan of one handwritten digit", type=["png", "jpg", "jpeg", "webp"])
         if file is None:
             raise preprocess.EmptyInput("Upload a picture of a handwritten digit.")
@@ -76,13 +75,13 @@ def read_input(inputs: Inputs) -> preprocess.Prepared:
     return preprocess.to_mnist(canvas.image_data)
 
 
-def analyse(name: str, prepared: preprocess.Prepared) -> tuple[probe.Look, figs.Panel, dict]:
-    model, card = load_model(name, checkpoints.resolve(name).stat().st_mtime)
+def analyse(name: str, prepared: preprocess.Prepared) -> tuple[str, dict, probe.Look, figs.Panel]:
+    model, card = load_model(name, checkpoints.resolve(name).stat().st_mtime)  # mtime: a retrained model reloads
     look = probe.look(model, prepared.normalized(tuple(card["normalize"])), probe.class_labels(card))
-    return look, figs.panel(look, prepared.pixels), card
+    return name, card, look, figs.panel(look, prepared.pixels)
 
 
-def show_answer(name: str, look: probe.Look, panel: figs.Panel, card: dict, slot: int) -> None:
+def show_answer(name: str, card: dict, look: probe.Look, panel: figs.Panel, slot: int) -> None:
     verdict = look.inspection.verdict
     st.metric(f"{name} says", verdict.label, help=f"{name}: test accuracy {card['test_accuracy']:.2%}")
     st.caption(f"{verdict.confidence:.0%} sure")
@@ -93,7 +92,7 @@ def show_answer(name: str, look: probe.Look, panel: figs.Panel, card: dict, slot
     st.plotly_chart(panel.saliency, width="stretch", key=f"saliency_{slot}")
 
 
-def show_layers(name: str, look: probe.Look, panel: figs.Panel, slot: int) -> None:
+def show_layers(name: str, card: dict, look: probe.Look, panel: figs.Panel, slot: int) -> None:
     st.markdown(f"**{name}**: " + " → ".join(view.title for view in panel.layers))
     maps = figs.enlargeable(look)
     if maps:
@@ -130,14 +129,14 @@ with right:
     for note in prepared.notes:
         st.caption(note)
     for slot, (col, name) in enumerate(zip(st.columns(len(inputs.models)), inputs.models)):
-        try:
-            results[slot] = (name, *analyse(name, prepared))
-        except ValueError as err:
-            col.error(f"{name}: {err}")
-            continue
         with col:
-            show_answer(name, results[slot][1], results[slot][2], results[slot][3], slot)
+            try:
+                results[slot] = analyse(name, prepared)
+            except ValueError as err:
+                st.error(f"{name}: {err}")
+                continue
+            show_answer(*results[slot], slot)
 st.subheader("Inside the network")
-for col, (slot, (name, look, panel, _card)) in zip(st.columns(len(results) or 1), results.items()):
+for col, (slot, result) in zip(st.columns(len(results) or 1), results.items()):
     with col:
-        show_layers(name, look, panel, slot)
+        show_layers(*result, slot)

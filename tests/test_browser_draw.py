@@ -52,3 +52,8 @@ def test_draw_digit_in_chromium(app_url, page, artifacts, digit, draw):
     assert predicted == digit
     assert page.locator("text=Inside the network").count() >= 1
     assert page.locator("text=conv1 → 16×28×28").count() >= 1
+    if digit == "1":  # the toolbar's bin clears the canvas: back to the hint
+        page.locator("button[aria-label='Reset canvas & history']").click()
+        page.wait_for_selector(PREDICTION, state="detached")
+        wait_idle(page)
+        assert "draw a digit" in page.inner_text("[data-testid='stAlert']")

@@ -122,3 +122,9 @@ def test_check_input():
     probe.check_input((1, 28, 28))
     with pytest.raises(ValueError, match="3×32×32"):
         probe.check_input((3, 32, 32))
+
+
+def test_class_labels_from_the_card():
+    assert probe.class_labels({"dataset": "mnist"}) == probe.DIGITS
+    assert probe.class_labels({"dataset": "fashion-mnist"})[0] == "T-shirt"
+    assert probe.class_labels({}) == probe.DIGITS

@@ -152,8 +152,13 @@ def _image_layout(title: str, height: int, ticks: bool = False) -> dict[str, Any
 
 
 def _figure(data: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
-    """A go.Figure from plain dicts, skipping plotly's per-property validation (the tests validate)."""
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    """A go.Figure from plain dicts, skipping plotly's per-property validation (the tests validate).
+
+    Every colour here is explicit, so the figure carries an empty template: copying the default
+    template into each new figure was a third of its construction time. (Streamlit's theme still
+    styles fonts and backgrounds in the browser.)
+    """
+    return go.Figure({"data": data, "layout": {"template": {}, **layout}}, _validate=False)
 
 
 @dataclass(frozen=True)
