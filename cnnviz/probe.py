@@ -130,17 +130,28 @@ class Saliency:
 
 def saliency(model: nn.Module, x: torch.Tensor, target: int | None = None) -> Saliency:
     """Grad-CAM on the last conv layer and the input gradient for class `target` (default: the predicted one)."""
+    x, logits, outputs = _traced_forward(model, x)
+    return _explain(model, x, logits, outputs, int(logits.argmax()) if target is None else int(target))
+
+
+def _traced_forward(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+    """One forward with autograd on: (input requiring grad, logits (K,), every layer's output with its graph)."""
     if x.dim() != 4 or x.shape[0] != 1:
         raise ValueError(f"saliency needs one input (1, C, H, W), got shape {tuple(x.shape)}")
-    layer = last_conv(model)
     x = x.detach().clone().requires_grad_(True)
-    with torch.enable_grad(), capture(model, [layer] if layer else [], detach=False) as outputs:
+    with torch.enable_grad(), capture(model, detach=False) as outputs:
         logits = model(x).reshape(-1)
-        target = int(logits.argmax()) if target is None else int(target)
-        if not 0 <= target < logits.numel():
-            raise ValueError(f"target class {target} is not in 0..{logits.numel() - 1}")
-        wrt = [x] + ([outputs[layer]] if layer else [])
-        grads = torch.autograd.grad(logits[target], wrt)
+    return x, logits, outputs
+
+
+def _explain(model: nn.Module, x: torch.Tensor, logits: torch.Tensor, outputs: dict[str, torch.Tensor],
+             target: int) -> Saliency:
+    """Saliency maps from a traced forward: one backward from logits[target] to the input and the last conv."""
+    if not 0 <= target < logits.numel():
+        raise ValueError(f"target class {target} is not in 0..{logits.numel() - 1}")
+    layer = last_conv(model)
+    wrt = [x] + ([outputs[layer]] if layer else [])
+    grads = torch.autograd.grad(logits[target], wrt)
     pixel = grads[0][0].abs().amax(dim=0)  # (H, W)
     cam = _grad_cam(outputs[layer].detach(), grads[1], x.shape[-2:]) if layer else None
     return Saliency(target, _unit(pixel.numpy()), cam, layer)
@@ -192,7 +203,9 @@ def look(model: nn.Module, x: torch.Tensor, labels: tuple[str, ...] = DIGITS) ->
     if not isinstance(spec, Spec):
         raise ValueError(f"{type(model).__name__} was not built by cnnviz.arch.build: it has no spec to label")
     check_input(spec.input_shape)
-    result = inspect(model, x, labels)
+    x, logits, outputs = _traced_forward(model, x)  # one forward serves the maps, the answer and the saliency
+    probs = probabilities(logits)
+    result = Inspection({name: out.detach().cpu() for name, out in outputs.items()}, probs, verdict(probs, labels))
     weights = {name: m.weight.detach().cpu().numpy() for name, m in model.named_children()
                if isinstance(m, nn.Conv2d)}
-    return Look(spec, dims.table(spec), result, saliency(model, x, result.verdict.index), weights)
+    return Look(spec, dims.table(spec), result, _explain(model, x, logits, outputs, result.verdict.index), weights)

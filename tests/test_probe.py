@@ -128,3 +128,16 @@ def test_class_labels_from_the_card():
     assert probe.class_labels({"dataset": "mnist"}) == probe.DIGITS
     assert probe.class_labels({"dataset": "fashion-mnist"})[0] == "T-shirt"
     assert probe.class_labels({}) == probe.DIGITS
+
+
+def test_look_agrees_with_inspect_and_saliency():
+    torch.manual_seed(0)
+    model = arch.build(arch.PRESETS["keras_small"]).eval()
+    x = torch.randn(1, 1, 28, 28)
+    seen, alone = probe.look(model, x), probe.inspect(model, x)
+    np.testing.assert_allclose(seen.inspection.probs, alone.probs, atol=1e-6)
+    assert all(torch.allclose(seen.inspection.activations[k], v, atol=1e-6) for k, v in alone.activations.items())
+    assert not any(v.requires_grad for v in seen.inspection.activations.values())
+    np.testing.assert_allclose(seen.saliency.grad_cam, probe.saliency(model, x).grad_cam, atol=1e-6)
+    assert list(seen.kernels) == ["conv1", "conv2"] and seen.kernels["conv2"].shape == (16, 8, 5, 5)
+    assert _hooks_left(model) == 0 and all(p.grad is None for p in model.parameters())
