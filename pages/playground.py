@@ -147,24 +147,30 @@ st.title("🔍 Convolution & pooling playground")
 st.caption("Slide a kernel over a picture: at each position multiply the pixels under it by the kernel's weights, "
            "element by element, and add the products up — one output pixel. Like PyTorch's `conv2d` this is "
            "*cross-correlation*: the kernel is not flipped, as in every CNN.")
+alerts = st.container()  # messages go above the figures, where the eye is, not into the sidebar
+
+
+def attempt(choose, *args):
+    """Run a widget group; a ValueError (corrupt upload, empty kernel cell, impossible padding) becomes a message."""
+    try:
+        return choose(*args)
+    except ValueError as err:
+        alerts.error(str(err))
+        return None
+
+
 with st.sidebar:
     st.subheader("Picture")
-    try:
-        image = choose_picture()
-        st.subheader("Kernel")
-        kernel = choose_kernel()
-    except ValueError as err:
-        st.error(str(err))
-        image = None
-    if image is None:
-        st.info("Pick a picture to start.")
-        st.stop()
+    image = attempt(choose_picture)
+    st.subheader("Kernel")
+    kernel = attempt(choose_kernel)
     st.subheader("CONV → RELU → POOL")
-    try:
-        settings = choose_settings(kernel, image.ndim == 3)
-    except ValueError as err:
-        st.error(str(err))
-        st.stop()
+    settings = attempt(choose_settings, kernels.KERNELS["identity"] if kernel is None else kernel,
+                       image is not None and image.ndim == 3)
+if image is None:
+    alerts.info("Choose a picture in the sidebar to start.")
+if image is None or kernel is None or settings is None:
+    st.stop()
 try:
     res = _run(image, settings)
 except ValueError as err:

@@ -1,8 +1,10 @@
-"""Browser: the playground in Chromium; changing the kernel changes the output; a corrupt upload is a message."""
+"""Browser: the playground in Chromium; changing the kernel changes the output, Play slides the window;
+a corrupt upload is a message."""
 import re
 
 import pytest
 from conftest import open_page, wait_idle
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -29,6 +31,12 @@ def test_changing_the_kernel_changes_the_output(page, app_url, artifacts):
     after_value, after_shot = _output_value(page), output.screenshot()
     assert before_value != after_value, before_value
     assert before_shot != after_shot
+    # autoplay: the step-through fragment moves the window by itself
+    sum_line = page.locator("p", has_text="Sum of the products")
+    page.get_by_text("Play: slide the window").click()
+    expect(sum_line).not_to_have_text(sum_line.inner_text(), timeout=15_000)
+    page.get_by_text("Play: slide the window").click()
+    wait_idle(page)
     assert page.locator("[data-testid='stException']").count() == 0
     page.get_by_text("Step through one output pixel").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "playground_box_blur.png"), full_page=True)
