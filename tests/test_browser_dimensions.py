@@ -11,7 +11,7 @@ def test_calculator_preset_shapes_in_chromium(page, app_url, artifacts):
     page.get_by_role("tab", name="A whole network").click()
     # choose the keras_small preset in the selectbox
     page.get_by_role("combobox", name="Start from a preset").click()
-    page.get_by_role("option", name="keras_small").click()
+    page.get_by_role("option", name="keras_small", exact=True).click()
     wait_idle(page)
     grid = page.locator("[data-testid='stDataFrame']").last
     grid.scroll_into_view_if_needed()
