@@ -59,3 +59,11 @@ def test_impossible_input_shape_is_marked_not_raised():
     assert any("impossible" in e.value and "conv2" in e.value for e in at.error)
     status = list(at.dataframe[1].value["status"])
     assert status[:3] == ["✅"] * 3 and status[3].startswith("❌")
+
+
+def test_a_shipped_checkpoints_network_opens_in_the_calculator():
+    at = _page().run()
+    assert "checkpoint: tutorial_a" in at.selectbox[0].options
+    at.selectbox[0].select("checkpoint: tutorial_a").run()
+    assert not at.exception
+    assert next(m for m in at.metric if m.label == "Parameters").value == "28,938"
