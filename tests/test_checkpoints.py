@@ -12,7 +12,7 @@ from cnnviz import data
 from cnnviz.arch import PRESETS, build
 from cnnviz.evaluate import evaluate
 
-SHIPPED = ("tutorial_a", "tutorial_b", "tutorial_c", "keras_small", "lenet5")  # conv32_64 next
+SHIPPED = ("tutorial_a", "tutorial_b", "tutorial_c", "keras_small", "conv32_64", "lenet5")
 
 
 @pytest.fixture(autouse=True)
