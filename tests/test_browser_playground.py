@@ -1,9 +1,12 @@
 """Browser: the playground in Chromium; changing the kernel changes the output, Play slides the window;
 a corrupt upload is a message."""
+import io
 import re
 
+import numpy as np
 import pytest
 from conftest import open_page, wait_idle
+from PIL import Image
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -11,6 +14,13 @@ pytestmark = pytest.mark.browser
 
 def _sidebar(page):
     return page.locator("[data-testid='stSidebar']")
+
+
+def _png(width: int, height: int) -> bytes:
+    rgb = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def _output_value(page) -> str:
@@ -53,3 +63,10 @@ def test_a_corrupt_upload_is_a_plain_message(page, app_url, artifacts):
     assert alert.count() >= 1
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(artifacts / "playground_corrupt_upload.png"))
+    # a real, big photo: downscaled with a notice, then convolved
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
+        files=[{"name": "big.png", "mimeType": "image/png", "buffer": _png(1200, 800)}])
+    wait_idle(page)
+    expect(_sidebar(page).get_by_text("Downscaled from 1200x800 to 512x341")).to_be_visible()
+    expect(page.get_by_text("Convolution output: 339 x 510")).to_be_visible()  # 341x512 after downscaling
+    assert page.locator("[data-testid='stAlert']").filter(has_text="not a picture").count() == 0
