@@ -115,10 +115,10 @@ def position(label: str, shape: tuple[int, ...], key: str, play: bool = False) -
                  for col, axis, a, n in zip(cols, ("row", "column"), "rc", shape[:2]))
 
 
-def step_conv(res: ops.Result, s: ops.Settings) -> None:
+def step_conv(res: ops.Result, s: ops.Settings, play: bool) -> None:
     """Pick (or autoplay) one output pixel; its window on the input and the multiply-then-sum behind it."""
     out = res.conv
-    r, c = position("Output", out.shape, "pg_pos", st.session_state.get("pg_play", False))
+    r, c = position("Output", out.shape, "pg_pos", play)
     ex = ops.explain_pixel(res.image, s.kernel_array, r, c, s.stride, s.padding, s.dilation)
     left, right = st.columns(2)
     left.plotly_chart(figs.picture(res.image, "Input: the window", s.padding, ex.window, 340, ZOOM), width="stretch")
@@ -205,7 +205,8 @@ with conv_tab:
         small = max(res.conv.shape) <= PLAY_MAX
         st.toggle("▶ Play: slide the window cell by cell", key="pg_play", disabled=not small,
                   help=None if small else f"For outputs up to {PLAY_MAX}x{PLAY_MAX}: crop the picture first.")
-        st.fragment(step_conv, run_every=0.8 if small and st.session_state.get("pg_play") else None)(res, settings)
+        play = small and st.session_state.get("pg_play", False)
+        st.fragment(step_conv, run_every=0.8 if play else None)(res, settings, play)
 with pool_tab:
     if res.pooled is None:
         st.info("Choose max or avg pooling in the sidebar to see a pooling window.")
