@@ -67,10 +67,14 @@ def canvas_ink(rgba: np.ndarray) -> np.ndarray:
 
 
 def from_ink(ink: np.ndarray, normalize: tuple[float, float] = MNIST_NORMALIZE,
-             notes: tuple[str, ...] = ()) -> Prepared:
-    """(H, W) ink map in [0, 1] -> Prepared: crop to the ink, longer side to 20 px, centre of mass at the centre."""
+             notes: tuple[str, ...] = (), canvas: bool = True) -> Prepared:
+    """(H, W) ink map in [0, 1] -> Prepared: crop to the ink, longer side to 20 px, centre of mass at the centre.
+
+    `canvas`: the ink was drawn on the page's canvas (a dot is judged against the canvas size, and
+    the messages speak of drawing) rather than found in an uploaded picture.
+    """
     ink = np.asarray(ink, dtype=np.float32)
-    top, bottom, left, right = _ink_box(ink)
+    top, bottom, left, right = _ink_box(ink, canvas)
     crop = ink[top:bottom, left:right]
     scaled = _scale_longer_side(crop / max(float(crop.max()), 1e-6), BOX)
     pixels = _centre_by_mass(scaled, SIZE)
@@ -99,7 +103,7 @@ def from_upload(data: bytes, normalize: tuple[float, float] = MNIST_NORMALIZE) -
         raise ValueError(f"The picture is only {w}x{h} pixels: too small to hold a digit "
                          f"(at least {MIN_UPLOAD_SIDE}x{MIN_UPLOAD_SIDE} needed).")
     ink, notes = photo_ink(picture.pixels, picture.alpha)
-    return from_ink(ink, normalize, picture.notes + notes)
+    return from_ink(ink, normalize, picture.notes + notes, canvas=False)
 
 
 def photo_ink(grey: np.ndarray, alpha: np.ndarray | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -111,16 +115,53 @@ def photo_ink(grey: np.ndarray, alpha: np.ndarray | None = None) -> tuple[np.nda
         if float(alpha.min()) < 0.95:  # strokes on a transparent background: the opaque part is the ink
             dark = float(np.average(grey, weights=alpha + 1e-6)) < 0.5
             return alpha * ((1.0 - grey) if dark else grey), tuple(notes)
-    paper = float(np.median(grey))
-    if paper > 0.5:
-        grey, paper = 1.0 - grey, 1.0 - paper
+    if float(np.median(grey)) > 0.5:
+        grey = 1.0 - grey
         notes.append("Dark ink on light paper: inverted to light ink on black, like MNIST.")
-    top = float(grey.max())
-    if top - paper < 0.15:
+    flat = grey - _paper(grey)  # uneven lighting removed: the paper is ~0 everywhere
+    top = float(np.percentile(flat, 99.9))
+    if top < 0.15:
         raise EmptyInput("The picture has no contrast: no digit stands out from the background.")
-    ink = np.clip((grey - paper) / (top - paper), 0.0, 1.0)
-    ink[ink < INK] = 0.0  # paper texture and shadows are not ink
+    ink = np.clip(flat / top, 0.0, 1.0)
+    ink[~_strokes(ink)] = 0.0  # paper texture, shadows and specks are not ink
     return ink, tuple(notes)
+
+
+def _paper(grey: np.ndarray, rounds: int = 3) -> np.ndarray:
+    """The paper's brightness under uneven lighting: a quadratic surface fitted to the pixels that are not ink.
+
+    Robust fit: fit all (subsampled) pixels, drop those far brighter than the surface (ink), refit.
+    """
+    h, w = grey.shape
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    ys, xs = ys / h - 0.5, xs / w - 0.5
+    terms = np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=-1)  # (H, W, 6)
+    step = max(1, int(np.sqrt(h * w / 5_000)))  # ~5k samples are plenty for 6 coefficients
+    a, b = terms[::step, ::step].reshape(-1, 6), grey[::step, ::step].reshape(-1)
+    keep = np.ones(b.shape, dtype=bool)
+    for _ in range(rounds):
+        coef = np.linalg.solve(a[keep].T @ a[keep] + 1e-6 * np.eye(6), a[keep].T @ b[keep])
+        residual = b - a @ coef
+        spread = 1.4826 * float(np.median(np.abs(residual[keep]))) + 1e-3  # robust sigma
+        keep = residual < 3 * spread
+    return terms @ coef.astype(np.float32)
+
+
+def _strokes(ink: np.ndarray) -> np.ndarray:
+    """Mask of the strokes in an ink map: hysteresis between INK and Otsu's threshold, specks dropped.
+
+    Faint pixels count only when they touch a stroke's core (above Otsu's threshold), so the
+    anti-aliased edges of a stroke stay and shadows on the paper go.
+    """
+    from skimage.filters import apply_hysteresis_threshold, threshold_otsu  # only uploads need scikit-image
+    from skimage.measure import label
+
+    mask = apply_hysteresis_threshold(ink, INK, max(INK, float(threshold_otsu(ink))))
+    labels = label(mask, connectivity=2)
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0  # the background
+    keep = sizes >= 0.05 * sizes.max()  # a blob under 5% of the largest stroke is a speck
+    return keep[labels]
 
 
 def render_canvas(digit: np.ndarray, scale: float, top: int, left: int, thicken: int = 0,
@@ -146,21 +187,24 @@ def render_canvas(digit: np.ndarray, scale: float, top: int, left: int, thicken:
     return canvas
 
 
-def _ink_box(ink: np.ndarray) -> tuple[int, int, int, int]:
+def _ink_box(ink: np.ndarray, canvas: bool = True) -> tuple[int, int, int, int]:
     """(top, bottom, left, right) of the inked pixels; EmptyInput / ValueError when there is no usable digit."""
     mask = ink > INK
     if not mask.any():
-        raise EmptyInput("Nothing drawn yet: draw a digit (white on the black canvas).")
+        raise EmptyInput("Nothing drawn yet: draw a digit (white on the black canvas)." if canvas
+                         else "No ink found in the picture.")
     h, w = mask.shape
     covered = float(mask.mean())
     if covered > 0.6:
-        raise ValueError(f"{covered:.0%} of the picture is ink: clear it and draw one digit, "
-                         "light strokes on a dark background.")
+        raise ValueError(f"{covered:.0%} of the picture is ink: " + ("clear it and draw one digit, light strokes "
+                         "on a dark background." if canvas else "crop it to one digit on plain paper."))
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     side = max(bottom - top, right - left)
-    if side < 0.08 * max(h, w) or (side < 0.2 * max(h, w) and _is_blob(mask[top:bottom, left:right])):
+    if canvas and (side < 0.08 * max(h, w) or (side < 0.2 * max(h, w) and _is_blob(mask[top:bottom, left:right]))):
         raise ValueError("That is just a dot: draw a whole digit, a bit bigger.")
+    if not canvas and side < MIN_UPLOAD_SIDE:
+        raise ValueError(f"The ink in the picture is only {side} px across: too small to be read as a digit.")
     return top, bottom, left, right
 
 
