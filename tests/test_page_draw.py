@@ -69,9 +69,9 @@ def test_injected_drawing_is_predicted(drawing, digit):
 
 
 def test_compare_two_models_side_by_side():
-    at = _page(canvas=canvas_state(stroke_one()), draw_compare=True, draw_model_2="tutorial_c")
+    at = _page(canvas=canvas_state(stroke_one()), draw_compare=True, draw_model_2="keras_small")
     assert not at.exception and not at.error
-    assert [m.label for m in at.metric] == ["tutorial_a says", "tutorial_c says"]
+    assert [m.label for m in at.metric] == ["tutorial_a says", "keras_small says"]
     assert [m.value for m in at.metric] == ["1", "1"]
 
 
@@ -79,6 +79,34 @@ def test_random_mnist_digit():
     at = _page(draw_source="Random MNIST test digit", draw_digit=0)  # test digit #0 is a 7
     assert not at.exception and not at.error
     assert [m.value for m in at.metric] == ["7"]
+
+
+def _png(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(array).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_upload_a_photo_of_a_digit():
+    paper = np.full((200, 160), 230, np.uint8)
+    paper[30:170, 70:85] = 40  # a dark "1" on light paper
+    at = _page(draw_source="Upload a picture")
+    assert any("Upload a picture" in i.value for i in at.info)
+    at.file_uploader[0].set_value(("one.png", _png(paper), "image/png"))
+    at.run()
+    assert not at.exception and not at.error
+    assert [m.value for m in at.metric] == ["1"]
+    assert any("inverted" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("content, message", [(b"not a picture at all", "not a picture"),
+                                              (_png(np.zeros((1, 1), np.uint8)), "1x1 pixels")])
+def test_bad_uploads_get_a_message(content, message):
+    at = _page(draw_source="Upload a picture")
+    at.file_uploader[0].set_value(("digit.png", content, "image/png"))
+    at.run()
+    assert not at.exception and len(at.metric) == 0
+    assert message in at.error[0].value
 
 
 def test_single_dot_gets_a_message():
