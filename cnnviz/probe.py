@@ -1,6 +1,7 @@
 """Look inside a model: every layer's output (forward hooks), probabilities, saliency (Grad-CAM, input gradients)."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,24 +27,28 @@ def capture(model: nn.Module, names: Iterable[str] | None = None,
 
     Yields a dict filled during the forward: layer name -> output, detached CPU
     tensors unless `detach=False` (Grad-CAM needs the graph). Hooks are removed
-    in `finally`, also when the forward raises.
+    in `finally`, also when the forward raises. Only forwards run by this thread
+    are recorded: the app shares one cached model between users' sessions
+    (threads), and one user's hooks must not catch another user's drawing.
     """
     wanted = None if names is None else set(names)
     outputs: dict[str, torch.Tensor] = {}
     handles = []
+    owner = threading.get_ident()
     try:
         for name, module in model.named_children():
             if wanted is None or name in wanted:
-                handles.append(module.register_forward_hook(_recorder(outputs, name, detach)))
+                handles.append(module.register_forward_hook(_recorder(outputs, name, detach, owner)))
         yield outputs
     finally:
         for handle in handles:
             handle.remove()
 
 
-def _recorder(outputs: dict[str, torch.Tensor], name: str, detach: bool):
+def _recorder(outputs: dict[str, torch.Tensor], name: str, detach: bool, owner: int):
     def hook(_module: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
-        outputs[name] = output.detach().cpu() if detach else output
+        if threading.get_ident() == owner:
+            outputs[name] = output.detach().cpu() if detach else output
     return hook
 
 

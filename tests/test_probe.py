@@ -1,6 +1,8 @@
 """cnnviz.probe: activations match cnnviz.dims, hooks never linger, saliency and verdicts make sense."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -141,3 +143,15 @@ def test_look_agrees_with_inspect_and_saliency():
     np.testing.assert_allclose(seen.saliency.grad_cam, probe.saliency(model, x).grad_cam, atol=1e-6)
     assert list(seen.kernels) == ["conv1", "conv2"] and seen.kernels["conv2"].shape == (16, 8, 5, 5)
     assert _hooks_left(model) == 0 and all(p.grad is None for p in model.parameters())
+
+
+def test_capture_ignores_forwards_of_other_threads():
+    # The page shares one cached model between sessions (threads): hooks must only record their own forward.
+    model = arch.build(arch.PRESETS["logistic"]).eval()
+    with probe.capture(model) as outputs:
+        other = threading.Thread(target=lambda: model(torch.ones(1, 1, 28, 28)))
+        other.start()
+        other.join()
+        assert outputs == {}
+        model(torch.zeros(1, 1, 28, 28))
+    assert set(outputs) == {"flatten", "fc1"} and float(outputs["flatten"].abs().sum()) == 0.0
