@@ -72,5 +72,8 @@ def filters(kernels: np.ndarray, title: str = "first-layer filters") -> go.Figur
     kernels = np.asarray(kernels, dtype=np.float32)
     cols = min(len(kernels), 8)
     rows = math.ceil(len(kernels) / cols)
-    return heatmap(tile(kernels, cols=cols, gap=1), title=title, colorscale="gray",
-                   height=int(60 * rows * (kernels.shape[1] / 5) + 60))
+    fig = heatmap(tile(kernels, cols=cols, gap=1), title=title, colorscale="gray",
+                  height=int(60 * rows * (kernels.shape[1] / 5) + 60))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
