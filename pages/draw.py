@@ -56,8 +56,9 @@ def read_input(inputs: Inputs) -> preprocess.Prepared:
         if not data.available("mnist"):
             raise ValueError(data.missing_message("mnist"))
         split = mnist_test()
-        if st.button("🎲 Another digit") or "draw_digit" not in st.session_state:
-            st.session_state["draw_digit"] = int(np.random.default_rng().integers(len(split)))
+        if st.button("🎲 Another digit") or "draw_digit" not in st.session_state:  # seeded: a demo can be replayed
+            roll = st.session_state["draw_roll"] = st.session_state.get("draw_roll", -1) + 1
+            st.session_state["draw_digit"] = int(np.random.default_rng(roll).integers(len(split)))
         i = st.session_state["draw_digit"]
         st.caption(f"Test digit #{i}, labelled **{split.classes[int(split.labels[i])]}**")
         return preprocess.from_mnist(split.raw(i)[0])
