@@ -79,6 +79,9 @@ def test_random_mnist_digit():
     at = _page(draw_source="Random MNIST test digit", draw_digit=0)  # test digit #0 is a 7
     assert not at.exception and not at.error
     assert [m.value for m in at.metric] == ["7"]
+    at.button[0].click().run()  # 🎲 another digit: the first of a seeded sequence
+    assert at.session_state["draw_digit"] != 0 and len(at.metric) == 1 and not at.exception
+    assert any(f"Test digit #{at.session_state['draw_digit']}" in c.value for c in at.caption)
 
 
 def _png(array: np.ndarray) -> bytes:
