@@ -58,7 +58,7 @@ def test_a_short_run_shows_progress_results_and_saves(user_dir):
 
 def test_stop_button_stops_the_run():
     at = _app()
-    at.selectbox(key="net").set_value("conv32_64")
+    at.selectbox(key="net").set_value("tutorial_b")  # ~1 minute of training: Stop comes long before the end
     at.button(key="start").click().run()
     runner = at.session_state["trainer_runner"]
     deadline = time.time() + 60
