@@ -12,7 +12,10 @@ its small template plotly's default (figure construction copies the default temp
 
 Prints the median and p95 in ms, total and per stage. `--json` also times what st.plotly_chart does
 next (plotly.io.to_json of every figure), reported separately. The CPU is shared with other work
-on this machine: note the load average printed with the numbers.
+on this machine: note the load average printed with the numbers. On a busy 2-core machine,
+OpenMP's default spin-waiting makes torch's 2 threads fight the other processes (measured here at
+load ~6: forward 147 ms median with the defaults, 2.2 ms with OMP_WAIT_POLICY=PASSIVE or --threads 1);
+compare `OMP_WAIT_POLICY=PASSIVE python bench/draw_latency.py` with the plain run.
 """
 from __future__ import annotations
 
@@ -91,7 +94,8 @@ def main() -> None:
             sizes.append(sum(len(pio.to_json(f, validate=False)) for f in fig_list))
             json_ms.append((time.perf_counter() - t0) * 1e3)
     print(f"draw path, {args.checkpoint}, {len(images)} MNIST test digits as 280x280 canvases, "
-          f"torch threads {torch.get_num_threads()}, load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+          f"torch threads {torch.get_num_threads()}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}, "
+          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     for k, stage in enumerate(["preprocess", "forward+activations+saliency", "figures", "TOTAL"]):
         column = [t[k] for t in times]
         print(f"  {stage:30s} median {statistics.median(column):6.2f} ms   p95 {p95(column):6.2f} ms")
