@@ -48,7 +48,7 @@ class Prepared:
 
 
 def to_mnist(rgba: np.ndarray, normalize: tuple[float, float] = MNIST_NORMALIZE) -> Prepared:
-    """Canvas image (H, W, 4) uint8, light ink on dark or transparent -> Prepared; EmptyInput / ValueError if unusable."""
+    """Canvas RGBA (H, W, 4) uint8, light ink on dark or transparent -> Prepared; EmptyInput or ValueError."""
     return from_ink(canvas_ink(rgba), normalize)
 
 
