@@ -93,7 +93,7 @@ def show_answer(name: str, card: dict, look: probe.Look, panel: figs.Panel, slot
     st.plotly_chart(panel.saliency, width="stretch", key=f"saliency_{slot}")
 
 
-def show_layers(name: str, card: dict, look: probe.Look, panel: figs.Panel, slot: int) -> None:
+def show_layers(name: str, card: dict, look: probe.Look, panel: figs.Panel, slot: int, wide: bool) -> None:
     st.markdown(f"**{name}**: " + " → ".join(view.title for view in panel.layers))
     maps = figs.enlargeable(look)
     if maps:
@@ -104,7 +104,7 @@ def show_layers(name: str, card: dict, look: probe.Look, panel: figs.Panel, slot
     for view in panel.layers:
         if view.note:
             st.caption(view.note)
-        places = st.columns([1, 2]) if view.kernels and len(inputs.models) == 1 else [st.container()] * 2
+        places = st.columns([1, 2]) if view.kernels and wide else [st.container()] * 2  # kernels beside maps
         for place, part, fig in ((places[0], "kernels", view.kernels), (places[1], "maps", view.maps)):
             if fig is not None:
                 place.plotly_chart(fig, width="stretch", key=f"{part}_{view.name}_{slot}")
@@ -140,4 +140,4 @@ with right:
 st.subheader("Inside the network")
 for col, (slot, result) in zip(st.columns(len(results) or 1), results.items()):
     with col:
-        show_layers(*result, slot)
+        show_layers(*result, slot, wide=len(results) == 1)
