@@ -1,6 +1,6 @@
 """Trainer throughput: the tutorial's published loop vs cnnviz's trainer, same model (tutorial_a), one process.
 
-    python bench/train_throughput.py [--windows 3] [--window-batches 100] [--skip-full]
+    python bench/train_throughput.py [--windows 3] [--window-batches 300] [--skip-full]
 
 Prints, for each loop, images/s over `--windows` alternating windows (median reported), their ratio,
 then one full cnnviz run of the shipped recipe (2 epochs, SGD-Nesterov + OneCycle, batch 128) and its
@@ -70,7 +70,7 @@ def cnnviz_window(train_split: data.Split, batches: int, seed: int) -> tuple[flo
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--windows", type=int, default=3)
-    p.add_argument("--window-batches", type=int, default=100)
+    p.add_argument("--window-batches", type=int, default=300)  # steady state, past warm-up
     p.add_argument("--skip-full", action="store_true", help="skip the full 2-epoch run (time to 99.0%%)")
     args = p.parse_args()
     import torchvision.datasets as dsets
