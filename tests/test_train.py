@@ -100,6 +100,7 @@ def test_runner_is_safe_to_read_while_it_runs(mnist):
     seen = []
     while runner.running:
         seen.append(len(runner.snapshot().history))
+        time.sleep(0.002)
     runner.stop(timeout=5)
     assert seen == sorted(seen) and runner.snapshot().state == "done"
     assert [e.batch for e in runner.snapshot().history] == list(range(1, 31))
