@@ -1,4 +1,9 @@
-"""cnnviz: learn convolutional neural networks by touching them. Run: streamlit run app.py"""
+"""cnnviz: learn convolutional neural networks by touching them. Run: streamlit run app.py
+
+The pages live in app_pages/, not pages/: Streamlit 1.67 treats a folder named pages/ beside the
+entry script as the old multipage layout and runs a deep link such as /draw without this file
+(no wide layout, no sidebar, file names in the menu) until / has been opened once.
+"""
 import streamlit as st
 
 from cnnviz.device import describe, pick_device
@@ -6,10 +11,10 @@ from cnnviz.device import describe, pick_device
 st.set_page_config(page_title="cnnviz: CNNs you can touch", page_icon="🧠", layout="wide")
 
 pages = [
-    st.Page("pages/dimensions.py", title="Dimension calculator", icon="📐", default=True),
-    st.Page("pages/playground.py", title="Convolution playground", icon="🔍"),
-    st.Page("pages/trainer.py", title="Train a CNN", icon="🏋️"),
-    st.Page("pages/draw.py", title="Draw a digit", icon="✏️"),
+    st.Page("app_pages/dimensions.py", title="Dimension calculator", icon="📐", default=True),
+    st.Page("app_pages/playground.py", title="Convolution playground", icon="🔍"),
+    st.Page("app_pages/trainer.py", title="Train a CNN", icon="🏋️"),
+    st.Page("app_pages/draw.py", title="Draw a digit", icon="✏️"),
 ]
 nav = st.navigation(pages)
 

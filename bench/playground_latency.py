@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cnnviz import kernels, ops, pictures  # noqa: E402
 from cnnviz.figures import playground as figs  # noqa: E402
 
-ZOOM = 2  # as pages/playground.py
+ZOOM = 2  # as app_pages/playground.py
 
 
 def step(res: ops.Result, s: ops.Settings) -> list:

@@ -115,6 +115,6 @@ def wait_idle(page, timeout: float = 60_000) -> None:
 
 
 def open_page(page, app_url: str, path: str) -> None:
-    """Open one page of the app (path as st.navigation names it, e.g. 'dimensions') and wait for it."""
+    """Open one page of the app (path as st.navigation names it: "" for the calculator, "draw", ...) and wait."""
     page.goto(f"{app_url}/{path}")
     wait_idle(page)

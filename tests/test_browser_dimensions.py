@@ -5,8 +5,19 @@ from conftest import open_page, wait_idle
 pytestmark = pytest.mark.browser
 
 
+def test_a_deep_link_gets_the_whole_app_shell(browser, app_url):
+    # a fresh tab opening /draw directly must still run app.py: titled menu, sidebar captions
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    open_page(page, app_url, "draw")
+    sidebar = page.locator("[data-testid='stSidebar']").inner_text()
+    assert "Dimension calculator" in sidebar and "Computing on" in sidebar, sidebar
+    assert "app_pages" not in sidebar and "\napp\n" not in f"\n{sidebar}\n"
+    context.close()
+
+
 def test_calculator_preset_shapes_in_chromium(page, app_url, artifacts):
-    open_page(page, app_url, "dimensions")
+    open_page(page, app_url, "")  # the calculator is the default page, at /
     assert page.get_by_text("Dimension calculator").first.is_visible()
     page.get_by_role("tab", name="A whole network").click()
     # choose the keras_small preset in the selectbox
@@ -28,7 +39,7 @@ def test_calculator_preset_shapes_in_chromium(page, app_url, artifacts):
 
 
 def test_single_layer_error_is_a_message_not_a_traceback(page, app_url, artifacts):
-    open_page(page, app_url, "dimensions")
+    open_page(page, app_url, "")  # the calculator is the default page, at /
     kernel = page.get_by_role("spinbutton", name="Kernel K")
     kernel.fill("9")
     kernel.press("Enter")

@@ -7,7 +7,7 @@ from cnnviz.arch import PRESETS
 
 
 def _page() -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / "dimensions.py"), default_timeout=60)
+    return AppTest.from_file(str(ROOT / "app_pages" / "dimensions.py"), default_timeout=60)
 
 
 def test_app_entry_runs():

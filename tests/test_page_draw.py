@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from cnnviz import arch, preprocess, probe
 from cnnviz.figures import draw as figs
 
-PAGE = Path(__file__).resolve().parents[1] / "pages" / "draw.py"
+PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "draw.py"
 
 
 def stroke_one() -> np.ndarray:

@@ -11,7 +11,7 @@ from cnnviz import kernels
 
 
 def _page(source: str = "Pattern") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "playground.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "playground.py"), default_timeout=60)
     at.session_state["pg_source"] = source
     return at.run()
 

@@ -10,7 +10,7 @@ from torchvision import datasets as tvd
 
 from cnnviz import checkpoints
 
-PAGE = Path(__file__).resolve().parents[1] / "pages" / "trainer.py"
+PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "trainer.py"
 
 
 @pytest.fixture(autouse=True)
