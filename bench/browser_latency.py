@@ -1,0 +1,95 @@
+"""End-to-end latency in a real browser: a slider moved in Chromium until the page has re-rendered.
+
+    python bench/browser_latency.py [--n 20] [--photo astronaut]
+
+Starts `streamlit run app.py` on a free port, opens the playground on a 512x512 photo in Debian's
+Chromium, then moves the stride slider with the keyboard `--n` times (1 -> 2 -> 1 ...) and times each
+change from the key press to the script having finished and the page's text (which states the output size) having changed.
+Prints the median and p95 (the issue's target: "well under a second" on a 2-core CPU).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def _serve() -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.headless", "true"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=os.environ.copy())
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(240):
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("streamlit did not start")
+
+
+TEXT = "() => document.querySelector(\"[data-testid='stMain']\").innerText"
+
+
+def _output_text(page) -> str:
+    """The page's text: the output size it states changes with the stride."""
+    return page.evaluate(TEXT)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20)
+    parser.add_argument("--photo", default="astronaut")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    proc, url = _serve()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{url}/playground")
+            page.wait_for_selector(IDLE, timeout=120_000)
+            photo = page.get_by_role("combobox", name="Photo (bundled with scikit-image)")
+            photo.click()
+            page.get_by_role("option", name=args.photo, exact=True).click()
+            page.wait_for_timeout(500)
+            page.wait_for_selector(IDLE, timeout=60_000)
+            thumb = page.get_by_role("slider", name="Stride S")
+            times = []
+            for i in range(args.n):
+                before = _output_text(page)
+                thumb.focus()
+                start = time.perf_counter()
+                page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+                page.wait_for_function("(b) => { const s = document.querySelector(\"[data-testid='stApp']\");"
+                                       " const now = document.querySelector(\"[data-testid='stMain']\").innerText;"
+                                       " return s.dataset.testScriptState === 'notRunning' && now !== b; }",
+                                       arg=before, timeout=30_000, polling=10)
+                times.append(time.perf_counter() - start)
+            browser.close()
+    finally:
+        proc.terminate()
+    ms = sorted(t * 1000 for t in times)
+    p95 = ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]
+    print(f"playground, {args.photo} 512x512, stride slider in Chromium: median {statistics.median(ms):.0f} ms, "
+          f"p95 {p95:.0f} ms over {len(ms)} changes")
+
+
+if __name__ == "__main__":
+    main()
