@@ -42,6 +42,7 @@ def choose() -> tuple[Spec, tr.TrainConfig]:
 def start(work, single: bool) -> None:
     st.session_state["trainer_runner"] = tr.Runner(work).start()
     st.session_state["trainer_single"] = single
+    st.session_state.pop("trainer_saved", None)
     st.rerun()
 
 
@@ -54,16 +55,16 @@ try:
     train_split, test_split = load_split(config.dataset, "train"), load_split(config.dataset, "test")
 except ValueError as err:  # DatasetMissing is a ValueError too: its message says where the files go
     st.error(str(err))
-    st.stop()
+    spec = None  # nothing to start, but a run in progress stays visible and stoppable below
 
-b1, b2, b3 = st.columns([1, 1, 2])
-if b1.button("▶ Start training", type="primary", disabled=busy, key="start"):
+b1, b2, b3 = st.columns([1, 1, 3])
+if b1.button("▶ Start training", type="primary", disabled=busy or spec is None, key="start", width="stretch"):
     start(lambda cb, stop: tr.train(spec, config, train_split, test_split, cb, stop), single=True)
-if b2.button("■ Stop", disabled=not busy, key="stop"):
+if b2.button("■ Stop", disabled=not busy, key="stop", width="stretch"):
     runner.stop(timeout=1.0)
     st.rerun()
 if b3.button("Reproduce the tutorials (Models A, B, C: SGD lr 0.01, batch 100, 3000 iterations)",
-             disabled=busy or config.dataset != "mnist", key="reproduce"):
+             disabled=busy or spec is None or config.dataset != "mnist", key="reproduce"):
     start(lambda cb, stop: tr.reproduce_tutorials(train_split, test_split, cb, stop), single=False)
 
 
@@ -73,12 +74,14 @@ def live() -> None:
     snap = runner.snapshot()
     history = [e for e in snap.history if e.job == snap.job]
     if history:
-        last = history[-1]
-        label = f"{snap.job}: " if snap.job else ""
-        st.progress(last.batch / last.total_batches, text=label + tr.progress_text(last))
+        last, label = history[-1], f"{snap.job}: " if snap.job else ""
+        st.progress(last.batch / last.total_batches, text=label + tr.progress_text(last, snap.state == "running"))
+    elif snap.state == "running":
+        st.progress(0.0, text="starting: waiting for the first batches…")
+    if len(history) >= 2:  # one point makes no curve: keep the axes away until there is a line to draw
         st.plotly_chart(figs.curves(history), key="curves")
     elif snap.state == "running":
-        st.progress(0.0, text="starting…")
+        st.caption("The loss and accuracy curves appear after the first few batches…")
     if busy and snap.state != "running":
         st.rerun()  # finished between polls: redraw the whole page with results, stop polling
     if snap.state == "failed":
@@ -90,31 +93,44 @@ def live() -> None:
 def results(result: tr.Result) -> None:
     ev, test = result.evaluation, load_split(result.config.dataset, "test")
     classes = test.classes
+    st.subheader("How well did it learn?")
     st.metric("Test accuracy", f"{ev.accuracy:.2f}%", help=f"{ev.correct:,} of {ev.total:,} test images")
-    st.caption(f"{result.batches:,} batches in {result.train_seconds:.1f} s, {result.images_per_s:,.0f} img/s "
-               f"on {result.device} ({result.precision})")
-    c1, c2 = st.columns([1, 2])
+    st.caption(tr.summary_text(result))
+    if warning := tr.stalled_message(result, len(classes)):
+        st.warning(warning)
+    c1, c2 = st.columns([2, 3])
     c1.code("\n".join(per_class_lines(ev, classes)), language=None)
     c2.plotly_chart(figs.confusion(ev.confusion, classes), key="confusion")
     wrong = misclassified(ev, 32)
     if len(wrong):
         st.subheader("Misclassified test images: predicted (true)")
+        st.caption(f"The first {len(wrong)} of the {ev.total - ev.correct:,} test images it got wrong.")
         st.plotly_chart(figs.labelled_grid(test.raw(wrong)[:, 0].numpy(), ev.predictions[wrong],
                                            ev.labels[wrong], classes), key="wrong")
+    st.subheader("What the first layer learned")
     try:
-        st.plotly_chart(figs.filters(first_layer_filters(result.model)), key="filters")
+        st.plotly_chart(figs.filters(first_layer_filters(result.model), title=""), key="filters")
+        st.caption("Each square is one first-layer filter (white = strong positive weight, black = negative).")
     except ValueError as err:
         st.info(str(err))
-    name = st.text_input("Checkpoint name", f"{result.spec.name or 'custom'}-seed{result.config.seed}", key="ckpt")
-    if st.button("💾 Save checkpoint", key="save"):
+    save(result)
+
+
+def save(result: tr.Result) -> None:
+    st.subheader("Keep this model")
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    name = c1.text_input("Checkpoint name", f"{result.spec.name or 'custom'}-seed{result.config.seed}", key="ckpt")
+    if c2.button("💾 Save checkpoint", key="save", width="stretch"):
         try:
             folder = checkpoints.save(result.model, tr.make_card(result, name, tr.describe_run(result.spec,
                                                                                              result.config)))
         except ValueError as err:
             st.error(str(err))
-        else:
-            st.session_state["active_checkpoint"] = folder.name
-            st.success(f"Saved as **{folder.name}**: pick it on *Draw a digit* (it is now the active model).")
+        else:  # rerun so the sidebar shows the new active model at once
+            st.session_state["active_checkpoint"] = st.session_state["trainer_saved"] = folder.name
+            st.rerun()
+    if saved := st.session_state.get("trainer_saved"):
+        st.success(f"Saved as **{saved}**: it is now the active model on *Draw a digit*.")
 
 
 if runner is not None:

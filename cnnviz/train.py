@@ -137,15 +137,35 @@ def use_bf16(device: torch.device, precision: str) -> bool:
     return precision == "auto" and device.type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
-def divergence_message(value: float, batch: int, config: TrainConfig) -> str:
-    """A plain explanation of a NaN/inf loss plus what to try instead."""
-    what = "NaN" if math.isnan(value) else "infinite"
+def blowup_loss(num_classes: int) -> float:
+    """A mean loss above this means the weights blew up: 5x an untrained network's ln(K) (11.5 for 10 classes)."""
+    return 5 * math.log(num_classes)
+
+
+def divergence_message(value: float, batch: int, config: TrainConfig, num_classes: int = 10) -> str:
+    """A plain explanation of a NaN/inf (or exploded) loss plus what to try instead."""
+    if math.isfinite(value):
+        shown = f"{value:,.0f}" if 100 <= value < 1e6 else f"{value:.3g}"
+        what = f"loss blew up to {shown} at batch {batch} (an untrained network starts near {math.log(num_classes):.1f})"
+    else:
+        what = f"loss became {'NaN' if math.isnan(value) else 'infinite'} at batch {batch}"
     safe = SAFE_LR[config.optimizer]
     if config.lr > safe * 5:
-        return (f"loss became {what} at batch {batch} — the learning rate {config.lr:g} is far too high; "
-                f"try {safe:g}")
-    return (f"loss became {what} at batch {batch} — the weights blew up; try a smaller learning rate "
+        return f"{what} — the learning rate {config.lr:g} is far too high; try {safe:g}"
+    return (f"{what} — the weights blew up; try a smaller learning rate "
             f"(e.g. {config.lr / 10:g}) or a network with fewer layers")
+
+
+def stalled_message(result: Result, num_classes: int = 10) -> str | None:
+    """A plain warning when a finished run is no better than guessing (the weights died), else None."""
+    acc, chance = result.test_accuracy, 100.0 / num_classes
+    if acc is None or acc >= 2 * chance:
+        return None
+    cfg, safe = result.config, SAFE_LR[result.config.optimizer]
+    hint = (f"the learning rate {cfg.lr:g} is far too high; try {safe:g}" if cfg.lr > safe * 5
+            else "try a smaller learning rate, more epochs, or a different network")
+    return (f"Test accuracy {acc:.1f}% is no better than guessing ({chance:.0f}%): the network learned nothing "
+            f"— {hint}.")
 
 
 def _optimizer(model: nn.Module, config: TrainConfig, total: int):
@@ -198,10 +218,18 @@ def check_trainable(spec: Spec, num_classes: int = 10, input_shape: tuple[int, i
                          f"end it with flatten and a linear layer of {num_classes} outputs")
 
 
-def progress_text(event: Progress) -> str:
-    """One status line: 'batch 120/938 · epoch 0.13 · loss 0.412 · 9,210 img/s · ETA 11 s'."""
+def progress_text(event: Progress, running: bool = True) -> str:
+    """One status line: 'batch 120/938 · epoch 0.13 · loss 0.412 · 9,210 img/s · ETA 11 s' (no ETA once ended)."""
     return (f"batch {event.batch:,}/{event.total_batches:,} · epoch {event.epoch:.2f} · loss {event.loss:.3f} · "
-            f"{event.images_per_s:,.0f} img/s · ETA {event.eta_s:,.0f} s")
+            f"{event.images_per_s:,.0f} img/s" + (f" · ETA {event.eta_s:,.0f} s" if running else ""))
+
+
+def summary_text(result: Result) -> str:
+    """How the run went, in one line: '300 batches (0.64 epochs) of 128 images in 39.0 s, 985 img/s on CPU (bf16)'."""
+    last = result.history[-1] if result.history else None
+    epochs = f" ({last.epoch / last.batch * result.batches:.2f} epochs)" if last else ""
+    return (f"{result.batches:,} batches{epochs} of {result.config.batch_size} images in "
+            f"{result.train_seconds:.1f} s, {result.images_per_s:,.0f} img/s on {result.device} ({result.precision})")
 
 
 def describe_run(spec: Spec, config: TrainConfig) -> str:
@@ -234,6 +262,7 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
     correct = torch.zeros((), device=device)
     seen = since = 0
     stopped, diverged = False, None
+    blowup = blowup_loss(len(train_split.classes))
     check_each = device.type == "cpu"  # free on a CPU; on a GPU it would sync every batch, so check at reports
     model.train()
     t0 = time.perf_counter()
@@ -256,8 +285,8 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
         since += len(idx)
         if b % config.report_every == 0 or b == total or (stop_event is not None and stop_event.is_set()):
             mean_loss = float(loss_sum) / since
-            if not math.isfinite(mean_loss):
-                diverged = divergence_message(mean_loss, b, config)
+            if not math.isfinite(mean_loss) or mean_loss > blowup:  # NaN, or on its way there
+                diverged = divergence_message(mean_loss, b, config, len(train_split.classes))
                 break
             elapsed = time.perf_counter() - t0
             vl = va = None
@@ -330,7 +359,8 @@ class Runner:
                 if getattr(r, "diverged", None):
                     state, message = "failed", r.diverged
                 elif getattr(r, "stopped", False):
-                    state, message = "stopped", f"stopped by you after {r.batches} batches"
+                    state, message = "stopped", (f"stopped by you after {r.batches} batches: "
+                                                        "a stopped run is not tested, so there is nothing to save")
         except Exception as err:  # the page shows the message; the thread must never die silently
             results, state, message = [], "failed", f"{type(err).__name__}: {err}"
         with self._lock:

@@ -18,6 +18,10 @@ def test_start_watch_the_curve_then_stop(page, app_url, artifacts):
         "() => [...document.querySelectorAll('.js-plotly-plot')].some(p => p.data && p.data[0].x.length >= 2)",
         timeout=60_000)
     assert "img/s" in page.locator("[data-testid='stProgress']").first.inner_text()
+    # the log loss axis is labelled at plain round values like 0.5, 1, 2 (no "2, 3, 0.1, 2" jumble)
+    ticks = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].find(p => p.data && "
+                          "p.data[0].x.length >= 2).layout.yaxis.tickvals")
+    assert ticks and all(len(f"{t:g}".replace(".", "").strip("0")) <= 2 for t in ticks), ticks
     page.screenshot(path=str(artifacts / "trainer_live.png"), full_page=True)
     page.get_by_role("button", name="Stop").click()
     page.get_by_text("stopped by you").wait_for(timeout=30_000)

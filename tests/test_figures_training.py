@@ -20,19 +20,46 @@ def test_curves_have_train_and_held_out_traces():
     assert isinstance(f, go.Figure) and len(f.data) == 4
     assert list(f.data[0].y) == [1.0, 0.5, 1 / 3, 0.25, 0.2]
     assert list(f.data[1].x) == [0.4, 0.8]
-    assert len(fig.curves([]).data) == 4  # an empty run still draws (empty) axes
+    with pytest.raises(ValueError, match="at least one progress event"):
+        fig.curves([])  # the page shows a placeholder instead of empty axes with made-up ticks
+
+
+def test_curves_axes_read_plainly():
+    history = _history(5)  # losses 1 .. 0.2, epochs 0.2 .. 1 of a 1-epoch run
+    f = fig.curves(history[:2])
+    assert list(f.layout.xaxis.range) == [0, 1.0] and list(f.layout.xaxis2.range) == [0, 1.0]  # the whole run
+    loss_axis = fig.curves(history).layout.yaxis
+    assert loss_axis.type == "log" and list(loss_axis.tickvals) == [0.2, 0.5, 1.0]
+    assert loss_axis.minor.showgrid is False
+    titles = [a.text for a in fig.curves(history).layout.annotations]
+    assert titles == ["loss: 1 → 0.2", "accuracy: 55.0% (held-out 80.0%)"]
+
+
+@pytest.mark.parametrize("lo, hi, ticks", [
+    (0.02 / 1.3, 2.3 * 1.3, [0.02, 0.05, 0.1, 0.2, 0.5, 1, 2]),  # a loss falling from 2.3 to 0.02
+    (0.05, 0.09, [0.05, 0.06, 0.07, 0.08, 0.09]),                  # a narrow range: finer steps
+    (1.2, 3.5, [1.5, 2, 3]),
+    (0.01, 1e30, [0.01, 1e4, 1e10, 1e16, 1e22, 1e28])])            # a blow-up: powers of ten only
+def test_log_ticks(lo, hi, ticks):
+    assert fig.log_ticks(lo, hi) == pytest.approx(ticks)
+
+
+def test_log_ticks_refuse_a_bad_range():
+    with pytest.raises(ValueError, match="lo=0"):
+        fig.log_ticks(0, 1)
 
 
 def test_confusion_shows_counts():
     m = np.array([[5, 1], [0, 4]])
     f = fig.confusion(m, ["0", "1"])
     assert f.data[0].text.tolist() == m.tolist() and list(f.data[0].x) == ["0", "1"]
+    assert f.layout.xaxis.showgrid is False and f.layout.yaxis.showgrid is False  # no lines across the cells
 
 
 def test_labelled_grid_is_one_heatmap_with_coloured_captions():
     images = np.random.default_rng(0).random((10, 28, 28))
     f = fig.labelled_grid(images, [1, 2] * 5, [1, 3] * 5, [str(d) for d in range(10)], cols=4)
-    assert len(f.data) == 1 and f.data[0].z.shape == (3 * 32 - 4, 4 * 32 - 4)
+    assert len(f.data) == 1 and f.data[0].z.shape == (3 * 34 - 6, 4 * 34 - 6)
     captions = [(a.text, a.font.color) for a in f.layout.annotations]
     assert captions[0] == ("1 (1)", fig.RIGHT) and captions[1] == ("2 (3)", fig.WRONG)
     with pytest.raises(ValueError, match="shape"):

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
 from torchvision import datasets as tvd
 
 from cnnviz import checkpoints
+from cnnviz import train as tr
 
 PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "trainer.py"
 
@@ -35,6 +37,69 @@ def _wait_done(at: AppTest, timeout: float = 90) -> None:
     assert not at.exception
 
 
+def _idle_run(events: int) -> tr.Runner:
+    """A started Runner that reports `events` progress events, then waits (no CPU) until stopped."""
+    def work(on_progress, stop):
+        for b in range(1, events + 1):
+            on_progress(tr.Progress(10 * b, 300, 0.02 * b, 2.3 / b, 10.0 * b, 1000.0, 1.0 * b, 30.0))
+        stop.wait(60)
+        return SimpleNamespace(stopped=True, diverged=None, batches=10 * events, evaluation=None)
+
+    return tr.Runner(work).start()
+
+
+def _running(events: int) -> tuple[AppTest, tr.Runner]:
+    at = AppTest.from_file(str(PAGE), default_timeout=60)
+    runner = at.session_state["trainer_runner"] = _idle_run(events)
+    deadline = time.time() + 30
+    while len(runner.snapshot().history) < events and time.time() < deadline:
+        time.sleep(0.01)
+    at.run()
+    assert not at.exception
+    return at, runner
+
+
+@pytest.mark.parametrize("events", [0, 1])
+def test_no_chart_until_there_is_a_line_to_draw(events):
+    at, runner = _running(events)
+    assert not at.get("plotly_chart"), "no empty axes with made-up ticks before the first batches"
+    assert "curves appear after the first few batches" in at.caption[-1].value
+    if events == 0:
+        assert "waiting for the first batches" in at.get("progress")[0].proto.text
+    runner.stop(timeout=5)
+
+
+def test_a_form_error_during_a_run_keeps_the_live_view_and_stop(monkeypatch, tmp_path):
+    at, runner = _running(3)
+    assert len(at.get("plotly_chart")) == 1 and "ETA 30 s" in at.get("progress")[0].proto.text
+
+    def no_network(self):
+        raise RuntimeError("Error downloading: no network")
+
+    monkeypatch.setattr(tvd.FashionMNIST, "download", no_network)
+    monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))  # the MNIST splits are cached already
+    at.selectbox(key="dataset").set_value("fashion-mnist").run()
+    assert not at.exception and "FashionMNIST" in at.error[0].value
+    assert at.get("progress") and len(at.get("plotly_chart")) == 1, "the run stays in view"
+    assert at.button(key="start").disabled and not at.button(key="stop").disabled
+    at.button(key="stop").click().run()
+    assert not at.exception and not runner.running and "stopped by you" in at.warning[0].value
+    assert "ETA" not in at.get("progress")[0].proto.text  # an ended run has no time left to estimate
+
+
+def test_a_too_high_learning_rate_is_explained(user_dir):
+    at = _app()
+    lr = next(n for n in at.number_input if n.label.startswith("Learning rate"))
+    lr.set_value(10.0)
+    at.number_input(key="max_batches").set_value(100)
+    at.button(key="start").click().run()
+    _wait_done(at)
+    # lr 10 either blows the loss up (the run stops itself) or kills the network (it ends at chance level):
+    # either way the page says so in plain words
+    said = [e.value for e in at.error] + [w.value for w in at.warning]
+    assert any("the learning rate 10 is far too high; try 0.01" in m for m in said), said
+
+
 def test_a_short_run_shows_progress_results_and_saves(user_dir):
     at = _app()
     assert at.selectbox(key="net").value == "tutorial_a"
@@ -49,8 +114,9 @@ def test_a_short_run_shows_progress_results_and_saves(user_dir):
     assert at.metric[0].label == "Test accuracy" and at.metric[0].value.endswith("%")
     assert "Test Accuracy of 0:" in at.code[0].value
     assert len(at.get("plotly_chart")) >= 3  # curves, confusion, gallery/filters
+    assert any(c.value.startswith("30 batches (0.06 epochs) of 128 images in") for c in at.caption)
     at.button(key="save").click().run()
-    assert not at.exception and at.success
+    assert not at.exception and "it is now the active model" in at.success[0].value
     name = at.session_state["active_checkpoint"]
     assert name.startswith("tutorial_a-seed0") and name in checkpoints.available()
     assert (user_dir / name / "card.json").is_file()

@@ -5,12 +5,14 @@ import json
 import threading
 import time
 
+import numpy as np
 import pytest
 import torch
 
 from cnnviz import checkpoints, data
 from cnnviz import train as tr
 from cnnviz.arch import PRESETS
+from cnnviz.evaluate import Evaluation
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +70,45 @@ def test_divergence_message_wording():
     assert tr.divergence_message(float("nan"), 12, cfg) == \
         "loss became NaN at batch 12 — the learning rate 10 is far too high; try 0.01"
     assert "infinite" in tr.divergence_message(float("inf"), 3, tr.TrainConfig(lr=0.01))
+
+
+def test_a_loss_that_explodes_stops_the_run_before_it_is_nan(mnist):
+    train_split, test_split = mnist  # lr 10 (the page's "too high" demo): the loss leaps far above ln(10)
+    config = tr.TrainConfig(lr=10, batch_size=64, epochs=5, val_every=0)
+    result = tr.train(PRESETS["tutorial_a"], config, train_split, test_split)
+    assert result.diverged and result.evaluation is None and result.batches == config.report_every
+    assert result.diverged.startswith("loss blew up to ") and "try 0.01" in result.diverged
+
+
+def test_blowup_message_wording():
+    assert tr.blowup_loss(10) == pytest.approx(11.51, abs=0.01)
+    assert tr.divergence_message(3602.4, 2, tr.TrainConfig(lr=10)) == (
+        "loss blew up to 3,602 at batch 2 (an untrained network starts near 2.3) — "
+        "the learning rate 10 is far too high; try 0.01")
+    assert "blew up to 1e+30" in tr.divergence_message(1e30, 2, tr.TrainConfig(lr=0.01))
+
+
+def _finished(accuracy_hits: int, lr: float = 0.05) -> tr.Result:
+    """A finished run whose evaluation got `accuracy_hits` of 100 right (10 classes)."""
+    labels = np.arange(100) % 10
+    preds = np.where(np.arange(100) < accuracy_hits, labels, (labels + 1) % 10)
+    confusion = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(confusion, (labels, preds), 1)
+    history = [tr.Progress(300, 300, 0.64, 0.08, 97.0, 1000.0, 38.3, 0.0)]
+    return tr.Result(None, PRESETS["tutorial_a"], tr.TrainConfig(lr=lr), history, 300, 38.3, "CPU", "bf16",
+                     evaluation=Evaluation(preds, labels, confusion, 0.1))
+
+
+def test_a_run_no_better_than_guessing_is_explained():
+    assert tr.stalled_message(_finished(97)) is None
+    msg = tr.stalled_message(_finished(11, lr=10))
+    assert msg.startswith("Test accuracy 11.0% is no better than guessing (10%)") and "try 0.01" in msg
+    assert "smaller learning rate" in tr.stalled_message(_finished(11, lr=0.01))
+
+
+def test_summary_line():
+    assert tr.summary_text(_finished(97)) == \
+        "300 batches (0.64 epochs) of 128 images in 38.3 s, 1,003 img/s on CPU (bf16)"
 
 
 def test_stop_ends_the_background_run_within_a_second(mnist):
@@ -168,5 +209,6 @@ def test_a_network_that_cannot_classify_is_refused(mnist, layers, match):
 def test_status_lines():
     e = tr.Progress(120, 938, 0.128, 0.4123, 90.0, 9210.4, 1.2, 11.4)
     assert tr.progress_text(e) == "batch 120/938 · epoch 0.13 · loss 0.412 · 9,210 img/s · ETA 11 s"
+    assert tr.progress_text(e, running=False) == "batch 120/938 · epoch 0.13 · loss 0.412 · 9,210 img/s"
     assert tr.describe_run(PRESETS["tutorial_a"], tr.TrainConfig()) == \
         "cnnviz app: tutorial_a on mnist, sgd lr 0.05 (onecycle), batch 128, 2 epochs, seed 0"

@@ -14,40 +14,79 @@ TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#ff7f0e"
 RIGHT, WRONG = "#2ca02c", "#d62728"
 
 
-def curves(history: Sequence, height: int = 320) -> go.Figure:
-    """Loss and accuracy against epochs, train and held-out, side by side; `history` is a list of Progress."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy (%)"))
-    x = [e.epoch for e in history]
+def log_ticks(lo: float, hi: float) -> list[float]:
+    """Readable ticks for a log axis from `lo` to `hi`: 1-2-5 per decade (1-2-3-5-7 for a narrow range)."""
+    if not (0 < lo <= hi and math.isfinite(hi)):
+        raise ValueError(f"log_ticks needs 0 < lo <= hi, got lo={lo!r}, hi={hi!r}")
+    decades = range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+    if len(decades) > 5:  # a blow-up towards 1e30: powers of ten only, about six of them
+        return [10.0 ** d for d in decades[::math.ceil(len(decades) / 6)] if lo <= 10.0 ** d <= hi]
+    for mantissas in ((1, 2, 5), (1, 1.5, 2, 3, 5, 7), (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9)):
+        ticks = [float(f"{m * 10.0 ** d:.6g}") for d in decades for m in mantissas]
+        inside = [t for t in ticks if lo <= t <= hi]
+        if len(inside) >= 3:
+            return inside
+    return inside
+
+
+def run_epochs(history: Sequence) -> float:
+    """How many epochs the whole run will take, from its latest progress event."""
+    last = history[-1]
+    return last.total_batches * last.epoch / max(last.batch, 1)
+
+
+def curves(history: Sequence, height: int = 340) -> go.Figure:
+    """Loss (log axis, 1-2-5 ticks) and accuracy against epochs, train and held-out; `history` is >= 1 Progress.
+
+    The x axis spans the whole run, so the curves grow left to right as it trains.
+    """
+    if not history:
+        raise ValueError("curves needs at least one progress event; show a placeholder until the first arrives")
     val = [e for e in history if e.val_loss is not None]
-    xv = [e.epoch for e in val]
-    fig.add_trace(go.Scatter(x=x, y=[e.loss for e in history], name="train", mode="lines",
-                             line={"color": TRAIN_COLOR}, legendgroup="train"), 1, 1)
-    fig.add_trace(go.Scatter(x=xv, y=[e.val_loss for e in val], name="held-out", mode="lines+markers",
-                             line={"color": VAL_COLOR}, legendgroup="val"), 1, 1)
-    fig.add_trace(go.Scatter(x=x, y=[e.train_accuracy for e in history], name="train", mode="lines",
-                             line={"color": TRAIN_COLOR}, legendgroup="train", showlegend=False), 1, 2)
-    fig.add_trace(go.Scatter(x=xv, y=[e.val_accuracy for e in val], name="held-out", mode="lines+markers",
-                             line={"color": VAL_COLOR}, legendgroup="val", showlegend=False), 1, 2)
-    fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(type="log", row=1, col=1)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
+    losses = [e.loss for e in history] + [e.val_loss for e in val]
+    loss_title = f"loss: {history[0].loss:.3g} → {history[-1].loss:.3g}"
+    acc_title = f"accuracy: {history[-1].train_accuracy:.1f}%" + (
+        f" (held-out {val[-1].val_accuracy:.1f}%)" if val else "")
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(loss_title, acc_title), horizontal_spacing=0.1)
+    x, xv = [e.epoch for e in history], [e.epoch for e in val]
+    hover = "epoch %{x:.2f}: %{y:.3g}<extra>%{fullData.name}</extra>"
+    for col, ys, yv in ((1, [e.loss for e in history], [e.val_loss for e in val]),
+                        (2, [e.train_accuracy for e in history], [e.val_accuracy for e in val])):
+        fig.add_trace(go.Scatter(x=x, y=ys, name="train (last few batches)", mode="lines", hovertemplate=hover,
+                                 line={"color": TRAIN_COLOR, "width": 2.5}, legendgroup="train",
+                                 showlegend=col == 1), 1, col)
+        fig.add_trace(go.Scatter(x=xv, y=yv, name="held-out (1,000 test images)", mode="lines+markers",
+                                 hovertemplate=hover, line={"color": VAL_COLOR, "width": 2.5},
+                                 legendgroup="val", showlegend=col == 1 and bool(val)), 1, col)
+    lo, hi = max(min(losses), 1e-6) / 1.3, max(losses) * 1.3  # finite: a NaN loss ends the run first
+    fig.update_xaxes(title_text="epoch", range=[0, run_epochs(history)])
+    fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(hi)], tickvals=log_ticks(lo, hi),
+                     tickformat="~g", minor={"showgrid": False}, row=1, col=1)
+    accs = [e.train_accuracy for e in history] + [e.val_accuracy for e in val]
+    fig.update_yaxes(range=[max(0.0, min(accs) - 5), 101], ticksuffix="%", row=1, col=2)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font={"size": 14},
+                      legend=dict(orientation="h", y=-0.28))
+    fig.update_annotations(font_size=16)  # the subplot titles
     return fig
 
 
-def confusion(matrix: np.ndarray, classes: Sequence[str], height: int = 420) -> go.Figure:
+def confusion(matrix: np.ndarray, classes: Sequence[str], height: int = 460) -> go.Figure:
     """The confusion matrix as a heatmap with counts; rows = true class, columns = predicted."""
     matrix = np.asarray(matrix)
     fig = go.Figure(go.Heatmap(z=np.log1p(matrix), x=list(classes), y=list(classes), colorscale="Blues",
-                               text=matrix, texttemplate="%{text}", showscale=False,
-                               hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), title="confusion matrix")
-    fig.update_xaxes(title_text="predicted", type="category", side="bottom")
-    fig.update_yaxes(title_text="true", type="category", autorange="reversed", scaleanchor="x")
+                               text=matrix, texttemplate="%{text}", textfont={"size": 13}, showscale=False,
+                               xgap=1, ygap=1, hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font={"size": 14},
+                      title="confusion matrix: how often each true class was predicted as each class",
+                      title_font_size=15, plot_bgcolor="white")
+    axis = dict(type="category", showgrid=False, zeroline=False, ticks="", constrain="domain")
+    fig.update_xaxes(title_text="predicted", side="bottom", **axis)
+    fig.update_yaxes(title_text="true", autorange="reversed", scaleanchor="x", **axis)
     return fig
 
 
 def labelled_grid(images: np.ndarray, predicted: Sequence[int], true: Sequence[int], classes: Sequence[str],
-                  cols: int = 8, gap: int = 4) -> go.Figure:
+                  cols: int = 8, gap: int = 6) -> go.Figure:
     """Digits (N, H, W) in [0, 1] tiled into ONE heatmap, each captioned 'pred (true)': green right, red wrong."""
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 3 or len(images) == 0:
@@ -56,11 +95,12 @@ def labelled_grid(images: np.ndarray, predicted: Sequence[int], true: Sequence[i
     cols = min(cols, n)
     rows = math.ceil(n / cols)
     fig = heatmap(tile(images, cols=cols, gap=gap, normalize=False), colorscale="gray_r", zmin=0, zmax=1,
-                  height=int(90 * rows + 40))
+                  height=int(100 * rows + 40))
     for i, (p, t) in enumerate(zip(predicted, true)):
         r, c = divmod(i, cols)
-        fig.add_annotation(x=c * (w + gap) + w / 2 - 0.5, y=r * (h + gap) - 1.5, showarrow=False,
-                           text=f"{classes[p]} ({classes[t]})", font={"color": RIGHT if p == t else WRONG, "size": 12})
+        fig.add_annotation(x=c * (w + gap) + w / 2 - 0.5, y=r * (h + gap) - 2.5, showarrow=False,
+                           text=f"{classes[p]} ({classes[t]})",
+                           font={"color": RIGHT if p == t else WRONG, "size": 15, "weight": "bold"})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, range=[rows * (h + gap), -gap])
     fig.update_layout(margin=dict(l=5, r=5, t=25, b=5))
