@@ -27,7 +27,9 @@ def choose() -> tuple[Spec, tr.TrainConfig]:
     opt = c2.radio("Optimizer", ["sgd", "adam"], horizontal=True, key="opt",
                    format_func={"sgd": "SGD + momentum", "adam": "Adam"}.get)
     # no key: the default follows the optimizer (SGD 0.05, Adam 0.005)
-    lr = c2.number_input("Learning rate (peak)", 1e-5, 100.0, 0.05 if opt == "sgd" else 0.005, format="%g")
+    lr = c2.number_input("Learning rate (peak)", 1e-5, 100.0, 0.05 if opt == "sgd" else 0.005, format="%g",
+                         help="The step size. It rises to this peak, then falls (one-cycle schedule). Try 10 to "
+                              "see training blow up.")
     batch = c2.select_slider("Batch size", [16, 32, 64, 100, 128, 256, 512], 128, key="batch")
     epochs = c3.number_input("Epochs", 0.1, 50.0, 2.0, 0.5, key="epochs")
     seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="seed")
@@ -78,16 +80,16 @@ def live() -> None:
         st.progress(last.batch / last.total_batches, text=label + tr.progress_text(last, snap.state == "running"))
     elif snap.state == "running":
         st.progress(0.0, text="starting: waiting for the first batches…")
+    if busy and snap.state != "running":
+        st.rerun()  # finished between polls: redraw the whole page with results, stop polling
+    if snap.state == "failed":  # under the bar, where eyes are: above the fold on a projector
+        st.error(snap.message)
+    elif snap.state == "stopped":
+        st.warning(snap.message)
     if len(history) >= 2:  # one point makes no curve: keep the axes away until there is a line to draw
         st.plotly_chart(figs.curves(history), key="curves")
     elif snap.state == "running":
         st.caption("The loss and accuracy curves appear after the first few batches…")
-    if busy and snap.state != "running":
-        st.rerun()  # finished between polls: redraw the whole page with results, stop polling
-    if snap.state == "failed":
-        st.error(snap.message)
-    elif snap.state == "stopped":
-        st.warning(snap.message)
 
 
 def results(result: tr.Result) -> None:

@@ -146,9 +146,10 @@ def divergence_message(value: float, batch: int, config: TrainConfig, num_classe
     """A plain explanation of a NaN/inf (or exploded) loss plus what to try instead."""
     if math.isfinite(value):
         shown = f"{value:,.0f}" if 100 <= value < 1e6 else f"{value:.3g}"
-        what = f"loss blew up to {shown} at batch {batch} (an untrained network starts near {math.log(num_classes):.1f})"
+        start = math.log(num_classes)  # an untrained network's loss: it guesses evenly
+        what = f"The loss blew up to {shown} at batch {batch} (an untrained network starts near {start:.1f})"
     else:
-        what = f"loss became {'NaN' if math.isnan(value) else 'infinite'} at batch {batch}"
+        what = f"The loss became {'NaN' if math.isnan(value) else 'infinite'} at batch {batch}"
     safe = SAFE_LR[config.optimizer]
     if config.lr > safe * 5:
         return f"{what} — the learning rate {config.lr:g} is far too high; try {safe:g}"
@@ -359,8 +360,9 @@ class Runner:
                 if getattr(r, "diverged", None):
                     state, message = "failed", r.diverged
                 elif getattr(r, "stopped", False):
-                    state, message = "stopped", (f"stopped by you after {r.batches} batches: "
-                                                        "a stopped run is not tested, so there is nothing to save")
+                    state = "stopped"
+                    message = (f"Stopped by you after {r.batches:,} batches. A stopped run is not tested, "
+                               "so there is nothing to save.")
         except Exception as err:  # the page shows the message; the thread must never die silently
             results, state, message = [], "failed", f"{type(err).__name__}: {err}"
         with self._lock:

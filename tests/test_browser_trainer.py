@@ -24,7 +24,7 @@ def test_start_watch_the_curve_then_stop(page, app_url, artifacts):
     assert ticks and all(len(f"{t:g}".replace(".", "").strip("0")) <= 2 for t in ticks), ticks
     page.screenshot(path=str(artifacts / "trainer_live.png"), full_page=True)
     page.get_by_role("button", name="Stop").click()
-    page.get_by_text("stopped by you").wait_for(timeout=30_000)
+    page.get_by_text("Stopped by you").wait_for(timeout=30_000)
     wait_idle(page)
     assert page.get_by_role("button", name="Start training").is_enabled()
     assert page.locator("[data-testid='stException']").count() == 0

@@ -83,7 +83,7 @@ def test_a_form_error_during_a_run_keeps_the_live_view_and_stop(monkeypatch, tmp
     assert at.get("progress") and len(at.get("plotly_chart")) == 1, "the run stays in view"
     assert at.button(key="start").disabled and not at.button(key="stop").disabled
     at.button(key="stop").click().run()
-    assert not at.exception and not runner.running and "stopped by you" in at.warning[0].value
+    assert not at.exception and not runner.running and "Stopped by you" in at.warning[0].value
     assert "ETA" not in at.get("progress")[0].proto.text  # an ended run has no time left to estimate
 
 
@@ -132,7 +132,7 @@ def test_stop_button_stops_the_run():
         time.sleep(0.1)
     at.button(key="stop").click().run()
     assert not at.exception and not runner.running
-    assert runner.snapshot().state == "stopped" and "stopped by you" in at.warning[0].value
+    assert runner.snapshot().state == "stopped" and "Stopped by you" in at.warning[0].value
 
 
 def test_the_calculators_network_is_offered():

@@ -68,7 +68,7 @@ def test_a_huge_learning_rate_stops_with_a_plain_explanation(mnist):
 def test_divergence_message_wording():
     cfg = tr.TrainConfig(lr=10, schedule="constant")
     assert tr.divergence_message(float("nan"), 12, cfg) == \
-        "loss became NaN at batch 12 — the learning rate 10 is far too high; try 0.01"
+        "The loss became NaN at batch 12 — the learning rate 10 is far too high; try 0.01"
     assert "infinite" in tr.divergence_message(float("inf"), 3, tr.TrainConfig(lr=0.01))
 
 
@@ -77,13 +77,13 @@ def test_a_loss_that_explodes_stops_the_run_before_it_is_nan(mnist):
     config = tr.TrainConfig(lr=10, batch_size=64, epochs=5, val_every=0)
     result = tr.train(PRESETS["tutorial_a"], config, train_split, test_split)
     assert result.diverged and result.evaluation is None and result.batches == config.report_every
-    assert result.diverged.startswith("loss blew up to ") and "try 0.01" in result.diverged
+    assert result.diverged.startswith("The loss blew up to ") and "try 0.01" in result.diverged
 
 
 def test_blowup_message_wording():
     assert tr.blowup_loss(10) == pytest.approx(11.51, abs=0.01)
     assert tr.divergence_message(3602.4, 2, tr.TrainConfig(lr=10)) == (
-        "loss blew up to 3,602 at batch 2 (an untrained network starts near 2.3) — "
+        "The loss blew up to 3,602 at batch 2 (an untrained network starts near 2.3) — "
         "the learning rate 10 is far too high; try 0.01")
     assert "blew up to 1e+30" in tr.divergence_message(1e30, 2, tr.TrainConfig(lr=0.01))
 
@@ -121,7 +121,7 @@ def test_stop_ends_the_background_run_within_a_second(mnist):
     assert runner.running and runner.snapshot().state == "running"
     assert runner.stop(timeout=1.0), "the thread was still running a second after stop()"
     snap = runner.snapshot()
-    assert snap.state == "stopped" and "stopped by you" in snap.message
+    assert snap.state == "stopped" and "Stopped by you" in snap.message
     assert snap.results[0].stopped and snap.results[0].evaluation is None
 
 
