@@ -76,8 +76,9 @@ def live() -> None:
     snap = runner.snapshot()
     history = [e for e in snap.history if e.job == snap.job]
     if history:
-        last, label = history[-1], f"{snap.job}: " if snap.job else ""
-        st.progress(last.batch / last.total_batches, text=label + tr.progress_text(last, snap.state == "running"))
+        last = history[-1]
+        st.progress(last.batch / last.total_batches,
+                    text=tr.job_label(snap.job) + tr.progress_text(last, snap.state == "running"))
     elif snap.state == "running":
         st.progress(0.0, text="starting: waiting for the first batches…")
     if busy and snap.state != "running":

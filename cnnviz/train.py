@@ -410,6 +410,14 @@ def reproduce_tutorials(train_split: datamod.Split, test_split: datamod.Split,
     return results
 
 
+def job_label(job: str) -> str:
+    """Which reproduced model is training, for the progress line: 'tutorial_b (2 of 3): '; '' for a single run."""
+    if not job:
+        return ""
+    names = list(PUBLISHED)
+    return f"{job} ({names.index(job) + 1} of {len(names)}): " if job in names else f"{job}: "
+
+
 def tutorial_table(results: list[Result]) -> list[dict[str, Any]]:
     """One row per reproduced model: published accuracy beside cnnviz's, batches and seconds."""
     return [{"model": r.spec.name, "published (%)": PUBLISHED.get(r.spec.name or ""),

@@ -161,3 +161,17 @@ def test_a_missing_dataset_says_where_to_put_it(monkeypatch, tmp_path):
     at.selectbox(key="dataset").set_value("fashion-mnist").run()
     assert not at.exception
     assert str(tmp_path / "FashionMNIST" / "raw" / "train-images-idx3-ubyte.gz") in at.error[0].value
+
+
+def test_reproduce_the_tutorials_shows_the_table(monkeypatch):
+    small = tr.TrainConfig(optimizer="sgd", lr=0.01, batch_size=100, momentum=0.0, schedule="constant",
+                           max_batches=3, report_every=1, val_every=0)
+    real = tr.reproduce_tutorials
+    monkeypatch.setattr(tr, "reproduce_tutorials", lambda a, b, cb, stop: real(a, b, cb, stop, config=small))
+    at = _app()
+    at.button(key="reproduce").click().run()
+    _wait_done(at)
+    assert at.get("progress")[0].proto.text.startswith("tutorial_c (3 of 3): batch 3/3")
+    table = at.dataframe[0].value
+    assert list(table["model"]) == ["tutorial_a", "tutorial_b", "tutorial_c"]
+    assert list(table["published (%)"]) == [97.04, 93.59, 96.5]

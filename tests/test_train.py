@@ -157,6 +157,7 @@ def test_reproduce_tutorials_runs_a_b_c(mnist):
     assert sorted(set(jobs)) == ["tutorial_a", "tutorial_b", "tutorial_c"]
     assert tr.TUTORIAL_CONFIG.max_batches == 3000 and tr.TUTORIAL_CONFIG.lr == 0.01
     assert tr.TUTORIAL_CONFIG.batch_size == 100
+    assert [tr.job_label(j) for j in ("", "tutorial_b", "other")] == ["", "tutorial_b (2 of 3): ", "other: "]
 
 
 def test_stop_event_set_before_the_start(mnist):
