@@ -107,6 +107,7 @@ def _export(report: editor.Report) -> None:
     b.download_button("⬇️ Spec (.json)", text, file_name=f"{report.spec.name or 'net'}.json", mime="application/json")
     if c.button("🏋️ Train this network", help="Open the trainer with this network"):
         st.session_state["train_spec"] = report.spec.to_json()
+        st.session_state["train_spec_fresh"] = True  # the trainer selects it on arrival
         st.switch_page("app_pages/trainer.py")
     with st.expander("PyTorch code: every in_features below was computed, not typed"):
         st.code(code, language="python")

@@ -19,6 +19,8 @@ def load_split(name: str, split: str) -> data.Split:
 def choose() -> tuple[Spec, tr.TrainConfig]:
     """The widgets, turned into (spec, TrainConfig); ValueError for a bad combination."""
     options = ([CALC] if "train_spec" in st.session_state else []) + list(PRESETS)
+    if st.session_state.pop("train_spec_fresh", False):  # just handed over by the calculator
+        st.session_state["net"] = CALC
     c1, c2, c3 = st.columns(3)
     net = c1.selectbox("Network", options, key="net", help="Build your own on the Dimension calculator")
     c1.caption(PRESET_NOTES.get(net, "handed over by the Dimension calculator's *Train this network*"))

@@ -48,3 +48,16 @@ def test_single_layer_error_is_a_message_not_a_traceback(page, app_url, artifact
     assert "kernel 9 > input 5" in alert.inner_text()
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(artifacts / "calculator_impossible.png"))
+
+
+def test_train_this_network_hands_the_network_to_the_trainer(page, app_url):
+    open_page(page, app_url, "")
+    page.get_by_role("tab", name="A whole network").click()
+    page.get_by_role("combobox", name="Start from a preset").click()
+    page.get_by_role("option", name="lenet5", exact=True).click()
+    wait_idle(page)
+    page.get_by_role("button", name="Train this network").click()
+    page.wait_for_url("**/trainer")
+    wait_idle(page)
+    assert page.get_by_role("combobox", name="Network").input_value() == "the network from the calculator"
+    assert page.get_by_text("handed over by the Dimension calculator").first.is_visible()
