@@ -180,33 +180,36 @@ def build(spec: Spec) -> nn.Module:
     from cnnviz import dims  # dims imports arch; import here to avoid a cycle
 
     rows = dims.table(spec)  # raises ValueError naming the bad layer
-    in_shapes = [spec.input_shape] + [row.out_shape for row in rows[:-1]]
-    modules = OrderedDict()
-    for name, layer, in_shape in zip(spec.layer_names(), spec.layers, in_shapes):
-        modules[name] = _module(layer, in_shape)
+    modules = OrderedDict((row.name, _module(layer, row.in_shape)) for row, layer in zip(rows, spec.layers))
     model = nn.Sequential(modules)
     model.spec = spec  # type: ignore[attr-defined]  # so any model knows its own spec
     return model
 
 
-def _module(layer: Layer, in_shape: tuple[int, ...]) -> nn.Module:
+def constructor(layer: Layer, in_shape: tuple[int, ...]) -> tuple[type[nn.Module], tuple[Any, ...], dict[str, Any]]:
+    """The torch class and arguments for one layer given its input shape; `build` and `export` both use it."""
     t = layer.type
+    no_bias = {} if layer.has_bias else {"bias": False}  # torch's default is True: only say it when off
     if t == "conv":
-        return nn.Conv2d(in_shape[0], layer.out_channels, layer.k, stride=layer.s,
-                         padding=layer.pad, dilation=layer.dil, bias=layer.has_bias)
+        return nn.Conv2d, (in_shape[0], layer.out_channels), {
+            "kernel_size": layer.k, "stride": layer.s, "padding": layer.pad, "dilation": layer.dil, **no_bias}
     if t == "maxpool":
-        return nn.MaxPool2d(layer.k, stride=layer.s, padding=layer.pad, dilation=layer.dil)
+        return nn.MaxPool2d, (), {"kernel_size": layer.k, "stride": layer.s, "padding": layer.pad,
+                                  "dilation": layer.dil}
     if t == "avgpool":
-        return nn.AvgPool2d(layer.k, stride=layer.s, padding=layer.pad)
+        return nn.AvgPool2d, (), {"kernel_size": layer.k, "stride": layer.s, "padding": layer.pad}
     if t == "batchnorm":
-        return nn.BatchNorm2d(in_shape[0]) if len(in_shape) == 3 else nn.BatchNorm1d(in_shape[0])
+        return (nn.BatchNorm2d if len(in_shape) == 3 else nn.BatchNorm1d), (in_shape[0],), {}
     if t == "dropout":
-        return nn.Dropout(layer.drop_p)
-    if t == "flatten":
-        return nn.Flatten()
+        return nn.Dropout, (), {"p": layer.drop_p}
     if t == "linear":
-        return nn.Linear(in_shape[0], layer.out_features, bias=layer.has_bias)
-    return {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[t]()
+        return nn.Linear, (in_shape[0], layer.out_features), no_bias
+    return {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "flatten": nn.Flatten}[t], (), {}
+
+
+def _module(layer: Layer, in_shape: tuple[int, ...]) -> nn.Module:
+    cls, args, kwargs = constructor(layer, in_shape)
+    return cls(*args, **kwargs)
 
 
 def _spec(name: str, layers: list[dict[str, Any]], input_shape=(1, 28, 28)) -> Spec:

@@ -5,7 +5,7 @@ import json
 import math
 
 from cnnviz import dims
-from cnnviz.arch import Layer, Spec
+from cnnviz.arch import Layer, Spec, constructor
 
 
 def to_json_text(spec: Spec) -> str:
@@ -19,9 +19,8 @@ def to_pytorch(spec: Spec, class_name: str = "Net") -> str:
     if not class_name.isidentifier():
         raise ValueError(f"class name {class_name!r} is not a Python identifier")
     names = spec.layer_names()
-    in_shapes = [spec.input_shape] + [r.out_shape for r in rows[:-1]]
-    inits = [f"        self.{n} = {_ctor(layer, shape)}{_note(spec, i, in_shapes)}"
-             for i, (n, layer, shape) in enumerate(zip(names, spec.layers, in_shapes))]
+    inits = [f"        self.{r.name} = {_ctor(layer, r.in_shape)}{_note(spec, i, rows)}"
+             for i, (r, layer) in enumerate(zip(rows, spec.layers))]
     width = max(len(f"x = self.{n}(x)") for n in names) if names else 0
     calls = [f"        {f'x = self.{n}(x)':<{width}}  # (N, {', '.join(map(str, r.out_shape))})"
              for n, r in zip(names, rows)]
@@ -45,29 +44,15 @@ def to_pytorch(spec: Spec, class_name: str = "Net") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _note(spec: Spec, i: int, in_shapes: list[tuple[int, ...]]) -> str:
+def _note(spec: Spec, i: int, rows: list[dims.Row]) -> str:
     """Say where a Linear's in_features comes from: '# 32×7×7 = 1568 inputs'."""
     if spec.layers[i].type != "linear" or i == 0 or spec.layers[i - 1].type != "flatten":
         return ""
-    before = in_shapes[i - 1]
+    before = rows[i - 1].in_shape
     return f"  # {dims.shape_str(before)} = {math.prod(before)} inputs" if len(before) > 1 else ""
 
 
 def _ctor(layer: Layer, in_shape: tuple[int, ...]) -> str:
-    t = layer.type
-    if t == "conv":
-        bias = "" if layer.has_bias else ", bias=False"
-        return (f"nn.Conv2d({in_shape[0]}, {layer.out_channels}, kernel_size={layer.k}, stride={layer.s}, "
-                f"padding={layer.pad}, dilation={layer.dil}{bias})")
-    if t == "maxpool":
-        return f"nn.MaxPool2d(kernel_size={layer.k}, stride={layer.s}, padding={layer.pad}, dilation={layer.dil})"
-    if t == "avgpool":
-        return f"nn.AvgPool2d(kernel_size={layer.k}, stride={layer.s}, padding={layer.pad})"
-    if t == "linear":
-        bias = "" if layer.has_bias else ", bias=False"
-        return f"nn.Linear({in_shape[0]}, {layer.out_features}{bias})"
-    if t == "batchnorm":
-        return f"nn.BatchNorm{2 if len(in_shape) == 3 else 1}d({in_shape[0]})"
-    if t == "dropout":
-        return f"nn.Dropout(p={layer.drop_p})"
-    return {"relu": "nn.ReLU()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()", "flatten": "nn.Flatten()"}[t]
+    """The constructor call as code, from the same table `arch.build` uses: 'nn.Conv2d(1, 16, kernel_size=5, ...)'."""
+    cls, args, kwargs = constructor(layer, in_shape)
+    return f"nn.{cls.__name__}({', '.join([*map(repr, args), *(f'{k}={v!r}' for k, v in kwargs.items())])})"
