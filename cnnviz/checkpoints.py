@@ -73,6 +73,11 @@ def resolve(name_or_path: str | Path) -> Path:
     raise CheckpointError(f"no checkpoint named {str(name_or_path)!r} (available: {known})")
 
 
+def _missing_keys(card: dict[str, Any]) -> str:
+    """The required card keys that `card` lacks, comma-separated ('' when none)."""
+    return ", ".join(k for k in REQUIRED_KEYS if k not in card)
+
+
 def read_card(name_or_path: str | Path) -> dict[str, Any]:
     """The model card of a checkpoint, checked for the keys cnnviz needs."""
     folder = resolve(name_or_path)
@@ -82,9 +87,9 @@ def read_card(name_or_path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{folder / CARD} is not a readable model card: {err}") from err
     if not isinstance(card, dict):
         raise CheckpointError(f"{folder / CARD} is not a model card (expected a JSON object)")
-    missing = [k for k in REQUIRED_KEYS if k not in card]
+    missing = _missing_keys(card)
     if missing:
-        raise CheckpointError(f"{folder / CARD} lacks {', '.join(missing)}")
+        raise CheckpointError(f"{folder / CARD} lacks {missing}")
     return card
 
 
@@ -115,10 +120,8 @@ def load(name_or_path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
     except (TypeError, ValueError) as err:
         raise CheckpointError(f"{folder / CARD}: its spec cannot be built: {err}") from err
     state = _read_weights(folder)
-    reference = model.state_dict()
     try:
-        state = {k: v.to(reference[k].dtype) if k in reference else v for k, v in state.items()}
-        model.load_state_dict(state, strict=True)
+        model.load_state_dict(state, strict=True)  # copies into the float32 parameters: float16 files upcast
     except RuntimeError as err:
         raise CheckpointError(f"{folder}: the weights do not match the spec in its card "
                               f"(a foreign or mismatched file): {str(err).splitlines()[0]}") from err
@@ -158,9 +161,9 @@ def save(model: nn.Module, card: dict[str, Any], folder: str | Path | None = Non
     name = str(card.get("name", ""))
     if not _NAME.match(name):
         raise ValueError(f"checkpoint name {name!r} must be 1-64 letters, digits, '_', '-' or '.'")
-    missing = [k for k in REQUIRED_KEYS if k not in card]
+    missing = _missing_keys(card)
     if missing:
-        raise ValueError(f"model card lacks {', '.join(missing)}")
+        raise ValueError(f"model card lacks {missing}")
     base = Path(folder) if folder is not None else user_dir()
     target = _free_name(base, name, overwrite)
     target.mkdir(parents=True, exist_ok=True)

@@ -142,6 +142,12 @@ def blowup_loss(num_classes: int) -> float:
     return 5 * math.log(num_classes)
 
 
+def _lr_too_high(config: TrainConfig) -> str | None:
+    """'the learning rate 10 is far too high; try 0.01' when lr is over 5x the optimizer's safe value, else None."""
+    safe = SAFE_LR[config.optimizer]
+    return f"the learning rate {config.lr:g} is far too high; try {safe:g}" if config.lr > safe * 5 else None
+
+
 def divergence_message(value: float, batch: int, config: TrainConfig, num_classes: int = 10) -> str:
     """A plain explanation of a NaN/inf (or exploded) loss plus what to try instead."""
     if math.isfinite(value):
@@ -150,11 +156,9 @@ def divergence_message(value: float, batch: int, config: TrainConfig, num_classe
         what = f"The loss blew up to {shown} at batch {batch} (an untrained network starts near {start:.1f})"
     else:
         what = f"The loss became {'NaN' if math.isnan(value) else 'infinite'} at batch {batch}"
-    safe = SAFE_LR[config.optimizer]
-    if config.lr > safe * 5:
-        return f"{what} — the learning rate {config.lr:g} is far too high; try {safe:g}"
-    return (f"{what} — the weights blew up; try a smaller learning rate "
-            f"(e.g. {config.lr / 10:g}) or a network with fewer layers")
+    hint = _lr_too_high(config) or (f"the weights blew up; try a smaller learning rate "
+                                    f"(e.g. {config.lr / 10:g}) or a network with fewer layers")
+    return f"{what} — {hint}"
 
 
 def stalled_message(result: Result, num_classes: int = 10) -> str | None:
@@ -162,9 +166,7 @@ def stalled_message(result: Result, num_classes: int = 10) -> str | None:
     acc, chance = result.test_accuracy, 100.0 / num_classes
     if acc is None or acc >= 2 * chance:
         return None
-    cfg, safe = result.config, SAFE_LR[result.config.optimizer]
-    hint = (f"the learning rate {cfg.lr:g} is far too high; try {safe:g}" if cfg.lr > safe * 5
-            else "try a smaller learning rate, more epochs, or a different network")
+    hint = _lr_too_high(result.config) or "try a smaller learning rate, more epochs, or a different network"
     return (f"Test accuracy {acc:.1f}% is no better than guessing ({chance:.0f}%): the network learned nothing "
             f"— {hint}.")
 
@@ -253,7 +255,8 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
     bf16 = use_bf16(device, config.precision)
     fmt = torch.channels_last if bf16 else torch.contiguous_format
     model = build(spec).to(device, memory_format=fmt)
-    x, y = train_split.images.to(device), train_split.labels.to(device)  # (N, 1, 28, 28), (N,)
+    on_device = train_split.to(device)
+    x, y = on_device.images, on_device.labels  # (N, 1, 28, 28), (N,)
     val = test_split.subset(config.val_size).to(device) if test_split is not None and config.val_every else None
     total = total_batches(len(train_split), config)
     opt, sched = _optimizer(model, config, total)

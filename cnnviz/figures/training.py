@@ -43,27 +43,26 @@ def curves(history: Sequence, height: int = 340) -> go.Figure:
     if not history:
         raise ValueError("curves needs at least one progress event; show a placeholder until the first arrives")
     val = [e for e in history if e.val_loss is not None]
-    losses = [e.loss for e in history] + [e.val_loss for e in val]
+    loss, val_loss = [e.loss for e in history], [e.val_loss for e in val]
+    acc, val_acc = [e.train_accuracy for e in history], [e.val_accuracy for e in val]
     loss_title = f"loss: {history[0].loss:.3g} → {history[-1].loss:.3g}"
     acc_title = f"accuracy: {history[-1].train_accuracy:.1f}%" + (
         f" (held-out {val[-1].val_accuracy:.1f}%)" if val else "")
     fig = make_subplots(rows=1, cols=2, subplot_titles=(loss_title, acc_title), horizontal_spacing=0.1)
     x, xv = [e.epoch for e in history], [e.epoch for e in val]
     hover = "epoch %{x:.2f}: %{y:.3g}<extra>%{fullData.name}</extra>"
-    for col, ys, yv in ((1, [e.loss for e in history], [e.val_loss for e in val]),
-                        (2, [e.train_accuracy for e in history], [e.val_accuracy for e in val])):
+    for col, ys, yv in ((1, loss, val_loss), (2, acc, val_acc)):
         fig.add_trace(go.Scatter(x=x, y=ys, name="train (last few batches)", mode="lines", hovertemplate=hover,
                                  line={"color": TRAIN_COLOR, "width": 2.5}, legendgroup="train",
                                  showlegend=col == 1), 1, col)
         fig.add_trace(go.Scatter(x=xv, y=yv, name="held-out (1,000 test images)", mode="lines+markers",
                                  hovertemplate=hover, line={"color": VAL_COLOR, "width": 2.5},
                                  legendgroup="val", showlegend=col == 1 and bool(val)), 1, col)
-    lo, hi = max(min(losses), 1e-6) / 1.3, max(losses) * 1.3  # finite: a NaN loss ends the run first
+    lo, hi = max(min(loss + val_loss), 1e-6) / 1.3, max(loss + val_loss) * 1.3  # finite: a NaN loss ends the run first
     fig.update_xaxes(title_text="epoch", range=[0, run_epochs(history)])
     fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(hi)], tickvals=log_ticks(lo, hi),
                      tickformat="~g", minor={"showgrid": False}, row=1, col=1)
-    accs = [e.train_accuracy for e in history] + [e.val_accuracy for e in val]
-    fig.update_yaxes(range=[max(0.0, min(accs) - 5), 101], ticksuffix="%", row=1, col=2)
+    fig.update_yaxes(range=[max(0.0, min(acc + val_acc) - 5), 101], ticksuffix="%", row=1, col=2)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font={"size": 14},
                       legend=dict(orientation="h", y=-0.28))
     fig.update_annotations(font_size=16)  # the subplot titles
