@@ -5,6 +5,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from app_pages.cached import load_split
 from cnnviz import checkpoints, data, preprocess, probe
 from cnnviz.figures import draw as figs
 
@@ -27,9 +28,9 @@ def load_model(name: str, stamp: float):
     return checkpoints.load(name)
 
 
-@st.cache_resource(show_spinner="Loading the MNIST test digits…")
-def mnist_test() -> data.Split:
-    return data.load("mnist", "test", download=False)
+@st.cache_data(show_spinner=False, max_entries=4)
+def prepare_upload(file_id: str, _raw: bytes) -> preprocess.Prepared:  # keyed by the upload's id, not its bytes
+    return preprocess.from_upload(_raw)
 
 
 def model_picker() -> Inputs:
@@ -55,7 +56,7 @@ def read_input(inputs: Inputs) -> preprocess.Prepared:
     if inputs.source == SOURCES[1]:
         if not data.available("mnist"):
             raise ValueError(data.missing_message("mnist"))
-        split = mnist_test()
+        split = load_split("mnist", "test")  # only asked once the files are known to be there
         if st.button("🎲 Another digit") or "draw_digit" not in st.session_state:  # seeded: a demo can be replayed
             roll = st.session_state["draw_roll"] = st.session_state.get("draw_roll", -1) + 1
             st.session_state["draw_digit"] = int(np.random.default_rng(roll).integers(len(split)))
@@ -66,7 +67,7 @@ def read_input(inputs: Inputs) -> preprocess.Prepared:
         file = st.file_uploader("A photo or scan of one handwritten digit", type=["png", "jpg", "jpeg", "webp"])
         if file is None:
             raise preprocess.EmptyInput("Upload a picture of a handwritten digit.")
-        return preprocess.from_upload(file.getvalue())
+        return prepare_upload(file.file_id, file.getvalue())
     brush = st.slider("Brush size", 8, 40, 20, key="draw_brush")
     canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000", height=280,
                        width=280, drawing_mode="freedraw", key="canvas", return_image_data=True)

@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app_pages.cached import load_split
 from cnnviz import data, kernels, ops, pictures
 from cnnviz.figures import playground as figs
 from cnnviz.images import read_upload
@@ -17,11 +18,6 @@ PLAY_MAX = 32  # the autoplay walks every output pixel only when the output is a
 @st.cache_data(show_spinner=False)
 def _photo(name: str) -> np.ndarray:
     return pictures.photo(name)
-
-
-@st.cache_resource(show_spinner="Reading the MNIST test digits…")
-def _mnist() -> data.Split:
-    return data.load("mnist", "test", download=False)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -43,7 +39,8 @@ def choose_picture() -> np.ndarray | None:
         if not data.available("mnist"):
             st.warning(data.missing_message("mnist") + " Meanwhile, pick a photo, a pattern or an upload.")
             return None
-        pixels, label = pictures.digit(_mnist(), st.number_input("Test digit number", 0, 9999, 0, key="pg_digit"))
+        index = st.number_input("Test digit number", 0, 9999, 0, key="pg_digit")
+        pixels, label = pictures.digit(load_split("mnist", "test"), index)
         st.caption(f"This digit is a **{label}**; 28x28 grey.")
         return pixels
     if source == "Upload":

@@ -1,6 +1,7 @@
 """Train a CNN, live: choose a network and settings, watch it learn, keep the model."""
 import streamlit as st
 
+from app_pages.cached import load_split
 from cnnviz import checkpoints, data
 from cnnviz import train as tr
 from cnnviz.arch import PRESET_NOTES, PRESETS, Spec
@@ -9,11 +10,6 @@ from cnnviz.evaluate import first_layer_filters, misclassified, per_class_lines
 from cnnviz.figures import training as figs
 
 CALC = "the network from the calculator"
-
-
-@st.cache_resource(show_spinner="Loading the dataset into memory…")
-def load_split(name: str, split: str) -> data.Split:
-    return data.load(name, split)
 
 
 def choose() -> tuple[Spec, tr.TrainConfig]:
