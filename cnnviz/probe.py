@@ -180,8 +180,8 @@ def _unit(a: np.ndarray) -> np.ndarray:
 def check_input(spec_input_shape: tuple[int, ...], expected: tuple[int, int, int] = (1, 28, 28)) -> None:
     """ValueError unless the model takes the drawing's (1, 28, 28) input."""
     if tuple(spec_input_shape) != tuple(expected):
-        raise ValueError(f"This model expects {'×'.join(map(str, spec_input_shape))} inputs; "
-                         f"drawings are {'×'.join(map(str, expected))}. Pick a model trained on 28×28 grey digits.")
+        raise ValueError(f"This model expects {dims.shape_str(spec_input_shape)} inputs; "
+                         f"drawings are {dims.shape_str(expected)}. Pick a model trained on 28×28 grey digits.")
 
 
 def class_labels(card: dict) -> tuple[str, ...]:

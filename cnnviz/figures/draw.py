@@ -18,7 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
-from cnnviz.dims import Row
+from cnnviz.dims import Row, shape_str
 from cnnviz.figures.common import tile
 from cnnviz.probe import Look
 
@@ -33,7 +33,7 @@ _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
 def layer_title(name: str, shape: tuple[int, ...]) -> str:
     """'conv1 → 16×28×28' from the layer's name and its (C, H, W) or (F,) shape."""
-    return f"{name} → {'×'.join(str(v) for v in shape)}"
+    return f"{name} → {shape_str(shape)}"
 
 
 def feature_maps(output: np.ndarray, title: str, height: int = 320) -> go.Figure:
@@ -215,5 +215,5 @@ def _layer_view(look: Look, row: Row) -> LayerView:
     weight = look.kernels.get(row.name)
     kern = None
     if weight is not None:
-        kern = kernels(weight, f"{row.name} kernels {'×'.join(map(str, weight.shape))}")
+        kern = kernels(weight, f"{row.name} kernels {shape_str(tuple(weight.shape))}")
     return LayerView(row.name, title, feature_maps(output, title), kern, None)
