@@ -47,12 +47,12 @@ def value_range(a: np.ndarray, robust: bool = False) -> tuple[float, float, bool
     return lo, hi if hi > lo else lo + 1.0, False
 
 
-def colourize(array: np.ndarray) -> np.ndarray:
+def colourize(array: np.ndarray, rng: tuple[float, float, bool] | None = None) -> np.ndarray:
     """(H, W[, 3]) floats -> (H, W, 3) uint8 for display; NaN -> white.
 
     RGB is clipped to [0, 1]; a map with negatives gets the diverging scale
     symmetric around 0, others grey from min (black) to max (white); big maps use the
-    robust range of value_range (see legend()).
+    robust range of value_range (see legend()); pass `rng` when it is already known.
     """
     a = np.asarray(array, dtype=np.float32)
     nan = np.isnan(a) if a.ndim == 2 else np.isnan(a).any(axis=2)
@@ -60,7 +60,7 @@ def colourize(array: np.ndarray) -> np.ndarray:
     if a.ndim == 3:
         rgb = ((np.nan_to_num(a) if has_nan else a).clip(0.0, 1.0) * 255.0).round().astype(np.uint8)
     else:
-        lo, hi, signed = value_range(a, robust=True)
+        lo, hi, signed = rng or value_range(a, robust=True)
         filled = np.where(nan, lo, a) if has_nan else a
         if signed:  # -top .. 0 .. top -> 0 .. 127 .. 254
             rgb = _LUT[(filled * (127.0 / hi)).round().clip(-127, 127).astype(np.int16) + 127]
@@ -72,12 +72,12 @@ def colourize(array: np.ndarray) -> np.ndarray:
     return rgb
 
 
-def legend(array: np.ndarray) -> str:
+def legend(array: np.ndarray, rng: tuple[float, float, bool] | None = None) -> str:
     """What colourize's colours mean, in one line: 'black = 0, white = 1' or 'blue = -4, white = 0, red = 4'."""
     a = np.asarray(array, dtype=np.float32)
     if a.ndim == 3:
         return "RGB, values clipped to [0, 1]"
-    lo, hi, signed = value_range(a, robust=True)
+    lo, hi, signed = rng or value_range(a, robust=True)
     real_lo, real_hi = float(np.nanmin(a)), float(np.nanmax(a))
     low = f"{lo:.3g}" if real_lo >= lo else f"≤ {lo:.3g} (min {real_lo:.3g})"
     high = f"{min(hi, real_hi):.3g}" if real_hi <= hi else f"≥ {hi:.3g} (max {real_hi:.3g})"
@@ -105,7 +105,7 @@ def _cell_text(a: np.ndarray, pad: np.ndarray | None = None, pad_text: str = "0"
     return text
 
 
-def _map_trace(shown: np.ndarray, y0: int, x0: int) -> go.Heatmap | go.Image:
+def _map_trace(shown: np.ndarray, y0: int, x0: int, rng: tuple[float, float, bool] | None = None) -> go.Heatmap | go.Image:
     """The trace of one picture: a Heatmap (small grey), go.Image of pixels (small RGB) or of a JPEG (big)."""
     small = max(shown.shape[:2]) <= SMALL_SIDE
     if small and shown.ndim == 2:
@@ -115,7 +115,7 @@ def _map_trace(shown: np.ndarray, y0: int, x0: int) -> go.Heatmap | go.Image:
                           colorscale=DIVERGING if signed else "gray", text=text,
                           texttemplate="%{text}" if text is not None else None,
                           hovertemplate="row %{y}, col %{x}: %{z:.4g}<extra></extra>")
-    rgb = colourize(shown)
+    rgb = colourize(shown, rng)
     if small:
         return go.Image(z=rgb, x0=x0, y0=y0, hovertemplate="row %{y}, col %{x}<extra></extra>")
     return go.Image(source=jpeg_uri(rgb), x0=x0, y0=y0, hoverinfo="x+y")
@@ -138,7 +138,8 @@ def picture(array: np.ndarray, title: str = "", padding: int = 0, window: Window
         top, bottom = _span(window.rows, padding, zoom, shown.shape[0])
         left, right = _span(window.cols, padding, zoom, shown.shape[1])
         shown = shown[top:bottom, left:right]
-    shapes, traces = [], [_map_trace(shown, top - padding, left - padding)]
+    rng = value_range(shown, robust=True) if shown.ndim == 2 else None  # once, for the colours and the legend
+    shapes, traces = [], [_map_trace(shown, top - padding, left - padding, rng)]
     if padding:
         shapes.append(dict(type="rect", x0=-0.5, y0=-0.5, x1=w - 0.5, y1=h - 0.5,
                            line=dict(color=PAD_COLOUR, width=2, dash="dash")))
@@ -149,7 +150,7 @@ def picture(array: np.ndarray, title: str = "", padding: int = 0, window: Window
     sub = f"{h}x{w}" + (f" + zero padding {padding} (dashed: the picture's edge)" if padding else "")
     if zoomed:
         sub += f", zoomed to rows {top - padding}..{top - padding + shown.shape[0] - 1}"
-    layout = _layout(f"{title}<br><sup>{sub}; {legend(shown)}</sup>", height, shapes=shapes, showlegend=False)
+    layout = _layout(f"{title}<br><sup>{sub}; {legend(shown, rng)}</sup>", height, shapes=shapes, showlegend=False)
     if zoomed:  # fixed ranges, or the (unclipped) padding rectangle would zoom the axes back out
         layout["xaxis"]["range"] = [left - padding - 0.5, left - padding + shown.shape[1] - 0.5]
         layout["yaxis"].update(range=[top - padding + shown.shape[0] - 0.5, top - padding - 0.5], autorange=False)
