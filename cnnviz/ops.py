@@ -8,7 +8,7 @@ float64 in -> float64 out; anything else computes in float32, as a CNN does.
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -293,7 +293,7 @@ def run(image: np.ndarray, settings: Settings) -> Result:
     """Run the playground's block (conv, optional ReLU, optional pooling) with its output sizes worked out."""
     s = settings
     img = prepare(image, s.per_channel)
-    conv_sizes = channels = conv = activated = pool_sizes = pooled = None
+    conv_sizes = channels = conv = activated = None
     if s.convolve:
         k = s.kernel_array
         conv_sizes = sizes(img.shape[0], img.shape[1], k.shape[0], s.stride, s.padding, s.dilation)
@@ -304,8 +304,8 @@ def run(image: np.ndarray, settings: Settings) -> Result:
             conv = convolve(img, k, s.stride, s.padding, s.dilation)
         activated = relu(conv) if s.relu else None
     result = Result(img, conv_sizes, channels, conv, activated, None, None)
-    if s.pool is not None:
-        src = result.pool_input
-        pool_sizes = _pool_args(src, s.pool, s.pool_size, s.pool_stride, 0)[4]
-        pooled = pool(src, s.pool, s.pool_size, s.pool_stride)
-    return Result(img, conv_sizes, channels, conv, activated, pool_sizes, pooled)
+    if s.pool is None:
+        return result
+    src = result.pool_input
+    return replace(result, pool_sizes=_pool_args(src, s.pool, s.pool_size, s.pool_stride, 0)[4],
+                   pooled=pool(src, s.pool, s.pool_size, s.pool_stride))
