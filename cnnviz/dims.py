@@ -37,6 +37,13 @@ def _check_args(size: int, kernel_size: int, stride: int, padding: int, dilation
             raise ValueError(f"{name} must be a whole number >= {low}, got {value!r}")
 
 
+def check_pool_padding(kernel_size: int, padding: int) -> None:
+    """PyTorch's pooling rule: padding at most kernel_size // 2; ValueError naming the numbers otherwise."""
+    if padding > kernel_size // 2:
+        raise ValueError(f"padding {padding} is more than half the kernel {kernel_size}; "
+                         f"PyTorch allows pooling padding of at most kernel_size // 2 = {kernel_size // 2}")
+
+
 @dataclass(frozen=True)
 class Worked:
     """One layer's output size, worked out step by step for display."""
@@ -172,9 +179,8 @@ def _out_shape(layer: Layer, shape: tuple[int, ...]) -> tuple[int, ...]:
     if t in ("conv", "maxpool", "avgpool"):
         if len(shape) != 3:
             raise ValueError(f"needs a (C, H, W) input but gets the flat shape {shape}; put it before flatten")
-        if t != "conv" and layer.pad > layer.k // 2:
-            raise ValueError(f"padding {layer.pad} is more than half the kernel {layer.k}; "
-                             f"PyTorch allows pooling padding of at most kernel_size // 2 = {layer.k // 2}")
+        if t != "conv":
+            check_pool_padding(layer.k, layer.pad)
         c, h, w = shape
         size = [conv_out(v, layer.k, layer.s, layer.pad, layer.dil) for v in (h, w)]
         return (layer.out_channels if t == "conv" else c, *size)

@@ -108,8 +108,9 @@ def _pool_args(image: np.ndarray, kind: str, kernel_size: int, stride: int | Non
     k = _int("pooling kernel size", kernel_size)
     s = k if stride is None else _int("pooling stride", stride)
     p = _int("pooling padding", padding)
-    if p < 0 or 2 * p > k:
+    if p < 0:
         raise ValueError(f"pooling padding {padding} must be between 0 and half the kernel {kernel_size}")
+    dims.check_pool_padding(k, p)
     return img, k, s, p, sizes(img.shape[0], img.shape[1], k, s, p)
 
 
