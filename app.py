@@ -6,6 +6,7 @@ entry script as the old multipage layout and runs a deep link such as /draw with
 """
 import streamlit as st
 
+from app_pages import ui
 from cnnviz.device import describe, pick_device
 
 st.set_page_config(page_title="cnnviz: CNNs you can touch", page_icon="🧠", layout="wide")
@@ -17,8 +18,12 @@ pages = [
     st.Page("app_pages/draw.py", title="Draw a digit", icon="✏️"),
 ]
 nav = st.navigation(pages)
+ui.start_presenter_from_url()
+ui.style()
 
 with st.sidebar:
+    st.toggle("🎓 Presenter mode", key=ui.PRESENT, help="Big text for a projector; advanced controls hidden. "
+              "Also ?present=1 in the link.")
     st.caption(f"Computing on: **{describe(pick_device())}**")
     active = st.session_state.get("active_checkpoint")
     st.caption(f"Active model: **{active}**" if active else "Active model: pick one on *Draw a digit*")

@@ -1,0 +1,144 @@
+"""Page helpers (not a page): state in the URL and across navigation, presenter mode, charts, the link to share.
+
+The pattern every page follows (the schema lives in cnnviz/pagestate.py, with its widget keys):
+
+    ui.bind("playground", pagestate.playground())   # first thing on the page
+    st.slider("Stride S", 1, 4, key="pg_stride")    # bound widgets get NO default value argument: the
+                                                    # schema's default is put into st.session_state instead
+    ui.chart(fig, width="stretch")                  # instead of st.plotly_chart: presenter fonts
+    with ui.advanced("pg_more"):                    # controls hidden in presenter mode (values still apply)
+        ...
+
+`bind` (1) applies the URL's values when a link is opened (bad values are dropped with a visible note),
+(2) puts back the values Streamlit drops when a widget was not drawn in a run (another page visited, a
+section hidden), and (3) writes the page's state into the URL, so the address bar is always the link.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from cnnviz.figures.presenter import present
+from cnnviz.urlstate import Schema, decode, encode
+
+PRESENT = "present"                        # session key of the presenter toggle, and its URL parameter
+APP_PARAMS = (PRESENT, "lesson", "step")   # the app's own parameters: every page's URL may carry them
+_KEEP = "_ui_keep"                         # widget key -> last value, outliving the widget
+_WRITTEN = "_ui_written"                   # page -> the query it last wrote (so a new one is a new link)
+_NOTES = "_ui_notes"
+
+PRESENTER_CSS = """<style>
+[data-testid='stMainBlockContainer'] {padding-top: 1.2rem}
+.stApp p, .stApp li, .stApp label, .stApp input, .stApp textarea, .stApp [data-baseweb='select'] div,
+.stApp [data-testid='stCaptionContainer'], .stApp [data-testid='stCaptionContainer'] p,
+.stApp [data-testid='stMarkdownContainer'] code, .stApp pre code, .stApp button p,
+.stApp [data-testid='stMetricLabel'] p, .stApp [data-testid='stTooltipHoverTarget'] p,
+.stApp [data-testid='stTab'] p, .stApp [data-testid='stExpander'] summary p {font-size: 20px !important}
+.stApp h1 {font-size: 2.4rem} .stApp h2 {font-size: 2rem} .stApp h3 {font-size: 1.6rem}
+[class*='st-key-adv_'] {display: none}
+</style>"""
+NORMAL_CSS = "<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem}</style>"
+
+
+def presenting() -> bool:
+    """True in presenter mode (sidebar toggle, or ?present=1 in the link)."""
+    return bool(st.session_state.get(PRESENT, False))
+
+
+def start_presenter_from_url() -> None:
+    """app.py, before the sidebar toggle: a link with ?present=1 (or 0) sets the mode once per new link."""
+    raw = st.query_params.get(PRESENT)
+    if raw is not None and raw != st.session_state.get("_ui_present_seen"):
+        st.session_state["_ui_present_seen"] = raw
+        st.session_state[PRESENT] = raw in ("1", "true", "on")
+
+
+def style() -> None:
+    """app.py, every run: the presenter stylesheet (bigger text, no band above titles, advanced hidden)."""
+    st.html(PRESENTER_CSS if presenting() else NORMAL_CSS)
+
+
+def _query() -> dict[str, list[str]]:
+    return {name: st.query_params.get_all(name) for name in st.query_params}
+
+
+def bind(page: str, schema: Schema) -> None:
+    """First call on a page: link values in, kept values back, the state out into the URL (see module doc)."""
+    query = {k: v for k, v in _query().items() if k not in APP_PARAMS}
+    written = st.session_state.get(_WRITTEN, {}).get(page)
+    if query and query != {k: [v] for k, v in (written or {}).items()}:  # a link opened, not our own echo
+        got = decode(schema, query, known=APP_PARAMS)
+        for name, value in got.values.items():
+            st.session_state[schema[name].key or name] = value
+        st.session_state[_NOTES] = got.notes
+    keep = st.session_state.setdefault(_KEEP, {})
+    for name, field in schema.items():
+        key = field.key or name
+        if key in st.session_state:
+            keep[key] = st.session_state[key]
+        elif key in keep:  # Streamlit dropped it: its widget was not drawn in some run
+            st.session_state[key] = keep[key]
+        elif field.default is not None:
+            st.session_state[key] = field.default
+    if notes := st.session_state.pop(_NOTES, None):
+        st.warning("Some settings in this link were ignored: " + "; ".join(notes) + ".", icon="🔗")
+    sync(page, schema)
+
+
+def params(schema: Schema) -> dict[str, str]:
+    """The page's current state as query parameters (a value the schema refuses is left out, never raised)."""
+    out = {}
+    for name, field in schema.items():
+        key = field.key or name
+        if key in st.session_state:
+            try:
+                out.update(encode({name: field}, {name: st.session_state[key]}))
+            except ValueError:
+                pass  # e.g. a stepped pixel beyond a bound: the page shows its own value, the link omits it
+    if presenting():
+        out[PRESENT] = "1"
+    for name in ("lesson", "step"):
+        if st.session_state.get(f"_lesson_{name}") is not None:
+            out[name] = str(st.session_state[f"_lesson_{name}"])
+    return out
+
+
+def sync(page: str, schema: Schema) -> None:
+    """Write the page's state into the URL (also from a fragment, after it moved a value)."""
+    wanted = params(schema)
+    st.session_state.setdefault(_WRITTEN, {})[page] = {k: v for k, v in wanted.items() if k not in APP_PARAMS}
+    st.session_state.setdefault(_KEEP, {}).update(
+        {f.key or n: st.session_state[f.key or n] for n, f in schema.items() if (f.key or n) in st.session_state})
+    if {k: v[-1] for k, v in _query().items()} != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def link(page: str, schema: Schema) -> str:
+    """The full address that reopens this view."""
+    base = (st.context.url or "").rstrip("/")
+    query = urlencode(params(schema))
+    return f"{base}?{query}" if query else base
+
+
+def title(text: str, caption: str, page: str, schema: Schema) -> None:
+    """The page title, a one-line caption, and the "Copy link" control at the right."""
+    left, right = st.columns([6, 1], vertical_alignment="bottom")
+    left.title(text)
+    with right.popover("🔗 Copy link", width="stretch"):
+        st.caption("This link opens exactly this view (copy it with the button at the right):")
+        st.code(link(page, schema), language=None, wrap_lines=True)
+    st.caption(caption)
+
+
+def chart(fig, **kwargs):
+    """st.plotly_chart with presenter fonts when presenting (styled on a copy; normal mode unchanged)."""
+    return st.plotly_chart(present(fig) if presenting() else fig, **kwargs)
+
+
+@contextmanager
+def advanced(name: str):
+    """A container of controls hidden in presenter mode (they still run, so their values keep applying)."""
+    with st.container(key=f"adv_{name}"):
+        yield

@@ -1,0 +1,43 @@
+"""Presenter styling of a finished plotly figure: fonts big enough to read from the back of a classroom.
+
+Styled per figure, on a copy: plotly's default template is process-global, and thirty sessions share one
+server process, so changing it would switch every visitor into presenter mode at once.
+"""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+FONT = 16       # every label, tick, title and legend at least this many px
+NUMBERS = 14    # numbers written inside cells (heatmaps, bars) at least this many px
+TITLE = 20
+
+
+def _bigger(font, size: int) -> None:
+    """Raise `font.size` to at least `size` (an unset size counts as too small)."""
+    if font.size is None or font.size < size:
+        font.size = size
+
+
+def present(fig: go.Figure, font: int = FONT, numbers: int = NUMBERS) -> go.Figure:
+    """A copy of `fig` with every font >= `font` px, cell numbers >= `numbers` px; `fig` itself is unchanged."""
+    out = go.Figure(fig)
+    layout = out.layout
+    _bigger(layout.font, font)
+    _bigger(layout.title.font, TITLE)
+    _bigger(layout.legend.font, font)
+    for name in layout:  # xaxis, yaxis2, ... however many subplots
+        if name.startswith(("xaxis", "yaxis")):
+            axis = layout[name]
+            _bigger(axis.tickfont, font)
+            _bigger(axis.title.font, font)
+    for note in layout.annotations:
+        _bigger(note.font, font)
+    for trace in out.data:
+        if "textfont" in trace:
+            _bigger(trace.textfont, numbers)
+        if "colorbar" in trace:
+            _bigger(trace.colorbar.tickfont, font)
+    top = layout.margin.t
+    if top is not None and layout.title.text:  # room for the taller title
+        layout.margin.t = max(top, TITLE * 2 + 8)
+    return out

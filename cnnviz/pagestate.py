@@ -1,0 +1,114 @@
+"""The declared state of each page: what its link carries (urlstate schemas), with the widget keys it lives under.
+
+One schema per page, built from the same option lists the page's widgets show, so a link or a lesson can only
+ask for what the page can display. The bounds are the widgets' own bounds. A new widget whose choice a teacher
+would want to share gets a line here, with its widget key, and the page does not pass it a default value
+(the default lives here; see app_pages/ui.py).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cnnviz import data, kernels, pictures
+from cnnviz.arch import PRESETS
+from cnnviz.urlstate import Bool, Choice, Float, Grid, Int, Schema, Text
+
+PAGES = ("dimensions", "playground", "trainer", "draw")  # st.navigation's url paths, "" being dimensions
+
+CALC_TABS = ("One layer", "A whole network")
+PG_SOURCES = ("Photo", "Pattern", "MNIST digit", "Upload")
+PG_CUSTOM = ("custom 3x3", "custom 5x5")
+PG_CROPS = ("full", 7, 16, 28, 64, 128)
+PG_PADDING = ("valid", "same", "number")
+PG_POOL = ("none", "max", "avg")
+PG_STEP_TABS = ("Convolution", "Pooling")
+TRAIN_BATCHES = (16, 32, 64, 100, 128, 256, 512)
+TRAIN_OPTIMIZERS = ("sgd", "adam")
+DRAW_SOURCES = ("Draw", "Random MNIST test digit", "Upload a picture")
+
+
+def dimensions(models: Sequence[str] = ()) -> Schema:
+    """The calculator: tab, the one-layer numbers, the preset (or a trained model's network) and input shape."""
+    nets = list(PRESETS) + [f"checkpoint: {m}" for m in models]
+    return {
+        "tab": Choice(CALC_TABS, key="calc_tab"),
+        "layer": Choice(("Convolution", "Pooling"), key="calc_kind"),
+        "w": Int(1, 4096, 5, key="calc_w"),
+        "k": Int(1, 512, 3, key="calc_k"),
+        "p": Int(0, 512, 1, key="pad"),
+        "s": Int(1, 512, 1, key="calc_s"),
+        "d": Int(1, 64, 1, key="dil"),
+        "net": Choice(nets, "tutorial_a" if "tutorial_a" in nets else nets[0], key="calc_net"),
+        "c": Int(1, 1024, 1, key="calc_in_c"),
+        "h": Int(1, 1024, 28, key="calc_in_h"),
+        "iw": Int(1, 1024, 28, key="calc_in_w"),
+        "layers": Text(2000, "", key="calc_layers"),
+    }
+
+
+def playground() -> Schema:
+    """The playground: picture source and its options, kernel (named or a custom grid), conv/pool settings, pixel."""
+    return {
+        "src": Choice(PG_SOURCES, "Photo", key="pg_source"),
+        "photo": Choice(pictures.PHOTOS, key="pg_photo"),
+        "pattern": Choice(pictures.PATTERNS, key="pg_pattern"),
+        "psize": Int(3, 32, 7, key="pg_pattern_size"),
+        "digit": Int(0, 9999, 0, key="pg_digit"),
+        "crop": Choice(PG_CROPS, "full", key="pg_crop"),
+        "cr": Float(0.0, 1.0, 0.5, key="pg_crop_r"),
+        "cc": Float(0.0, 1.0, 0.5, key="pg_crop_c"),
+        "kernel": Choice(tuple(kernels.NAMED) + PG_CUSTOM, "outline", key="pg_kernel"),
+        "grid": Grid((3, 5), key="pg_custom"),
+        "conv": Bool(True, key="pg_conv"),
+        "stride": Int(1, 4, 1, key="pg_stride"),
+        "pad": Choice(PG_PADDING, "valid", key="pg_pad_mode"),
+        "p": Int(0, 16, 1, key="pg_pad"),
+        "dil": Int(1, 4, 1, key="pg_dilation"),
+        "rgb": Bool(False, key="pg_rgb"),
+        "relu": Bool(False, key="pg_relu"),
+        "pool": Choice(PG_POOL, key="pg_pool"),
+        "psz": Int(2, 4, 2, key="pg_pool_size"),
+        "pst": Int(1, 4, 2, key="pg_pool_stride"),
+        "step": Choice(PG_STEP_TABS, key="pg_step_tab"),
+        "r": Int(0, 4096, None, key="pg_pos_r"),
+        "col": Int(0, 4096, None, key="pg_pos_c"),
+        "pr": Int(0, 4096, None, key="pg_ppos_r"),
+        "pc": Int(0, 4096, None, key="pg_ppos_c"),
+    }
+
+
+def trainer() -> Schema:
+    """The trainer's settings: network, dataset, optimizer, learning rate, batch, epochs, seed, batch cap."""
+    return {
+        "net": Choice(tuple(PRESETS), "tutorial_a", key="net"),
+        "data": Choice(tuple(data.DATASETS), "mnist", key="dataset"),
+        "opt": Choice(TRAIN_OPTIMIZERS, key="opt"),
+        "lr": Float(1e-5, 100.0, None, key="lr"),
+        "batch": Choice(TRAIN_BATCHES, 128, key="batch"),
+        "epochs": Float(0.1, 50.0, 2.0, key="epochs"),
+        "seed": Int(0, 2**31 - 1, 0, key="seed"),
+        "cap": Int(0, 100_000, 0, key="max_batches"),
+    }
+
+
+def draw(models: Sequence[str]) -> Schema:
+    """The draw page: model(s), input source, the test digit shown, the brush."""
+    names = tuple(models) or ("tutorial_a",)
+    first = "tutorial_a" if "tutorial_a" in names else names[0]
+    return {
+        "model": Choice(names, first, key="draw_model"),
+        "compare": Bool(False, key="draw_compare"),
+        "model2": Choice(names, names[min(1, len(names) - 1)], key="draw_model_2"),
+        "src": Choice(DRAW_SOURCES, key="draw_source"),
+        "digit": Int(0, 9999, None, key="draw_digit"),
+        "brush": Int(8, 40, 20, key="draw_brush"),
+    }
+
+
+def schema(page: str, models: Sequence[str] = ()) -> Schema:
+    """The schema of a page by its url path ("" or "dimensions", "playground", "trainer", "draw")."""
+    page = page or "dimensions"
+    if page not in PAGES:
+        raise ValueError(f"no page {page!r}; pages: {', '.join(PAGES)}")
+    return {"dimensions": lambda: dimensions(models), "playground": playground, "trainer": trainer,
+            "draw": lambda: draw(models)}[page]()
