@@ -132,14 +132,48 @@ def test_empty_canvas_is_a_hint_not_an_error():
         to_mnist(_blank())
 
 
-@pytest.mark.parametrize("radius", [3, 10, 20])
-def test_single_dot(radius):
+@pytest.mark.parametrize("radius, drag", [(3, 0), (10, 0), (20, 0), (12, 10), (16, 10), (20, 10), (25, 0)])
+def test_single_dot(radius, drag):
+    """A click of the brush (up to the widest, 40 px, and a bit more), or a short jiggle of it, is a dot."""
     canvas = _blank()
     ys, xs = np.mgrid[0:CANVAS, 0:CANVAS]
-    canvas[(ys - 140) ** 2 + (xs - 100) ** 2 <= radius ** 2, :3] = 255
+    for dx in range(0, drag + 1, 2):
+        canvas[(ys - 140) ** 2 + (xs - 100 - dx) ** 2 <= radius ** 2, :3] = 255
     with pytest.raises(ValueError, match="dot") as err:
         to_mnist(canvas)
     assert not isinstance(err.value, EmptyInput)
+
+
+BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"  # Debian's fonts-dejavu-core (Chromium's fonts)
+
+
+def _font_digit(char: str, px: int = 62) -> np.ndarray:
+    """A bold DejaVu digit about 50 px tall drawn white on the black canvas."""
+    from PIL import ImageDraw, ImageFont
+    img = Image.new("RGBA", (CANVAS, CANVAS), (0, 0, 0, 255))
+    font = ImageFont.truetype(BOLD, px)
+    ImageDraw.Draw(img).text((110, 100), char, font=font, fill="white", stroke_width=3, stroke_fill="white")
+    return np.asarray(img)
+
+
+def test_small_bold_digits_are_read_not_refused_as_dots(mnist_test, tutorial_a):
+    """8s and 9s about 46 px tall, bold, were refused as "just a dot"; now they are read."""
+    model, norm = tutorial_a
+    pixels, labels = mnist_test
+    chosen = np.concatenate([np.flatnonzero(labels == d)[:40] for d in (8, 9)])
+    canvases = [render(pixels[i], 2.3, 120, 90, thicken=2) for i in chosen]  # ink ~46-53 px tall, strokes ~10 px
+    batch = torch.cat([to_mnist(c, norm).tensor for c in canvases])  # none raises "just a dot"
+    assert _accuracy(model, batch, labels[chosen]) >= 0.9
+
+
+@pytest.mark.skipif(not __import__("os").path.exists(BOLD), reason="DejaVu fonts not installed")
+def test_small_bold_font_digits_are_read(tutorial_a):
+    model, norm = tutorial_a
+    for char in "89":
+        canvas = _font_digit(char)
+        assert 40 <= np.ptp(np.flatnonzero(canvas[..., 0].any(1))) <= 56
+        with torch.no_grad():
+            assert int(model(to_mnist(canvas, norm).tensor).argmax()) == int(char)
 
 
 def test_fully_white_canvas():
