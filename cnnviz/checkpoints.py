@@ -1,21 +1,40 @@
-"""Trained models on disk: safetensors weights + a JSON model card, saved atomically, loaded safely.
+"""Trained models on disk: safetensors weights + a JSON model card, saved crash-safe, loaded safely.
 
-A checkpoint is a folder `<name>/` holding `weights.safetensors` and `card.json`.
-The card carries the spec, so the model is rebuilt with `cnnviz.arch.build` and
-the weights are loaded with `strict=True`: a spec/weights mismatch is refused.
-Loading never unpickles arbitrary objects: safetensors holds only tensors, and a
-`weights.pt` is read with `torch.load(weights_only=True)`.
+A checkpoint is a folder `<name>/` holding `weights.safetensors`, `card.json` and any extra tensor
+files a caller adds (`<extra>.safetensors`, e.g. training snapshots). The card carries the spec, so the
+model is rebuilt with `cnnviz.arch.build` and the weights are loaded with `strict=True`.
+
+Saving is atomic as a whole: every file goes into a fresh hidden temporary folder (fsynced), which
+then becomes `<name>` by one rename. A new name is claimed by that rename itself (it fails when the
+name exists), so two sessions saving under one name at once get `name` and `name-2`, never one folder.
+Saving over a name renames the old folder away, the new one in, then deletes the old: a SIGKILL
+between the two renames leaves the old folder under its hidden name, and the next listing puts it
+back. Leftover temporary folders of dead savers are removed by the next listing and never listed.
+
+Loading never unpickles arbitrary objects, validates the whole card first (types, finite numbers,
+depth, size), compares the spec's parameter count with the weights file before building anything,
+refuses NaN/inf weights, and remembers refusals so a broken checkpoint costs nothing on a rerun.
+Messages name checkpoints, never absolute server paths (visitors read them).
 """
 from __future__ import annotations
 
+import errno
 import json
+import math
 import os
 import re
-import tempfile
+import shutil
+import socket
+import threading
+import time
+import unicodedata
+import uuid
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -27,16 +46,37 @@ WEIGHTS = "weights.safetensors"
 WEIGHTS_PT = "weights.pt"
 CARD = "card.json"
 REQUIRED_KEYS = ("name", "spec", "dataset", "normalize", "test_accuracy")
+MAX_CARD_BYTES = 256 * 1024       # shipped cards are ~1.7 kB; a spec of 1,000 layers is ~100 kB
+MAX_CARD_DEPTH = 16               # the deepest real card nests 4 levels (card > spec > layers > layer)
+MAX_PARAMS = 50_000_000           # 200 MB of float32: far past any network the app trains
+TEMP_PREFIX, OLD_PREFIX = ".tmp-", ".old-"
+STALE_SECONDS = 15 * 60           # a hidden folder this old belongs to no running save (even on another host)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_EXTRA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_COLLISION = {errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR}
+_HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
 
 
 class CheckpointError(ValueError):
     """A checkpoint that cannot be used: missing, damaged, foreign or not matching its spec."""
 
 
+# --- names: listing, display ---------------------------------------------------------------------
+
 def user_dir() -> Path:
     """Where user-trained models go: $CNNVIZ_USER_CHECKPOINTS, else checkpoints/user/ (git-ignored)."""
     return Path(os.environ.get("CNNVIZ_USER_CHECKPOINTS") or SHIPPED / "user")
+
+
+def display_name(name: str) -> str:
+    """A checkpoint name as printable text: undecodable bytes become '�', control characters '?'."""
+    text = os.fsencode(name).decode("utf-8", "replace") if isinstance(name, str) else str(name)
+    return "".join("?" if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+
+
+def plain(text: str) -> str:
+    """`text` made safe for Streamlit Markdown: every ASCII punctuation mark backslash-escaped (shown as is)."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", display_name(text))
 
 
 def _is_checkpoint(folder: Path) -> bool:
@@ -47,15 +87,19 @@ def _folders() -> dict[str, Path]:
     """name -> folder; user-trained models after shipped ones, never shadowing them."""
     found: dict[str, Path] = {}
     for base in (SHIPPED, user_dir()):
-        if base.is_dir():
-            for folder in sorted(base.iterdir()):
-                if folder.is_dir() and _is_checkpoint(folder) and folder.name not in found:
-                    found[folder.name] = folder
+        if not base.is_dir():
+            continue
+        if base != SHIPPED:
+            cleanup(base)
+        for folder in sorted(base.iterdir()):
+            if (not folder.name.startswith(".") and folder.name not in found and folder.is_dir()
+                    and _is_checkpoint(folder)):
+                found[folder.name] = folder
     return found
 
 
 def available() -> list[str]:
-    """Names of the loadable checkpoints: shipped ones first, then user-trained ones."""
+    """Names of the loadable checkpoints: shipped ones first, then user-trained ones (hidden folders never)."""
     return list(_folders())
 
 
@@ -69,109 +113,424 @@ def resolve(name_or_path: str | Path) -> Path:
     folders = _folders()
     if str(name_or_path) in folders:
         return folders[str(name_or_path)]
-    known = ", ".join(folders) or "none"
-    raise CheckpointError(f"no checkpoint named {str(name_or_path)!r} (available: {known})")
+    known = ", ".join(display_name(n) for n in folders) or "none"
+    raise CheckpointError(f"no checkpoint named {display_name(str(name_or_path))!r} (available: {known})")
 
 
-def _missing_keys(card: dict[str, Any]) -> str:
-    """The required card keys that `card` lacks, comma-separated ('' when none)."""
-    return ", ".join(k for k in REQUIRED_KEYS if k not in card)
+# --- cleaning up after crashed saves -------------------------------------------------------------
+
+def _owner_gone(entry: Path) -> bool:
+    """True when the save that made this hidden folder cannot still be running."""
+    try:
+        age = time.time() - entry.lstat().st_mtime
+    except FileNotFoundError:
+        return False
+    if age > STALE_SECONDS:
+        return True
+    parts = entry.name.split("-")  # .tmp-<host>-<pid>-<hex>-<name> / .old-<host>-<pid>-<hex>-<name>
+    if len(parts) < 5 or parts[1] != _HOST or not parts[2].isdigit():
+        return False  # another machine's save (a shared folder): trust only the age
+    try:
+        os.kill(int(parts[2]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
+
+
+def cleanup(base: str | Path | None = None) -> list[str]:
+    """Finish what crashed saves left in `base` (default user_dir()): put an old model back where its
+    replacement never arrived, delete stale temporary folders. Returns what it did, one line each."""
+    base = Path(base) if base is not None else user_dir()
+    done: list[str] = []
+    try:
+        entries = [e for e in base.iterdir() if e.name.startswith((TEMP_PREFIX, OLD_PREFIX))]
+    except OSError:
+        return done
+    for entry in sorted(entries, key=lambda e: e.name.startswith(TEMP_PREFIX)):  # restore first, then delete
+        if not _owner_gone(entry):
+            continue
+        name = entry.name.split("-", 4)[-1]
+        if entry.name.startswith(OLD_PREFIX) and _NAME.match(name) and not (base / name).exists():
+            try:
+                os.rename(entry, base / name)
+                done.append(f"restored {name}")
+                continue
+            except OSError:
+                pass
+        shutil.rmtree(entry, ignore_errors=True)
+        done.append(f"removed {entry.name}")
+    return done
+
+
+# --- reading and validating a card ---------------------------------------------------------------
+
+def _depth(obj: Any, limit: int) -> int:
+    """Nesting depth of parsed JSON, walked without recursion; stops counting past `limit`."""
+    deepest, stack = 0, [(obj, 1)]
+    while stack:
+        item, d = stack.pop()
+        deepest = max(deepest, d)
+        if deepest > limit:
+            return deepest
+        if isinstance(item, dict):
+            stack.extend((v, d + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, d + 1) for v in item)
+    return deepest
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def card_problems(card: Any) -> list[str]:
+    """Everything wrong with a parsed model card, in plain words ([] when it is usable)."""
+    if not isinstance(card, dict):
+        return ["it is not a JSON object"]
+    if _depth(card, MAX_CARD_DEPTH) > MAX_CARD_DEPTH:
+        return [f"it is nested more than {MAX_CARD_DEPTH} levels deep"]
+    bad = [f"it lacks {k}" for k in REQUIRED_KEYS if k not in card]
+    if "name" in card and not isinstance(card["name"], str):
+        bad.append(f"name must be text, not {card['name']!r:.40}")
+    if "dataset" in card and not isinstance(card["dataset"], str):
+        bad.append(f"dataset must be text, not {card['dataset']!r:.40}")
+    norm = card.get("normalize", [0.0, 1.0])
+    if not (isinstance(norm, list) and len(norm) == 2 and all(_number(v) for v in norm) and norm[1] > 0):
+        bad.append(f"normalize must be [mean, std] with finite numbers and std > 0, not {norm!r:.60}")
+    acc = card.get("test_accuracy", 0.0)
+    if not (_number(acc) and 0 <= acc <= 100):
+        bad.append(f"test_accuracy must be a percentage from 0 to 100, not {acc!r:.40}")
+    if "spec" in card:
+        bad += _spec_problems(card["spec"])
+    for key in ("per_class_accuracy", "classes"):
+        value = card.get(key)
+        if value is not None and not (isinstance(value, list) and len(value) <= 10_000):
+            bad.append(f"{key} must be a list")
+    if isinstance(card.get("classes"), list) and not all(isinstance(c, str) for c in card["classes"]):
+        bad.append("classes must be a list of names")
+    return bad
+
+
+def _spec_problems(spec: Any) -> list[str]:
+    if not isinstance(spec, dict):
+        return [f"spec must be an object, not {spec!r:.40}"]
+    bad = []
+    shape = spec.get("input_shape")
+    if not (isinstance(shape, list) and len(shape) == 3
+            and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 100_000 for v in shape)):
+        bad.append(f"spec.input_shape must be 3 whole numbers (C, H, W), not {shape!r:.60}")
+    if not isinstance(spec.get("layers"), list):
+        bad.append(f"spec.layers must be a list, not {spec.get('layers')!r:.40}")
+    if bad:
+        return bad
+    try:
+        parsed = Spec.from_json(spec)
+        params = _spec_params(parsed)
+    except (TypeError, ValueError, OverflowError) as err:
+        return [f"its spec cannot be built: {err}"]
+    if params > MAX_PARAMS:
+        return [f"its spec has {params:,} parameters, more than the {MAX_PARAMS:,} cnnviz opens"]
+    return []
+
+
+def _spec_params(spec: Spec) -> int:
+    """Parameters the spec's network holds, by arithmetic only (nothing is allocated)."""
+    from cnnviz import dims
+
+    return sum(row.params for row in dims.table(spec))
+
+
+def _parse_card(folder: Path) -> dict[str, Any]:
+    path = folder / CARD
+    label = display_name(folder.name)
+    try:
+        with path.open("rb") as f:
+            raw = f.read(MAX_CARD_BYTES + 1)
+    except OSError as err:
+        raise CheckpointError(f"the model card of {label!r} cannot be read ({err.strerror})") from err
+    if len(raw) > MAX_CARD_BYTES:
+        raise CheckpointError(f"the model card of {label!r} is larger than {MAX_CARD_BYTES // 1024} kB: refused")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"{label!r} is not a readable model card: {err}") from err
+    except RecursionError as err:  # "[[[[..." 200,000 deep: the C parser gives up cleanly
+        raise CheckpointError(f"the model card of {label!r} is nested too deeply: refused") from err
 
 
 def read_card(name_or_path: str | Path) -> dict[str, Any]:
-    """The model card of a checkpoint, checked for the keys cnnviz needs."""
+    """The model card of a checkpoint, fully validated (CheckpointError naming every problem)."""
     folder = resolve(name_or_path)
-    try:
-        card = json.loads((folder / CARD).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CheckpointError(f"{folder / CARD} is not a readable model card: {err}") from err
-    if not isinstance(card, dict):
-        raise CheckpointError(f"{folder / CARD} is not a model card (expected a JSON object)")
-    missing = _missing_keys(card)
-    if missing:
-        raise CheckpointError(f"{folder / CARD} lacks {missing}")
+    card = _parse_card(folder)
+    bad = card_problems(card)
+    if bad:
+        raise CheckpointError(f"the model card of {display_name(folder.name)!r} is damaged: " + "; ".join(bad))
     return card
 
 
-def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
-    if (folder / WEIGHTS).is_file():
-        path = folder / WEIGHTS
+# --- weights ------------------------------------------------------------------------------------
+
+def _stored_values(folder: Path) -> int:
+    """How many numbers the weights file holds, read from its header (safetensors) or its size (.pt)."""
+    path = folder / WEIGHTS
+    if path.is_file():
         try:
-            return load_file(str(path))
+            with safe_open(str(path), framework="pt") as f:
+                return sum(math.prod(f.get_slice(k).get_shape()) for k in f.keys())
+        except Exception as err:  # safetensors raises its own error type for a damaged header
+            raise CheckpointError(f"the weights of {display_name(folder.name)!r} are damaged or not a "
+                                  f"safetensors file ({type(err).__name__})") from err
+    return (folder / WEIGHTS_PT).stat().st_size // 2  # float16 is the smallest we store: 2 bytes a value
+
+
+def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
+    label = display_name(folder.name)
+    if (folder / WEIGHTS).is_file():
+        try:
+            return load_file(str(folder / WEIGHTS))
         except Exception as err:  # safetensors raises its own error type for damaged headers/data
-            raise CheckpointError(f"{path} is damaged or not a safetensors file ({err})") from err
-    path = folder / WEIGHTS_PT
+            raise CheckpointError(f"the weights of {label!r} are damaged or not a safetensors file "
+                                  f"({type(err).__name__})") from err
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(folder / WEIGHTS_PT, map_location="cpu", weights_only=True)
     except Exception as err:  # UnpicklingError for arbitrary objects, RuntimeError/EOFError for damage
-        raise CheckpointError(f"{path} was refused: it is damaged or holds Python objects other than "
-                              f"tensors, which cnnviz never unpickles ({type(err).__name__})") from err
+        raise CheckpointError(f"the weights of {label!r} were refused: the file is damaged or holds Python "
+                              f"objects other than tensors, which cnnviz never unpickles "
+                              f"({type(err).__name__})") from err
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CheckpointError(f"{path} is not a state dict of tensors")
+        raise CheckpointError(f"the weights of {label!r} are not a state dict of tensors")
     return state
+
+
+class _Refusals:
+    """Refusal messages by (folder, file stamps): a broken checkpoint is judged once, not on every rerun."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._seen: OrderedDict[tuple, str] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, key: tuple) -> str | None:
+        with self._lock:
+            return self._seen.get(key)
+
+    def put(self, key: tuple, message: str) -> None:
+        with self._lock:
+            self._seen[key] = message
+            while len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+
+
+_REFUSED = _Refusals()
+
+
+def _stamp(folder: Path) -> tuple:
+    """(folder, size and mtime of each file): changes whenever a file of the checkpoint is replaced."""
+    stats = []
+    for file in (CARD, WEIGHTS, WEIGHTS_PT):
+        try:
+            st = (folder / file).stat()
+            stats.append((file, st.st_size, st.st_mtime_ns, st.st_ino))
+        except OSError:
+            pass
+    return (str(folder), tuple(stats))
 
 
 def load(name_or_path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
     """(model in eval mode on the CPU, card) for a checkpoint name or path; CheckpointError if unusable."""
     folder = resolve(name_or_path)
-    card = read_card(folder)
+    key = _stamp(folder)
+    if (known := _REFUSED.get(key)) is not None:
+        raise CheckpointError(known)
     try:
-        model = build(Spec.from_json(card["spec"]))
-    except (TypeError, ValueError) as err:
-        raise CheckpointError(f"{folder / CARD}: its spec cannot be built: {err}") from err
+        return _load(folder)
+    except CheckpointError as err:
+        _REFUSED.put(key, str(err))
+        raise
+
+
+def _load(folder: Path) -> tuple[nn.Module, dict[str, Any]]:
+    label = display_name(folder.name)
+    card = read_card(folder)
+    spec = Spec.from_json(card["spec"])
+    params, stored = _spec_params(spec), _stored_values(folder)
+    if params > stored:  # before building: a 397 M-parameter spec beside small weights costs nothing
+        raise CheckpointError(f"{label!r}: its card describes {params:,} parameters but the weights file "
+                              f"holds only {stored:,} values (a foreign or mismatched file)")
+    model = build(spec)
     state = _read_weights(folder)
     try:
         model.load_state_dict(state, strict=True)  # copies into the float32 parameters: float16 files upcast
     except RuntimeError as err:
-        raise CheckpointError(f"{folder}: the weights do not match the spec in its card "
+        raise CheckpointError(f"{label!r}: the weights do not match the spec in its card "
                               f"(a foreign or mismatched file): {str(err).splitlines()[0]}") from err
+    broken = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if broken:
+        raise CheckpointError(f"{label!r}: its weights hold NaN or infinite values ({', '.join(broken[:3])}), "
+                              "so every answer would be meaningless")
     model.eval()
     return model, card
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temp file in the same folder, then os.replace: never a half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+def extras(name_or_path: str | Path) -> list[str]:
+    """Names of the extra tensor files saved with a checkpoint (see `save(extras=...)`)."""
+    folder = resolve(name_or_path)
+    return sorted(p.name[: -len(".safetensors")] for p in folder.glob("*.safetensors")
+                  if p.name != WEIGHTS and _EXTRA.match(p.name[: -len(".safetensors")]))
+
+
+def load_extra(name_or_path: str | Path, extra: str) -> dict[str, torch.Tensor]:
+    """The tensors of one extra file of a checkpoint (safetensors only: nothing is unpickled)."""
+    if not isinstance(extra, str) or not _EXTRA.match(extra) or extra == "weights":
+        raise ValueError(f"extra name {extra!r} must be 1-64 letters, digits, '_' or '-' (not 'weights')")
+    folder = resolve(name_or_path)
+    path = folder / f"{extra}.safetensors"
+    if not path.is_file():
+        raise CheckpointError(f"{display_name(folder.name)!r} has no {extra!r} (it has: "
+                              f"{', '.join(extras(folder)) or 'none'})")
     try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is an ordinary readable file
-        os.replace(tmp, path)
+        return load_file(str(path))
+    except Exception as err:  # safetensors' own error type for damage
+        raise CheckpointError(f"{extra!r} of {display_name(folder.name)!r} is damaged ({type(err).__name__})") from err
+
+
+# --- saving -------------------------------------------------------------------------------------
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # some systems (Windows) cannot open a folder: nothing to sync there
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        os.close(fd)
 
 
-def _free_name(base: Path, name: str, overwrite: bool) -> Path:
-    if overwrite or not (base / name).exists():
-        return base / name
-    n = 2
-    while (base / f"{name}-{n}").exists():
-        n += 1
-    return base / f"{name}-{n}"
+def _hidden(prefix: str, name: str) -> str:
+    return f"{prefix}{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:12]}-{name}"
 
 
-def save(model: nn.Module, card: dict[str, Any], folder: str | Path | None = None,
-         half: bool = False, overwrite: bool = False) -> Path:
-    """Save weights then card (each atomically) into <folder>/<card name>/; returns that checkpoint folder.
+def _write_card(folder: Path, card: dict[str, Any]) -> None:
+    (folder / CARD).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    _fsync_file(folder / CARD)
 
-    `folder` defaults to user_dir(). `half` stores float16 weights (half the size).
-    The card is written last, so a crash mid-save leaves nothing that `available()` lists.
-    """
-    name = str(card.get("name", ""))
-    if not _NAME.match(name):
+
+def _tensors(state: dict[str, torch.Tensor], half: bool) -> dict[str, torch.Tensor]:
+    dtype = torch.float16 if half else torch.float32
+    return {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
+            for k, v in state.items()}
+
+
+def _check_save_args(card: dict[str, Any], extras: dict[str, dict[str, torch.Tensor]] | None) -> str:
+    name = card.get("name", "") if isinstance(card, dict) else ""
+    if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"checkpoint name {name!r} must be 1-64 letters, digits, '_', '-' or '.'")
-    missing = _missing_keys(card)
+    missing = ", ".join(k for k in REQUIRED_KEYS if k not in card)
     if missing:
         raise ValueError(f"model card lacks {missing}")
+    bad = card_problems(card)
+    if bad:
+        raise ValueError("model card: " + "; ".join(bad))
+    for key, tensors in (extras or {}).items():
+        if not isinstance(key, str) or not _EXTRA.match(key) or key == "weights":
+            raise ValueError(f"extra name {key!r} must be 1-64 letters, digits, '_' or '-' (not 'weights')")
+        if not isinstance(tensors, dict) or not all(isinstance(v, torch.Tensor) for v in tensors.values()):
+            raise ValueError(f"extra {key!r} must be a dict of tensors")
+    return name
+
+
+def _taken(base: Path, name: str) -> bool:
+    """A name the user folder must not use: it exists there, or a shipped model has it (it would hide)."""
+    return os.path.lexists(base / name) or (base != SHIPPED and (SHIPPED / name / CARD).is_file())
+
+
+def _claim(tmp: Path, base: Path, name: str, card: dict[str, Any]) -> Path:
+    """Rename `tmp` to the first free of name, name-2, name-3 ...: the rename is the atomic reservation."""
+    for n in range(1, 10_000):
+        candidate = name if n == 1 else f"{name}-{n}"
+        if len(candidate) > 64 or _taken(base, candidate):
+            continue
+        if card.get("name") != candidate:
+            card["name"] = candidate
+            _write_card(tmp, card)
+        try:
+            os.rename(tmp, base / candidate)  # fails when the name exists (a folder that is not empty)
+        except OSError as err:
+            if err.errno in _COLLISION:
+                continue  # another save took it between our look and our rename
+            raise
+        return base / candidate
+    raise ValueError(f"no free checkpoint name like {name!r}")
+
+
+def _swap_in(tmp: Path, target: Path) -> None:
+    """Replace `target` by `tmp`: old away to a hidden name, new in, old deleted (retried on races)."""
+    olds: list[Path] = []
+    try:
+        for _ in range(100):
+            old = target.parent / _hidden(OLD_PREFIX, target.name)
+            try:
+                os.rename(target, old)
+                olds.append(old)
+            except FileNotFoundError:
+                pass
+            try:
+                os.rename(tmp, target)
+                return
+            except OSError as err:
+                if err.errno not in _COLLISION:
+                    raise
+                # another save put its model in between: move that one away too
+        raise OSError(f"could not replace {display_name(target.name)!r}: other saves kept replacing it")
+    except BaseException:
+        if olds and not os.path.lexists(target):  # put the newest old model back before giving up
+            os.rename(olds.pop(), target)
+        raise
+    finally:
+        for old in olds:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def save(model: nn.Module, card: dict[str, Any], folder: str | Path | None = None, half: bool = False,
+         overwrite: bool = False, extras: dict[str, dict[str, torch.Tensor]] | None = None) -> Path:
+    """Save weights, card and `extras` (name -> tensors, one `<name>.safetensors` each) as one checkpoint.
+
+    Returns the checkpoint folder `<folder>/<name>` (folder defaults to user_dir()). Without `overwrite`
+    a taken name gets the next free suffix (-2, -3 ...) and the card says the name it got. Crash-safe and
+    race-safe: see the module docstring. `half` stores float16 weights (half the size).
+    """
+    name = _check_save_args(card, extras)
     base = Path(folder) if folder is not None else user_dir()
-    target = _free_name(base, name, overwrite)
-    target.mkdir(parents=True, exist_ok=True)
-    card = {**card, "name": target.name}
-    dtype = torch.float16 if half else torch.float32
-    state = {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
-             for k, v in model.state_dict().items()}
-    _atomic_write(target / WEIGHTS, lambda tmp: save_file(state, tmp, metadata={"name": target.name}))
-    text = json.dumps(card, indent=2, sort_keys=False) + "\n"
-    _atomic_write(target / CARD, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    base.mkdir(parents=True, exist_ok=True)
+    cleanup(base)
+    tmp = base / _hidden(TEMP_PREFIX, name)
+    tmp.mkdir()
+    try:
+        save_file(_tensors(model.state_dict(), half), str(tmp / WEIGHTS))
+        _fsync_file(tmp / WEIGHTS)
+        for key, tensors in (extras or {}).items():
+            save_file(_tensors(tensors, False), str(tmp / f"{key}.safetensors"))
+            _fsync_file(tmp / f"{key}.safetensors")
+        card = {**card, "name": name}
+        _write_card(tmp, card)
+        _fsync_dir(tmp)
+        if overwrite:
+            target = base / name
+            _swap_in(tmp, target)
+        else:
+            target = _claim(tmp, base, name, card)
+        _fsync_dir(base)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
     return target

@@ -69,7 +69,7 @@ def test_a_crash_mid_save_leaves_nothing_listed(user_dir, monkeypatch):
     with pytest.raises(OSError):
         ck.save(_model(), _card("crashed"))
     assert "crashed" not in ck.available()
-    assert not list((user_dir / "crashed").iterdir())  # the temp file was removed too
+    assert not list(user_dir.iterdir())  # the temporary folder was removed too
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
@@ -114,8 +114,10 @@ def test_a_pickle_holding_an_arbitrary_object_is_refused(user_dir, tmp_path, mon
     folder.mkdir(parents=True)
     (folder / ck.CARD).write_text(json.dumps(_card("evil")))
     torch.save({"conv1.weight": Payload()}, folder / ck.WEIGHTS_PT)
-    with pytest.raises(ck.CheckpointError, match="never unpickles"):
+    with pytest.raises(ck.CheckpointError, match="holds only"):  # too small for its spec: never even opened
         ck.load("evil")
+    with pytest.raises(ck.CheckpointError, match="never unpickles"):
+        ck._read_weights(folder)
     assert not (tmp_path / "PWNED_BY_PICKLE").exists()
 
 
@@ -173,3 +175,34 @@ def test_shipped_checkpoint_matches_its_card(name, mnist_test):
 def test_shipped_folder_is_small():
     size = sum(p.stat().st_size for p in ck.SHIPPED.rglob("*") if p.is_file() and "user" not in p.parts)
     assert size < 6_000_000
+
+
+# --- extras, names, validation -------------------------------------------------------------------
+
+def test_extras_are_saved_with_the_model_and_loaded_safely(user_dir):
+    snaps = {"snapshots": {"b10.conv1.weight": torch.randn(16, 1, 5, 5), "batches": torch.tensor([10, 20])}}
+    folder = ck.save(_model(), _card(), extras=snaps)
+    assert ck.extras("tiny") == ["snapshots"]
+    back = ck.load_extra(folder, "snapshots")
+    assert torch.equal(back["b10.conv1.weight"], snaps["snapshots"]["b10.conv1.weight"])
+    assert torch.equal(back["batches"], snaps["snapshots"]["batches"])
+    with pytest.raises(ck.CheckpointError, match="has no 'other'"):
+        ck.load_extra("tiny", "other")
+    for bad in ("weights", "../x", ""):
+        with pytest.raises(ValueError, match="extra name"):
+            ck.save(_model(), _card(), extras={bad: {}})
+    with pytest.raises(ValueError, match="dict of tensors"):
+        ck.save(_model(), _card(), extras={"x": {"a": [1, 2]}})
+
+
+def test_overwriting_replaces_weights_card_and_extras_together(user_dir):
+    ck.save(_model(seed=1), {**_card(), "test_accuracy": 11.0}, extras={"snapshots": {"a": torch.zeros(1)}})
+    ck.save(_model(seed=2), {**_card(), "test_accuracy": 22.0}, overwrite=True)
+    model, card = ck.load("tiny")
+    assert card["test_accuracy"] == 22.0 and torch.equal(model.conv1.weight, _model(seed=2).conv1.weight)
+    assert ck.extras("tiny") == []  # the old model's extras went with it
+    assert [p.name for p in user_dir.iterdir()] == ["tiny"]
+
+
+def test_a_user_model_never_takes_a_shipped_name(user_dir):
+    assert ck.save(_model(), _card("tutorial_a")).name == "tutorial_a-2"
