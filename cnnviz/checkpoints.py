@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load as load_bytes
+from safetensors.torch import save as save_bytes
 from torch import nn
 
 from cnnviz.arch import Spec, build
@@ -275,21 +275,30 @@ def read_card(name_or_path: str | Path) -> dict[str, Any]:
 def _stored_values(folder: Path) -> int:
     """How many numbers the weights file holds, read from its header (safetensors) or its size (.pt)."""
     path = folder / WEIGHTS
-    if path.is_file():
-        try:
-            with safe_open(str(path), framework="pt") as f:
-                return sum(math.prod(f.get_slice(k).get_shape()) for k in f.keys())
-        except Exception as err:  # safetensors raises its own error type for a damaged header
-            raise CheckpointError(f"the weights of {display_name(folder.name)!r} are damaged or not a "
-                                  f"safetensors file ({type(err).__name__})") from err
-    return (folder / WEIGHTS_PT).stat().st_size // 2  # float16 is the smallest we store: 2 bytes a value
+    if not path.is_file():
+        return (folder / WEIGHTS_PT).stat().st_size // 2  # float16 is the smallest we store: 2 bytes a value
+    try:  # the format: 8-byte little-endian header length, then a JSON header naming every tensor's shape
+        with path.open("rb") as f:
+            size = int.from_bytes(f.read(8), "little")
+            if not 2 <= size <= 16 * 2**20:
+                raise ValueError(f"header of {size} bytes")
+            header = json.loads(f.read(size))
+        return sum(math.prod(int(v) for v in t["shape"]) for k, t in header.items() if k != "__metadata__")
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as err:
+        raise CheckpointError(f"the weights of {display_name(folder.name)!r} are damaged or not a "
+                              f"safetensors file ({type(err).__name__})") from err
+
+
+def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
+    """A safetensors file read through Python's open (any folder name, even one that is not UTF-8)."""
+    return load_bytes(path.read_bytes())
 
 
 def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
     label = display_name(folder.name)
     if (folder / WEIGHTS).is_file():
         try:
-            return load_file(str(folder / WEIGHTS))
+            return _read_tensors(folder / WEIGHTS)
         except Exception as err:  # safetensors raises its own error type for damaged headers/data
             raise CheckpointError(f"the weights of {label!r} are damaged or not a safetensors file "
                                   f"({type(err).__name__})") from err
@@ -391,7 +400,7 @@ def load_extra(name_or_path: str | Path, extra: str) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{display_name(folder.name)!r} has no {extra!r} (it has: "
                               f"{', '.join(extras(folder)) or 'none'})")
     try:
-        return load_file(str(path))
+        return _read_tensors(path)
     except Exception as err:  # safetensors' own error type for damage
         raise CheckpointError(f"{extra!r} of {display_name(folder.name)!r} is damaged ({type(err).__name__})") from err
 
@@ -400,6 +409,13 @@ def load_extra(name_or_path: str | Path, extra: str) -> dict[str, torch.Tensor]:
 
 def _fsync_file(path: Path) -> None:
     with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def _write_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+    with open(path, "wb") as f:
+        f.write(save_bytes(tensors))
+        f.flush()
         os.fsync(f.fileno())
 
 
@@ -516,11 +532,9 @@ def save(model: nn.Module, card: dict[str, Any], folder: str | Path | None = Non
     tmp = base / _hidden(TEMP_PREFIX, name)
     tmp.mkdir()
     try:
-        save_file(_tensors(model.state_dict(), half), str(tmp / WEIGHTS))
-        _fsync_file(tmp / WEIGHTS)
+        _write_tensors(tmp / WEIGHTS, _tensors(model.state_dict(), half))
         for key, tensors in (extras or {}).items():
-            save_file(_tensors(tensors, False), str(tmp / f"{key}.safetensors"))
-            _fsync_file(tmp / f"{key}.safetensors")
+            _write_tensors(tmp / f"{key}.safetensors", _tensors(tensors, False))
         card = {**card, "name": name}
         _write_card(tmp, card)
         _fsync_dir(tmp)

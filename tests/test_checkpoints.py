@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 import torch
@@ -65,7 +66,7 @@ def test_a_crash_mid_save_leaves_nothing_listed(user_dir, monkeypatch):
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(ck, "save_file", crash)
+    monkeypatch.setattr(ck, "save_bytes", crash)
     with pytest.raises(OSError):
         ck.save(_model(), _card("crashed"))
     assert "crashed" not in ck.available()
@@ -206,3 +207,100 @@ def test_overwriting_replaces_weights_card_and_extras_together(user_dir):
 
 def test_a_user_model_never_takes_a_shipped_name(user_dir):
     assert ck.save(_model(), _card("tutorial_a")).name == "tutorial_a-2"
+
+
+def _damage(folder, **changes):
+    card = json.loads((folder / ck.CARD).read_text())
+    for key, value in changes.items():
+        if "." in key:
+            outer, inner = key.split(".")
+            card[outer][inner] = value
+        else:
+            card[key] = value
+    (folder / ck.CARD).write_text(json.dumps(card))
+
+
+@pytest.mark.parametrize("key, value, match", [
+    ("normalize", [0.1307], "normalize"), ("normalize", 5, "normalize"), ("normalize", [0.1, 0.0], "std > 0"),
+    ("normalize", [0.1, float("nan")], "normalize"), ("normalize", [0.1, "x"], "normalize"),
+    ("test_accuracy", "very high", "test_accuracy"), ("test_accuracy", None, "test_accuracy"),
+    ("test_accuracy", float("inf"), "test_accuracy"), ("test_accuracy", True, "test_accuracy"),
+    ("spec.layers", 5, "spec.layers must be a list"), ("spec.input_shape", 5, "input_shape"),
+    ("spec.input_shape", [1, 28], "input_shape"), ("spec.input_shape", [1, 28.0, 28], "input_shape"),
+    ("spec", "conv", "spec must be an object"), ("name", 7, "name must be text"),
+    ("dataset", ["mnist"], "dataset must be text"), ("classes", [1, 2], "classes"),
+    ("spec.layers", [{"type": "conv", "out_channels": -1, "kernel_size": 5}], "cannot be built"),
+])
+def test_a_damaged_card_is_refused_with_a_plain_message(user_dir, key, value, match):
+    folder = ck.save(_model(), _card())
+    _damage(folder, **{key: value})
+    with pytest.raises(ck.CheckpointError, match=match) as err:
+        ck.load("tiny")
+    assert str(user_dir) not in str(err.value)  # visitors read it: no server paths
+    with pytest.raises(ck.CheckpointError, match=match):
+        ck.read_card("tiny")  # the calculator reads cards without loading: the same refusal
+
+
+def test_a_card_nested_200000_deep_is_refused_without_recursion_error(user_dir):
+    folder = ck.save(_model(), _card())
+    (folder / ck.CARD).write_text('{"name": "tiny", "x": ' + "[" * 200_000 + "]" * 200_000 + "}")
+    with pytest.raises(ck.CheckpointError, match="larger than|nested"):
+        ck.load("tiny")
+    (folder / ck.CARD).write_text(json.dumps({**_card(), "x": json.loads("[" * 100 + "]" * 100)}))
+    with pytest.raises(ck.CheckpointError, match="nested more than"):
+        ck.load("tiny")
+
+
+@pytest.mark.parametrize("width", [300_000, 6_000])  # 795 G and 397 M parameters' worth of fc layers
+def test_a_huge_spec_is_refused_before_anything_is_built(user_dir, monkeypatch, width):
+    folder = ck.save(_model(), _card())
+    layers = [{"type": "flatten"}, {"type": "linear", "out_features": width},
+              {"type": "linear", "out_features": width}, {"type": "linear", "out_features": 10}]
+    if width == 6_000:  # 397 M: within the size cap's reach only by its weights file
+        monkeypatch.setattr(ck, "MAX_PARAMS", 10**12)
+        layers.insert(2, {"type": "linear", "out_features": 60_000})
+    _damage(folder, spec={"input_shape": [1, 28, 28], "layers": layers})
+    monkeypatch.setattr(ck, "build", lambda spec: pytest.fail("built a model for a refused spec"))
+    with pytest.raises(ck.CheckpointError, match="parameters"):
+        ck.load("tiny")
+
+
+def test_a_refusal_is_remembered_until_the_files_change(user_dir, monkeypatch):
+    folder = ck.save(_model(), _card())
+    _damage(folder, normalize=[0.1])
+    with pytest.raises(ck.CheckpointError):
+        ck.load("tiny")
+    monkeypatch.setattr(ck, "_load", lambda folder: pytest.fail("judged the same broken files twice"))
+    with pytest.raises(ck.CheckpointError, match="normalize"):
+        ck.load("tiny")
+    monkeypatch.undo()
+    monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(user_dir))
+    time.sleep(0.01)
+    _damage(folder, normalize=[0.1307, 0.3081])  # fixed: judged afresh
+    assert ck.load("tiny")[1]["normalize"] == [0.1307, 0.3081]
+
+
+@pytest.mark.parametrize("poison", [float("nan"), float("inf")])
+def test_nan_weights_are_refused(user_dir, poison):
+    model = _model()
+    with torch.no_grad():
+        model.fc1.weight.fill_(poison)
+    ck.save(model, _card())
+    with pytest.raises(ck.CheckpointError, match="NaN or infinite"):
+        ck.load("tiny")
+
+
+def test_odd_folder_names_are_listed_and_shown_as_plain_text(user_dir):
+    folder = ck.save(_model(), _card("plainname"))
+    hostile = [b"caf\xff", "**bold** :red[red] $x^2$ [link](javascript:alert) <img src=x onerror=alert(1)>".encode(), "Zoé".encode()]
+    for raw in hostile:
+        os.rename(folder, os.fsdecode(bytes(user_dir) + b"/" + raw))
+        name = ck.available()[-1]
+        model, card = ck.load(name)  # loads by the listed name, whatever its bytes
+        shown = ck.display_name(name)
+        shown.encode("utf-8")  # what Streamlit does with it: must not raise UnicodeEncodeError
+        escaped = ck.plain(name)
+        assert "*" not in escaped.replace("\\*", "") and "$" not in escaped.replace("\\$", "")
+        folder = user_dir / name
+    assert ck.display_name(os.fsdecode(b"caf\xff")) == "caf\ufffd" and ck.display_name("a\nb\x1b") == "a?b?"
+    assert ck.plain("Zoé_1") == "Zoé\\_1"

@@ -69,17 +69,26 @@ def _hidden(folder) -> list[str]:
 
 def test_sigkill_at_random_moments_while_saving_over_a_name(user_dir):
     pairs = {seed: _pair(seed) for seed in (1, 2)}
-    ck.save(*pairs[1])
+    t0 = time.perf_counter()
+    for seed in (2, 1, 2, 1):
+        ck.save(*pairs[seed], overwrite=True)
+    one_save = (time.perf_counter() - t0) / 4  # kill within ~3 saves, whatever the machine's load
     rng = random.Random(13)
     held = set()
     for round_ in range(60):
+        ready_r, ready_w = os.pipe()
+
         def work():
-            i = 0
+            os.write(ready_w, b"x")
+            i = round_
             while True:
                 ck.save(*pairs[1 + i % 2], overwrite=True)
                 i += 1
         pid = _fork(work)
-        time.sleep(rng.uniform(0.0, 0.06))
+        os.read(ready_r, 1)
+        os.close(ready_r)
+        os.close(ready_w)
+        time.sleep(rng.uniform(0.0, 3 * one_save))
         _kill(pid)
         assert ck.available()[-1] == "m", f"round {round_}: the name vanished"  # listing also cleans up
         held.add(_check_whole("m", {1, 2}))
