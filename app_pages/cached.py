@@ -1,10 +1,22 @@
 """Caches shared by the pages (not a page: app.py lists the pages). The library stays free of streamlit."""
 import streamlit as st
 
-from cnnviz import data
+from cnnviz import data, owndata
 
 
 @st.cache_resource(show_spinner="Loading the dataset into memory…")
 def load_split(name: str, split: str) -> data.Split:
     """One copy per process of a dataset split, whichever page asks first (MNIST test is ~31 MB)."""
     return data.load(name, split)
+
+
+@st.cache_resource(show_spinner="Preparing your dataset (split, augmented)…", max_entries=8)
+def _own_splits(key: str, seed: int, fingerprint: str) -> tuple[data.Split, data.Split]:
+    return owndata.splits(key, seed)
+
+
+def splits(name: str, seed: int = 0) -> tuple[data.Split, data.Split]:
+    """(train, test) of any dataset: MNIST's family from the shared cache, an own one re-read when it changed."""
+    if owndata.is_own(name):
+        return _own_splits(name, seed, owndata.fingerprint(name))
+    return load_split(name, "train"), load_split(name, "test")

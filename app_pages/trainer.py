@@ -1,8 +1,8 @@
 """Train a CNN, live: choose a network and settings, watch it learn, keep the model."""
 import streamlit as st
 
-from app_pages.cached import load_split
-from cnnviz import checkpoints, data
+from app_pages.cached import splits
+from cnnviz import checkpoints, data, owndata
 from cnnviz import train as tr
 from cnnviz.arch import PRESET_NOTES, PRESETS, Spec
 from cnnviz.device import describe, pick_device
@@ -17,11 +17,14 @@ def choose() -> tuple[Spec, tr.TrainConfig]:
     options = ([CALC] if "train_spec" in st.session_state else []) + list(PRESETS)
     if st.session_state.pop("train_spec_fresh", False):  # just handed over by the calculator
         st.session_state["net"] = CALC
+    if fresh := st.session_state.pop("train_dataset_fresh", None):  # handed over by *Make a dataset*
+        st.session_state["dataset"] = fresh
     c1, c2, c3 = st.columns(3)
     net = c1.selectbox("Network", options, key="net", help="Build your own on the Dimension calculator")
     c1.caption(PRESET_NOTES.get(net, "handed over by the Dimension calculator's *Train this network*"))
-    dataset = c1.selectbox("Dataset", list(data.DATASETS), key="dataset",
-                           format_func=lambda n: n + ("" if data.available(n) else " (will try to download)"))
+    dataset = c1.selectbox("Dataset", list(data.DATASETS) + owndata.keys(), key="dataset",  # own: *Make a dataset*
+                           format_func=lambda n: owndata.label(n) if owndata.is_own(n)
+                           else n + ("" if data.available(n) else " (will try to download)"))
     opt = c2.radio("Optimizer", ["sgd", "adam"], horizontal=True, key="opt",
                    format_func={"sgd": "SGD + momentum", "adam": "Adam"}.get)
     # no key: the default follows the optimizer (SGD 0.05, Adam 0.005)
@@ -33,15 +36,17 @@ def choose() -> tuple[Spec, tr.TrainConfig]:
     seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="seed")
     cap = c3.number_input("Stop after N batches (0 = whole run)", 0, 100_000, 0, key="max_batches")
     spec = Spec.from_json(st.session_state["train_spec"]) if net == CALC else PRESETS[net]
+    spec = owndata.fit_spec(spec, dataset)  # own dataset: one output per class
     config = tr.TrainConfig(dataset=dataset, optimizer=opt, lr=float(lr), batch_size=int(batch),
                             epochs=float(epochs), seed=int(seed), max_batches=int(cap) or None)
-    tr.check_trainable(spec)
+    tr.check_trainable(spec, owndata.num_classes(dataset))
     return spec, config
 
 
 def start(work, single: bool) -> None:
     st.session_state["trainer_runner"] = tr.Runner(work).start()
     st.session_state["trainer_single"] = single
+    st.session_state["trainer_test"] = test_split  # the results show these images even if the dataset changes
     st.session_state.pop("trainer_saved", None)
     st.rerun()
 
@@ -52,7 +57,7 @@ runner = st.session_state.get("trainer_runner")
 busy = runner is not None and runner.snapshot().state == "running"
 try:
     spec, config = choose()
-    train_split, test_split = load_split(config.dataset, "train"), load_split(config.dataset, "test")
+    train_split, test_split = splits(config.dataset, config.seed)
 except ValueError as err:  # DatasetMissing is a ValueError too: its message says where the files go
     st.error(str(err))
     spec = None  # nothing to start, but a run in progress stays visible and stoppable below
@@ -92,7 +97,7 @@ def live() -> None:
 
 
 def results(result: tr.Result) -> None:
-    ev, test = result.evaluation, load_split(result.config.dataset, "test")
+    ev, test = result.evaluation, st.session_state.get("trainer_test") or splits(result.config.dataset)[1]
     classes = test.classes
     st.subheader("How well did it learn?")
     st.metric("Test accuracy", f"{ev.accuracy:.2f}%", help=f"{ev.correct:,} of {ev.total:,} test images")

@@ -271,3 +271,20 @@ def count_params(model: nn.Module) -> int:
 def example_input(spec: Spec, batch: int = 1) -> torch.Tensor:
     """A zero tensor of the spec's input shape: (batch, C, H, W)."""
     return torch.zeros((batch, *spec.input_shape))
+
+
+def with_num_classes(spec: Spec, num_classes: int) -> Spec:
+    """The same network with its last linear layer giving `num_classes` scores (an own dataset's classes)."""
+    if not _is_int(num_classes) or num_classes < 2:
+        raise ValueError(f"a classifier needs at least 2 classes, got {num_classes!r}")
+    last = max((i for i, layer in enumerate(spec.layers) if layer.type == "linear"), default=None)
+    if last is None:
+        raise ValueError(f"{spec.name or 'this network'} has no linear layer whose outputs could become "
+                         f"{num_classes} class scores: end it with flatten and a linear layer")
+    later = [layer.type for layer in spec.layers[last + 1:] if layer.type != "dropout"]
+    if later:
+        raise ValueError(f"{spec.name or 'this network'} ends in {', '.join(later)} after its last linear layer, "
+                         f"so its outputs are not class scores")
+    layers = list(spec.layers)
+    layers[last] = Layer.from_json({**layers[last].to_json(), "out_features": num_classes})
+    return Spec(spec.input_shape, tuple(layers), spec.name)

@@ -185,7 +185,10 @@ def check_input(spec_input_shape: tuple[int, ...], expected: tuple[int, int, int
 
 
 def class_labels(card: dict) -> tuple[str, ...]:
-    """The class names of the dataset a checkpoint was trained on (digits when unknown)."""
+    """A checkpoint's class names: its card's "classes", else its dataset's, else digits."""
+    names = card.get("classes")
+    if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
+        return tuple(names)
     from cnnviz import data  # torchvision is only needed here
     meta = data.DATASETS.get(str(card.get("dataset", "")).lower())
     return meta.classes if meta is not None else DIGITS

@@ -108,6 +108,8 @@ class Result:
     stopped: bool = False
     diverged: str | None = None
     evaluation: Evaluation | None = None
+    classes: tuple[str, ...] = ()                   # the training data's class names (saved in the card)
+    normalize: tuple[float, float] | None = None    # its (mean, std); None: the named torchvision dataset's
 
     @property
     def test_accuracy(self) -> float | None:
@@ -310,9 +312,10 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
     seconds = time.perf_counter() - t0
     model = model.to("cpu", memory_format=torch.contiguous_format).eval()
     result = Result(model, spec, config, history, b, seconds, describe(device),
-                    "bf16" if bf16 else "fp32", stopped, diverged)
+                    "bf16" if bf16 else "fp32", stopped, diverged,
+                    classes=tuple(train_split.classes), normalize=(train_split.mean, train_split.std))
     if test_split is not None and not stopped and diverged is None:
-        result.evaluation = evaluate(model, test_split)
+        result.evaluation = evaluate(model, test_split, len(train_split.classes))
     return result
 
 
@@ -437,7 +440,8 @@ def make_card(result: Result, name: str, how: str) -> dict[str, Any]:
         raise ValueError("this run has no test evaluation (it was stopped or diverged), so it has no card")
     return {
         "name": name, "spec": result.spec.to_json(), "dataset": cfg.dataset,
-        "normalize": list(datamod.info(cfg.dataset).norm),
+        "normalize": list(result.normalize or datamod.info(cfg.dataset).norm),
+        "classes": list(result.classes or datamod.info(cfg.dataset).classes),
         "test_accuracy": round(ev.accuracy, 2), "test_correct": ev.correct, "test_total": ev.total,
         "per_class_accuracy": [round(a, 2) for a in ev.per_class_accuracy()],
         "epochs": cfg.epochs, "batches": result.batches, "seed": cfg.seed,

@@ -4,7 +4,7 @@ import json
 import pytest
 import torch
 
-from cnnviz import arch
+from cnnviz import arch, dims
 from cnnviz.arch import PRESETS, Layer, Spec, build, count_params
 
 DESIGN_EXAMPLE = {"input_shape": [1, 28, 28], "layers": [
@@ -81,3 +81,28 @@ def test_impossible_spec_does_not_build():
 def test_built_model_knows_its_spec():
     assert build(PRESETS["lenet5"]).spec == PRESETS["lenet5"]
     assert arch.example_input(PRESETS["lenet5"], 2).shape == (2, 1, 28, 28)
+
+
+@pytest.mark.parametrize("name", sorted(arch.PRESETS))
+@pytest.mark.parametrize("k", [2, 3, 7])
+def test_with_num_classes_adapts_the_output_layer(name, k):
+    spec = arch.with_num_classes(arch.PRESETS[name], k)
+    out = arch.build(spec)(torch.zeros(2, 1, 28, 28))
+    assert out.shape == (2, k)
+    assert dims.table(spec)[-1].out_shape == (k,)
+    before, after = arch.PRESETS[name].layers, spec.layers
+    assert [l.type for l in before] == [l.type for l in after] and before[:-1] == after[:-1]
+    assert spec.name == name and Spec.from_json(spec.to_json()) == spec
+
+
+def test_with_num_classes_refuses_what_cannot_be_a_classifier():
+    no_linear = Spec.from_json({"input_shape": [1, 28, 28], "layers": [{"type": "conv", "out_channels": 4,
+                                                                        "kernel_size": 3}, {"type": "flatten"}]})
+    with pytest.raises(ValueError, match="no linear layer"):
+        arch.with_num_classes(no_linear, 3)
+    tail = Spec.from_json({"input_shape": [1, 28, 28], "layers": [{"type": "flatten"},
+                           {"type": "linear", "out_features": 10}, {"type": "relu"}]})
+    with pytest.raises(ValueError, match="ends in relu"):
+        arch.with_num_classes(tail, 3)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        arch.with_num_classes(arch.PRESETS["tutorial_a"], 1)

@@ -1,0 +1,106 @@
+"""Sections of the *Make a dataset* page (not a page: app.py lists the pages): adding examples, the grid."""
+import re
+
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from cnnviz import owndata, preprocess
+
+COLS = 10  # thumbnails per row of the grid
+
+
+def plain(text: str) -> str:
+    """Text shown as typed: markdown and HTML characters escaped (file and class names come from users)."""
+    return re.sub(r"([\\`*_{}\[\]()<>#+!|~$:])", r"\\\1", str(text))
+
+
+def flash(message: str, kind: str = "success") -> None:
+    """Say something on the next run (after st.rerun)."""
+    st.session_state["ds_flash"] = (kind, message)
+
+
+def show_flash() -> None:
+    if said := st.session_state.pop("ds_flash", None):
+        getattr(st, said[0])(said[1])
+
+
+def _fresh_inputs() -> None:
+    """New keys for the canvas and the uploader: both come back empty for the next example."""
+    st.session_state["ds_round"] = st.session_state.get("ds_round", 0) + 1
+
+
+def draw_section(ds: owndata.OwnDataset, cls: str) -> None:
+    """The canvas and its 'Add' button: the drawing goes through the Draw page's MNIST preparation."""
+    n = st.session_state.setdefault("ds_round", 0)
+    key = st.session_state["ds_canvas_key"] = f"ds_canvas_{n}"
+    brush = st.slider("Brush size", 8, 40, 20, key="ds_brush")
+    canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000", height=280,
+                       width=280, drawing_mode="freedraw", key=key, return_image_data=True)
+    if st.button(f"➕ Add this drawing to **{plain(cls)}**", key="ds_add_drawing", type="primary"):
+        try:
+            if canvas.image_data is None:
+                raise preprocess.EmptyInput("Nothing drawn yet: draw on the black square first.")
+            owndata.add_drawing(ds.name, cls, canvas.image_data)
+        except preprocess.EmptyInput as hint:
+            st.warning(str(hint))
+        except ValueError as err:
+            st.error(plain(str(err)))
+        else:
+            flash(f"Added to {plain(cls)}: draw the next one.")
+            _fresh_inputs()
+            st.rerun()
+
+
+def upload_section(ds: owndata.OwnDataset, cls: str) -> None:
+    """Several pictures at once, each prepared like an upload on the Draw page."""
+    files = st.file_uploader(f"…or upload pictures of **{plain(cls)}** (several at once)",
+                             type=["png", "jpg", "jpeg", "webp", "bmp"], accept_multiple_files=True,
+                             key=f"ds_upload_{st.session_state.get('ds_round', 0)}")
+    if files and st.button(f"➕ Add {len(files)} picture(s) to **{plain(cls)}**", key="ds_add_files"):
+        saved, refused = owndata.add_pictures(ds.name, cls, [(f.name, f.getvalue()) for f in files])
+        flash(f"Added {len(saved)} picture(s) to {plain(cls)}." +
+              ("".join(f"\n- {plain(r)}" for r in refused) if refused else ""), "warning" if refused else "success")
+        _fresh_inputs()
+        st.rerun()
+
+
+def manage_section(ds: owndata.OwnDataset) -> None:
+    """Add a class; delete the whole dataset (after a confirmation)."""
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    new = c1.text_input("New class", key="ds_new_class", placeholder="e.g. star",
+                        disabled=len(ds.classes) >= owndata.MAX_CLASSES)
+    if c2.button("Add class", key="ds_add_class", disabled=not new):
+        try:
+            owndata.add_class(ds.name, new)
+        except (ValueError, OSError) as err:
+            st.error(plain(str(err)))
+        else:
+            st.session_state["ds_class_next"] = owndata.check_name(new)
+            st.rerun()
+    sure = st.checkbox(f"Yes, delete **{plain(ds.name)}** and its {sum(ds.counts.values())} examples",
+                       key="ds_sure")
+    if st.button("🗑 Delete this dataset", key="ds_delete", disabled=not sure):
+        owndata.delete_dataset(ds.name)
+        st.session_state.pop("ds_pick", None)
+        flash(f"Deleted {plain(ds.name)}.", "info")
+        st.rerun()
+
+
+def grid(ds: owndata.OwnDataset) -> None:
+    """Each class as a grid of its examples (28x28, shown at 56 px), each with a delete button unless shipped."""
+    for cls, files in zip(ds.classes, ds.files):
+        short = max(0, owndata.MIN_EXAMPLES - len(files))
+        st.markdown(f"**{plain(cls)}** · {len(files)} example{'s' * (len(files) != 1)}" +
+                    (f" · :orange[{short} more needed to train]" if short else ""))
+        for start in range(0, len(files), COLS):
+            for col, path in zip(st.columns(COLS), files[start:start + COLS]):
+                try:
+                    col.image(owndata.read_pixels(path), width=56, clamp=True)
+                except ValueError as err:
+                    col.caption(plain(str(err)))
+                if not ds.shipped and col.button("🗑", key=f"ds_del_{cls}_{path.name}", help="Delete this example"):
+                    try:
+                        owndata.delete_example(ds.name, cls, path.name)
+                    except ValueError as err:  # deleted meanwhile (another tab)
+                        flash(plain(str(err)), "warning")
+                    st.rerun()

@@ -1,0 +1,633 @@
+"""Your own datasets: a few classes of 28x28 drawings kept as plain files, trained on like MNIST.
+
+A dataset is a folder in torchvision's ImageFolder layout, `<root>/NAME/CLASS/*.png`, one 28x28
+grey PNG (light ink on black, MNIST-style) per example, so `torchvision.datasets.ImageFolder`
+reads it back. Shipped examples live in `datasets/` (read-only: copy one to edit it); yours live
+in `$CNNVIZ_USER_DATA`, else `datasets/user/` (git-ignored).
+
+Every write is atomic: an example is written to a temp file and renamed into place; a new,
+copied or imported dataset is built in a hidden temp folder and renamed into place whole. A
+crash leaves at most a hidden temp file or folder, which nothing lists and which is swept later.
+
+Zips are never extracted: each entry's path only names a class, its bytes are checked against
+size limits before they are read and decoded as a picture, and cnnviz writes its own PNG files.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import os
+import re
+import shutil
+import stat
+import tempfile
+import time
+import unicodedata
+import zipfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from cnnviz import data, preprocess
+from cnnviz.arch import Spec, with_num_classes
+from cnnviz.images import read_upload
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "datasets"
+PREFIX = "own:"                  # a trainer dataset key: "own:shapes" (never clashes with "mnist")
+SIDE = preprocess.SIZE           # 28
+NORMALIZE = preprocess.MNIST_NORMALIZE  # drawings are prepared like MNIST, so they are normalised like it
+MIN_CLASSES, MAX_CLASSES = 2, 10
+MIN_EXAMPLES = 5                 # per class, to train (4 to learn from, at least 1 to test on)
+MAX_EXAMPLES = 500               # per class
+MAX_NAME = 40
+MAX_ZIP_BYTES = 20 * 2**20       # the upload limit
+MAX_ZIP_FILES = MAX_CLASSES * MAX_EXAMPLES
+MAX_ZIP_UNPACKED = 100 * 2**20   # declared total size of all entries
+MAX_ENTRY_BYTES = 10 * 2**20     # one picture
+MAX_RATIO = 200                  # declared size / compressed size of one entry: more is a zip bomb
+JUNK = ("__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini")
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+_TMP = ".tmp-"
+
+
+@dataclass(frozen=True)
+class OwnDataset:
+    """One dataset on disk: its classes (sorted, as ImageFolder orders them) and each class's PNG files."""
+
+    name: str
+    folder: Path
+    classes: tuple[str, ...]
+    files: tuple[tuple[Path, ...], ...]   # files[k]: the examples of classes[k], sorted
+    shipped: bool
+
+    @property
+    def key(self) -> str:
+        """The trainer's dataset key: 'own:NAME'."""
+        return PREFIX + self.name
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Examples per class."""
+        return {c: len(f) for c, f in zip(self.classes, self.files)}
+
+    def problems(self) -> list[str]:
+        """What stops training on it, in plain sentences ([] when it is ready)."""
+        out = []
+        if len(self.classes) < MIN_CLASSES:
+            out.append(f"A dataset needs at least {MIN_CLASSES} classes to tell apart; it has {len(self.classes)}.")
+        if len(self.classes) > MAX_CLASSES:
+            out.append(f"{len(self.classes)} classes is more than the {MAX_CLASSES} a dataset may have.")
+        few = [f"{c} ({n})" for c, n in self.counts.items() if n < MIN_EXAMPLES]
+        if few:
+            out.append(f"Every class needs at least {MIN_EXAMPLES} examples; add more to: {', '.join(few)}.")
+        return out
+
+
+@dataclass(frozen=True)
+class OwnSplit(data.Split):
+    """A Split of an own dataset: same tensors as MNIST's, its class names carried along."""
+
+    class_names: tuple[str, ...] = ()
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.class_names
+
+    def subset(self, n: int) -> "OwnSplit":
+        """The first `n` examples (a view, no copy)."""
+        return replace(self, images=self.images[:n], labels=self.labels[:n])
+
+    def to(self, device: torch.device | str) -> "OwnSplit":
+        """The same split on another device."""
+        return replace(self, images=self.images.to(device), labels=self.labels.to(device))
+
+
+# --- names and places ------------------------------------------------------------------------------
+
+def user_dir() -> Path:
+    """Where your datasets go: $CNNVIZ_USER_DATA, else datasets/user/ (git-ignored)."""
+    return Path(os.environ.get("CNNVIZ_USER_DATA") or SHIPPED / "user")
+
+
+def check_name(text: str, what: str = "class name") -> str:
+    """A safe dataset or class name (trimmed, NFC), or ValueError saying what is wrong with it."""
+    name = unicodedata.normalize("NFC", str(text)).strip()
+    shown = name if len(name) <= 30 else name[:30] + "…"
+    if not name:
+        raise ValueError(f"The {what} is empty: type a name.")
+    if len(name) > MAX_NAME:
+        raise ValueError(f"The {what} '{shown}' is {len(name)} characters long; at most {MAX_NAME}, please.")
+    bad = sorted({ch for ch in name if not (ch.isalnum() or ch in " _-")})
+    if bad:
+        listed = ", ".join(f"'{repr(ch)[1:-1]}'" if ch.isprintable() or ch in "\t\n\r" else f"U+{ord(ch):04X}"
+                           for ch in bad)
+        raise ValueError(f"The {what} '{shown}' contains {listed}: use letters, digits, spaces, '-' and '_' only.")
+    if not name[0].isalnum():
+        raise ValueError(f"The {what} '{shown}' must start with a letter or a digit.")
+    if name.casefold() in _RESERVED or name.casefold() == "user":
+        raise ValueError(f"'{shown}' is a reserved name; choose another {what}.")
+    return name
+
+
+def check_classes(names: list[str]) -> list[str]:
+    """2-10 distinct valid class names (duplicates compared ignoring case), or ValueError naming the problem."""
+    cleaned = [check_name(n) for n in names]
+    if len(cleaned) < MIN_CLASSES:
+        raise ValueError(f"Name at least {MIN_CLASSES} classes: a network learns to tell things apart "
+                         f"(you gave {len(cleaned)}).")
+    if len(cleaned) > MAX_CLASSES:
+        raise ValueError(f"{len(cleaned)} classes is too many: at most {MAX_CLASSES}.")
+    seen: dict[str, str] = {}
+    for n in cleaned:
+        if n.casefold() in seen:
+            raise ValueError(f"The class name '{n}' is given twice" +
+                             (f" ('{seen[n.casefold()]}' and '{n}' differ only in capitals)." if seen[n.casefold()] != n
+                              else "."))
+        seen[n.casefold()] = n
+    return cleaned
+
+
+def is_own(key: str) -> bool:
+    """True for a trainer dataset key naming an own dataset ('own:shapes')."""
+    return str(key).startswith(PREFIX)
+
+
+def _bases() -> list[tuple[Path, bool]]:
+    return [(SHIPPED, True), (user_dir(), False)]
+
+
+def _folder_of(name: str) -> tuple[Path, bool] | None:
+    for base, shipped in _bases():
+        folder = base / name
+        if folder.is_dir() and not (shipped and (name == "user" or folder.resolve() == user_dir().resolve())):
+            return folder, shipped
+    return None
+
+
+def available() -> list[str]:
+    """Names of the datasets on disk: shipped ones first, then yours (hidden and temp folders skipped)."""
+    names: list[str] = []
+    user = user_dir().resolve()
+    for base, shipped in _bases():
+        if not base.is_dir():
+            continue
+        for folder in sorted(base.iterdir()):
+            if (folder.is_dir() and not folder.name.startswith(".") and folder.name not in names
+                    and not (shipped and (folder.name == "user" or folder.resolve() == user))):
+                names.append(folder.name)
+    return names
+
+
+def keys() -> list[str]:
+    """The trainer's keys of every own dataset: ['own:shapes', ...]."""
+    return [PREFIX + n for n in available()]
+
+
+def open_dataset(name_or_key: str) -> OwnDataset:
+    """The dataset called `name` (or 'own:name') as it is on disk now; ValueError when there is none."""
+    name = str(name_or_key).removeprefix(PREFIX)
+    found = _folder_of(name) if name and "/" not in name and not name.startswith(".") else None
+    if found is None:
+        raise ValueError(f"There is no dataset called '{name}' (there are: {', '.join(available()) or 'none'}).")
+    folder, shipped = found
+    classes = sorted(p.name for p in folder.iterdir() if p.is_dir())  # ImageFolder's order: sorted folder names
+    files = tuple(tuple(sorted(p for p in (folder / c).iterdir()
+                               if p.suffix == ".png" and not p.name.startswith(".") and p.is_file()))
+                  for c in classes)
+    return OwnDataset(name, folder, tuple(classes), files, shipped)
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+def _writable(name: str) -> OwnDataset:
+    ds = open_dataset(name)
+    if ds.shipped:
+        raise ValueError(f"'{ds.name}' ships with cnnviz and is read-only: make a copy to change it.")
+    return ds
+
+
+def _class_folder(ds: OwnDataset, cls: str) -> Path:
+    if cls not in ds.classes:
+        raise ValueError(f"'{ds.name}' has no class '{cls}' (it has: {', '.join(ds.classes)}).")
+    return ds.folder / cls
+
+
+def _free(name: str) -> str:
+    """`name`, or name-2, name-3 ... when taken (shipped or yours)."""
+    taken = {n.casefold() for n in available()}
+    if name.casefold() not in taken:
+        return name
+    n = 2
+    while f"{name}-{n}".casefold() in taken:
+        n += 1
+    return f"{name}-{n}"
+
+
+def _sweep(base: Path, older_than_s: float = 3600) -> None:
+    """Remove temp folders a crash left behind (hidden, so nothing ever listed them)."""
+    for p in base.glob(_TMP + "*"):
+        try:
+            if time.time() - p.stat().st_mtime > older_than_s:
+                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink()
+        except OSError:
+            pass
+
+
+def _publish(build, name: str) -> OwnDataset:
+    """Build a dataset in a hidden temp folder with `build(folder)`, then rename it into place whole."""
+    base = user_dir()
+    base.mkdir(parents=True, exist_ok=True)
+    _sweep(base)
+    tmp = Path(tempfile.mkdtemp(dir=base, prefix=_TMP))
+    try:
+        build(tmp)
+        os.chmod(tmp, 0o755)
+        target = base / name
+        if target.exists() or _folder_of(name) is not None:
+            raise ValueError(f"A dataset called '{name}' already exists: choose another name.")
+        os.rename(tmp, target)  # atomic on one file system; fails rather than merge if target appeared meanwhile
+    except OSError as err:
+        raise ValueError(f"Could not save the dataset '{name}': {err.strerror or err}") from err
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return open_dataset(name)
+
+
+def create(name: str, classes: list[str]) -> OwnDataset:
+    """A new empty dataset with 2-10 class folders; ValueError for a bad or taken name."""
+    name = check_name(name, "dataset name")
+    classes = check_classes(classes)
+    if _folder_of(name) is not None or name.casefold() in {n.casefold() for n in available()}:
+        raise ValueError(f"A dataset called '{name}' already exists: choose another name.")
+    return _publish(lambda tmp: [(tmp / c).mkdir() for c in classes], name)
+
+
+def add_class(name: str, cls: str) -> OwnDataset:
+    """Add one (empty) class to a dataset of yours."""
+    ds = _writable(name)
+    check_classes([*ds.classes, cls])
+    (ds.folder / check_name(cls)).mkdir()
+    return open_dataset(name)
+
+
+def copy(name: str, new_name: str | None = None) -> OwnDataset:
+    """A copy of any dataset (a shipped one, to edit it) under your folder; returns the copy."""
+    src = open_dataset(name)
+    new = _free(check_name(new_name or f"my {src.name}", "dataset name"))
+    return _publish(lambda tmp: [shutil.copytree(src.folder / c, tmp / c) for c in src.classes], new)
+
+
+def delete_dataset(name: str) -> None:
+    """Remove a dataset of yours: renamed away first (atomic), then deleted."""
+    ds = _writable(name)
+    gone = ds.folder.with_name(_TMP + "deleted-" + ds.folder.name)
+    os.rename(ds.folder, gone)
+    shutil.rmtree(gone, ignore_errors=True)
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    """(28, 28) in [0, 1] -> 8-bit grey PNG bytes."""
+    arr = np.clip(np.rint(np.asarray(pixels, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(arr, "L").save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def _write_png(folder: Path, pixels: np.ndarray) -> Path:
+    """Write one example atomically, named by its content (the same drawing twice is kept once)."""
+    blob = _png(pixels)
+    path = folder / f"{hashlib.sha1(blob).hexdigest()[:16]}.png"
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")  # .tmp: not a picture to ImageFolder
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def _check_pixels(pixels: np.ndarray) -> np.ndarray:
+    pixels = np.asarray(pixels, dtype=np.float32)
+    if pixels.shape != (SIDE, SIDE):
+        raise ValueError(f"an example must be {SIDE}x{SIDE} pixels, got shape {pixels.shape}")
+    if float(pixels.max()) <= preprocess.INK:
+        raise preprocess.EmptyInput("The picture has no ink: nothing to learn from.")
+    return pixels
+
+
+def add_pixels(name: str, cls: str, pixels: np.ndarray) -> Path:
+    """Save one prepared (28, 28) example in [0, 1] into class `cls`; returns its file."""
+    ds = _writable(name)
+    folder = _class_folder(ds, cls)
+    if len(ds.files[ds.classes.index(cls)]) >= MAX_EXAMPLES:
+        raise ValueError(f"'{cls}' already has {MAX_EXAMPLES} examples, the most a class may have.")
+    return _write_png(folder, _check_pixels(pixels))
+
+
+def add_drawing(name: str, cls: str, rgba: np.ndarray) -> Path:
+    """A canvas drawing (H, W, 4) -> the Draw page's MNIST preparation -> one saved example."""
+    return add_pixels(name, cls, preprocess.to_mnist(rgba).pixels)
+
+
+def picture_pixels(blob: bytes) -> np.ndarray:
+    """Picture bytes -> (28, 28) example: a 28x28 light-on-dark grey picture as it is, anything else prepared."""
+    picture = read_upload(blob, max_side=512, grey=True)
+    px = picture.pixels
+    if px.shape == (SIDE, SIDE) and picture.alpha is None and float(np.median(px)) <= 0.5:
+        return _check_pixels(px)  # already an example (an exported dataset): kept exactly
+    return preprocess.from_upload(blob).pixels
+
+
+def add_pictures(name: str, cls: str, uploads: list[tuple[str, bytes]]) -> tuple[list[Path], list[str]]:
+    """Prepare and save several uploaded pictures; (saved files, one message per picture that was refused)."""
+    saved, refused = [], []
+    for filename, blob in uploads:
+        try:
+            saved.append(add_pixels(name, cls, picture_pixels(blob)))
+        except ValueError as err:  # EmptyInput too: a picture with no ink
+            refused.append(f"{_shown(filename)}: {err}")
+    return saved, refused
+
+
+def delete_example(name: str, cls: str, filename: str) -> None:
+    """Delete one example file of a dataset of yours."""
+    folder = _class_folder(_writable(name), cls)
+    if Path(filename).name != filename or not filename.endswith(".png"):
+        raise ValueError(f"'{_shown(filename)}' is not an example file name")
+    path = folder / filename
+    if not path.is_file():
+        raise ValueError(f"'{cls}' has no example '{filename}' (already deleted?)")
+    path.unlink()
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    text = "".join(ch if ch.isprintable() else "?" for ch in str(text))
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+# --- reading and training splits ---------------------------------------------------------------------
+
+def read_pixels(path: Path) -> np.ndarray:
+    """One example file -> (28, 28) float32 in [0, 1]; ValueError when it is not a 28x28 picture."""
+    try:
+        with Image.open(path) as img:
+            arr = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
+    except (OSError, SyntaxError, ValueError) as err:
+        raise ValueError(f"{path.name} cannot be read as a picture ({err})") from err
+    if arr.shape != (SIDE, SIDE):
+        raise ValueError(f"{path.name} is {arr.shape[1]}x{arr.shape[0]}, not {SIDE}x{SIDE}")
+    return arr
+
+
+def read_all(ds: OwnDataset) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Every example: pixels (N, 28, 28) in [0, 1], labels (N,), and a note per unreadable file (skipped)."""
+    pixels, labels, notes = [], [], []
+    for k, files in enumerate(ds.files):
+        for path in files:
+            try:
+                pixels.append(read_pixels(path))
+                labels.append(k)
+            except ValueError as err:
+                notes.append(f"{ds.classes[k]}/{err}: skipped")
+    stack = np.stack(pixels) if pixels else np.zeros((0, SIDE, SIDE), np.float32)
+    return stack, np.asarray(labels, dtype=np.int64), notes
+
+
+def stratified_split(labels: np.ndarray, test_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(train indices, test indices): the same fraction of every class held out (at least one), seeded."""
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for k in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == k))
+        n_test = min(max(1, round(len(idx) * test_fraction)), len(idx) - 1)
+        test.extend(idx[:n_test])
+        train.extend(idx[n_test:])
+    return np.sort(np.asarray(train, dtype=np.int64)), np.sort(np.asarray(test, dtype=np.int64))
+
+
+def augment(pixels: torch.Tensor, copies: int, seed: int = 0, shift: float = 2.0, degrees: float = 12.0,
+            scale: float = 0.1) -> torch.Tensor:
+    """(N, 1, 28, 28) in [0, 1] -> (N * copies, 1, 28, 28): the originals, then copies shifted by up to `shift`
+    px, rotated by up to `degrees`, scaled by up to `scale`, with strokes made thinner or thicker (seeded)."""
+    if copies < 1:
+        raise ValueError(f"copies must be >= 1, got {copies}")
+    gen = torch.Generator().manual_seed(seed)
+    x = pixels.repeat(copies - 1, 1, 1, 1)  # (M, 1, 28, 28)
+    if not len(x):
+        return pixels.clone()
+    m = len(x)
+    u = lambda: torch.rand(m, generator=gen) * 2 - 1  # noqa: E731  uniform in [-1, 1]
+    angle, zoom = u() * math.radians(degrees), 1 + u() * scale
+    tx, ty = u() * shift * 2 / SIDE, u() * shift * 2 / SIDE  # affine_grid works in [-1, 1] units
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)  # (M, 2, 3)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    width = torch.randint(0, 3, (m,), generator=gen)  # 0 thinner, 1 as drawn, 2 thicker
+    thick = torch.maximum(x, 0.8 * F.max_pool2d(x, 3, 1, 1))
+    thin = 0.5 * x + 0.5 * -F.max_pool2d(-x, 3, 1, 1)
+    x = torch.where((width == 2)[:, None, None, None], thick, torch.where((width == 0)[:, None, None, None], thin, x))
+    return torch.cat([pixels, x.clamp_(0.0, 1.0)])
+
+
+def copies_for(n_train: int, target: int = 4000, most: int = 100) -> int:
+    """How many augmented copies make about `target` training images (tens of drawings -> thousands)."""
+    return max(1, min(most, math.ceil(target / max(n_train, 1))))
+
+
+def _split(ds: OwnDataset, part: str, pixels: np.ndarray, labels: np.ndarray) -> OwnSplit:
+    mean, std = NORMALIZE
+    images = ((torch.from_numpy(pixels).float() - mean) / std).unsqueeze(1).contiguous() if pixels.ndim == 3 \
+        else ((pixels - mean) / std).contiguous()
+    return OwnSplit(ds.key, part, images, torch.as_tensor(labels, dtype=torch.long), mean, std, ds.classes)
+
+
+def splits(name_or_key: str, seed: int = 0, test_fraction: float = 0.2,
+           copies: int | None = None) -> tuple[OwnSplit, OwnSplit]:
+    """(augmented training split, held-out test split) of a dataset; ValueError when it is not ready to train."""
+    ds = open_dataset(name_or_key)
+    if problems := ds.problems():
+        raise ValueError(" ".join(problems))
+    pixels, labels, _ = read_all(ds)
+    train_idx, test_idx = stratified_split(labels, test_fraction, seed)
+    copies = copies or copies_for(len(train_idx))
+    raw = torch.from_numpy(pixels[train_idx]).unsqueeze(1)  # (n, 1, 28, 28)
+    train_x = augment(raw, copies, seed)
+    train_y = np.tile(labels[train_idx], copies)
+    return _split(ds, "train", train_x, train_y), _split(ds, "test", pixels[test_idx], labels[test_idx])
+
+
+def to_image_folder(name: str):
+    """The dataset read by torchvision's own ImageFolder (grey 28x28 PIL images): proof the layout is standard."""
+    from torchvision.datasets import ImageFolder
+
+    return ImageFolder(str(open_dataset(name).folder), loader=lambda p: Image.open(p).convert("L"))
+
+
+# --- zip out and in ---------------------------------------------------------------------------------
+
+def to_zip(name: str) -> bytes:
+    """The dataset as a .zip holding NAME/CLASS/*.png (empty classes kept as folders)."""
+    ds = open_dataset(name)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:  # PNGs are compressed already
+        for cls, files in zip(ds.classes, ds.files):
+            zf.writestr(f"{ds.name}/{cls}/", b"")
+            for path in files:
+                zf.writestr(f"{ds.name}/{cls}/{path.name}", path.read_bytes())
+    return buf.getvalue()
+
+
+def _entry_parts(info: zipfile.ZipInfo) -> list[str]:
+    """The path parts of one zip entry; ValueError for an absolute path, '..', a symlink or encryption."""
+    raw = info.filename
+    if raw.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", raw):
+        raise ValueError(f"The zip holds an absolute path ('{_shown(raw)}'): refused, nothing was saved.")
+    parts = [p for p in re.split(r"[/\\]", raw) if p not in ("", ".")]
+    if ".." in parts:
+        raise ValueError(f"The zip holds a path leaving its folder ('{_shown(raw)}'): refused, nothing was saved.")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise ValueError(f"The zip holds a symbolic link ('{_shown(raw)}'): refused, nothing was saved.")
+    if info.flag_bits & 0x1:
+        raise ValueError(f"The zip is password-protected ('{_shown(raw)}'): refused.")
+    return parts
+
+
+def _zip_entries(zf: zipfile.ZipFile) -> list[tuple[zipfile.ZipInfo, list[str]]]:
+    """Every picture entry with its path parts, after the count, size and path checks (nothing read yet)."""
+    infos = zf.infolist()
+    if len(infos) > MAX_ZIP_FILES + MAX_CLASSES + 1:
+        raise ValueError(f"The zip holds {len(infos):,} entries; at most {MAX_ZIP_FILES:,} pictures are accepted.")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_ZIP_UNPACKED:
+        raise ValueError(f"The zip would unpack to {total / 2**20:,.0f} MB; the limit is "
+                         f"{MAX_ZIP_UNPACKED // 2**20} MB (a zip bomb?). Nothing was read.")
+    entries = []
+    for info in infos:
+        parts = _entry_parts(info)
+        if not parts or info.is_dir() or any(p in JUNK or p.startswith(".") for p in parts):
+            continue
+        if info.file_size > MAX_ENTRY_BYTES or info.file_size > MAX_RATIO * max(info.compress_size, 1) + 2**16:
+            raise ValueError(f"'{_shown(info.filename)}' unpacks to {info.file_size / 2**20:,.1f} MB from "
+                             f"{info.compress_size:,} bytes: refused as a zip bomb. Nothing was read.")
+        entries.append((info, parts))
+    return entries
+
+
+def _layout(entries: list[tuple[zipfile.ZipInfo, list[str]]]) -> tuple[str | None, dict[str, list]]:
+    """(top folder name or None, class -> entries) for CLASS/file or NAME/CLASS/file; ValueError otherwise."""
+    if not entries:
+        raise ValueError("The zip holds no pictures: it should hold one folder per class.")
+    tops = {parts[0] for _, parts in entries}
+    top = tops.pop() if len(tops) == 1 and all(len(p) >= 3 for _, p in entries) else None
+    by_class: dict[str, list] = {}
+    for info, parts in entries:
+        rest = parts[1:] if top else parts
+        if len(rest) != 2:
+            where = "is not inside a class folder" if len(rest) < 2 else "is nested too deep"
+            raise ValueError(f"'{_shown(info.filename)}' {where}: the zip should hold one folder per class, "
+                             f"each holding pictures (CLASS/picture.png or NAME/CLASS/picture.png).")
+        by_class.setdefault(rest[0], []).append(info)
+    check_classes(list(by_class))
+    for cls, infos in by_class.items():
+        if len(infos) > MAX_EXAMPLES:
+            raise ValueError(f"Class '{cls}' holds {len(infos)} pictures; at most {MAX_EXAMPLES} per class.")
+    return top, by_class
+
+
+def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """An entry's bytes, reading at most its declared size (a header that lies about it is refused)."""
+    with zf.open(info) as f:
+        blob = f.read(info.file_size + 1)
+    if len(blob) > info.file_size:
+        raise ValueError(f"'{_shown(info.filename)}' is larger than its zip header says: refused.")
+    return blob
+
+
+def import_zip(blob: bytes, name: str | None = None, default_name: str = "imported") -> tuple[OwnDataset, list[str]]:
+    """A teacher's .zip (one folder per class) -> a new dataset of yours; (dataset, notes on skipped pictures).
+
+    Named `name`, else after the zip's top folder, else `default_name` (e.g. the zip's file name).
+
+    Refused whole, before anything is written, for: an unsafe path, a symlink, a zip bomb, too many
+    files or classes, bad class names, a file that is not a picture.
+    """
+    if len(blob) > MAX_ZIP_BYTES:
+        raise ValueError(f"The zip is {len(blob) / 2**20:.1f} MB; the limit is {MAX_ZIP_BYTES // 2**20} MB.")
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(blob))
+    except (zipfile.BadZipFile, OSError, ValueError) as err:
+        raise ValueError("This file is not a .zip archive cnnviz can read.") from err
+    with zf:
+        top, by_class = _layout(_zip_entries(zf))
+        examples: dict[str, list[np.ndarray]] = {}
+        notes: list[str] = []
+        for cls, infos in by_class.items():
+            pics = examples[check_name(cls)] = []
+            for info in infos:
+                try:
+                    blob_i = _read_entry(zf, info)
+                except (zipfile.BadZipFile, OSError, EOFError) as err:  # bad CRC, damaged data
+                    raise ValueError(f"'{_shown(info.filename)}' is damaged in the zip ({err}).") from err
+                try:
+                    pics.append(picture_pixels(blob_i))
+                except preprocess.EmptyInput as err:
+                    notes.append(f"{_shown(info.filename)}: {err} Skipped.")
+                except ValueError as err:
+                    if "not a picture" in str(err):
+                        raise ValueError(f"'{_shown(info.filename)}' is not a picture (PNG or JPEG expected): "
+                                         "the zip was refused, nothing was saved.") from err
+                    notes.append(f"{_shown(info.filename)}: {err} Skipped.")
+    wanted = "imported"
+    for candidate in (name, top, default_name):
+        try:
+            wanted = check_name(candidate or "", "dataset name")
+            break
+        except ValueError:
+            continue
+    final = _free(wanted)
+
+    def build(tmp: Path) -> None:
+        for cls, pics in examples.items():
+            (tmp / cls).mkdir()
+            for px in pics:
+                _write_png(tmp / cls, px)
+
+    return _publish(build, final), notes
+
+
+# --- what the trainer needs -----------------------------------------------------------------------
+
+def fingerprint(name_or_key: str) -> str:
+    """Changes whenever an example is added or deleted (files are named by content): a cache key."""
+    ds = open_dataset(name_or_key)
+    listing = "\n".join(f"{c}/{p.name}" for c, files in zip(ds.classes, ds.files) for p in files)
+    return hashlib.sha1(listing.encode("utf-8")).hexdigest()
+
+
+def num_classes(key: str) -> int:
+    """How many class scores a network needs for dataset `key` ('mnist', 'own:shapes', ...)."""
+    return len(open_dataset(key).classes) if is_own(key) else len(data.info(key).classes)
+
+
+def fit_spec(spec: Spec, key: str) -> Spec:
+    """`spec` with one output per class of an own dataset (MNIST-family datasets: unchanged)."""
+    return with_num_classes(spec, num_classes(key)) if is_own(key) else spec
+
+
+def label(key: str) -> str:
+    """How the trainer's dataset picker shows an own dataset: 'shapes (yours: circle, square, triangle)'."""
+    ds = open_dataset(key)
+    return f"{ds.name} ({'example' if ds.shipped else 'yours'}: {', '.join(ds.classes)})"

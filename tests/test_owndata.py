@@ -1,0 +1,318 @@
+"""Own datasets: names, atomic saving, ImageFolder round trip, zip safety, splits, augmentation, training."""
+from __future__ import annotations
+
+import io
+import os
+import stat
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from cnnviz import arch, owndata, preprocess, probe
+from cnnviz import train as tr
+
+
+@pytest.fixture(autouse=True)
+def user_data(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "user_data"
+    monkeypatch.setenv("CNNVIZ_USER_DATA", str(folder))
+    return folder
+
+
+def ring(seed: int = 0) -> np.ndarray:
+    """A (28, 28) example in [0, 1]: a ring whose radius depends on `seed`."""
+    ys, xs = np.mgrid[0:28, 0:28]
+    r = np.hypot(ys - 14, xs - 14)
+    return ((r > 4 + seed % 6) & (r < 7 + seed % 6)).astype(np.float32)
+
+
+def bar(seed: int = 0) -> np.ndarray:
+    """A (28, 28) example: a vertical bar at a column depending on `seed`."""
+    px = np.zeros((28, 28), np.float32)
+    px[4:24, 10 + seed % 6:13 + seed % 6] = 1.0
+    return px
+
+
+def png_bytes(pixels: np.ndarray, mode: str = "L") -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray((np.asarray(pixels) * 255).astype(np.uint8), "L").convert(mode).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def made(n: int = 5) -> owndata.OwnDataset:
+    owndata.create("toy", ["ring", "bar"])
+    for i in range(n):
+        owndata.add_pixels("toy", "ring", ring(i))
+        owndata.add_pixels("toy", "bar", bar(i))
+    return owndata.open_dataset("toy")
+
+
+def tree(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+
+
+# --- names ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, says", [
+    ("", "empty"), ("   ", "empty"), ("a/b", "'/'"), ("..", "'.'"), ("../etc", "'/'"),
+    ("<b>bold</b>", "'<'"), ("x" * 41, "41 characters"), ("con", "reserved"), ("-dash", "start with"),
+    ("tab\there", "\\t"), ("a\\b", "'\\\\'"),
+])
+def test_bad_names_are_refused_with_the_reason(name, says):
+    with pytest.raises(ValueError) as err:
+        owndata.check_name(name)
+    assert says in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize("name", ["circle", "Kreis 2", "círculo", "a_b-c", "三角"])
+def test_good_names_pass(name):
+    assert owndata.check_name(f"  {name} ") == name
+
+
+@pytest.mark.parametrize("classes, says", [
+    (["only"], "at least 2"), ([], "at least 2"), (["a", "b", "A"], "differ only in capitals"),
+    (["a", "a"], "given twice"), ([f"c{i}" for i in range(11)], "at most 10"), (["a", ""], "empty"),
+])
+def test_bad_class_lists(classes, says):
+    with pytest.raises(ValueError, match=says):
+        owndata.create("set", classes)
+    assert owndata.available() == ["shapes"]  # nothing created
+
+
+# --- saving and reading --------------------------------------------------------------------------
+
+def test_save_then_read_back_with_torchvision_image_folder(user_data):
+    ds = made(6)
+    assert ds.folder == user_data / "toy" and ds.classes == ("bar", "ring") and ds.counts == {"bar": 6, "ring": 6}
+    assert ds.problems() == []
+    folder = owndata.to_image_folder("toy")  # torchvision's own reader
+    assert folder.classes == list(ds.classes) and len(folder) == 12
+    pixels, labels, notes = owndata.read_all(ds)
+    assert notes == []
+    for (img, label), px, lab in zip(folder, pixels, labels):
+        assert label == lab and np.array_equal(np.asarray(img, np.float32) / 255, px)
+    expected = {tuple(ring(i).ravel()) for i in range(6)}
+    assert {tuple(p.ravel()) for p in pixels[labels == 1]} == expected  # exact: 0/1 pixels survive 8 bits
+
+
+def test_same_example_twice_is_kept_once_and_delete_removes_one():
+    ds = made(5)
+    owndata.add_pixels("toy", "bar", bar(0))
+    assert owndata.open_dataset("toy").counts["bar"] == 5
+    owndata.delete_example("toy", "bar", ds.files[0][0].name)
+    assert owndata.open_dataset("toy").counts == {"bar": 4, "ring": 5}
+    for bad in ("../ring/" + ds.files[1][0].name, "/etc/passwd", "x.txt"):
+        with pytest.raises(ValueError):
+            owndata.delete_example("toy", "ring", bad)
+    assert owndata.open_dataset("toy").counts == {"bar": 4, "ring": 5}
+
+
+def test_bad_pictures_are_refused_one_by_one_and_good_ones_kept():
+    made(0)
+    big = Image.new("L", (300, 200), 255)
+    Image.Image.paste(big, 0, (100, 50, 130, 160))  # a dark stroke on white paper
+    buf = io.BytesIO()
+    big.save(buf, format="PNG")
+    good = buf.getvalue()
+    uploads = [("notes.txt", b"hello, not a picture"), ("broken.png", good[:60]), ("blank.png", png_bytes(np.zeros((28, 28)))),
+               ("empty.png", b""), ("stroke.png", good)]
+    saved, refused = owndata.add_pictures("toy", "bar", uploads)
+    assert len(saved) == 1 and owndata.open_dataset("toy").counts["bar"] == 1
+    assert [r.split(":")[0] for r in refused] == ["notes.txt", "broken.png", "blank.png", "empty.png"]
+    assert "not a picture" in refused[0] and "no ink" in refused[2].lower()
+
+
+def test_blank_drawing_and_dot_are_refused_and_nothing_written():
+    made(0)
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., 3] = 255
+    with pytest.raises(preprocess.EmptyInput):
+        owndata.add_drawing("toy", "ring", canvas)
+    assert owndata.open_dataset("toy").counts == {"bar": 0, "ring": 0}
+
+
+def test_shipped_example_is_read_only_and_can_be_copied(user_data):
+    shapes = owndata.open_dataset("shapes")
+    assert shapes.shipped and shapes.classes == ("circle", "square", "triangle")
+    assert all(18 <= n <= 25 for n in shapes.counts.values())
+    assert sum(f.stat().st_size for fs in shapes.files for f in fs) < 300_000
+    with pytest.raises(ValueError, match="read-only"):
+        owndata.add_pixels("shapes", "circle", ring())
+    with pytest.raises(ValueError, match="read-only"):
+        owndata.delete_dataset("shapes")
+    mine = owndata.copy("shapes")
+    assert mine.name == "my shapes" and not mine.shipped and mine.counts == shapes.counts
+    assert owndata.copy("shapes").name == "my shapes-2"
+    owndata.add_pixels("my shapes", "circle", ring())
+    assert owndata.open_dataset("my shapes").counts["circle"] == shapes.counts["circle"] + 1
+
+
+def test_crash_leftovers_are_invisible_and_swept(user_data):
+    ds = made(5)
+    (ds.folder / "ring" / ".abc.tmp").write_bytes(b"half a png")  # a crash mid-write of one example
+    crashed = user_data / ".tmp-crashed"  # a crash mid-import
+    (crashed / "a").mkdir(parents=True)
+    assert owndata.available() == ["shapes", "toy"]
+    assert owndata.open_dataset("toy").counts == {"bar": 5, "ring": 5}
+    assert len(owndata.to_image_folder("toy")) == 10
+    os.utime(crashed, (0, 0))
+    owndata.create("next", ["a", "b"])
+    assert not crashed.exists()
+
+
+def test_a_failing_build_leaves_nothing(user_data):
+    def boom(tmp: Path) -> None:
+        (tmp / "a").mkdir()
+        raise OSError(28, "No space left on device")
+    with pytest.raises(ValueError, match="No space left"):
+        owndata._publish(boom, "full")
+    assert tree(user_data) == []
+
+
+def test_unreadable_file_is_skipped_with_a_note():
+    ds = made(5)
+    (ds.folder / "ring" / "zz.png").write_bytes(b"not a png at all")
+    pixels, labels, notes = owndata.read_all(owndata.open_dataset("toy"))
+    assert len(pixels) == 10 and len(notes) == 1 and "zz.png" in notes[0]
+
+
+# --- zip out and in -------------------------------------------------------------------------------
+
+def test_zip_round_trip(user_data):
+    ds = made(5)
+    blob = owndata.to_zip("toy")
+    names = zipfile.ZipFile(io.BytesIO(blob)).namelist()
+    assert "toy/ring/" in names and all(n.startswith("toy/") for n in names)
+    back, notes = owndata.import_zip(blob)
+    assert notes == [] and back.name == "toy-2" and back.counts == ds.counts
+    a, la, _ = owndata.read_all(ds)
+    b, lb, _ = owndata.read_all(back)
+    assert np.array_equal(la, lb) and np.array_equal(a, b)
+
+
+def test_zip_of_class_folders_without_top_folder_takes_the_given_name():
+    blob = io.BytesIO()
+    with zipfile.ZipFile(blob, "w") as zf:
+        for i in range(3):
+            zf.writestr(f"up/{i}.png", png_bytes(bar(i)))
+            zf.writestr(f"round/{i}.png", png_bytes(ring(i)))
+        zf.writestr("__MACOSX/._x", b"junk")
+        zf.writestr("round/.DS_Store", b"junk")
+    ds, notes = owndata.import_zip(blob.getvalue(), name="class set")
+    assert ds.name == "class set" and ds.counts == {"round": 3, "up": 3} and notes == []
+
+
+def _zip(entries: list[tuple[str | zipfile.ZipInfo, bytes]], method=zipfile.ZIP_DEFLATED) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", method) as zf:
+        for name, data in entries:
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _symlink(name: str, target: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return info
+
+
+def _good(top: str = "") -> list[tuple[str, bytes]]:
+    return [(f"{top}a/{i}.png", png_bytes(ring(i))) for i in range(2)] + \
+           [(f"{top}b/{i}.png", png_bytes(bar(i))) for i in range(2)]
+
+
+UNSAFE = {
+    "dotdot": (_good() + [("a/../../evil.png", png_bytes(ring()))], "leaving its folder"),
+    "dotdot-top": (_good() + [("../evil/x.png", png_bytes(ring()))], "leaving its folder"),
+    "absolute": (_good() + [("/tmp/evil/x.png", png_bytes(ring()))], "absolute path"),
+    "windows-absolute": (_good() + [("C:\\evil\\x.png", png_bytes(ring()))], "absolute path"),
+    "symlink": (_good() + [(_symlink("a/link.png", "/etc/passwd"), b"/etc/passwd")], "symbolic link"),
+    "bomb": (_good() + [("a/bomb.png", b"\0" * (12 * 2**20))], "zip bomb"),
+    "bomb-ratio": (_good() + [("a/bomb.png", b"\0" * (3 * 2**20))], "zip bomb"),
+    "eleven classes": ([(f"c{k}/{i}.png", png_bytes(ring(i))) for k in range(11) for i in range(1)], "at most 10"),
+    "one class": ([("a/1.png", png_bytes(ring()))], "at least 2"),
+    "html class": (_good() + [("<script>/x.png", png_bytes(ring()))], "'<'"),
+    "long class": (_good() + [("x" * 60 + "/x.png", png_bytes(ring()))], "60 characters"),
+    "too deep": (_good() + [("a/deeper/x.png", png_bytes(ring()))], "nested too deep"),
+    "loose file": (_good() + [("readme.png", png_bytes(ring()))], "not inside a class folder"),
+    "not a picture": (_good() + [("a/notes.txt", b"hello")], "not a picture"),
+    "empty": ([], "no pictures"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNSAFE))
+def test_unsafe_or_bad_zips_are_refused_and_nothing_is_written(case, user_data, tmp_path):
+    made(5)
+    before = tree(tmp_path)
+    entries, says = UNSAFE[case]
+    with pytest.raises(ValueError, match=says):
+        owndata.import_zip(_zip(entries))
+    assert tree(tmp_path) == before  # nothing written anywhere, nothing of "toy" lost
+    assert not Path("/tmp/evil").exists()
+
+
+def test_too_many_entries_refused_before_reading():
+    entries = [(f"a/{i}.png", b"") for i in range(owndata.MAX_ZIP_FILES + 20)]
+    with pytest.raises(ValueError, match="entries"):
+        owndata.import_zip(_zip(entries, zipfile.ZIP_STORED))
+
+
+def test_not_a_zip_and_too_big_zip():
+    with pytest.raises(ValueError, match="not a .zip"):
+        owndata.import_zip(b"PK-ish but not really a zip")
+    with pytest.raises(ValueError, match="limit"):
+        owndata.import_zip(b"\0" * (owndata.MAX_ZIP_BYTES + 1))
+
+
+def test_zip_pictures_without_ink_are_skipped_with_a_note():
+    ds, notes = owndata.import_zip(_zip(_good("t/") + [("t/a/blank.png", png_bytes(np.zeros((28, 28))))]))
+    assert ds.name == "t" and ds.counts == {"a": 2, "b": 2}
+    assert len(notes) == 1 and "blank.png" in notes[0]
+
+
+# --- splits, augmentation, training ----------------------------------------------------------------
+
+def test_stratified_split_is_seeded_and_keeps_every_class():
+    labels = np.repeat(np.arange(3), [20, 10, 5])
+    train, test = owndata.stratified_split(labels, 0.2, seed=1)
+    assert sorted(np.bincount(labels[test]).tolist()) == [1, 2, 4]
+    assert set(train).isdisjoint(test) and len(train) + len(test) == len(labels)
+    again = owndata.stratified_split(labels, 0.2, seed=1)
+    assert np.array_equal(again[1], test)
+    assert not np.array_equal(owndata.stratified_split(labels, 0.2, seed=2)[1], test)
+
+
+def test_augment_keeps_originals_first_and_varies_the_copies():
+    x = torch.from_numpy(np.stack([ring(0), bar(0)]))[:, None]  # (2, 1, 28, 28)
+    out = owndata.augment(x, 5, seed=0)
+    assert out.shape == (10, 1, 28, 28) and torch.equal(out[:2], x)
+    assert float(out.min()) >= 0 and float(out.max()) <= 1
+    assert all(not torch.allclose(out[i], x[i % 2], atol=0.05) for i in range(2, 10))
+    assert torch.equal(out, owndata.augment(x, 5, seed=0))
+    ink = out[2:].flatten(1).sum(1)
+    assert 0.4 * float(x.sum() / 2) < float(ink.min()) and float(ink.max()) < 2.5 * float(x.sum() / 2)
+
+
+def test_not_ready_dataset_names_the_classes_short_of_examples():
+    made(4)
+    owndata.add_pixels("toy", "ring", ring(9))
+    with pytest.raises(ValueError, match=r"bar \(4\)"):
+        owndata.splits("own:toy")
+
+
+def test_training_on_the_shipped_shapes_reaches_90_percent():
+    train_split, test_split = owndata.splits("own:shapes", seed=0, copies=25)
+    assert train_split.classes == ("circle", "square", "triangle") and len(test_split) == 12
+    assert np.bincount(test_split.labels.numpy()).tolist() == [4, 4, 4]
+    spec = arch.with_num_classes(arch.PRESETS["keras_small"], 3)
+    result = tr.train(spec, tr.TrainConfig(dataset="own:shapes", optimizer="adam", lr=0.005, epochs=2,
+                                           val_every=0), train_split, test_split)
+    assert result.evaluation.confusion.shape == (3, 3)
+    assert result.test_accuracy >= 90.0, result.evaluation.confusion
+    card = tr.make_card(result, "shapes-test", "test")
+    assert card["classes"] == ["circle", "square", "triangle"] and card["normalize"] == list(owndata.NORMALIZE)
+    assert probe.class_labels(card) == ("circle", "square", "triangle")

@@ -1,0 +1,129 @@
+"""AppTest: make a dataset on its page (drawings injected as the canvas sends them), then train on it."""
+from __future__ import annotations
+
+import base64
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import checkpoints, owndata
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "app_pages" / "dataset.py"
+TRAINER = ROOT / "app_pages" / "trainer.py"
+
+
+@pytest.fixture(autouse=True)
+def user_dirs(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("CNNVIZ_USER_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(tmp_path / "ckpt"))
+    return tmp_path
+
+
+def canvas_state(rgba: np.ndarray) -> dict:
+    """The canvas component's value (streamlit-drawable-canvas 0.13): the PNG as a data URL."""
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return {"drawing": {"raw": {"objects": []}, "data": url}, "backgroundFit": None}
+
+
+def bar_canvas(x: int) -> np.ndarray:
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., 3] = 255
+    canvas[40:240, x:x + 20, :3] = 255
+    return canvas
+
+
+def _page(**state) -> AppTest:
+    at = AppTest.from_file(str(PAGE), default_timeout=60)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_first_visit_shows_the_shipped_example_read_only():
+    at = _page()
+    assert not at.error
+    assert at.selectbox(key="ds_pick").value == "shapes"
+    assert any("ships with cnnviz" in i.value for i in at.info)
+    assert any("circle" in h.value for h in at.markdown)
+
+
+def test_create_draw_delete_and_refuse_bad_names():
+    at = _page()
+    at.selectbox(key="ds_pick").set_value(None).run()
+    at.text_input(key="ds_new_name").input("letters")
+    at.text_input(key="ds_new_classes").input("a, a").run()
+    at.button(key="ds_create").click().run()
+    assert any("given twice" in e.value for e in at.error)
+    at.text_input(key="ds_new_classes").input("a, b").run()
+    at.button(key="ds_create").click().run()
+    assert not at.exception and not at.error
+    assert owndata.open_dataset("letters").classes == ("a", "b")
+    assert at.selectbox(key="ds_pick").value == "letters"
+    at.session_state[at.session_state["ds_canvas_key"]] = canvas_state(bar_canvas(60))
+    at.run()
+    at.button(key="ds_add_drawing").click().run()
+    assert not at.exception and not at.error
+    assert owndata.open_dataset("letters").counts == {"a": 1, "b": 0}
+    assert any("1 example" in m.value for m in at.markdown)
+    delete = [b for b in at.button if b.key and b.key.startswith("ds_del_")]
+    assert len(delete) == 1
+    delete[0].click().run()
+    assert owndata.open_dataset("letters").counts == {"a": 0, "b": 0}
+
+
+def test_empty_drawing_is_a_hint_and_nothing_is_saved():
+    owndata.create("letters", ["a", "b"])
+    at = _page(ds_pick="letters")
+    blank = np.zeros((280, 280, 4), np.uint8)
+    blank[..., 3] = 255
+    at.session_state[at.session_state["ds_canvas_key"]] = canvas_state(blank)
+    at.run()
+    at.button(key="ds_add_drawing").click().run()
+    assert any("Nothing drawn" in w.value for w in at.warning)
+    assert owndata.open_dataset("letters").counts == {"a": 0, "b": 0}
+
+
+def test_copy_the_example_then_train_it_on_the_trainer_page():
+    at = _page()
+    at.button(key="ds_copy").click().run()
+    assert at.selectbox(key="ds_pick").value == "my shapes"
+    assert owndata.open_dataset("my shapes").counts == owndata.open_dataset("shapes").counts
+    trainer = AppTest.from_file(str(TRAINER), default_timeout=60)
+    trainer.run()
+    trainer.selectbox(key="dataset").set_value("own:my shapes")
+    trainer.selectbox(key="net").set_value("keras_small")
+    trainer.number_input(key="epochs").set_value(1.0)
+    trainer.run()
+    assert not trainer.exception and not trainer.error
+    trainer.button(key="start").click().run()
+    runner = trainer.session_state["trainer_runner"]
+    deadline = time.time() + 120
+    while runner.snapshot().state == "running" and time.time() < deadline:
+        time.sleep(0.2)
+    trainer.run()
+    assert not trainer.exception and not trainer.error, [e.value for e in trainer.error]
+    table = trainer.code[0].value
+    assert "Test Accuracy of circle" in table and "Test Accuracy of triangle" in table
+    trainer.button(key="save").click().run()
+    saved = trainer.session_state["trainer_saved"]
+    card = checkpoints.read_card(saved)
+    assert card["classes"] == ["circle", "square", "triangle"] and card["dataset"] == "own:my shapes"
+
+
+def test_trainer_says_what_a_dataset_still_needs():
+    owndata.create("letters", ["a", "b"])
+    trainer = AppTest.from_file(str(TRAINER), default_timeout=60)
+    trainer.session_state["dataset"] = "own:letters"
+    trainer.run()
+    assert not trainer.exception
+    assert any("at least 5 examples" in e.value for e in trainer.error)
