@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cnnviz import data, kernels, pictures
+from cnnviz import data, kernels, owndata, pictures
 from cnnviz.arch import PRESETS
 from cnnviz.urlstate import Bool, Choice, Float, Grid, Int, Schema, Text
 
@@ -81,7 +81,7 @@ def trainer() -> Schema:
     """The trainer's settings: network, dataset, optimizer, learning rate, batch, epochs, seed, batch cap."""
     return {
         "net": Choice(tuple(PRESETS), "tutorial_a", key="net"),
-        "data": Choice(tuple(data.DATASETS), "mnist", key="dataset"),
+        "data": Choice(tuple(data.DATASETS) + tuple(owndata.keys()), "mnist", key="dataset"),  # + own datasets
         "opt": Choice(TRAIN_OPTIMIZERS, key="opt"),
         "lr": Float(1e-5, 100.0, None, key="lr"),
         "batch": Choice(TRAIN_BATCHES, 128, key="batch"),
