@@ -27,6 +27,7 @@ from torch import nn
 
 import cnnviz
 from cnnviz import data as datamod
+from cnnviz import rng
 from cnnviz.arch import PRESETS, Spec, build
 from cnnviz.device import describe, pick_device
 from cnnviz.evaluate import Evaluation, evaluate
@@ -125,7 +126,7 @@ class Diverged(RuntimeError):
 
 
 def seed_everything(seed: int) -> torch.Generator:
-    """Seed python, numpy and torch (the one place seeds are set); return a generator for shuffling."""
+    """Seed python, numpy and torch globally (scripts only: `train` uses per-run generators, cnnviz.rng)."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -253,10 +254,11 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
     """
     check_trainable(spec, len(train_split.classes), tuple(train_split.images.shape[1:]))
     device = torch.device(config.device) if config.device else pick_device()
-    gen = seed_everything(config.seed)
+    gens = rng.run_generators(config.seed, device)  # the run's own streams: no global seeding (#13 item 6)
+    gen = gens.batches
     bf16 = use_bf16(device, config.precision)
     fmt = torch.channels_last if bf16 else torch.contiguous_format
-    model = build(spec).to(device, memory_format=fmt)
+    model = rng.own_dropout(rng.build(spec, gens.init), gens.dropout).to(device, memory_format=fmt)
     on_device = train_split.to(device)
     x, y = on_device.images, on_device.labels  # (N, 1, 28, 28), (N,)
     val = test_split.subset(config.val_size).to(device) if test_split is not None and config.val_every else None
@@ -310,7 +312,7 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
                 stopped = b < total
                 break
     seconds = time.perf_counter() - t0
-    model = model.to("cpu", memory_format=torch.contiguous_format).eval()
+    model = rng.own_dropout(model, None).to("cpu", memory_format=torch.contiguous_format).eval()
     result = Result(model, spec, config, history, b, seconds, describe(device),
                     "bf16" if bf16 else "fp32", stopped, diverged,
                     classes=tuple(train_split.classes), normalize=(train_split.mean, train_split.std))
