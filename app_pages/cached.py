@@ -20,3 +20,9 @@ def splits(name: str, seed: int = 0) -> tuple[data.Split, data.Split]:
     if owndata.is_own(name):
         return _own_splits(name, seed, owndata.fingerprint(name))
     return load_split(name, "train"), load_split(name, "test")
+
+
+@st.cache_resource
+def downloader() -> data.Downloader:
+    """The one Downloader of this server: every session sees the same "downloading…" or "failed" state."""
+    return data.Downloader()

@@ -25,6 +25,8 @@ def one_layer_tab() -> None:
     st.button(f"Same padding: P = (K_eff - 1)/2 = {same}" if same is not None else "Same padding (needs an odd kernel)",
               disabled=same is None, on_click=lambda: st.session_state.update(want_same=True))
     try:
+        if kind == "Pooling":
+            dims.check_pool_padding(k, p)  # the rule torch's pooling layers enforce (the whole-network tab too)
         work = dims.worked(w, k, s, p, d)
     except ValueError as err:
         st.error(f"Impossible layer: {err}. Make the kernel smaller, or add padding.")

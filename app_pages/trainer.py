@@ -1,6 +1,7 @@
 """Train a CNN, live: choose a network and settings, watch it learn, keep the model."""
 import streamlit as st
 
+from app_pages import datasets
 from app_pages.cached import splits
 from cnnviz import checkpoints, data, owndata
 from cnnviz import train as tr
@@ -22,9 +23,9 @@ def choose() -> tuple[Spec, tr.TrainConfig]:
     c1, c2, c3 = st.columns(3)
     net = c1.selectbox("Network", options, key="net", help="Build your own on the Dimension calculator")
     c1.caption(PRESET_NOTES.get(net, "handed over by the Dimension calculator's *Train this network*"))
+    # MNIST's family by plain name: a label that changed with the download state would reset the choice
     dataset = c1.selectbox("Dataset", list(data.DATASETS) + owndata.keys(), key="dataset",  # own: *Make a dataset*
-                           format_func=lambda n: owndata.label(n) if owndata.is_own(n)
-                           else n + ("" if data.available(n) else " (will try to download)"))
+                           format_func=lambda n: owndata.label(n) if owndata.is_own(n) else n)
     opt = c2.radio("Optimizer", ["sgd", "adam"], horizontal=True, key="opt",
                    format_func={"sgd": "SGD + momentum", "adam": "Adam"}.get)
     # no key: the default follows the optimizer (SGD 0.05, Adam 0.005)
@@ -57,7 +58,10 @@ runner = st.session_state.get("trainer_runner")
 busy = runner is not None and runner.snapshot().state == "running"
 try:
     spec, config = choose()
-    train_split, test_split = splits(config.dataset, config.seed)
+    if not owndata.is_own(config.dataset) and not datasets.ready(config.dataset):
+        spec = None  # ready() showed "not downloaded" / "downloading…" / "failed" and the Download button
+    else:
+        train_split, test_split = splits(config.dataset, config.seed)
 except ValueError as err:  # DatasetMissing is a ValueError too: its message says where the files go
     st.error(str(err))
     spec = None  # nothing to start, but a run in progress stays visible and stoppable below

@@ -482,7 +482,8 @@ def main(argv: list[str] | None = None) -> int:
     config = TrainConfig(dataset=args.dataset, optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size,
                          epochs=args.epochs, seed=args.seed, schedule=args.schedule, max_batches=args.max_batches,
                          precision=args.precision, val_every=0)
-    train_split, test_split = datamod.load(args.dataset, "train"), datamod.load(args.dataset, "test")
+    train_split = datamod.load(args.dataset, "train", download=True)  # a command line may fetch (with timeouts)
+    test_split = datamod.load(args.dataset, "test")
     last = [0.0]
 
     def report(ev: Progress) -> None:

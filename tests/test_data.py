@@ -1,6 +1,13 @@
 """cnnviz.data: real MNIST as one normalised tensor; a clear message when files are missing."""
 from __future__ import annotations
 
+import functools
+import http.server
+import shutil
+import socket
+import threading
+import time
+
 import pytest
 import torch
 from torchvision import datasets as tvd
@@ -56,25 +63,101 @@ def test_datasets_table():
     assert data.DATASETS["fashion-mnist"].folder == "FashionMNIST"
 
 
-def test_missing_without_download_says_where_to_put_the_files(tmp_path):
+def test_missing_says_where_to_put_the_files_without_server_paths(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))
     with pytest.raises(data.DatasetMissing) as err:
-        data.load("mnist", "train", root=tmp_path, download=False)
+        data.load("mnist", "train")
     assert isinstance(err.value, ValueError)
-    assert str(tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte.gz") in str(err.value)
-    assert "t10k-labels-idx1-ubyte.gz" in str(err.value)
+    text = str(err.value)
+    assert "$CNNVIZ_DATA/MNIST/raw/" in text and "t10k-labels-idx1-ubyte.gz" in text
+    assert str(tmp_path) not in text, "a visitor never sees an absolute server path"
 
 
-def test_missing_when_the_download_fails(tmp_path, monkeypatch):
-    calls = []
+def test_reading_never_creates_a_folder(tmp_path):
+    root = tmp_path / "empty"
+    for name in data.DATASETS:
+        assert not data.available(name, root)
+        with pytest.raises(data.DatasetMissing):
+            data.load(name, "test", root=root)
+    assert not root.exists()
 
-    def no_network(self):  # what torchvision raises when every mirror is unreachable
-        calls.append(self.raw_folder)
-        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz: no network")
 
-    monkeypatch.setattr(tvd.KMNIST, "download", no_network)
-    with pytest.raises(data.DatasetMissing, match="KMNIST/raw/train-images-idx3-ubyte.gz"):
-        data.load("kmnist", "test", root=tmp_path, download=True)
-    assert calls, "the real torchvision download path was attempted"
+def test_gz_files_alone_are_read_like_unpacked_ones(tmp_path, data_root, test_split):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for f in data.info("mnist").files:
+        if f.startswith("t10k"):
+            shutil.copy(data_root / "MNIST" / "raw" / f, raw / f)
+    from_gz = data.load("mnist", "test", root=tmp_path)
+    assert torch.equal(from_gz.images, test_split.images) and torch.equal(from_gz.labels, test_split.labels)
+    assert sorted(p.name for p in raw.iterdir()) == sorted(f for f in data.info("mnist").files if f.startswith("t10k"))
+
+
+def test_a_damaged_file_is_named(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for f in data.info("mnist").files:
+        (raw / f).write_bytes(b"not gzip at all")
+    with pytest.raises(data.DatasetMissing, match="damaged"):
+        data.load("mnist", "test", root=tmp_path)
+
+
+@pytest.fixture
+def mirror(data_root):
+    """A local HTTP mirror serving the real MNIST .gz files."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(data_root / "MNIST" / "raw"))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def silent_mirror():
+    """A server that accepts connections and never answers (the issue's hanging network)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/"
+    sock.close()
+
+
+def test_download_fetches_checks_and_places_the_files(tmp_path, mirror, test_split):
+    data.download_files("mnist", tmp_path, timeout=10, mirrors=("http://127.0.0.1:9/", mirror))
+    assert data.available("mnist", tmp_path)
+    assert not list((tmp_path / "MNIST" / "raw").glob("*.part"))
+    assert torch.equal(data.load("mnist", "test", root=tmp_path).labels, test_split.labels)
+
+
+def test_a_wrong_checksum_is_refused_and_leaves_nothing(tmp_path, mirror, monkeypatch):
+    monkeypatch.setattr(tvd.MNIST, "resources", [("t10k-labels-idx1-ubyte.gz", "0" * 32)])
+    with pytest.raises(data.DatasetMissing, match="checksum mismatch"):
+        data.download_files("mnist", tmp_path, mirrors=(mirror,))
+    assert list((tmp_path / "MNIST" / "raw").iterdir()) == []
+
+
+def test_a_hanging_mirror_fails_within_the_timeout_without_blocking_status(tmp_path, silent_mirror):
+    loader = data.Downloader(tmp_path, timeout=1.0, mirrors=(silent_mirror,))
+    assert loader.status("mnist").state == "missing" and not (tmp_path / "MNIST").exists()
+    t0 = time.monotonic()
+    assert loader.start("mnist").state == "downloading"
+    assert loader.status("kmnist").state == "missing"  # another dataset, another session: never blocked
+    assert time.monotonic() - t0 < 0.5
+    assert loader.start("mnist").state == "downloading"  # a second click starts no second thread
+    done = loader.wait("mnist", timeout=30)
+    assert time.monotonic() - t0 < 10, "the timeout bounds a mirror that never answers"
+    assert done.state == "failed" and "timed out" in done.message and "MNIST/raw/" in done.message
+    assert loader.status("mnist").state == "failed", "the failure is remembered"
+
+
+def test_a_failure_lasts_until_the_files_appear(tmp_path, silent_mirror, mirror):
+    loader = data.Downloader(tmp_path, timeout=0.5, mirrors=(silent_mirror,))
+    loader.start("mnist")
+    assert loader.wait("mnist", 30).state == "failed"
+    data.download_files("mnist", tmp_path, mirrors=(mirror,))  # e.g. a teacher copies the files in
+    assert loader.status("mnist").state == "ready"
 
 
 @pytest.mark.parametrize("name, split, match", [("cifar", "train", "unknown dataset 'cifar'"),

@@ -67,3 +67,25 @@ def test_a_shipped_checkpoints_network_opens_in_the_calculator():
     at.selectbox[0].select("checkpoint: tutorial_a").run()
     assert not at.exception
     assert next(m for m in at.metric if m.label == "Parameters").value == "28,938"
+
+
+def test_one_layer_pooling_follows_torchs_padding_rule():
+    import torch
+
+    at = _page().run()
+    at.radio[0].set_value("Pooling").run()
+    at.number_input[0].set_value(7)
+    at.number_input[1].set_value(3)
+    at.number_input(key="pad").set_value(2)
+    at.number_input[3].set_value(2).run()  # the W=7, K=3, P=2, S=2: torch refuses it
+    assert not at.exception and not [m for m in at.metric if m.label.startswith("Output size")]
+    assert any("padding 2 is more than half the kernel 3" in e.value for e in at.error)
+    try:
+        torch.nn.MaxPool2d(3, 2, padding=2)(torch.zeros(1, 1, 7, 7))
+    except RuntimeError as err:
+        assert "pad should be at most half" in str(err)
+    else:
+        raise AssertionError("torch accepted the layer the calculator refuses")
+    at.number_input(key="pad").set_value(1).run()  # P = K // 2 is allowed, and the output is torch's
+    out = next(m for m in at.metric if m.label.startswith("Output size"))
+    assert int(out.value) == torch.nn.MaxPool2d(3, 2, padding=1)(torch.zeros(1, 1, 7, 7)).shape[-1] == 4

@@ -111,4 +111,4 @@ def test_mnist_missing_says_where_to_put_the_files(monkeypatch, tmp_path):
     monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))
     at = _page("MNIST digit")
     assert not at.exception
-    assert any("Put its four files here" in w.value for w in at.warning)
+    assert any("put its four files" in w.value for w in at.warning)

@@ -7,9 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from torchvision import datasets as tvd
 
-from cnnviz import checkpoints
+from cnnviz import checkpoints, data
 from cnnviz import train as tr
 
 PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "trainer.py"
@@ -73,17 +72,13 @@ def test_a_form_error_during_a_run_keeps_the_live_view_and_stop(monkeypatch, tmp
     at, runner = _running(3)
     assert len(at.get("plotly_chart")) == 1 and "ETA 30 s" in at.get("progress")[0].proto.text
 
-    def no_network(self):
-        raise RuntimeError("Error downloading: no network")
-
-    monkeypatch.setattr(tvd.FashionMNIST, "download", no_network)
     monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))  # the MNIST splits are cached already
     at.selectbox(key="dataset").set_value("fashion-mnist").run()
-    assert not at.exception and "FashionMNIST" in at.error[0].value
+    assert not at.exception and "FashionMNIST/raw/" in at.warning[0].value
     assert at.get("progress") and len(at.get("plotly_chart")) == 1, "the run stays in view"
     assert at.button(key="start").disabled and not at.button(key="stop").disabled
     at.button(key="stop").click().run()
-    assert not at.exception and not runner.running and "Stopped by you" in at.warning[0].value
+    assert not at.exception and not runner.running and any("Stopped by you" in w.value for w in at.warning)
     assert "ETA" not in at.get("progress")[0].proto.text  # an ended run has no time left to estimate
 
 
@@ -151,16 +146,35 @@ def test_a_network_without_ten_outputs_is_explained_not_crashed():
     assert not at.exception and "10 class scores" in at.error[0].value
 
 
-def test_a_missing_dataset_says_where_to_put_it(monkeypatch, tmp_path):
-    def no_network(self):
-        raise RuntimeError("Error downloading: no network")
-
-    monkeypatch.setattr(tvd.FashionMNIST, "download", no_network)
+def test_a_missing_dataset_offers_a_download_and_creates_nothing(monkeypatch, tmp_path):
     monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))
     at = _app()
     at.selectbox(key="dataset").set_value("fashion-mnist").run()
-    assert not at.exception
-    assert str(tmp_path / "FashionMNIST" / "raw" / "train-images-idx3-ubyte.gz") in at.error[0].value
+    assert not at.exception and at.button(key="start").disabled
+    assert "$CNNVIZ_DATA/FashionMNIST/raw/train-images" not in at.warning[0].value  # names, not a long path
+    assert "$CNNVIZ_DATA/FashionMNIST/raw/" in at.warning[0].value and str(tmp_path) not in at.warning[0].value
+    assert at.button(key="download").label.startswith("⬇️ Download")
+    assert list(tmp_path.iterdir()) == [], "visiting the page creates no folder"
+
+
+def test_a_failed_download_says_so_until_the_files_appear(monkeypatch, tmp_path):
+    def no_network(name, root, *args):
+        raise data.DatasetMissing("Could not download train-images-idx3-ubyte.gz: timed out")
+
+    monkeypatch.setattr(data, "download_files", no_network)
+    monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))
+    at = _app()
+    at.selectbox(key="dataset").set_value("kmnist").run()
+    at.button(key="download").click().run()
+    deadline = time.time() + 10  # the download thread fails at once; the page shows it on its next run
+    while not at.error and time.time() < deadline:
+        time.sleep(0.1)
+        at.run()
+    assert not at.exception and "Download failed" in at.error[0].value and "timed out" in at.error[0].value
+    assert at.selectbox(key="dataset").format_func("kmnist") == "kmnist (download failed)"
+    at.run()
+    assert "Download failed" in at.error[0].value, "the failure is remembered"
+    assert at.button(key="download").label.startswith("⬇️ Try the download again")
 
 
 def test_reproduce_the_tutorials_shows_the_table(monkeypatch):
