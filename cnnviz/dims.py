@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from cnnviz.arch import Layer, Spec
+from cnnviz.spec import Layer, Spec
 
 BYTES_PER_FLOAT = 4  # float32 activations and weights
 
