@@ -5,13 +5,6 @@ from app_pages.cached import downloader
 from cnnviz import data
 
 
-def label(name: str) -> str:
-    """The dataset's name with its state: '(not downloaded)', '(downloading…)', '(download failed)'."""
-    state = downloader().status(name).state
-    return name + {"ready": "", "missing": " (not downloaded)", "downloading": " (downloading…)",
-                   "failed": " (download failed)"}[state]
-
-
 def ready(name: str) -> bool:
     """True when the dataset is on disk; otherwise shows its state and a Download button, and returns False."""
     status = downloader().status(name)
