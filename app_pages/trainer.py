@@ -1,7 +1,7 @@
 """Train a CNN, live: choose a network and settings, watch it learn, keep the model."""
 import streamlit as st
 
-from app_pages import datasets
+from app_pages import download
 from app_pages.cached import splits
 from cnnviz import checkpoints, data, owndata
 from cnnviz import train as tr
@@ -58,7 +58,7 @@ runner = st.session_state.get("trainer_runner")
 busy = runner is not None and runner.snapshot().state == "running"
 try:
     spec, config = choose()
-    if not owndata.is_own(config.dataset) and not datasets.ready(config.dataset):
+    if not owndata.is_own(config.dataset) and not download.ready(config.dataset):
         spec = None  # ready() showed "not downloaded" / "downloading…" / "failed" and the Download button
     else:
         train_split, test_split = splits(config.dataset, config.seed)
