@@ -1,18 +1,28 @@
-"""Draw a digit: what the network sees, what it answers, what every layer makes of it, and why."""
+"""Draw a digit: what the network sees, what it answers, what every layer makes of it, and why.
+
+The drawing and everything that depends on it live in one st.fragment: a stroke (or a click inside the
+network) reruns only that part, not the title, the model picker or the sidebar.
+"""
 from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from app_pages import draw_inside as inside
+from app_pages import ui
 from app_pages.cached import load_split
-from cnnviz import checkpoints, data, preprocess, probe
+from cnnviz import checkpoints, data, pagestate, preprocess, probe
 from cnnviz.figures import draw as figs
 
-SOURCES = ("Draw", "Random MNIST test digit", "Upload a picture")
-st.title("✏️ Draw a digit")
-st.caption("Draw with the mouse (or a finger), white on black. The network answers as soon as you lift the pen.")
-st.html("<style>[data-testid='stMetricValue'] {font-size: 4.5rem; line-height: 1.1}</style>")
+SOURCES = pagestate.DRAW_SOURCES
+SCHEMA = pagestate.draw(checkpoints.available())
+if "draw_model" not in st.session_state and st.session_state.get("active_checkpoint") in checkpoints.available():
+    st.session_state["draw_model"] = st.session_state["active_checkpoint"]  # first visit: the model in use
+ui.bind("draw", SCHEMA)
+ui.title("✏️ Draw a digit", "Draw with the mouse (or a finger), white on black: the network answers as soon as you "
+         "lift the pen. Then look inside it, below.", "draw", SCHEMA)
+st.html("<style>[data-testid='stMetricValue'] {font-size: 3.6rem; line-height: 1.05}</style>")
 
 
 @dataclass
@@ -28,6 +38,11 @@ def load_model(name: str, stamp: float):
     return checkpoints.load(name)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def random_copy(name: str, stamp: float):
+    return probe.randomized(load_model(name, stamp)[0])
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def prepare_upload(file_id: str, _raw: bytes) -> preprocess.Prepared:  # keyed by the upload's id, not its bytes
     return preprocess.from_upload(_raw)
@@ -38,16 +53,13 @@ def model_picker() -> Inputs:
     if not names:
         st.warning("No trained model yet: train one on **Train a CNN** first.")
         st.stop()
-    if st.session_state.get("draw_model") not in names:  # first visit: the active model, else tutorial_a
-        wanted = [n for n in (st.session_state.get("active_checkpoint"), "tutorial_a") if n in names]
-        st.session_state["draw_model"] = (wanted or names)[0]
     st.session_state["active_checkpoint"] = st.session_state["draw_model"]
     c = st.columns([2, 2, 3])
     first = c[0].selectbox("Model", names, key="draw_model",
                            on_change=lambda: st.session_state.update(active_checkpoint=st.session_state.draw_model))
     models = [first]
     if c[1].toggle("Compare two models", key="draw_compare", help="Side by side, on the same drawing"):
-        models.append(c[1].selectbox("Second model", names, index=min(1, len(names) - 1), key="draw_model_2"))
+        models.append(c[1].selectbox("Second model", names, key="draw_model_2"))
     return Inputs(models, c[2].radio("Input", SOURCES, horizontal=True, key="draw_source"))
 
 
@@ -57,10 +69,10 @@ def read_input(inputs: Inputs) -> preprocess.Prepared:
         if not data.available("mnist"):
             raise ValueError(data.missing_message("mnist"))
         split = load_split("mnist", "test")  # only asked once the files are known to be there
-        if st.button("🎲 Another digit") or "draw_digit" not in st.session_state:  # seeded: a demo can be replayed
+        if st.button("🎲 Another digit") or st.session_state.get("draw_digit") is None:  # seeded: replayable
             roll = st.session_state["draw_roll"] = st.session_state.get("draw_roll", -1) + 1
             st.session_state["draw_digit"] = int(np.random.default_rng(roll).integers(len(split)))
-        i = st.session_state["draw_digit"]
+        i = min(int(st.session_state["draw_digit"]), len(split) - 1)
         st.caption(f"Test digit #{i}, labelled **{split.classes[int(split.labels[i])]}**")
         return preprocess.from_mnist(split.raw(i)[0])
     if inputs.source == SOURCES[2]:
@@ -68,77 +80,75 @@ def read_input(inputs: Inputs) -> preprocess.Prepared:
         if file is None:
             raise preprocess.EmptyInput("Upload a picture of a handwritten digit.")
         return prepare_upload(file.file_id, file.getvalue())
-    brush = st.slider("Brush size", 8, 40, 20, key="draw_brush")
-    canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000", height=280,
-                       width=280, drawing_mode="freedraw", key="canvas", return_image_data=True)
-    st.caption("Toolbar: ↶ undo, ↷ redo, 🗑 clear.")
+    canvas = st_canvas(stroke_width=st.session_state["draw_brush"], stroke_color="#FFFFFF", height=280, width=280,
+                       background_color="#000000", drawing_mode="freedraw", key="canvas", return_image_data=True)
+    st.slider("Brush size", 8, 40, key="draw_brush", help="Toolbar under the canvas: ↶ undo, ↷ redo, 🗑 clear.")
     if canvas.image_data is None:
         raise preprocess.EmptyInput("Draw a digit on the black square.")
     return preprocess.to_mnist(canvas.image_data)
 
 
-def analyse(name: str, prepared: preprocess.Prepared) -> tuple[str, dict, probe.Look, figs.Panel]:
+def analyse(name: str, prepared: preprocess.Prepared) -> tuple:
+    """(name, card, model, input tensor, look) for one model on the prepared picture."""
     model, card = load_model(name, checkpoints.resolve(name).stat().st_mtime)  # mtime: a retrained model reloads
-    look = probe.look(model, prepared.normalized(tuple(card["normalize"])), probe.class_labels(card))
-    return name, card, look, figs.panel(look, prepared.pixels)
+    x = prepared.normalized(tuple(card["normalize"]))
+    return name, card, model, x, probe.look(model, x, probe.class_labels(card))
 
 
-def show_answer(name: str, card: dict, look: probe.Look, panel: figs.Panel, slot: int) -> None:
-    verdict = look.inspection.verdict
+def show_answer(name: str, card: dict, look: probe.Look, slot: int) -> None:
+    verdict, probs = look.inspection.verdict, look.inspection.probs
     st.metric(f"{name} says", verdict.label, help=f"{name}: test accuracy {card['test_accuracy']:.2%}")
     st.caption(f"{verdict.confidence:.0%} sure")
     if verdict.note:
         st.warning(verdict.note)
-    st.plotly_chart(panel.probabilities, width="stretch", key=f"probs_{slot}")
-    st.markdown("**Why**: which strokes pushed the answer")
-    st.plotly_chart(panel.saliency, width="stretch", key=f"saliency_{slot}")
+    ui.chart(figs.probabilities(probs, verdict.labels, verdict.index, height=210), width="stretch",
+             key=f"probs_{slot}", config={"displayModeBar": False})
 
 
-def show_layers(name: str, card: dict, look: probe.Look, panel: figs.Panel, slot: int, wide: bool) -> None:
-    st.markdown(f"**{name}**: " + " → ".join(view.title for view in panel.layers))
-    maps = figs.enlargeable(look)
-    if maps:
-        c = st.columns(2)
-        layer = c[0].selectbox("Enlarge a map of", list(maps), key=f"enlarge_layer_{slot}")
-        index = c[1].number_input("map number", 0, maps[layer] - 1, 0, key=f"enlarge_{slot}_{layer}")
-        st.plotly_chart(figs.enlarged(look, layer, int(index)), width="stretch", key=f"big_{slot}")
-    for view in panel.layers:
-        if view.note:
-            st.caption(view.note)
-        places = st.columns([1, 2]) if view.kernels and wide else [st.container()] * 2  # kernels beside maps
-        for place, part, fig in ((places[0], "kernels", view.kernels), (places[1], "maps", view.maps)):
-            if fig is not None:
-                place.plotly_chart(fig, width="stretch", key=f"{part}_{view.name}_{slot}")
-
-
-inputs = model_picker()
-left, right = st.columns([2, 3])  # the 280 px canvas must fit without being squeezed
-with left:
-    try:
-        prepared = read_input(inputs)
-    except preprocess.EmptyInput as hint:
-        prepared = None
-        st.info(f"✏️ {hint}")
-    except ValueError as err:
-        prepared = None
-        st.error(str(err))
-if prepared is None:
-    st.stop()
-results = {}
-with right:
-    st.markdown("**What the network sees**: the MNIST recipe (crop, longer side to 20 px, centre of mass)")
-    st.plotly_chart(figs.steps_strip(prepared.steps), width="stretch", key="steps")
-    for note in prepared.notes:
-        st.caption(note)
-    for slot, (col, name) in enumerate(zip(st.columns(len(inputs.models)), inputs.models)):
-        with col:
+@st.fragment
+def drawing(inputs: Inputs) -> None:
+    """Everything that depends on the drawing: a stroke reruns only this."""
+    places = st.columns([3, 3, 4] if len(inputs.models) == 1 else [3, 3, 3])
+    prepared = None
+    with places[0]:
+        try:
+            prepared = read_input(inputs)
+        except preprocess.EmptyInput as hint:
+            st.info(f"✏️ {hint}")
+        except ValueError as err:
+            st.error(str(err))
+    ui.sync("draw", SCHEMA)
+    if prepared is None:
+        return
+    results = {}
+    for slot, name in enumerate(inputs.models):
+        with places[1 + slot]:
             try:
                 results[slot] = analyse(name, prepared)
             except ValueError as err:
                 st.error(f"{name}: {err}")
                 continue
-            show_answer(*results[slot], slot)
-st.subheader("Inside the network")
-for col, (slot, result) in zip(st.columns(len(results) or 1), results.items()):
-    with col:
-        show_layers(*result, slot, wide=len(results) == 1)
+            show_answer(results[slot][0], results[slot][1], results[slot][4], slot)
+    if len(inputs.models) == 1:
+        with places[2]:
+            st.markdown("**What the network sees**: crop, longer side to 20 px, centre of mass")
+            ui.chart(figs.steps_strip(prepared.steps, height=170), width="stretch", key="steps")
+            for note in prepared.notes:
+                st.caption(note)
+    if not results:
+        return
+    st.subheader("Inside the network")
+    slot = 0 if len(results) == 1 else st.radio("Look inside", list(results), horizontal=True, key="draw_inside",
+                                                format_func=lambda s: results[s][0])
+    name, card, model, x, look = results[slot]
+    inside.overview(slot, name, model, x, look, prepared)
+    with st.expander("Why: which strokes pushed the answer (saliency), and its limits"):
+        ui.chart(figs.panel_saliency(look, prepared.pixels), width="stretch", key="saliency")
+        if st.toggle("Compare with the same model with random weights", key="draw_sanity"):
+            stamp = checkpoints.resolve(name).stat().st_mtime
+            inside.saliency_check(slot, model, x, look, prepared, random_copy(name, stamp))
+    if st.toggle("Every layer in detail (maps and kernels, one layer under another)", key="draw_detail"):
+        inside.layers(look, figs.panel(look, prepared.pixels), slot, wide=True)
+
+
+drawing(model_picker())

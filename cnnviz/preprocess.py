@@ -41,6 +41,20 @@ class Prepared:
     pixels: np.ndarray
     steps: list[tuple[str, np.ndarray]]
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # where the 28x28 came from: (crop top, crop left, scale, paste top, paste left, source H, source W)
+    geometry: tuple[int, int, float, int, int, int, int] | None = None
+
+    def source_box(self, top: int, bottom: int, left: int, right: int) -> tuple[int, int, int, int] | None:
+        """Rows [top, bottom), cols [left, right) of the 28x28 input -> the same region of the drawing (clipped).
+
+        None for an MNIST digit (there is no drawing behind it).
+        """
+        if self.geometry is None:
+            return None
+        crop_top, crop_left, scale, paste_top, paste_left, h, w = self.geometry
+        rows = [min(max(crop_top + (v - paste_top) / scale, 0), h) for v in (top, bottom)]
+        cols = [min(max(crop_left + (v - paste_left) / scale, 0), w) for v in (left, right)]
+        return int(np.floor(rows[0])), int(np.ceil(rows[1])), int(np.floor(cols[0])), int(np.ceil(cols[1]))
 
     def normalized(self, normalize: tuple[float, float]) -> torch.Tensor:
         """The same pixels normalised with another model's (mean, std): (1, 1, 28, 28)."""
@@ -77,14 +91,16 @@ def from_ink(ink: np.ndarray, normalize: tuple[float, float] = MNIST_NORMALIZE,
     top, bottom, left, right = _ink_box(ink, canvas)
     crop = ink[top:bottom, left:right]
     scaled = _scale_longer_side(crop / max(float(crop.max()), 1e-6), BOX)
-    pixels = _centre_by_mass(scaled, SIZE)
+    pixels, paste_top, paste_left = _centre_by_mass(scaled, SIZE)
+    scale = BOX / max(crop.shape)  # as _scale_longer_side scales
     # Short captions ("step detail"): the figure puts each under its picture, breaking at the first space.
     steps = [(f"ink {ink.shape[1]}×{ink.shape[0]}", _small(ink)),
              (f"cropped {right - left}×{bottom - top}", _small(crop)),
              (f"scaled {scaled.shape[1]}×{scaled.shape[0]}", scaled),
              (f"centred {SIZE}×{SIZE}", pixels),
              ("normalised (x−μ)/σ", (pixels - normalize[0]) / normalize[1])]
-    return Prepared(_normalize(pixels, normalize), pixels, steps, tuple(notes))
+    return Prepared(_normalize(pixels, normalize), pixels, steps, tuple(notes),
+                    (top, left, scale, paste_top, paste_left, *ink.shape))
 
 
 def from_mnist(pixels: np.ndarray | torch.Tensor, normalize: tuple[float, float] = MNIST_NORMALIZE) -> Prepared:
@@ -238,8 +254,8 @@ def _scale_longer_side(image: np.ndarray, side: int) -> np.ndarray:
     return out[0, 0].clamp_(0.0, 1.0).numpy()
 
 
-def _centre_by_mass(image: np.ndarray, size: int) -> np.ndarray:
-    """Paste (h, w) into (size, size) so its centre of mass lands on MNIST's (14, 14), staying inside."""
+def _centre_by_mass(image: np.ndarray, size: int) -> tuple[np.ndarray, int, int]:
+    """Paste (h, w) into (size, size) so its centre of mass lands on MNIST's (14, 14), staying inside; + (top, left)."""
     h, w = image.shape
     mass = float(image.sum())
     cy = float((image.sum(axis=1) * np.arange(h)).sum()) / mass
@@ -248,7 +264,7 @@ def _centre_by_mass(image: np.ndarray, size: int) -> np.ndarray:
     left = min(max(round(CENTRE - cx), 0), size - w)
     out = np.zeros((size, size), dtype=np.float32)
     out[top:top + h, left:left + w] = image
-    return out
+    return out, top, left
 
 
 def _normalize(pixels: np.ndarray, normalize: tuple[float, float]) -> torch.Tensor:

@@ -217,3 +217,28 @@ def look(model: nn.Module, x: torch.Tensor, labels: tuple[str, ...] = DIGITS) ->
     weights = {name: m.weight.detach().cpu().numpy() for name, m in model.named_children()
                if isinstance(m, nn.Conv2d)}
     return Look(spec, dims.table(spec), result, _explain(model, x, logits, outputs, result.verdict.index), weights)
+
+
+def randomized(model: nn.Module, seed: int = 0) -> nn.Module:
+    """A copy of a cnnviz model with every weight re-drawn by torch's initialisers (seeded): the sanity check's model.
+
+    Saliency maps that barely change on it show the input's edges more than what training taught.
+    """
+    spec = getattr(model, "spec", None)
+    if not isinstance(spec, Spec):
+        raise ValueError(f"{type(model).__name__} was not built by cnnviz.arch.build: it has no spec to rebuild")
+    from cnnviz import arch  # arch builds models; probe only looks at them
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return arch.build(spec).eval()
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman rank correlation of two maps of the same shape (1: same ordering of pixels, 0: unrelated)."""
+    a, b = np.asarray(a, np.float64).reshape(-1), np.asarray(b, np.float64).reshape(-1)
+    if a.shape != b.shape:
+        raise ValueError(f"maps differ in size: {a.size} vs {b.size} values")
+    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
+    if ra.std() == 0 or rb.std() == 0:
+        return 0.0
+    return float(np.corrcoef(ra, rb)[0, 1])

@@ -251,3 +251,19 @@ def test_render_canvas_clips_and_binarises(mnist_test):
     assert canvas.shape == (CANVAS, CANVAS, 4) and canvas.dtype == np.uint8
     assert set(np.unique(canvas[..., :3])) == {0, 255} and (canvas[..., 3] == 255).all()
     assert render(mnist_test[0][0], 3, 500, 500)[..., :3].max() == 0  # entirely off the canvas
+
+
+def test_source_box_maps_the_input_back_onto_the_drawing(mnist_test):
+    canvas = render(mnist_test[0][0], 5, 150, 20)  # a 7, ~100 px tall, off-centre
+    prepared = to_mnist(canvas)
+    ink = canvas[..., 0] > 0
+    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+    seen = prepared.pixels > 0
+    r, c = np.flatnonzero(seen.any(1)), np.flatnonzero(seen.any(0))
+    top, bottom, left, right = prepared.source_box(r[0], r[-1] + 1, c[0], c[-1] + 1)
+    scale = 1 / prepared.geometry[2]  # one input pixel covers this many canvas pixels
+    assert abs(top - rows[0]) <= scale and abs(bottom - rows[-1] - 1) <= scale
+    assert abs(left - cols[0]) <= scale and abs(right - cols[-1] - 1) <= scale
+    t, b, l, r_ = prepared.source_box(0, 28, 0, 28)  # the whole input holds the whole drawing, clipped to the canvas
+    assert t <= rows[0] and b >= rows[-1] + 1 and l <= cols[0] and r_ >= cols[-1] + 1 and b <= 280
+    assert preprocess.from_mnist(mnist_test[0][0]).source_box(0, 1, 0, 1) is None

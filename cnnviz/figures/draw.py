@@ -11,6 +11,7 @@ tests/test_page_draw.py re-validates every figure with `go.Figure(fig.to_dict())
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
 from cnnviz.dims import Row, shape_str
+from cnnviz.explain import Explanation, Field, Stage
 from cnnviz.figures.common import tile
 from cnnviz.probe import Look
 
@@ -188,12 +190,17 @@ def enlargeable(look: Look) -> dict[str, int]:
 
 def panel(look: Look, pixels: np.ndarray) -> Panel:
     """Build every figure for one model's look at the 28x28 `pixels`."""
-    result, sal = look.inspection, look.saliency
-    maps = [(f"Grad-CAM ({sal.layer})", sal.grad_cam)] if sal.grad_cam is not None else []
-    maps.append(("input gradient", sal.input_gradient))
+    result = look.inspection
     layers = [_layer_view(look, row) for row in look.rows]
     probs = probabilities(result.probs, result.verdict.labels, result.verdict.index)
-    return Panel(probs, saliency_pair(pixels, maps), layers)
+    return Panel(probs, panel_saliency(look, pixels), layers)
+
+
+def panel_saliency(look: Look, pixels: np.ndarray) -> go.Figure:
+    """Grad-CAM (when the model has a conv layer) and the input gradient over the input, side by side."""
+    sal = look.saliency
+    maps = [(f"Grad-CAM ({sal.layer})", sal.grad_cam)] if sal.grad_cam is not None else []
+    return saliency_pair(pixels, maps + [("input gradient", sal.input_gradient)])
 
 
 def enlarged(look: Look, layer: str, index: int) -> go.Figure:
@@ -217,3 +224,204 @@ def _layer_view(look: Look, row: Row) -> LayerView:
     if weight is not None:
         kern = kernels(weight, f"{row.name} kernels {shape_str(tuple(weight.shape))}")
     return LayerView(row.name, title, feature_maps(output, title), kern, None)
+
+
+# ---- Inside the network: the one-screen overview and the click-to-explain figures ----
+
+PICK = "rgba(0,0,0,0)"         # clickable points are invisible until selected
+PICKED = "rgba(255,75,75,0.9)"
+
+
+def overview_cols(n: int) -> int:
+    """Tiles per row of a layer's column: about three times as tall as wide, so every column fits one screen."""
+    return max(1, math.ceil(math.sqrt(n / 3)))
+
+
+def overview(look: Look, pixels: np.ndarray, stages: list[Stage], height: int = 380) -> go.Figure:
+    """The whole network on one figure: a column per layer (input, every stage's maps tiled, probabilities).
+
+    Each column is headed by its name and shape; maps show each stage after its activation. Invisible
+    points, one per tile (or unit), carry customdata [column, unit] so a click (selection event) says
+    which map was chosen; the predicted class is highlighted in red.
+    """
+    acts, verdict = look.inspection.activations, look.inspection.verdict
+    columns: list[tuple[str, list[dict[str, Any]], float, bool]] = []   # (heading, traces, width share, square)
+    columns.append((f"input<br>{shape_str(tuple(pixels.shape))}",
+                    [_heatmap(np.asarray(pixels, np.float32), GRAY, zmin=0, zmax=1, hover="input")], 1.0, True))
+    for k, stage in enumerate(stages):
+        out = acts[stage.shown][0].numpy()
+        columns.append((f"{stage.layer}<br>{shape_str(stage.shape)}", _stage_traces(out, k, stage), _share(out),
+                        out.ndim == 3))
+    columns.append(("probabilities", [_prob_bars(look.inspection.probs, verdict.labels, verdict.index)], 1.1, False))
+    return _columns(columns, height)
+
+
+def _share(out: np.ndarray) -> float:
+    if out.ndim != 3:
+        return 0.22
+    n, h, w = out.shape
+    cols = overview_cols(n)
+    return (cols * (w + 1) - 1) / (math.ceil(n / cols) * (h + 1) - 1)
+
+
+def _stage_traces(out: np.ndarray, k: int, stage: Stage) -> list[dict[str, Any]]:
+    """A stage's maps tiled (or its units as a strip) plus one invisible clickable point per tile / unit."""
+    if out.ndim == 3:
+        n, h, w = out.shape
+        cols = overview_cols(n)
+        grid = tile(out, cols=cols)
+        ys = [(i // cols) * (h + 1) + (h - 1) / 2 for i in range(n)]
+        xs = [(i % cols) * (w + 1) + (w - 1) / 2 for i in range(n)]
+        size = 10
+        base = _heatmap(grid, MAPS)
+        base["hoverinfo"] = "skip"
+    else:
+        n = out.size
+        grid = out.reshape(-1, 1)
+        ys, xs, size = list(range(n)), [0] * n, 6
+        limit = float(np.abs(out).max()) or 1.0
+        base = _heatmap(grid, WEIGHTS, zmin=-limit, zmax=limit)
+        base["hoverinfo"] = "skip"
+    labels = [f"{stage.layer} map {i}" if out.ndim == 3 else f"{stage.layer} unit {i}: {out[i]:.3g}" for i in range(n)]
+    points = {"type": "scatter", "mode": "markers", "x": xs, "y": ys, "text": labels,
+              "customdata": [[k, i] for i in range(n)], "hovertemplate": "%{text}<br>click to explain<extra></extra>",
+              "marker": {"size": size, "symbol": "square", "color": PICK},
+              "selected": {"marker": {"color": PICKED}}, "unselected": {"marker": {"opacity": 1}}}
+    return [base, points]
+
+
+def _prob_bars(probs: np.ndarray, labels: tuple[str, ...], chosen: int) -> dict[str, Any]:
+    probs = np.asarray(probs, dtype=np.float64).reshape(-1)
+    return {"type": "bar", "orientation": "h", "x": probs, "y": list(labels),
+            "marker": {"color": ["#ff4b4b" if k == chosen else "#8ea8c3" for k in range(probs.size)]},
+            "text": [f"{p:.0%}" if p >= 0.01 else "" for p in probs], "textposition": "auto",
+            "hovertemplate": "%{y}: %{x:.1%}<extra></extra>"}
+
+
+def _columns(columns: list[tuple[str, list[dict[str, Any]], float, bool]], height: int) -> go.Figure:
+    """Columns side by side, each on its own axes, widths by share, headings on top."""
+    total = sum(c[2] for c in columns)
+    data, layout = [], {"height": height, "margin": {"l": 5, "r": 5, "t": 48, "b": 5}, "annotations": [],
+                        "showlegend": False, "dragmode": False, "clickmode": "event+select"}
+    x0 = 0.0
+    for k, (heading, traces, share, square) in enumerate(columns):
+        x1 = x0 + share / total
+        suffix = "" if k == 0 else str(k + 1)
+        data += [{**t, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}"} for t in traces]
+        bars = traces[0]["type"] == "bar"
+        layout[f"xaxis{suffix}"] = {"domain": [x0 + 0.004, x1 - 0.004], "visible": bars, "fixedrange": True,
+                                    "constrain": "domain", "showgrid": False, "zeroline": False,
+                                    **({"range": [0, 1.05], "showticklabels": False} if bars else {})}
+        layout[f"yaxis{suffix}"] = {"autorange": "reversed", "visible": bars, "fixedrange": True, "showgrid": False,
+                                    **({"scaleanchor": f"x{suffix}", "constrain": "domain"} if square else {}),
+                                    **({"type": "category", "ticks": ""} if bars else {})}
+        layout["annotations"].append({"text": heading, "x": (x0 + x1) / 2, "y": 1.0, "xref": "paper",
+                                      "yref": "paper", "yanchor": "bottom", "showarrow": False,
+                                      "font": {"size": 12}})
+        x0 = x1
+    return _figure(data, layout)
+
+
+def pick_map(image: np.ndarray, title: str, mark: tuple[int, int] | None = None, height: int = 330) -> go.Figure:
+    """One map (H, W), large, with its values on hover and an invisible clickable point on every pixel."""
+    image = np.asarray(image, dtype=np.float32)
+    h, w = image.shape
+    ys, xs = np.divmod(np.arange(h * w), w)
+    base = _heatmap(image, MAPS, showscale=True)
+    base["hoverinfo"] = "skip"
+    points = {"type": "scatter", "mode": "markers", "x": xs, "y": ys, "customdata": image.reshape(-1),
+              "hovertemplate": "row %{y}, col %{x}: %{customdata:.4f}<br>click to explain<extra></extra>",
+              "marker": {"size": max(4, min(16, 300 // max(h, w))), "symbol": "square", "color": PICK},
+              "selected": {"marker": {"color": PICKED}}, "unselected": {"marker": {"opacity": 1}}}
+    layout = _image_layout(title, height, ticks=True)
+    layout.update(dragmode=False, clickmode="event+select", showlegend=False)
+    layout["xaxis"]["fixedrange"] = layout["yaxis"]["fixedrange"] = True
+    if mark is not None:
+        layout["shapes"] = [_box(mark[0], mark[0] + 1, mark[1], mark[1] + 1, "x", "y", width=3)]
+    return _figure([base, points], layout)
+
+
+def _box(top: float, bottom: float, left: float, right: float, xref: str, yref: str,
+         color: str = "#ff4b4b", width: int = 2) -> dict[str, Any]:
+    """A rectangle around pixels rows [top, bottom), cols [left, right) of an image axis."""
+    return {"type": "rect", "xref": xref, "yref": yref, "x0": left - 0.5, "x1": right - 0.5,
+            "y0": top - 0.5, "y1": bottom - 0.5, "line": {"color": color, "width": width}}
+
+
+def source_window(source: np.ndarray, e: Explanation, title: str, height: int = 300) -> go.Figure:
+    """The layer's input maps (C, H, W) tiled, the window that made the unit outlined on every channel."""
+    source = np.asarray(source, dtype=np.float32)
+    if source.ndim == 2:
+        source = source[None]
+    n, h, w = source.shape
+    cols = max(1, math.ceil(math.sqrt(n)))
+    k = (e.patch if e.patch is not None else e.window[None]).shape[-1]
+    span = e.dilation * (k - 1) + 1
+    channels = range(n) if e.type == "conv" else [e.index[0]]
+    shapes = [_box(r * (h + 1) + e.top, r * (h + 1) + e.top + span, c * (w + 1) + e.left,
+                   c * (w + 1) + e.left + span, "x", "y") for r, c in (divmod(i, cols) for i in channels)]
+    layout = _image_layout(title, height)
+    layout["shapes"] = shapes
+    return _figure([_heatmap(tile(source, cols=cols), MAPS, hover="row %{y}, col %{x}<extra></extra>")], layout)
+
+
+def conv_arithmetic(e: Explanation, height: int = 260) -> go.Figure:
+    """Input patch | kernel slice | products, one row of tiles per input channel; numbers in cells when few."""
+    patch, weight, prod = (np.asarray(a, dtype=np.float32) for a in (e.patch, e.weights, e.products))
+    n, k, _ = patch.shape
+    cols = max(1, math.ceil(math.sqrt(n)))
+    limit = float(np.abs(weight).max()) or 1.0
+    plimit = float(np.abs(prod).max()) or 1.0
+    items = [("input patch (every channel)", [_heatmap(tile(patch, cols=cols, normalize=False), MAPS)]),
+             ("trained kernel", [_heatmap(tile(weight, cols=cols, normalize=False), WEIGHTS, -limit, limit)]),
+             ("patch × kernel", [_heatmap(tile(prod, cols=cols, normalize=False), WEIGHTS, -plimit, plimit)])]
+    if n == 1:  # one channel: write the numbers in the cells
+        for _, traces in items:
+            z = traces[0]["z"]
+            traces[0].update(text=[[f"{v:.2f}" for v in row] for row in z], texttemplate="%{text}",
+                             textfont={"size": 10})
+    return _row(items, height)
+
+
+def pool_window(e: Explanation, height: int = 220) -> go.Figure:
+    """The pooling window with its numbers, the max (or every cell, for an average) outlined."""
+    window = np.asarray(e.window, dtype=np.float64)
+    shown = np.where(np.isfinite(window), window, np.nan)
+    trace = _heatmap(shown, MAPS)
+    trace.update(text=[["pad" if not np.isfinite(v) else f"{v:.3f}" for v in row] for row in window],
+                 texttemplate="%{text}", textfont={"size": 13})
+    layout = _image_layout(f"{e.layer}: {'max' if e.type == 'maxpool' else 'average'} of this window", height)
+    if e.type == "maxpool":
+        r, c = np.unravel_index(int(np.nanargmax(shown)), shown.shape)
+        layout["shapes"] = [_box(r, r + 1, c, c + 1, "x", "y", width=3)]
+    return _figure([trace], layout)
+
+
+def contributions(e: Explanation, height: int = 260) -> go.Figure:
+    """A linear unit's largest input × weight products as horizontal bars, then the rest and the bias."""
+    names = [f"{t.source} ({t.input:.3g}×{t.weight:.3g})" for t in e.terms]
+    values = [t.product for t in e.terms]
+    names += [f"the other {e.n_rest}", "bias"]
+    values += [e.rest or 0.0, e.bias or 0.0]
+    trace = {"type": "bar", "orientation": "h", "x": values, "y": names,
+             "marker": {"color": ["#1f77b4" if v >= 0 else "#d62728" for v in values]},
+             "text": [f"{v:+.3f}" for v in values], "textposition": "auto",
+             "hovertemplate": "%{y}: %{x:.4f}<extra></extra>"}
+    layout = {"title": {"text": f"{e.layer}[{e.index[0]}]: contributions (input × weight)"}, "height": height,
+              "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+              "yaxis": {"autorange": "reversed", "type": "category", "automargin": True}}
+    return _figure([trace], layout)
+
+
+def receptive(pixels: np.ndarray, field: Field, source: np.ndarray | None, source_box: tuple | None,
+              height: int = 230) -> go.Figure:
+    """The part of the 28x28 input (and of the original drawing) one unit can see, outlined."""
+    items = [("what the network sees (28×28)", [_heatmap(np.asarray(pixels, np.float32), GRAY, 0, 1)])]
+    boxes = [(field.top, field.bottom, field.left, field.right)]
+    if source is not None and source_box is not None:
+        items.append(("your drawing", [_heatmap(np.asarray(source, np.float32), GRAY, 0, 1)]))
+        boxes.append(source_box)
+    fig = _row(items, height)
+    fig.layout.shapes = [_box(*b, f"x{'' if k == 0 else k + 1}", f"y{'' if k == 0 else k + 1}", width=3)
+                         for k, b in enumerate(boxes)]
+    return fig

@@ -1,0 +1,144 @@
+"""Sections of the draw page (not a page): "Inside the network" (overview, click to explain, receptive field),
+the randomised-weights saliency check, and the per-layer detail view. Computation lives in cnnviz."""
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from app_pages import ui
+from cnnviz import explain, preprocess, probe
+from cnnviz.figures import draw as figs
+
+PICKED = "draw_pick"   # session key: {slot: (stage index, unit index, (row, col) or None)}
+
+
+def _points(event) -> list[dict]:
+    try:
+        return list(event.selection.points)
+    except AttributeError:
+        return []
+
+
+def _default_pick(look: probe.Look, stages: list[explain.Stage]) -> tuple[int, int, tuple[int, int] | None]:
+    """Before any click: the last conv stage's most active map, at its strongest pixel."""
+    convs = [k for k, s in enumerate(stages) if s.type == "conv"] or [0]
+    k = convs[-1]
+    out = look.inspection.activations[stages[k].shown][0]
+    if out.dim() != 3:
+        return k, int(out.argmax()), None
+    c = int(out.mean(dim=(1, 2)).argmax())
+    r, col = divmod(int(out[c].argmax()), out.shape[2])
+    return k, c, (r, col)
+
+
+def overview(slot: int, name: str, model: torch.nn.Module, x: torch.Tensor, look: probe.Look,
+             prepared: preprocess.Prepared) -> None:
+    """The whole network on one figure; a click on a tile opens that map, a click on a pixel explains it."""
+    stages = explain.stages(look.spec)
+    picks = st.session_state.setdefault(PICKED, {})
+    fig = figs.overview(look, prepared.pixels, stages)
+    event = ui.chart(fig, width="stretch", key=f"overview_{slot}_{name}", on_select="rerun",
+                     selection_mode="points", config={"displayModeBar": False})
+    points = _points(event)
+    if points and "customdata" in points[0] and points[0]["customdata"] is not None:
+        k, i = (int(v) for v in points[0]["customdata"])
+        if (k, i) != picks.get(slot, (None, None, None))[:2]:
+            picks[slot] = (k, i, None)
+    elif points and points[0].get("curve_number") == len(fig.data) - 1:  # a probability bar: its logit
+        picks[slot] = (len(stages) - 1, int(points[0]["point_index"]), None)
+    if picks.get(slot) is None or picks[slot][0] >= len(stages):
+        picks[slot] = _default_pick(look, stages)
+    st.caption("Each column is one layer (maps after their ReLU / tanh), brightest = most active. "
+               "**Click a tile**, then a pixel of the enlarged map, to see how that number was computed.")
+    k, i, pixel = picks[slot]
+    _unit(slot, name, model, x, look, prepared, stages[k], i, pixel)
+
+
+def _unit(slot: int, name: str, model, x, look, prepared, stage: explain.Stage, i: int,
+          pixel: tuple[int, int] | None) -> None:
+    acts = look.inspection.activations
+    out = acts[stage.shown][0]
+    left, right = st.columns([2, 3])
+    if out.dim() == 3:
+        with left:
+            event = ui.chart(figs.pick_map(out[i].numpy(), f"{stage.layer} map {i} ({stage.shown})", pixel),
+                             width="stretch", key=f"pick_{slot}_{name}_{stage.layer}_{i}", on_select="rerun",
+                             selection_mode="points", config={"displayModeBar": False})
+            points = _points(event)
+            if points:
+                pixel = (int(points[0]["y"]), int(points[0]["x"]))
+                st.session_state[PICKED][slot] = (st.session_state[PICKED][slot][0], i, pixel)
+            if pixel is None:
+                st.info("Click a pixel of the map.")
+                return
+        index = (i, *pixel)
+    else:
+        index = (i,)
+    e = explain.unit(model, x, acts, stage.layer, index)
+    shown = float(out[index])
+    with right if out.dim() == 3 else left:
+        with st.container(key=f"arith_{slot}"):
+            where = f"map {i}, row {index[1]}, col {index[2]}" if len(index) == 3 else f"unit {i}"
+            st.markdown(f"**{stage.shown}, {where}** holds **`{shown:.4f}`**. How it was computed:")
+            for line in e.lines:
+                st.code(line, language=None)
+        _parts(e, acts, x, prepared)
+    if e.type in ("conv", "maxpool", "avgpool"):
+        _receptive(look, prepared, stage.layer, index, left if out.dim() != 3 else right)
+
+
+def _parts(e: explain.Explanation, acts: dict, x: torch.Tensor, prepared: preprocess.Prepared) -> None:
+    """The numbers behind the lines: patch, kernel, products; the pooling window; the contributions."""
+    source = (x if e.source == "input" else acts[e.source])[0].numpy()
+    if e.type == "conv":
+        ui.chart(figs.conv_arithmetic(e), width="stretch", key=f"conv_arith_{e.layer}")
+        ui.chart(figs.source_window(source, e, f"{e.source}: the patch on every channel"), width="stretch",
+                 key=f"src_{e.layer}")
+    elif e.type in ("maxpool", "avgpool"):
+        ui.chart(figs.pool_window(e), width="stretch", key=f"pool_{e.layer}")
+    elif e.type == "linear":
+        ui.chart(figs.contributions(e), width="stretch", key=f"contrib_{e.layer}")
+
+
+def _receptive(look, prepared, layer: str, index: tuple[int, ...], place) -> None:
+    field = explain.receptive_field(look.spec, layer, index[1], index[2])
+    box = prepared.source_box(field.top, field.bottom, field.left, field.right)
+    source = None
+    if box is not None:
+        source = prepared.steps[0][1]  # the drawing, shown small: scale the box with it
+        f = source.shape[0] / prepared.geometry[5]
+        box = (box[0] * f, box[1] * f, box[2] * f, box[3] * f)
+    with place:
+        st.markdown(f"**Receptive field**: this unit sees {field.bottom - field.top}×{field.right - field.left} "
+                    "pixels of the input, outlined.")
+        ui.chart(figs.receptive(prepared.pixels, field, source, box), width="stretch", key=f"rf_{layer}")
+
+
+def saliency_check(slot: int, model, x: torch.Tensor, look: probe.Look, prepared, randomized) -> None:
+    """Grad-CAM and the input gradient of the trained model beside those of a copy with random weights."""
+    trained = look.saliency
+    rand = probe.saliency(randomized, x, target=trained.target)
+    maps = []
+    for caption, a, b in (("Grad-CAM", trained.grad_cam, rand.grad_cam),
+                          ("input gradient", trained.input_gradient, rand.input_gradient)):
+        if a is not None:
+            maps += [(f"{caption} trained", a), (f"{caption} random weights", b)]
+    ui.chart(figs.saliency_pair(prepared.pixels, maps), width="stretch", key=f"sanity_{slot}")
+    sims = ", ".join(f"{caption}: {probe.similarity(a, b):.2f}" for caption, a, b in
+                     (("Grad-CAM", trained.grad_cam, rand.grad_cam),
+                      ("input gradient", trained.input_gradient, rand.input_gradient)) if a is not None)
+    st.caption("Look for what changes: a map that looks much the same with random weights shows the drawing's "
+               f"strokes, not what training taught, so a heatmap alone proves little (rank similarity {sims}).")
+
+
+def layers(look: probe.Look, panel: figs.Panel, slot: int, wide: bool) -> None:
+    """Every layer one under another: maps and the kernels that made them (the detail view)."""
+    for view in panel.layers:
+        if view.note:
+            st.caption(view.note)
+        places = st.columns([1, 2]) if view.kernels and wide else [st.container()] * 2
+        for place, part, fig in ((places[0], "kernels", view.kernels), (places[1], "maps", view.maps)):
+            if fig is not None:
+                with place:
+                    ui.chart(fig, width="stretch", key=f"{part}_{view.name}_{slot}")
+
