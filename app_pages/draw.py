@@ -108,7 +108,7 @@ def show_answer(name: str, card: dict, look: probe.Look, slot: int) -> None:
 @st.fragment
 def drawing(inputs: Inputs) -> None:
     """Everything that depends on the drawing: a stroke reruns only this."""
-    places = st.columns([3, 3, 4] if len(inputs.models) == 1 else [3, 3, 3])
+    places = st.columns([3.5, 2.8, 3.7] if len(inputs.models) == 1 else [3.5, 3.25, 3.25])
     prepared = None
     with places[0]:
         try:

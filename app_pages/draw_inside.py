@@ -81,7 +81,7 @@ def _unit(slot: int, name: str, model, x, look, prepared, stage: explain.Stage, 
             where = f"map {i}, row {index[1]}, col {index[2]}" if len(index) == 3 else f"unit {i}"
             st.markdown(f"**{stage.shown}, {where}** holds **`{shown:.4f}`**. How it was computed:")
             for line in e.lines:
-                st.code(line, language=None)
+                st.code(line, language=None, wrap_lines=True)
         _parts(e, acts, x, prepared)
     if e.type in ("conv", "maxpool", "avgpool"):
         _receptive(look, prepared, stage.layer, index, left if out.dim() != 3 else right)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 from conftest import open_page, wait_idle
@@ -51,9 +52,65 @@ def test_draw_digit_in_chromium(app_url, page, artifacts, digit, draw):
     page.screenshot(path=str(artifacts / f"draw_{digit}.png"), full_page=False)
     assert predicted == digit
     assert page.locator("text=Inside the network").count() >= 1
-    assert page.locator("text=conv1 → 16×28×28").count() >= 1
+    headings = page.locator(".st-key-overview_0_tutorial_a").inner_text()
+    assert "conv1" in headings and "16×28×28" in headings and "probabilities" in headings
     if digit == "1":  # the toolbar's bin clears the canvas: back to the hint
         page.locator("button[aria-label='Reset canvas & history']").click()
         page.wait_for_selector(PREDICTION, state="detached")
         wait_idle(page)
         assert "draw a digit" in page.inner_text("[data-testid='stAlert']")
+
+
+def draw_seven(page) -> None:
+    _stroke(page, [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)])
+
+
+def _click_point(page, chart: str, trace: int, point: int) -> None:
+    """Click the (invisible) selectable marker `point` of scatter trace `trace` in the chart with key `chart`."""
+    marker = page.locator(f".st-key-{chart} g.trace.scatter").nth(trace).locator("path.point").nth(point)
+    page.locator(f".st-key-{chart}").scroll_into_view_if_needed()
+    box = marker.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # plotly picks on hover first
+    page.wait_for_timeout(200)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    wait_idle(page)
+
+
+def _fits(page, selector: str, width: int = 1280, height: int = 720) -> None:
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, selector
+    assert box["x"] >= 0 and box["y"] >= 0, (selector, box)
+    assert box["x"] + box["width"] <= width and box["y"] + box["height"] <= height, (selector, box)
+
+
+@pytest.mark.browser
+def test_first_screen_then_click_a_conv2_tile_and_a_pixel(app_url, browser, artifacts):
+    """At 1280x720 the canvas, the answer, its confidence and the bars are in the first screen; a click on a
+    conv2 tile and on a pixel of it shows the arithmetic, ending on the very value the map holds."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        open_page(page, app_url, "draw")
+        draw_seven(page)
+        assert read_prediction(page) == "7"
+        for selector in (CANVAS, PREDICTION, "text=% sure", ".st-key-probs_0"):
+            _fits(page, selector)
+        page.screenshot(path=str(artifacts / "draw_1280x720.png"))
+        _click_point(page, "overview_0_tutorial_a", 2, 5)          # scatter traces: conv1, pool1, conv2, ...
+        assert page.locator(".st-key-pick_0_tutorial_a_conv2_5").count() == 1
+        values = page.evaluate("() => Array.from(document.querySelector("
+                               "'.st-key-pick_0_tutorial_a_conv2_5 .js-plotly-plot').data[1].customdata)")
+        assert len(values) == 14 * 14
+        brightest = max(range(len(values)), key=values.__getitem__)  # a unit the ReLU lets through
+        _click_point(page, "pick_0_tutorial_a_conv2_5", 0, brightest)
+        panel = page.locator(".st-key-arith_0").inner_text()
+        assert f"relu2, map 5, row {brightest // 14}, col {brightest % 14}" in panel, panel
+        held = re.search(r"holds\s+(-?\d+\.\d+)", panel).group(1)
+        assert float(held) == pytest.approx(values[brightest], abs=1e-4) and float(held) > 0
+        final = panel.strip().splitlines()[-1].split("=")[-1].strip()
+        assert "bias" in panel and "relu(" in panel and final == held, panel
+        page.locator(".st-key-rf_conv2").scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "draw_explain.png"))
+    finally:
+        context.close()

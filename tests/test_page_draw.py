@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import arch, preprocess, probe
+from cnnviz import arch, explain, preprocess, probe
 from cnnviz.figures import draw as figs
 
 PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "draw.py"
@@ -184,3 +184,51 @@ def test_look_refuses_other_input_shapes():
                                                                        {"type": "linear", "out_features": 10}]})
     with pytest.raises(ValueError, match="3×32×32"):
         probe.look(arch.build(spec), torch.zeros(1, 3, 32, 32))
+
+
+def test_inside_the_network_explains_a_unit_by_default():
+    """Before any click the page explains the last conv stage's most active unit; the final number is the held one."""
+    at = _page(canvas=canvas_state(stroke_zero()))
+    assert not at.exception and not at.error
+    held = [m.value for m in at.markdown if " holds " in m.value]
+    assert len(held) == 1 and held[0].startswith("**relu2, map ")
+    value = held[0].split("`")[1]
+    lines = [c.value for c in at.code]
+    assert "bias" in lines[-2] and lines[-1].startswith("relu(") and lines[-1].endswith(f"= {value}")
+    assert any("Receptive field" in m.value for m in at.markdown)
+
+
+def test_overview_figure(look_and_pixels):
+    look, prepared = look_and_pixels
+    stages = explain.stages(look.spec)
+    fig = _validated(figs.overview(look, prepared.pixels, stages))
+    heads = [a.text for a in fig.layout.annotations]
+    assert heads == ["input<br>28×28", "conv1<br>16×28×28", "pool1<br>16×14×14", "conv2<br>32×14×14",
+                     "pool2<br>32×7×7", "fc1<br>10", "probabilities"]
+    points = [t for t in fig.data if t.type == "scatter"]
+    assert [len(t.customdata) for t in points] == [16, 16, 32, 32, 10]  # one clickable point per map / unit
+    assert [list(c) for c in points[2].customdata[:2]] == [[2, 0], [2, 1]]
+    bars = fig.data[-1]
+    chosen = look.inspection.verdict.index
+    assert bars.type == "bar" and bars.marker.color[chosen] == "#ff4b4b"
+    assert sum(c == "#ff4b4b" for c in bars.marker.color) == 1 and len(fig.layout.shapes) == 1  # + its logit
+
+
+def test_explanation_figures(look_and_pixels):
+    look, prepared = look_and_pixels
+    model = arch.build(arch.PRESETS["tutorial_a"]).eval()
+    acts = look.inspection.activations
+    x = prepared.tensor
+    conv = explain.unit(model, x, acts, "conv2", (3, 5, 6))
+    assert len(_validated(figs.conv_arithmetic(conv)).data) == 3
+    src = _validated(figs.source_window(acts["pool1"][0].numpy(), conv, "pool1"))
+    assert len(src.layout.shapes) == 16  # the window outlined on every input channel
+    pool = explain.unit(model, x, acts, "pool1", (2, 3, 4))
+    assert len(_validated(figs.pool_window(pool)).layout.shapes) == 1
+    fc = explain.unit(model, x, acts, "fc1", (1,))
+    assert len(_validated(figs.contributions(fc)).data[0].y) == explain.TOP_TERMS + 2
+    pick = _validated(figs.pick_map(acts["relu2"][0, 3].numpy(), "relu2 map 3", (5, 6)))
+    assert len(pick.data[1].customdata) == 14 * 14 and len(pick.layout.shapes) == 1
+    field = explain.receptive_field(look.spec, "conv2", 5, 6)
+    rf = _validated(figs.receptive(prepared.pixels, field, prepared.steps[0][1], (10, 40, 10, 40)))
+    assert len(rf.layout.shapes) == 2

@@ -155,3 +155,20 @@ def test_capture_ignores_forwards_of_other_threads():
         assert outputs == {}
         model(torch.zeros(1, 1, 28, 28))
     assert set(outputs) == {"flatten", "fc1"} and float(outputs["flatten"].abs().sum()) == 0.0
+
+
+def test_randomized_copy_and_similarity():
+    spec = arch.PRESETS["tutorial_a"]
+    model = arch.build(spec).eval()
+    a, b = probe.randomized(model, seed=3), probe.randomized(model, seed=3)
+    assert a.spec == spec and not a.training
+    assert torch.equal(a.conv1.weight, b.conv1.weight)                     # seeded: the same copy every time
+    assert not torch.equal(a.conv1.weight, probe.randomized(model, seed=4).conv1.weight)
+    state = torch.get_rng_state()
+    probe.randomized(model)
+    assert torch.equal(state, torch.get_rng_state())                       # the global generator is untouched
+    m = np.arange(16, dtype=np.float32).reshape(4, 4)
+    assert probe.similarity(m, m * 2 + 1) == pytest.approx(1.0)
+    assert probe.similarity(m, -m) == pytest.approx(-1.0)
+    with pytest.raises(ValueError, match="16 vs 9"):
+        probe.similarity(m, np.zeros((3, 3)))

@@ -237,7 +237,7 @@ def overview_cols(n: int) -> int:
     return max(1, math.ceil(math.sqrt(n / 3)))
 
 
-def overview(look: Look, pixels: np.ndarray, stages: list[Stage], height: int = 380) -> go.Figure:
+def overview(look: Look, pixels: np.ndarray, stages: list[Stage], height: int = 420) -> go.Figure:
     """The whole network on one figure: a column per layer (input, every stage's maps tiled, probabilities).
 
     Each column is headed by its name and shape; maps show each stage after its activation. Invisible
@@ -247,13 +247,17 @@ def overview(look: Look, pixels: np.ndarray, stages: list[Stage], height: int = 
     acts, verdict = look.inspection.activations, look.inspection.verdict
     columns: list[tuple[str, list[dict[str, Any]], float, bool]] = []   # (heading, traces, width share, square)
     columns.append((f"input<br>{shape_str(tuple(pixels.shape))}",
-                    [_heatmap(np.asarray(pixels, np.float32), GRAY, zmin=0, zmax=1, hover="input")], 1.0, True))
+                    [_heatmap(np.asarray(pixels, np.float32), GRAY, zmin=0, zmax=1, hover="input")], 0.7, True))
     for k, stage in enumerate(stages):
         out = acts[stage.shown][0].numpy()
         columns.append((f"{stage.layer}<br>{shape_str(stage.shape)}", _stage_traces(out, k, stage), _share(out),
                         out.ndim == 3))
     columns.append(("probabilities", [_prob_bars(look.inspection.probs, verdict.labels, verdict.index)], 1.1, False))
-    return _columns(columns, height)
+    fig = _columns(columns, height)
+    if stages and len(stages[-1].shape) == 1:  # the output layer: its winning unit outlined, like its bar
+        k = len(columns) - 1  # axes of the last stage
+        fig.layout.shapes = [_box(verdict.index, verdict.index + 1, 0, 1, f"x{k}", f"y{k}", width=3)]
+    return fig
 
 
 def _share(out: np.ndarray) -> float:
@@ -310,9 +314,11 @@ def _columns(columns: list[tuple[str, list[dict[str, Any]], float, bool]], heigh
         data += [{**t, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}"} for t in traces]
         bars = traces[0]["type"] == "bar"
         layout[f"xaxis{suffix}"] = {"domain": [x0 + 0.004, x1 - 0.004], "visible": bars, "fixedrange": True,
+                                    "anchor": f"y{suffix}",
                                     "constrain": "domain", "showgrid": False, "zeroline": False,
                                     **({"range": [0, 1.05], "showticklabels": False} if bars else {})}
         layout[f"yaxis{suffix}"] = {"autorange": "reversed", "visible": bars, "fixedrange": True, "showgrid": False,
+                                    "anchor": f"x{suffix}",
                                     **({"scaleanchor": f"x{suffix}", "constrain": "domain"} if square else {}),
                                     **({"type": "category", "ticks": ""} if bars else {})}
         layout["annotations"].append({"text": heading, "x": (x0 + x1) / 2, "y": 1.0, "xref": "paper",
@@ -329,7 +335,7 @@ def pick_map(image: np.ndarray, title: str, mark: tuple[int, int] | None = None,
     ys, xs = np.divmod(np.arange(h * w), w)
     base = _heatmap(image, MAPS, showscale=True)
     base["hoverinfo"] = "skip"
-    points = {"type": "scatter", "mode": "markers", "x": xs, "y": ys, "customdata": image.reshape(-1),
+    points = {"type": "scatter", "mode": "markers", "x": xs, "y": ys, "customdata": image.reshape(-1).tolist(),
               "hovertemplate": "row %{y}, col %{x}: %{customdata:.4f}<br>click to explain<extra></extra>",
               "marker": {"size": max(4, min(16, 300 // max(h, w))), "symbol": "square", "color": PICK},
               "selected": {"marker": {"color": PICKED}}, "unselected": {"marker": {"opacity": 1}}}
