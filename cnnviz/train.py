@@ -28,9 +28,11 @@ from torch import nn
 import cnnviz
 from cnnviz import data as datamod
 from cnnviz import rng
+from cnnviz import snapshots
 from cnnviz.arch import PRESETS, Spec, build
 from cnnviz.device import describe, pick_device
 from cnnviz.evaluate import Evaluation, evaluate
+from cnnviz.snapshots import Frame, WeightSnapshot
 
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("onecycle", "constant")
@@ -56,6 +58,9 @@ class TrainConfig:
     val_size: int = 1000            # held-out images (taken from the test split) for the live curve
     precision: str = "auto"         # "auto" (bf16 on a CPU that has it), "fp32", "bf16"
     device: str | None = None       # None: cuda, then mps, then cpu
+    normalize: bool = True          # False: plain [0, 1] pixels, as the tutorials' ToTensor() gives them
+    live_every_s: float = 1.0       # seconds between live-view frames (0: none); needs a test split
+    snapshots_per_epoch: float = 4  # weight snapshots for the replay slider (0: none)
 
     def __post_init__(self) -> None:
         bad = []
@@ -71,6 +76,9 @@ class TrainConfig:
             bad.append(f"epochs {self.epochs!r} (must be > 0)")
         if self.max_batches is not None and self.max_batches < 1:
             bad.append(f"max_batches {self.max_batches!r} (must be >= 1)")
+        if not (self.live_every_s >= 0 and self.snapshots_per_epoch >= 0):
+            bad.append(f"live_every_s {self.live_every_s!r} / snapshots_per_epoch {self.snapshots_per_epoch!r} "
+                       "(must be >= 0)")
         if self.precision not in ("auto", "fp32", "bf16"):
             bad.append(f"precision {self.precision!r} (choose auto, fp32, bf16)")
         if bad:
@@ -92,6 +100,7 @@ class Progress:
     val_loss: float | None = None
     val_accuracy: float | None = None
     job: str = ""
+    frame: Frame | None = field(default=None, repr=False, compare=False)  # the live view (filters, digit grid), about once a second
 
 
 @dataclass
@@ -111,6 +120,7 @@ class Result:
     evaluation: Evaluation | None = None
     classes: tuple[str, ...] = ()                   # the training data's class names (saved in the card)
     normalize: tuple[float, float] | None = None    # its (mean, std); None: the named torchvision dataset's
+    snapshots: list[WeightSnapshot] = field(default_factory=list)
 
     @property
     def test_accuracy(self) -> float | None:
@@ -238,6 +248,13 @@ def summary_text(result: Result) -> str:
             f"{result.train_seconds:.1f} s, {result.images_per_s:,.0f} img/s on {result.device} ({result.precision})")
 
 
+def run_summary(spec: Spec, config: TrainConfig) -> str:
+    """One short line for a running run: 'tutorial_a on mnist · sgd lr 0.05 · batch 128 · 2 epochs · seed 0'."""
+    cap = f" · stop after {config.max_batches:,} batches" if config.max_batches else ""
+    return (f"{spec.name or 'custom network'} on {config.dataset} · {config.optimizer} lr {config.lr:g} · "
+            f"batch {config.batch_size} · {config.epochs:g} epochs · seed {config.seed}{cap}")
+
+
 def describe_run(spec: Spec, config: TrainConfig) -> str:
     """How a run was made, for the model card: network, optimizer, lr, schedule, batch, epochs, seed."""
     return (f"cnnviz app: {spec.name or 'custom network'} on {config.dataset}, {config.optimizer} lr {config.lr:g} "
@@ -245,14 +262,77 @@ def describe_run(spec: Spec, config: TrainConfig) -> str:
             f"{f', stopped at {config.max_batches} batches' if config.max_batches else ''}, seed {config.seed}")
 
 
+def plain_pixels(split: datamod.Split) -> datamod.Split:
+    """The split as plain [0, 1] pixels, as the tutorials' ToTensor() gives them (recorded as mean 0, std 1)."""
+    if (split.mean, split.std) == (0.0, 1.0):
+        return split
+    return datamod.Split(split.name, split.split, split.raw(), split.labels, 0.0, 1.0)
+
+
+def as_trained(split: datamod.Split, config: TrainConfig) -> datamod.Split:
+    """The split as the run's network sees it: normalised, or plain pixels for a run with normalize=False."""
+    return split if config.normalize else plain_pixels(split)
+
+
+def report_interval(config: TrainConfig, device: torch.device) -> int:
+    """Batches between progress events: as asked on a CPU; at least 50 on a GPU, where each event is a host sync."""
+    return config.report_every if device.type == "cpu" else max(config.report_every, 50)
+
+
+@dataclass
+class _Window:
+    """The batches since the last progress event. Losses stay on the device until `read` (one host sync)."""
+
+    first: int = 1
+    losses: list[torch.Tensor] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    correct: list[torch.Tensor] = field(default_factory=list)
+
+    def add(self, loss: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor) -> None:
+        """Keep one batch's loss and count of right guesses, without leaving the device."""
+        self.losses.append(loss.detach())
+        self.sizes.append(len(labels))
+        self.correct.append((logits.detach().argmax(1) == labels).sum())
+
+    def read(self) -> tuple[list[float], float]:
+        """(per-batch losses, accuracy in percent) of the window: the only host sync of a report."""
+        values = torch.cat([torch.stack(self.losses).float(), torch.stack(self.correct).sum().float()[None]])
+        *losses, correct = values.tolist()
+        return losses, 100.0 * correct / sum(self.sizes)
+
+    def mean(self, losses: list[float]) -> float:
+        """The image-weighted mean of the window's losses."""
+        return sum(v * n for v, n in zip(losses, self.sizes)) / sum(self.sizes)
+
+
+def _blowup_events(window: _Window, losses: list[float], acc: float, total: int, per_epoch: int,
+                   elapsed: float, job: str) -> list[Progress]:
+    """One event per batch of the window that blew up, up to its first NaN/inf: the curve shows the climb."""
+    bad = next((i for i, v in enumerate(losses) if not math.isfinite(v)), len(losses) - 1)
+    return [Progress(window.first + i, total, (window.first + i) / per_epoch, v, acc, 0.0, elapsed, 0.0, job=job)
+            for i, v in enumerate(losses[:bad + 1])]
+
+
+def _grid(split: datamod.Split | None, config: TrainConfig, device: torch.device, fmt):
+    """The live view's 16 fixed test digits (images, labels) on the device, or None without a test split."""
+    if split is None or not config.live_every_s:
+        return None
+    images, labels = snapshots.grid(split)
+    return images.to(device).contiguous(memory_format=fmt), labels.to(device)
+
+
 def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_split: datamod.Split | None = None,
           on_progress: Callable[[Progress], None] | None = None, stop_event: threading.Event | None = None,
           job: str = "") -> Result:
     """Train `spec` on `train_split`; report Progress every few batches; evaluate on `test_split` at the end.
 
-    Stops early (Result.stopped) when `stop_event` is set, and on a NaN/inf loss (Result.diverged says why).
+    Stops early (Result.stopped) when `stop_event` is set, and on a NaN/inf or exploding loss (Result.diverged
+    says why; the history then ends with the climb batch by batch). About once a second an event carries a
+    live Frame (filters, guesses for 16 test digits); Result.snapshots keeps the weights every quarter epoch.
     """
     check_trainable(spec, len(train_split.classes), tuple(train_split.images.shape[1:]))
+    train_split = as_trained(train_split, config)
+    test_split = None if test_split is None else as_trained(test_split, config)
     device = torch.device(config.device) if config.device else pick_device()
     gens = rng.run_generators(config.seed, device)  # the run's own streams: no global seeding (#13 item 6)
     gen = gens.batches
@@ -262,16 +342,19 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
     on_device = train_split.to(device)
     x, y = on_device.images, on_device.labels  # (N, 1, 28, 28), (N,)
     val = test_split.subset(config.val_size).to(device) if test_split is not None and config.val_every else None
+    grid = _grid(test_split, config, device, fmt)
     total = total_batches(len(train_split), config)
     opt, sched = _optimizer(model, config, total)
     per_epoch = math.ceil(len(train_split) / config.batch_size)
+    every = report_interval(config, device)
+    snap_every = (snapshots.snapshot_every(per_epoch, total, config.snapshots_per_epoch)
+                  if config.snapshots_per_epoch else 0)
+    held_out = (lambda: _held_out(model, val.images, val.labels, bf16, fmt)) if val is not None else (lambda: None)
+    snaps = [snapshots.take(model, 0, 0.0, _accuracy(held_out()))] if snap_every else []
     history: list[Progress] = []
-    loss_sum = torch.zeros((), device=device)
-    correct = torch.zeros((), device=device)
-    seen = since = 0
+    window, seen, last_frame = _Window(), 0, -math.inf
     stopped, diverged = False, None
     blowup = blowup_loss(len(train_split.classes))
-    check_each = device.type == "cpu"  # free on a CPU; on a GPU it would sync every batch, so check at reports
     model.train()
     t0 = time.perf_counter()
     for b, idx in enumerate(_batches(len(x), config.batch_size, total, gen, device), start=1):
@@ -279,46 +362,62 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             logits = model(xb)
         loss = F.cross_entropy(logits.float(), yb)
-        if check_each and not math.isfinite(value := loss.item()):  # name the very batch it happened at
-            diverged = divergence_message(value, b, config)
-            break
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if sched is not None:
             sched.step()
-        loss_sum += loss.detach() * len(idx)
-        correct += (logits.detach().argmax(1) == yb).sum()
+        window.add(loss, logits, yb)
         seen += len(idx)
-        since += len(idx)
-        if b % config.report_every == 0 or b == total or (stop_event is not None and stop_event.is_set()):
-            mean_loss = float(loss_sum) / since
-            if not math.isfinite(mean_loss) or mean_loss > blowup:  # NaN, or on its way there
-                diverged = divergence_message(mean_loss, b, config, len(train_split.classes))
-                break
-            elapsed = time.perf_counter() - t0
-            vl = va = None
-            if val is not None and (b % config.val_every == 0 or b == total):
-                vl, va = _held_out(model, val.images, val.labels, bf16, fmt)
-            event = Progress(b, total, b / per_epoch, mean_loss, 100.0 * float(correct) / since,
-                             seen / elapsed, elapsed, elapsed / b * (total - b), vl, va, job)
-            history.append(event)
-            if on_progress is not None:
-                on_progress(event)
-            loss_sum.zero_()
-            correct.zero_()
-            since = 0
-            if stop_event is not None and stop_event.is_set():
-                stopped = b < total
-                break
+        snap_now = snap_every and b % snap_every == 0 and b < total
+        halt = stop_event is not None and stop_event.is_set()
+        if not (b % every == 0 or b == total or halt or snap_now):
+            continue
+        losses, acc = window.read()
+        mean_loss, elapsed = window.mean(losses), time.perf_counter() - t0
+        if not all(map(math.isfinite, losses)) or mean_loss > blowup:  # NaN, or on its way there
+            events = _blowup_events(window, losses, acc, total, per_epoch, elapsed, job)
+            b = events[-1].batch  # the first NaN/inf, or the window's end
+            worst = events[-1] if not math.isfinite(events[-1].loss) else max(events, key=lambda e: e.loss)
+            diverged = divergence_message(worst.loss, worst.batch, config, len(train_split.classes))
+            _emit(history, events, on_progress)
+            break
+        vl = va = None
+        if val is not None and (b % config.val_every == 0 or b == total or snap_now):
+            vl, va = held_out()
+        if snap_now:
+            snaps.append(snapshots.take(model, b, b / per_epoch, va))
+        frame = None
+        if grid is not None and (time.perf_counter() - last_frame >= config.live_every_s or b == total or halt):
+            frame, last_frame = snapshots.frame(model, *grid, b, b / per_epoch, bf16), time.perf_counter()
+        _emit(history, [Progress(b, total, b / per_epoch, mean_loss, acc, seen / elapsed, elapsed,
+                                 elapsed / b * (total - b), vl, va, job, frame)], on_progress)
+        window = _Window(first=b + 1)
+        if halt:
+            stopped = b < total
+            break
     seconds = time.perf_counter() - t0
+    if snap_every and diverged is None:
+        last = history[-1] if history else None
+        snaps.append(snapshots.take(model, b, b / per_epoch, last.val_accuracy if last and last.batch == b else None))
     model = rng.own_dropout(model, None).to("cpu", memory_format=torch.contiguous_format).eval()
     result = Result(model, spec, config, history, b, seconds, describe(device),
-                    "bf16" if bf16 else "fp32", stopped, diverged,
+                    "bf16" if bf16 else "fp32", stopped, diverged, snapshots=snaps,
                     classes=tuple(train_split.classes), normalize=(train_split.mean, train_split.std))
     if test_split is not None and not stopped and diverged is None:
         result.evaluation = evaluate(model, test_split, len(train_split.classes))
     return result
+
+
+def _accuracy(held: tuple[float, float] | None) -> float | None:
+    return None if held is None else held[1]
+
+
+def _emit(history: list[Progress], events: list[Progress], on_progress: Callable[[Progress], None] | None) -> None:
+    for event in events:
+        history.append(event)
+        if on_progress is not None:
+            on_progress(event)
 
 
 # --- the background runner the app polls ---------------------------------------------------------
@@ -399,38 +498,54 @@ def start_training(spec: Spec, config: TrainConfig, train_split: datamod.Split,
     return Runner(lambda cb, stop: train(spec, config, train_split, test_split, cb, stop)).start()
 
 
-# The tutorials' own settings: SGD lr 0.01 (no momentum), batch 100, 3000 iterations.
+# The tutorials' own recipe: plain ToTensor() pixels in fp32, SGD lr 0.01 without momentum, batch 100,
+# 3000 iterations. A second pass with normalised inputs shows what normalising changes.
 TUTORIAL_CONFIG = TrainConfig(optimizer="sgd", lr=0.01, batch_size=100, epochs=5, schedule="constant",
-                              momentum=0.0, nesterov=False, max_batches=3000)
+                              momentum=0.0, nesterov=False, max_batches=3000, precision="fp32", normalize=False)
 PUBLISHED = {"tutorial_a": 97.04, "tutorial_b": 93.59, "tutorial_c": 96.5}
+NORMALISED = " (normalised)"
+TUTORIAL_JOBS = tuple(PUBLISHED) + tuple(name + NORMALISED for name in PUBLISHED)
 
 
 def reproduce_tutorials(train_split: datamod.Split, test_split: datamod.Split,
                         on_progress: Callable[[Progress], None] | None = None,
                         stop_event: threading.Event | None = None,
                         config: TrainConfig = TUTORIAL_CONFIG) -> list[Result]:
-    """Train Models A, B and C one after another with the tutorials' settings."""
+    """Train Models A, B and C with the tutorials' recipe, then again on normalised inputs (six runs)."""
     results = []
-    for name in PUBLISHED:
-        results.append(train(PRESETS[name], config, train_split, test_split, on_progress, stop_event, job=name))
+    for job in TUTORIAL_JOBS:
+        name, normalised = job.removesuffix(NORMALISED), job.endswith(NORMALISED)
+        results.append(train(PRESETS[name], replace(config, normalize=normalised), train_split, test_split,
+                             on_progress, stop_event, job=job))
         if results[-1].stopped or results[-1].diverged:
             break
     return results
 
 
 def job_label(job: str) -> str:
-    """Which reproduced model is training, for the progress line: 'tutorial_b (2 of 3): '; '' for a single run."""
+    """Which reproduced model is training, for the progress line: 'tutorial_b (2 of 6): '; '' for a single run."""
     if not job:
         return ""
-    names = list(PUBLISHED)
-    return f"{job} ({names.index(job) + 1} of {len(names)}): " if job in names else f"{job}: "
+    jobs = list(TUTORIAL_JOBS)
+    return f"{job} ({jobs.index(job) + 1} of {len(jobs)}): " if job in jobs else f"{job}: "
 
 
 def tutorial_table(results: list[Result]) -> list[dict[str, Any]]:
-    """One row per reproduced model: published accuracy beside cnnviz's, batches and seconds."""
-    return [{"model": r.spec.name, "published (%)": PUBLISHED.get(r.spec.name or ""),
-             "cnnviz (%)": None if r.test_accuracy is None else round(r.test_accuracy, 2),
-             "iterations": r.batches, "seconds": round(r.train_seconds, 1)} for r in results]
+    """Published vs reproduced, side by side: one row per recipe, one column per model (None: not run)."""
+    by = {(r.spec.name, r.config.normalize): r.test_accuracy for r in results}
+    recipe = results[0].config if results else TUTORIAL_CONFIG
+    rows = [("published (%)", None), (f"cnnviz, tutorial recipe: plain pixels, {recipe.precision} (%)", False),
+            ("cnnviz, normalised inputs (%)", True)]
+    table = []
+    for label, norm in rows:
+        row: dict[str, Any] = {"": label}
+        for name, published in PUBLISHED.items():
+            acc = published if norm is None else by.get((name, norm))
+            row[name] = None if acc is None else round(acc, 2)
+        table.append(row)
+    gaps = {name: None if table[1][name] is None else round(table[1][name] - PUBLISHED[name], 2) for name in PUBLISHED}
+    table.insert(2, {"": "difference, tutorial recipe (points)", **gaps})
+    return table
 
 
 # --- model cards and the CLI ---------------------------------------------------------------------
@@ -468,6 +583,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-batches", type=int, default=None)
     p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"))
+    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (0: plain SGD, as the tutorials)")
+    p.add_argument("--nesterov", action=argparse.BooleanOptionalAction, default=True,
+                   help="Nesterov momentum (SGD with momentum > 0)")
+    p.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=True,
+                   help="normalise inputs with the dataset's mean/std (--no-normalize: plain [0, 1] pixels)")
+    p.add_argument("--recipe", choices=("tutorial",), default=None,
+                   help="the tutorials' recipe: plain pixels, fp32, SGD lr 0.01 no momentum, constant, batch 100, "
+                        "3000 iterations (overrides those options)")
+    p.add_argument("--snapshots", action=argparse.BooleanOptionalAction, default=True,
+                   help="save weight snapshots (every quarter epoch) with the checkpoint, for the replay")
     p.add_argument("--half", action="store_true", help="store float16 weights (accuracy measured after)")
     p.add_argument("--name", default=None, help="checkpoint name (default: the preset)")
     p.add_argument("--out", default=None, help="folder for the checkpoint (default: the user folder)")
@@ -481,7 +606,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     config = TrainConfig(dataset=args.dataset, optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size,
                          epochs=args.epochs, seed=args.seed, schedule=args.schedule, max_batches=args.max_batches,
-                         precision=args.precision, val_every=0)
+                         precision=args.precision, momentum=args.momentum, nesterov=args.nesterov,
+                         normalize=args.normalize, val_every=0, live_every_s=0,
+                         snapshots_per_epoch=4 if args.snapshots else 0)
+    if args.recipe == "tutorial":
+        config = replace(TUTORIAL_CONFIG, dataset=args.dataset, seed=args.seed, val_every=0, live_every_s=0,
+                         snapshots_per_epoch=config.snapshots_per_epoch,
+                         max_batches=args.max_batches or TUTORIAL_CONFIG.max_batches)
     train_split = datamod.load(args.dataset, "train", download=True)  # a command line may fetch (with timeouts)
     test_split = datamod.load(args.dataset, "test")
     last = [0.0]
@@ -498,13 +629,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.half:  # measure exactly what is stored: fp32 -> fp16 -> fp32 is what load() gives back
         result.model.half().float()
-    result.evaluation = evaluate(result.model, test_split)
+    result.evaluation = evaluate(result.model, as_trained(test_split, config))
     how = "python -m cnnviz.train " + " ".join(argv if argv is not None else sys.argv[1:])
     card = make_card(result, args.name or args.preset, how)
-    folder = checkpoints.save(result.model, card, args.out, half=args.half, overwrite=True)
+    extra = {snapshots.EXTRA: snapshots.to_tensors(result.snapshots)} if result.snapshots else None
+    folder = checkpoints.save(result.model, card, args.out, half=args.half, overwrite=True, extras=extra)
     print(f"{args.preset}: test accuracy {result.test_accuracy:.2f}% ({result.evaluation.correct}/"
           f"{result.evaluation.total}) after {result.batches} batches in {result.train_seconds:.1f} s "
-          f"on {result.device} ({result.precision}); saved {folder}")
+          f"({result.images_per_s:,.0f} img/s) on {result.device} ({result.precision}); saved {folder}")
     return 0
 
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import checkpoints, data
+from cnnviz import checkpoints, data, snapshots
 from cnnviz import train as tr
 
 PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "trainer.py"
@@ -62,24 +62,25 @@ def _running(events: int) -> tuple[AppTest, tr.Runner]:
 def test_no_chart_until_there_is_a_line_to_draw(events):
     at, runner = _running(events)
     assert not at.get("plotly_chart"), "no empty axes with made-up ticks before the first batches"
-    assert "curves appear after the first few batches" in at.caption[-1].value
+    assert any("curves appear after the first few batches" in c.value for c in at.caption)
     if events == 0:
         assert "waiting for the first batches" in at.get("progress")[0].proto.text
     runner.stop(timeout=5)
 
 
-def test_a_form_error_during_a_run_keeps_the_live_view_and_stop(monkeypatch, tmp_path):
+def test_during_a_run_the_settings_fold_into_one_line_and_stop_works():
     at, runner = _running(3)
+    at.session_state["trainer_summary"] = "tutorial_a on mnist · sgd lr 0.05"
+    at.run()
     assert len(at.get("plotly_chart")) == 1 and "ETA 30 s" in at.get("progress")[0].proto.text
-
-    monkeypatch.setenv("CNNVIZ_DATA", str(tmp_path))  # the MNIST splits are cached already
-    at.selectbox(key="dataset").set_value("fashion-mnist").run()
-    assert not at.exception and "FashionMNIST/raw/" in at.warning[0].value
-    assert at.get("progress") and len(at.get("plotly_chart")) == 1, "the run stays in view"
+    folded = at.expander[0]
+    assert folded.label.startswith("⚙️ Training tutorial_a on mnist · sgd lr 0.05") and "locked" in folded.label
+    assert at.selectbox(key="dataset").disabled and at.selectbox(key="net").disabled
     assert at.button(key="start").disabled and not at.button(key="stop").disabled
     at.button(key="stop").click().run()
     assert not at.exception and not runner.running and any("Stopped by you" in w.value for w in at.warning)
     assert "ETA" not in at.get("progress")[0].proto.text  # an ended run has no time left to estimate
+    assert at.expander[0].label == "⚙️ Settings" and not at.selectbox(key="dataset").disabled  # back when it ends
 
 
 def test_a_too_high_learning_rate_is_explained(user_dir):
@@ -107,7 +108,7 @@ def test_a_short_run_shows_progress_results_and_saves(user_dir):
     _wait_done(at)
     assert "batch 30/30" in at.get("progress")[0].proto.text
     assert at.metric[0].label == "Test accuracy" and at.metric[0].value.endswith("%")
-    assert "Test Accuracy of 0:" in at.code[0].value
+    assert any("Test Accuracy of 0:" in c.value for c in at.code)
     assert len(at.get("plotly_chart")) >= 3  # curves, confusion, gallery/filters
     assert any(c.value.startswith("30 batches (0.06 epochs) of 128 images in") for c in at.caption)
     at.button(key="save").click().run()
@@ -115,6 +116,11 @@ def test_a_short_run_shows_progress_results_and_saves(user_dir):
     name = at.session_state["active_checkpoint"]
     assert name.startswith("tutorial_a-seed0") and name in checkpoints.available()
     assert (user_dir / name / "card.json").is_file()
+    assert [s.batch for s in snapshots.of_checkpoint(name)] == [0, 30]  # the replay travels with the model
+    replay = at.select_slider(key="replay")
+    assert replay.value == 1 and "after 30 batches" in replay.format_func(1)
+    replay.set_value(0).run()
+    assert not at.exception and any("test digits right" in m.value for m in at.markdown)
 
 
 def test_stop_button_stops_the_run():
@@ -134,6 +140,7 @@ def test_the_calculators_network_is_offered():
     at = AppTest.from_file(str(PAGE), default_timeout=60)
     at.session_state["train_spec"] = {"input_shape": [1, 28, 28], "layers": [
         {"type": "flatten"}, {"type": "linear", "out_features": 10}]}
+    at.session_state["train_spec_fresh"] = True  # as the calculator's "Train this network" hands it over
     at.run()
     assert not at.exception and at.selectbox(key="net").value == "the network from the calculator"
 
@@ -142,6 +149,7 @@ def test_a_network_without_ten_outputs_is_explained_not_crashed():
     at = AppTest.from_file(str(PAGE), default_timeout=60)
     at.session_state["train_spec"] = {"input_shape": [1, 28, 28], "layers": [
         {"type": "flatten"}, {"type": "linear", "out_features": 7}]}
+    at.session_state["train_spec_fresh"] = True
     at.run()
     assert not at.exception and "10 class scores" in at.error[0].value
 
@@ -179,14 +187,15 @@ def test_a_failed_download_says_so_until_the_files_appear(monkeypatch, tmp_path)
 
 
 def test_reproduce_the_tutorials_shows_the_table(monkeypatch):
-    small = tr.TrainConfig(optimizer="sgd", lr=0.01, batch_size=100, momentum=0.0, schedule="constant",
-                           max_batches=3, report_every=1, val_every=0)
+    small = tr.replace(tr.TUTORIAL_CONFIG, max_batches=3, report_every=1, val_every=0)
     real = tr.reproduce_tutorials
     monkeypatch.setattr(tr, "reproduce_tutorials", lambda a, b, cb, stop: real(a, b, cb, stop, config=small))
     at = _app()
     at.button(key="reproduce").click().run()
     _wait_done(at)
-    assert at.get("progress")[0].proto.text.startswith("tutorial_c (3 of 3): batch 3/3")
+    assert at.get("progress")[0].proto.text.startswith("tutorial_c (normalised) (6 of 6): batch 3/3")
     table = at.dataframe[0].value
-    assert list(table["model"]) == ["tutorial_a", "tutorial_b", "tutorial_c"]
-    assert list(table["published (%)"]) == [97.04, 93.59, 96.5]
+    assert list(table.columns) == ["", "tutorial_a", "tutorial_b", "tutorial_c"]
+    assert list(table.iloc[0])[1:] == [97.04, 93.59, 96.5]
+    assert table.iloc[1, 0].startswith("cnnviz, tutorial recipe: plain pixels, fp32")
+    assert table.iloc[3, 0] == "cnnviz, normalised inputs (%)" and table.iloc[3].notna().all()

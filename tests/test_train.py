@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz import checkpoints, data
+from cnnviz import checkpoints, data, snapshots
 from cnnviz import train as tr
 from cnnviz.arch import PRESETS
 from cnnviz.evaluate import Evaluation
@@ -31,7 +32,8 @@ def user_dir(tmp_path, monkeypatch):
 
 def test_a_tiny_run_lowers_the_loss_and_saves_a_loadable_checkpoint(mnist, user_dir):
     train_split, test_split = mnist
-    config = tr.TrainConfig(lr=0.05, batch_size=64, epochs=3, report_every=2, val_every=8, val_size=200)
+    config = tr.TrainConfig(lr=0.05, batch_size=64, epochs=3, report_every=2, val_every=8, val_size=200,
+                            snapshots_per_epoch=0)  # a quarter epoch is 2 batches here: held-out at each
     events = []
     result = tr.train(PRESETS["tutorial_a"], config, train_split, test_split, on_progress=events.append)
     assert result.batches == 24 and len(events) == 12 and events == result.history
@@ -74,10 +76,27 @@ def test_divergence_message_wording():
 
 def test_a_loss_that_explodes_stops_the_run_before_it_is_nan(mnist):
     train_split, test_split = mnist  # lr 10 (the page's "too high" demo): the loss leaps far above ln(10)
-    config = tr.TrainConfig(lr=10, batch_size=64, epochs=5, val_every=0)
+    config = tr.TrainConfig(lr=10, batch_size=64, epochs=5, val_every=0, snapshots_per_epoch=0)
     result = tr.train(PRESETS["tutorial_a"], config, train_split, test_split)
     assert result.diverged and result.evaluation is None and result.batches == config.report_every
     assert result.diverged.startswith("The loss blew up to ") and "try 0.01" in result.diverged
+    # the history ends with the climb, batch by batch, so the curve can show the part that blew up
+    climb = result.history
+    peak = max(climb, key=lambda e: e.loss)
+    assert [e.batch for e in climb] == list(range(1, 11)) and peak.loss > tr.blowup_loss(10) > climb[0].loss
+    assert f"at batch {peak.batch} " in result.diverged
+    assert result.snapshots == []
+
+
+def test_a_nan_in_the_middle_of_a_window_names_its_batch():
+    """Losses stay on the device between reports (no per-batch host sync): the NaN is found in the window."""
+    window = tr._Window(first=21)
+    for v in (2.0, 1.5, float("nan"), float("nan")):
+        window.add(torch.tensor(v), torch.tensor([[1.0, 0.0]]), torch.tensor([0]))
+    losses, acc = window.read()
+    assert acc == 100.0 and losses[:2] == [2.0, 1.5] and math.isnan(losses[2])
+    events = tr._blowup_events(window, losses, acc, 100, 10, 1.0, "")
+    assert [e.batch for e in events] == [21, 22, 23] and math.isnan(events[-1].loss)
 
 
 def test_blowup_message_wording():
@@ -147,17 +166,40 @@ def test_runner_is_safe_to_read_while_it_runs(mnist):
     assert [e.batch for e in runner.snapshot().history] == list(range(1, 31))
 
 
-def test_reproduce_tutorials_runs_a_b_c(mnist):
+def test_reproduce_tutorials_runs_a_b_c_plain_then_normalised(mnist):
     train_split, test_split = mnist
-    config = tr.TrainConfig(optimizer="sgd", lr=0.01, batch_size=100, momentum=0.0, schedule="constant",
-                            max_batches=2, report_every=1, val_every=0)
+    config = tr.replace(tr.TUTORIAL_CONFIG, max_batches=2, report_every=1, val_every=0, snapshots_per_epoch=0)
     jobs = []
     results = tr.reproduce_tutorials(train_split, test_split, lambda e: jobs.append(e.job), config=config)
-    assert [r.spec.name for r in results] == ["tutorial_a", "tutorial_b", "tutorial_c"]
-    assert sorted(set(jobs)) == ["tutorial_a", "tutorial_b", "tutorial_c"]
-    assert tr.TUTORIAL_CONFIG.max_batches == 3000 and tr.TUTORIAL_CONFIG.lr == 0.01
-    assert tr.TUTORIAL_CONFIG.batch_size == 100
-    assert [tr.job_label(j) for j in ("", "tutorial_b", "other")] == ["", "tutorial_b (2 of 3): ", "other: "]
+    assert [(r.spec.name, r.config.normalize) for r in results] == [
+        ("tutorial_a", False), ("tutorial_b", False), ("tutorial_c", False),
+        ("tutorial_a", True), ("tutorial_b", True), ("tutorial_c", True)]
+    assert list(dict.fromkeys(jobs)) == list(tr.TUTORIAL_JOBS)
+    assert all(r.precision == "fp32" for r in results)
+    recipe = tr.TUTORIAL_CONFIG  # the tutorials' own: plain pixels, fp32, SGD lr 0.01 no momentum, batch 100
+    assert (recipe.max_batches, recipe.lr, recipe.batch_size, recipe.momentum, recipe.schedule, recipe.precision,
+            recipe.normalize) == (3000, 0.01, 100, 0.0, "constant", "fp32", False)
+    assert [tr.job_label(j) for j in ("", "tutorial_b", "tutorial_a (normalised)", "other")] == [
+        "", "tutorial_b (2 of 6): ", "tutorial_a (normalised) (4 of 6): ", "other: "]
+    table = tr.tutorial_table(results)
+    assert [row[""] for row in table] == ["published (%)", "cnnviz, tutorial recipe: plain pixels, fp32 (%)",
+                                         "difference, tutorial recipe (points)", "cnnviz, normalised inputs (%)"]
+    assert [table[0][k] for k in tr.PUBLISHED] == [97.04, 93.59, 96.5]
+    a = results[0].test_accuracy
+    assert table[1]["tutorial_a"] == round(a, 2) and table[2]["tutorial_a"] == round(round(a, 2) - 97.04, 2)
+    assert table[3]["tutorial_c"] == round(results[5].test_accuracy, 2)
+    assert tr.tutorial_table(results[:1])[3]["tutorial_a"] is None  # stopped early: the rest stay empty
+
+
+def test_plain_pixels_are_what_the_tutorials_feed(mnist):
+    test = mnist[1]
+    plain = tr.plain_pixels(test)
+    assert (plain.mean, plain.std) == (0.0, 1.0) and float(plain.images.min()) == 0.0
+    assert float(plain.images.max()) == pytest.approx(1.0) and torch.equal(plain.raw(), plain.images)
+    assert tr.plain_pixels(plain) is plain
+    cfg = tr.TrainConfig(normalize=False)
+    result = tr.train(PRESETS["logistic"], tr.replace(cfg, max_batches=3, val_every=0), mnist[0], test)
+    assert tr.make_card(result, "plain", "test")["normalize"] == [0.0, 1.0]  # Draw feeds it plain pixels too
 
 
 def test_stop_event_set_before_the_start(mnist):
@@ -194,6 +236,21 @@ def test_cli_trains_and_writes_checkpoint_and_card(tmp_path, capsys):
     assert card["how"].startswith("python -m cnnviz.train --preset logistic") and card["batches"] == 5
     model, loaded = checkpoints.load(tmp_path / "cli")
     assert loaded["test_accuracy"] == card["test_accuracy"] and f"{card['test_accuracy']:.2f}%" in out
+    assert "img/s" in out and [s.batch for s in snapshots.of_checkpoint(tmp_path / "cli")][-1] == 5
+
+
+def test_cli_runs_the_tutorials_recipe(tmp_path, capsys):
+    argv = ["--preset", "tutorial_a", "--recipe", "tutorial", "--max-batches", "3", "--out", str(tmp_path),
+            "--name", "recipe", "--no-snapshots"]
+    assert tr.main(argv) == 0
+    card = json.loads((tmp_path / "recipe" / "card.json").read_text())
+    assert (card["lr"], card["momentum"], card["batch_size"], card["precision"], card["normalize"]) == (
+        0.01, 0.0, 100, "fp32", [0.0, 1.0])
+    assert not (tmp_path / "recipe" / "snapshots.safetensors").exists()
+    assert tr.main(["--preset", "logistic", "--momentum", "0.5", "--no-nesterov", "--no-normalize", "--precision",
+                    "fp32", "--max-batches", "2", "--out", str(tmp_path), "--name", "opts"]) == 0
+    card = json.loads((tmp_path / "opts" / "card.json").read_text())
+    assert (card["momentum"], card["normalize"], card["precision"]) == (0.5, [0.0, 1.0], "fp32")
 
 
 @pytest.mark.parametrize("layers, match", [

@@ -43,9 +43,11 @@ def curves(history: Sequence, height: int = 340) -> go.Figure:
     if not history:
         raise ValueError("curves needs at least one progress event; show a placeholder until the first arrives")
     val = [e for e in history if e.val_loss is not None]
-    loss, val_loss = [e.loss for e in history], [e.val_loss for e in val]
+    loss, val_loss = [e.loss for e in history], [e.val_loss for e in val]  # loss may end in NaN/inf: a blow-up
     acc, val_acc = [e.train_accuracy for e in history], [e.val_accuracy for e in val]
-    loss_title = f"loss: {history[0].loss:.3g} → {history[-1].loss:.3g}"
+    peak = max((v for v in loss if math.isfinite(v)), default=math.nan)
+    loss_title = f"loss: {history[0].loss:.3g} → {history[-1].loss:.3g}" + (
+        f" (peak {peak:,.3g})" if peak > 2 * max(loss[0], 1e-9) else "")
     acc_title = f"accuracy: {history[-1].train_accuracy:.1f}%" + (
         f" (held-out {val[-1].val_accuracy:.1f}%)" if val else "")
     fig = make_subplots(rows=1, cols=2, subplot_titles=(loss_title, acc_title), horizontal_spacing=0.1)
@@ -58,7 +60,14 @@ def curves(history: Sequence, height: int = 340) -> go.Figure:
         fig.add_trace(go.Scatter(x=xv, y=yv, name="held-out (1,000 test images)", mode="lines+markers",
                                  hovertemplate=hover, line={"color": VAL_COLOR, "width": 2.5},
                                  legendgroup="val", showlegend=col == 1 and bool(val)), 1, col)
-    lo, hi = max(min(loss + val_loss), 1e-6) / 1.3, max(loss + val_loss) * 1.3  # finite: a NaN loss ends the run first
+    finite = [v for v in loss + val_loss if math.isfinite(v)] or [1.0]
+    lo, hi = max(min(finite), 1e-6) / 1.3, max(finite) * 1.3
+    broken = [e for e in history if not math.isfinite(e.loss)]
+    if broken:  # a NaN/inf has no place on a log axis: mark where the loss left the chart
+        fig.add_trace(go.Scatter(x=[e.epoch for e in broken], y=[hi / 1.15] * len(broken), mode="markers+text",
+                                 marker={"symbol": "x", "size": 14, "color": WRONG}, text=["NaN"] * len(broken),
+                                 textposition="middle left", textfont={"color": WRONG}, name="loss is NaN",
+                                 hoverinfo="skip", showlegend=False), 1, 1)
     fig.update_xaxes(title_text="epoch", range=[0, run_epochs(history)])
     fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(hi)], tickvals=log_ticks(lo, hi),
                      tickformat="~g", minor={"showgrid": False}, row=1, col=1)
@@ -85,8 +94,9 @@ def confusion(matrix: np.ndarray, classes: Sequence[str], height: int = 460) -> 
 
 
 def labelled_grid(images: np.ndarray, predicted: Sequence[int], true: Sequence[int], classes: Sequence[str],
-                  cols: int = 8, gap: int = 6) -> go.Figure:
+                  cols: int = 8, gap: int = 6, captions: Sequence[str] | None = None) -> go.Figure:
     """Digits (N, H, W) in [0, 1] tiled into ONE heatmap, each captioned 'pred (true)': green right, red wrong."""
+    captions = captions or [f"{classes[p]} ({classes[t]})" for p, t in zip(predicted, true)]
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 3 or len(images) == 0:
         raise ValueError(f"labelled_grid needs (N, H, W) images with N >= 1, got shape {images.shape}")
@@ -95,10 +105,9 @@ def labelled_grid(images: np.ndarray, predicted: Sequence[int], true: Sequence[i
     rows = math.ceil(n / cols)
     fig = heatmap(tile(images, cols=cols, gap=gap, normalize=False), colorscale="gray_r", zmin=0, zmax=1,
                   height=int(100 * rows + 40))
-    for i, (p, t) in enumerate(zip(predicted, true)):
+    for i, (p, t, text) in enumerate(zip(predicted, true, captions)):
         r, c = divmod(i, cols)
-        fig.add_annotation(x=c * (w + gap) + w / 2 - 0.5, y=r * (h + gap) - 2.5, showarrow=False,
-                           text=f"{classes[p]} ({classes[t]})",
+        fig.add_annotation(x=c * (w + gap) + w / 2 - 0.5, y=r * (h + gap) - 2.5, showarrow=False, text=text,
                            font={"color": RIGHT if p == t else WRONG, "size": 15, "weight": "bold"})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, range=[rows * (h + gap), -gap])
@@ -115,4 +124,15 @@ def filters(kernels: np.ndarray, title: str = "first-layer filters") -> go.Figur
                   height=int(60 * rows * (kernels.shape[1] / 5) + 60))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
+    return fig
+
+
+def guesses(images: np.ndarray, frame, classes: Sequence[str], cols: int = 8) -> go.Figure:
+    """The live grid: 16 fixed test digits (N, H, W), each captioned with the guess and its confidence, 'guess 7 · 93%'.
+
+    `frame` is a cnnviz.snapshots.Frame; green when the guess is right, red when wrong.
+    """
+    captions = [f"{classes[p]} · {c:.0%}" for p, c in zip(frame.predicted, frame.confidence)]
+    fig = labelled_grid(images, frame.predicted, frame.labels, classes, cols=cols, captions=captions)
+    fig.update_layout(height=int(92 * math.ceil(len(images) / cols) + 30))
     return fig

@@ -1,0 +1,128 @@
+"""The trainer page's sections (not a page): the live view while a run goes, the results, replay and saving.
+
+Every number comes from cnnviz (train, snapshots, evaluate); this module only lays things out.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import ui
+from app_pages.cached import splits
+from cnnviz import checkpoints, data, snapshots
+from cnnviz import train as tr
+from cnnviz.evaluate import misclassified, per_class_lines
+from cnnviz.figures import training as figs
+
+FILTERS_NOTE = "first-layer filters (white = strong positive weight, black = negative)"
+
+
+def live_frame(frame: snapshots.Frame | None, test: data.Split, key: str) -> None:
+    """The digit grid (guess · confidence, green right / red wrong) and the first layer's filters."""
+    if frame is None:
+        st.caption("The digits and filters appear with the first batches…")
+        return
+    images = snapshots.grid_pictures(test)
+    st.markdown(f"**{frame.right} of {len(frame.labels)} test digits right** "
+                f"(batch {frame.batch:,}, epoch {frame.epoch:.2f}): its guess · confidence")
+    ui.chart(figs.guesses(images, frame, test.classes), key=f"{key}_grid", width="stretch")
+    if frame.filters is not None:
+        fig = figs.filters(frame.filters, title="")
+        fig.update_layout(height=min(fig.layout.height, 150), margin=dict(l=5, r=5, t=5, b=5))
+        st.caption(FILTERS_NOTE)
+        ui.chart(fig, key=f"{key}_filters", width="stretch")
+
+
+def live(runner: tr.Runner, busy: bool, test: data.Split) -> None:
+    """Polls the background run once a second: progress bar, curves (blow-up included), digit grid, filters."""
+
+    @st.fragment(run_every=1.0 if busy else None)
+    def poll() -> None:
+        snap = runner.snapshot()
+        history = [e for e in snap.history if e.job == snap.job]
+        if history:
+            last = history[-1]
+            st.progress(min(last.batch / last.total_batches, 1.0),
+                        text=tr.job_label(snap.job) + tr.progress_text(last, snap.state == "running"))
+        elif snap.state == "running":
+            st.progress(0.0, text="starting: waiting for the first batches…")
+        if busy and snap.state != "running":
+            st.rerun()  # finished between polls: redraw the whole page with results, stop polling
+        left, right = st.columns([3, 2])
+        with left:
+            if len(history) >= 2:  # one point makes no curve: keep the axes away until there is a line to draw
+                ui.chart(figs.curves(history, height=300), key="curves")
+            elif snap.state == "running":
+                st.caption("The loss and accuracy curves appear after the first few batches…")
+            if snap.state == "failed":  # under the curve that blew up
+                st.error(snap.message)
+            elif snap.state == "stopped":
+                st.warning(snap.message)
+        with right:
+            live_frame(next((e.frame for e in reversed(history) if e.frame is not None), None), test, "live")
+
+    poll()
+
+
+def results(result: tr.Result) -> None:
+    """Test accuracy, per-class table, confusion matrix, the misclassified digits, replay, save."""
+    ev, test = result.evaluation, st.session_state.get("trainer_test") or splits(result.config.dataset)[1]
+    classes = test.classes
+    st.subheader("How well did it learn?")
+    st.metric("Test accuracy", f"{ev.accuracy:.2f}%", help=f"{ev.correct:,} of {ev.total:,} test images")
+    st.caption(tr.summary_text(result))
+    if warning := tr.stalled_message(result, len(classes)):
+        st.warning(warning)
+    c1, c2 = st.columns([2, 3])
+    c1.code("\n".join(per_class_lines(ev, classes)), language=None)
+    c2.plotly_chart(figs.confusion(ev.confusion, classes), key="confusion")
+    wrong = misclassified(ev, 32)
+    if len(wrong):
+        st.subheader("Misclassified test images: predicted (true)")
+        st.caption(f"The first {len(wrong)} of the {ev.total - ev.correct:,} test images it got wrong.")
+        st.plotly_chart(figs.labelled_grid(test.raw(wrong)[:, 0].numpy(), ev.predictions[wrong],
+                                           ev.labels[wrong], classes), key="wrong")
+    replay(result, test)
+    save(result)
+
+
+def replay(result: tr.Result, test: data.Split) -> None:
+    """A slider over the run's snapshots: the filters, the digit grid and the held-out accuracy at that moment."""
+    snaps = result.snapshots
+    if len(snaps) < 2:
+        return
+    st.subheader("Replay: watch it learn again")
+    st.caption("Snapshots of the weights, every quarter epoch. Slide to see what the network knew then.")
+    i = st.select_slider("Moment of the run", range(len(snaps)), len(snaps) - 1, key="replay",
+                         format_func=lambda k: snapshots.label(snaps[k]))
+    model = snapshots.model_at(result.spec, snaps[i])
+    frame = snapshots.frame(model, *snapshots.grid(tr.as_trained(test, result.config)), snaps[i].batch, snaps[i].epoch)
+    live_frame(frame, test, "replay")
+
+
+def save(result: tr.Result) -> None:
+    """Name + save button; the checkpoint carries the run's snapshots (the Draw page can replay them)."""
+    st.subheader("Keep this model")
+    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    name = c1.text_input("Checkpoint name", f"{result.spec.name or 'custom'}-seed{result.config.seed}", key="ckpt")
+    if c2.button("💾 Save checkpoint", key="save", width="stretch"):
+        extra = {snapshots.EXTRA: snapshots.to_tensors(result.snapshots)} if result.snapshots else None
+        try:
+            card = tr.make_card(result, name, tr.describe_run(result.spec, result.config))
+            folder = checkpoints.save(result.model, card, extras=extra)
+        except ValueError as err:
+            st.error(str(err))
+        else:  # rerun so the sidebar shows the new active model at once
+            st.session_state["active_checkpoint"] = st.session_state["trainer_saved"] = folder.name
+            st.rerun()
+    if saved := st.session_state.get("trainer_saved"):
+        st.success(f"Saved as **{saved}**: it is now the active model on *Draw a digit*, with its "
+                   f"{len(result.snapshots)} snapshots.")
+
+
+def tutorials(results: list[tr.Result]) -> None:
+    """Published vs reproduced, side by side, and what normalising the inputs changes."""
+    st.subheader("The tutorials, reproduced")
+    st.dataframe(tr.tutorial_table(results), hide_index=True)
+    st.caption("Same recipe as the tutorials: plain pixels in [0, 1], fp32, SGD lr 0.01 without momentum, batch "
+               "100, 3,000 iterations. The last row trains the same networks on normalised inputs "
+               "((x − 0.1307) / 0.3081): same steps, often a better result, because the inputs are centred.")
