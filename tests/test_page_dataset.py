@@ -112,7 +112,7 @@ def test_copy_the_example_then_train_it_on_the_trainer_page():
         time.sleep(0.2)
     trainer.run()
     assert not trainer.exception and not trainer.error, [e.value for e in trainer.error]
-    table = trainer.code[0].value
+    table = next(c.value for c in trainer.code if "Test Accuracy of" in c.value)  # not the Copy link
     assert "Test Accuracy of circle" in table and "Test Accuracy of triangle" in table
     trainer.button(key="save").click().run()
     saved = trainer.session_state["trainer_saved"]
