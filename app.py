@@ -7,6 +7,7 @@ entry script as the old multipage layout and runs a deep link such as /draw with
 import streamlit as st
 
 from app_pages import ui
+from cnnviz.checkpoints import plain
 from cnnviz.device import describe, pick_device
 
 st.set_page_config(page_title="cnnviz: CNNs you can touch", page_icon="🧠", layout="wide")
@@ -27,6 +28,6 @@ with st.sidebar:
               "Also ?present=1 in the link.")
     st.caption(f"Computing on: **{describe(pick_device())}**")
     active = st.session_state.get("active_checkpoint")
-    st.caption(f"Active model: **{active}**" if active else "Active model: pick one on *Draw a digit*")
+    st.caption(f"Active model: **{plain(active)}**" if active else "Active model: pick one on *Draw a digit*")
 
 nav.run()

@@ -52,9 +52,10 @@ def whole_network_tab() -> None:
     try:
         preset = PRESETS.get(name) or Spec.from_json(checkpoints.read_card(name.split(": ", 1)[1])["spec"])
     except ValueError as err:
-        st.error(f"Could not open {name}: {err}")
+        st.error(checkpoints.plain(f"Could not open {name}: {err}"))
         return
-    left.caption(PRESET_NOTES.get(name, f"The network inside the trained model {name.split(': ', 1)[-1]}"))
+    left.caption(PRESET_NOTES.get(name, "The network inside the trained model "
+                                  + checkpoints.plain(name.split(": ", 1)[-1])))
     c = right.columns(3)
     shape = tuple(int(c[i].number_input(label, 1, 1024, preset.input_shape[i], key=f"in_{label}_{name}"))
                   for i, label in enumerate(["Channels C", "Height H", "Width W"]))

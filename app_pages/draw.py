@@ -97,7 +97,8 @@ def analyse(name: str, prepared: preprocess.Prepared) -> tuple:
 
 def show_answer(name: str, card: dict, look: probe.Look, slot: int) -> None:
     verdict, probs = look.inspection.verdict, look.inspection.probs
-    st.metric(f"{name} says", verdict.label, help=f"{name}: test accuracy {card['test_accuracy']:.2%}")
+    shown = checkpoints.plain(name)  # a folder name is text, never Markdown (#13 item 3)
+    st.metric(f"{shown} says", verdict.label, help=f"{shown}: test accuracy {card['test_accuracy']:.2f}%")
     st.caption(f"{verdict.confidence:.0%} sure")
     if verdict.note:
         st.warning(verdict.note)
@@ -126,7 +127,7 @@ def drawing(inputs: Inputs) -> None:
             try:
                 results[slot] = analyse(name, prepared)
             except ValueError as err:
-                st.error(f"{name}: {err}")
+                st.error(checkpoints.plain(f"{name}: {err}"))
                 continue
             show_answer(results[slot][0], results[slot][1], results[slot][4], slot)
     if len(inputs.models) == 1:

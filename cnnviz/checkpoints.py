@@ -52,6 +52,7 @@ MAX_PARAMS = 50_000_000           # 200 MB of float32: far past any network the 
 TEMP_PREFIX, OLD_PREFIX = ".tmp-", ".old-"
 STALE_SECONDS = 15 * 60           # a hidden folder this old belongs to no running save (even on another host)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_MARKUP = re.compile(r"""([!"#$%&'()*+,./:;<=>?@\[\\\]^`{|}~]|(?<![A-Za-z0-9])[-_]|[-_](?![A-Za-z0-9]))""")
 _EXTRA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _COLLISION = {errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR}
 _HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
@@ -75,8 +76,11 @@ def display_name(name: str) -> str:
 
 
 def plain(text: str) -> str:
-    """`text` made safe for Streamlit Markdown: every ASCII punctuation mark backslash-escaped (shown as is)."""
-    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", display_name(text))
+    """`text` made safe for Streamlit Markdown: ASCII punctuation backslash-escaped, so it shows as typed.
+
+    '_' and '-' between two letters or digits stay as they are ('tutorial_a'): there they never make markup.
+    """
+    return _MARKUP.sub(r"\\\1", display_name(text))
 
 
 def _is_checkpoint(folder: Path) -> bool:
@@ -84,7 +88,11 @@ def _is_checkpoint(folder: Path) -> bool:
 
 
 def _folders() -> dict[str, Path]:
-    """name -> folder; user-trained models after shipped ones, never shadowing them."""
+    """name -> folder; user-trained models after shipped ones, never shadowing them.
+
+    The name is the folder's name as text (`display_name`): a folder whose name is not UTF-8 (byte 0xff)
+    is listed with '�' in its place, so no page, cache key or URL ever meets an unencodable string.
+    """
     found: dict[str, Path] = {}
     for base in (SHIPPED, user_dir()):
         if not base.is_dir():
@@ -92,14 +100,14 @@ def _folders() -> dict[str, Path]:
         if base != SHIPPED:
             cleanup(base)
         for folder in sorted(base.iterdir()):
-            if (not folder.name.startswith(".") and folder.name not in found and folder.is_dir()
-                    and _is_checkpoint(folder)):
-                found[folder.name] = folder
+            name = display_name(folder.name)
+            if not folder.name.startswith(".") and name not in found and folder.is_dir() and _is_checkpoint(folder):
+                found[name] = folder
     return found
 
 
 def available() -> list[str]:
-    """Names of the loadable checkpoints: shipped ones first, then user-trained ones (hidden folders never)."""
+    """Names of the loadable checkpoints, as text: shipped ones first, then user-trained ones (hidden never)."""
     return list(_folders())
 
 
