@@ -290,17 +290,16 @@ def test_nan_weights_are_refused(user_dir, poison):
         ck.load("tiny")
 
 
-def test_odd_folder_names_are_listed_and_shown_as_plain_text(user_dir):
+def test_odd_folder_names_are_listed_as_text_and_load(user_dir):
     folder = ck.save(_model(), _card("plainname"))
-    hostile = [b"caf\xff", "**bold** :red[red] $x^2$ [link](javascript:alert) <img src=x onerror=alert(1)>".encode(), "Zoé".encode()]
-    for raw in hostile:
-        os.rename(folder, os.fsdecode(bytes(user_dir) + b"/" + raw))
-        name = ck.available()[-1]
-        model, card = ck.load(name)  # loads by the listed name, whatever its bytes
-        shown = ck.display_name(name)
-        shown.encode("utf-8")  # what Streamlit does with it: must not raise UnicodeEncodeError
-        escaped = ck.plain(name)
-        assert "*" not in escaped.replace("\\*", "") and "$" not in escaped.replace("\\$", "")
-        folder = user_dir / name
-    assert ck.display_name(os.fsdecode(b"caf\xff")) == "caf\ufffd" and ck.display_name("a\nb\x1b") == "a?b?"
-    assert ck.plain("Zoé_1") == "Zoé\\_1"
+    hostile = {b"caf\xff": "caf\ufffd", b"a\x1bb": "a?b", "Zoé **b** $x$".encode(): "Zoé **b** $x$"}
+    for raw, listed in hostile.items():
+        target = os.fsdecode(bytes(user_dir) + b"/" + raw)
+        os.rename(folder, target)
+        folder = target
+        assert ck.available()[-1] == listed
+        listed.encode("utf-8")  # what Streamlit does with every string: must not raise UnicodeEncodeError
+        model, card = ck.load(listed)  # loads by the listed name, whatever the folder's bytes
+        assert card["test_accuracy"] == 12.5
+    assert ck.plain("**b** :red[r] $x^2$ [a](j:x) <b>") == "\\*\\*b\\*\\* \\:red\\[r\\] \\$x\\^2\\$ \\[a\\]\\(j\\:x\\) \\<b\\>"
+    assert ck.plain("tutorial_a-2") == "tutorial_a-2" and ck.plain("_x_") == "\\_x\\_"
