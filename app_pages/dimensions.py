@@ -1,8 +1,10 @@
 """Dimension calculator: one layer worked out, then a whole network's shapes, parameters, memory and MACs."""
+import math
+
 import pandas as pd
 import streamlit as st
 
-from cnnviz import checkpoints, dims, editor, export
+from cnnviz import budget, checkpoints, dims, editor, export
 from cnnviz.arch import LAYER_TYPES, PRESET_NOTES, PRESETS, Spec
 from cnnviz.figures import network as figs
 
@@ -41,6 +43,8 @@ def one_layer_tab() -> None:
     if kind == "Pooling":
         st.caption("Pooling uses the same formula; PyTorch's pooling stride defaults to the kernel size.")
     st.caption("One row of the padded input (grey = zero padding, red = never reached) and each window position:")
+    if note := figs.window_view(work).note:
+        st.caption(note)
     st.plotly_chart(figs.sliding_windows(work), width="stretch")
 
 
@@ -71,9 +75,9 @@ def whole_network_tab() -> None:
     if report.spec is None or not report.spec.layers:
         return
     st.markdown(f"**Shapes:** {dims.flow(report.spec, report.analysis.rows)}")
-    _totals(report)
+    fits = _totals(report)
     st.plotly_chart(figs.network_blocks(report.spec, report.analysis.rows), width="stretch")
-    _export(report)
+    _export(report, fits.ok)
 
 
 def _editor_columns() -> dict:
@@ -94,21 +98,26 @@ def _display(r: editor.ReportRow) -> dict:
             "status": "✅" if r.status == "ok" else ("❌ " + r.reason if r.status == "error" else "— " + r.reason)}
 
 
-def _totals(report: editor.Report) -> None:
+def _totals(report: editor.Report) -> budget.Verdict:
     t = dims.totals(report.spec, report.analysis.rows)
-    c = st.columns(4)
+    fits = budget.check(budget.estimate(report.spec), limit_seconds=math.inf)  # memory; time depends on epochs
+    c = st.columns(5)
     c[0].metric("Parameters", f"{t.params:,}", help=f"{dims.human_bytes(t.param_bytes)} as float32")
     c[1].metric("MACs per image", f"{t.macs:,}", help="multiply-accumulates in conv and linear layers")
     c[2].metric("Memory / image (forward)", dims.human_bytes(t.forward_bytes), help=dims.Totals.__doc__)
     c[3].metric("Memory / image (training)", dims.human_bytes(t.training_bytes), help=dims.Totals.__doc__)
+    c[4].metric("To train at batch 128", dims.human_bytes(fits.estimate.total), help=fits.estimate.breakdown())
+    (st.caption if fits.ok else st.error)(fits.message)
+    return fits
 
 
-def _export(report: editor.Report) -> None:
+def _export(report: editor.Report, trainable: bool) -> None:
     code, text = export.to_pytorch(report.spec), export.to_json_text(report.spec)
     a, b, c = st.columns(3)
     a.download_button("⬇️ PyTorch code (.py)", code, file_name=f"{report.spec.name or 'net'}.py", mime="text/x-python")
     b.download_button("⬇️ Spec (.json)", text, file_name=f"{report.spec.name or 'net'}.json", mime="application/json")
-    if c.button("🏋️ Train this network", help="Open the trainer with this network"):
+    if c.button("🏋️ Train this network", help="Open the trainer with this network" if trainable else
+                "Too big to train on this server: see the message above", disabled=not trainable):
         st.session_state["train_spec"] = report.spec.to_json()
         st.session_state["train_spec_fresh"] = True  # the trainer selects it on arrival
         st.switch_page("app_pages/trainer.py")

@@ -5,7 +5,7 @@ from app_pages import download
 from app_pages import training_view as view
 from app_pages import ui
 from app_pages.cached import splits
-from cnnviz import data, owndata, pagestate
+from cnnviz import budget, data, owndata, pagestate
 from cnnviz import train as tr
 from cnnviz.arch import PRESET_NOTES, PRESETS, Spec
 from cnnviz.device import describe, pick_device
@@ -78,6 +78,8 @@ with st.expander(folded if busy else "⚙️ Settings", expanded=not busy):
             spec = None  # ready() showed "not downloaded" / "downloading…" / "failed" and the Download button
         else:
             train_split, test_split = splits(config.dataset, config.seed)
+            # before anything is built: memory and time against this machine (ValueError naming the numbers)
+            st.caption(budget.require(budget.for_run(spec, config, len(train_split), len(test_split))).message)
     except ValueError as err:  # DatasetMissing is a ValueError too: its message says where the files go
         st.error(str(err))
         spec = None  # nothing to start, but a run in progress stays visible and stoppable below

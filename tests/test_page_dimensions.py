@@ -89,3 +89,24 @@ def test_one_layer_pooling_follows_torchs_padding_rule():
     at.number_input(key="pad").set_value(1).run()  # P = K // 2 is allowed, and the output is torch's
     out = next(m for m in at.metric if m.label.startswith("Output size"))
     assert int(out.value) == torch.nn.MaxPool2d(3, 2, padding=1)(torch.zeros(1, 1, 7, 7)).shape[-1] == 4
+
+
+def test_a_network_too_big_to_train_is_refused_with_its_numbers():
+    at = _page().run()
+    assert any(c.value.startswith("Fits: this network needs ~") for c in at.caption)
+    assert not at.button[-1].disabled  # Train this network
+    for label in ("Channels C", "Height H", "Width W"):  # tutorial_a on a 1024x1024x1024 input
+        at.number_input(key=f"in_{label}_tutorial_a").set_value(1024)
+    at.run()
+    assert not at.exception
+    err = next(e.value for e in at.error if "Too big for this server" in e.value)
+    assert "to train at batch 128" in err and "free" in err
+    train = next(b for b in at.button if "Train this network" in b.label)
+    assert train.disabled
+
+
+def test_one_layer_huge_input_is_summarised():
+    at = _page().run()
+    at.number_input[0].set_value(4096).run()
+    assert not at.exception
+    assert any("Summarised: showing the first 40 and last 14 of the 4,098 cells" in c.value for c in at.caption)

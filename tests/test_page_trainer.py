@@ -145,6 +145,22 @@ def test_the_calculators_network_is_offered():
     assert not at.exception and at.selectbox(key="net").value == "the network from the calculator"
 
 
+def test_a_network_too_big_for_the_server_is_refused_before_it_is_built(monkeypatch):
+    built = []
+    monkeypatch.setattr(tr, "build", lambda *a: built.append(a), raising=False)
+    at = AppTest.from_file(str(PAGE), default_timeout=60)
+    at.session_state["train_spec"] = {"input_shape": [1, 28, 28], "layers": [  # the issue's ~1.26 G parameters
+        {"type": "flatten"}, {"type": "linear", "out_features": 1_600_000}, {"type": "linear", "out_features": 10}]}
+    at.session_state["train_spec_fresh"] = True
+    at.run()
+    assert not at.exception and at.selectbox(key="net").value == "the network from the calculator"
+    assert "Too big for this server: this network needs ~" in at.error[0].value
+    assert at.button(key="start").disabled and not built
+    at.selectbox(key="net").set_value("tutorial_a").run()
+    assert not at.button(key="start").disabled
+    assert any(c.value.startswith("Fits: this network needs ~") for c in at.caption)
+
+
 def test_a_network_without_ten_outputs_is_explained_not_crashed():
     at = AppTest.from_file(str(PAGE), default_timeout=60)
     at.session_state["train_spec"] = {"input_shape": [1, 28, 28], "layers": [

@@ -78,31 +78,82 @@ def _box(fig: go.Figure, b: Block) -> None:
                        showarrow=False, yanchor="top", font=dict(size=11))
 
 
-def sliding_windows(w: dims.Worked) -> go.Figure:
-    """One row of the padded input, and every position the kernel window takes along it (stride, dilation, floor)."""
-    fig = go.Figure()
+# Budget of the sliding-window diagram: past these sizes it summarises (first and last cells / windows
+# and a count) instead of drawing thousands of shapes (W=300 took ~17-40 s of plotly building before).
+MAX_CELLS, HEAD_CELLS, TAIL_CELLS = 60, 40, 14
+MAX_WINDOWS, HEAD_WINDOWS, TAIL_WINDOWS = 16, 10, 4
+GAP = 3.0  # width of the "…" column standing for the cells left out
+
+
+@dataclass(frozen=True)
+class WindowView:
+    """What the diagram draws: padded-row cells and output windows (indices), the hidden run, and a note."""
+
+    cells: tuple[int, ...]
+    windows: tuple[int, ...]
+    hidden: tuple[int, int] | None   # [start, end) of the cells left out, None when all are drawn
+    note: str | None
+
+
+def window_view(w: dims.Worked) -> WindowView:
+    """Choose what to draw: everything when small, else the first and last cells and windows, with a note."""
     total = w.size + 2 * w.padding
-    for i in range(total):
+    hidden = None
+    cells = tuple(range(total))
+    if total > MAX_CELLS:
+        hidden = (HEAD_CELLS, total - TAIL_CELLS)
+        cells = tuple(range(HEAD_CELLS)) + tuple(range(total - TAIL_CELLS, total))
+    windows = tuple(range(w.out))
+    if w.out > MAX_WINDOWS:
+        windows = tuple(range(HEAD_WINDOWS)) + tuple(range(w.out - TAIL_WINDOWS, w.out))
+    parts = []
+    if hidden:
+        parts.append(f"the first {HEAD_CELLS} and last {TAIL_CELLS} of the {total:,} cells of the padded row")
+    if len(windows) < w.out:
+        parts.append(f"the first {HEAD_WINDOWS} and last {TAIL_WINDOWS} of the {w.out:,} window positions")
+    note = ("Summarised: showing " + " and ".join(parts) + " (… marks what is left out).") if parts else None
+    return WindowView(cells, windows, hidden, note)
+
+
+def sliding_windows(w: dims.Worked) -> go.Figure:
+    """One row of the padded input and the positions the kernel window takes (summarised past a size: see window_view)."""
+    view = window_view(w)
+    total = w.size + 2 * w.padding
+
+    def x_of(i: int) -> float:  # cell index -> x; a hidden cell sits in the middle of the "…" gap
+        if view.hidden is None or i < view.hidden[0]:
+            return float(i)
+        if i >= view.hidden[1]:
+            return view.hidden[0] + GAP + (i - view.hidden[1])
+        return view.hidden[0] + GAP / 2 - 0.5
+
+    shapes, notes = [], []
+    for i in view.cells:
         pad = i < w.padding or i >= w.padding + w.size
-        reached = i < total - w.lost
-        fig.add_shape(type="rect", x0=i, x1=i + 0.95, y0=0, y1=0.95, line=dict(color="#334155", width=1),
-                      fillcolor="#e2e8f0" if pad else ("#bfdbfe" if reached else "#fecaca"))
-        fig.add_annotation(x=i + 0.47, y=0.47, text="0" if pad else str(i - w.padding), showarrow=False,
-                           font=dict(size=10, color="#475569"))
-    shown = min(w.out, 24)
-    for o in range(shown):
-        start = o * w.stride
-        taps = [start + t * w.dilation for t in range(w.kernel_size)]
-        y = -0.45 - 0.35 * o
+        x = x_of(i)
+        shapes.append(dict(type="rect", x0=x, x1=x + 0.95, y0=0, y1=0.95, line=dict(color="#334155", width=1),
+                           fillcolor="#e2e8f0" if pad else ("#bfdbfe" if i < total - w.lost else "#fecaca")))
+        notes.append(dict(x=x + 0.47, y=0.47, text="0" if pad else str(i - w.padding), showarrow=False,
+                          font=dict(size=10, color="#475569")))
+    if view.hidden:
+        notes.append(dict(x=x_of(view.hidden[0]) + 0.47, y=0.47, showarrow=False, font=dict(size=11),
+                          text=f"… {view.hidden[1] - view.hidden[0]:,} …"))
+    fig = go.Figure()
+    for row, o in enumerate(view.windows):
+        taps = [o * w.stride + t * w.dilation for t in range(w.kernel_size)]
+        y = -0.45 - 0.35 * row
         color = "#1d4ed8" if o % 2 == 0 else "#0891b2"
-        fig.add_trace(go.Scatter(x=[t + 0.47 for t in taps], y=[y] * len(taps), mode="markers+lines",
-                                 marker=dict(size=8, color=color), line=dict(width=1, color=color),
-                                 hovertext=f"output {o}: input cells {taps[0] - w.padding}..{taps[-1] - w.padding}",
-                                 hoverinfo="text"))
-        fig.add_annotation(x=taps[-1] + 0.8, y=y, text=f"O[{o}]", showarrow=False, xanchor="left",
-                           font=dict(size=10, color=color))
-    fig.update_layout(height=max(160, 90 + 26 * shown), showlegend=False, margin=dict(l=10, r=10, t=10, b=10),
-                      plot_bgcolor="white")
-    fig.update_xaxes(visible=False, range=[-0.5, total + 0.5])
-    fig.update_yaxes(visible=False, range=[-0.6 - 0.35 * shown, 1.1])
+        shown = [t for t in taps if view.hidden is None or not view.hidden[0] <= t < view.hidden[1]]
+        fig.add_trace(go.Scatter(x=[x_of(t) + 0.47 for t in taps], y=[y] * len(taps), mode="lines",
+                                 line=dict(width=1, color=color), hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=[x_of(t) + 0.47 for t in shown], y=[y] * len(shown), mode="markers",
+                                 marker=dict(size=8, color=color), hoverinfo="text",
+                                 hovertext=f"output {o}: input cells {taps[0] - w.padding}..{taps[-1] - w.padding}"))
+        notes.append(dict(x=x_of(taps[-1]) + 0.8, y=y, text=f"O[{o}]", showarrow=False, xanchor="left",
+                          font=dict(size=10, color=color)))
+    n = len(view.windows)
+    fig.update_layout(shapes=shapes, annotations=notes, height=max(160, 90 + 26 * n), showlegend=False,
+                      margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="white")
+    fig.update_xaxes(visible=False, range=[-0.5, x_of(total - 1) + 2.5])
+    fig.update_yaxes(visible=False, range=[-0.6 - 0.35 * n, 1.1])
     return fig
