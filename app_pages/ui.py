@@ -29,8 +29,9 @@ _KEEP = "_ui_keep"                         # widget key -> last value, outliving
 _WRITTEN = "_ui_written"                   # page -> the query it last wrote (so a new one is a new link)
 _NOTES = "_ui_notes"
 
-PRESENTER_CSS = """<style>
-[data-testid='stMainBlockContainer'] {padding-top: 1.2rem}
+_DENSE = ("[data-testid='stMainBlockContainer'] {padding: 1rem 1.5rem 2rem 1.5rem}"
+          " .stApp h1 {padding-top: 0.25rem}")
+PRESENTER_CSS = """<style>""" + _DENSE + """
 .stApp p, .stApp li, .stApp label, .stApp input, .stApp textarea, .stApp [data-baseweb='select'] div,
 .stApp [data-testid='stCaptionContainer'], .stApp [data-testid='stCaptionContainer'] p,
 .stApp [data-testid='stMarkdownContainer'] code, .stApp pre code, .stApp button p,
@@ -39,7 +40,7 @@ PRESENTER_CSS = """<style>
 .stApp h1 {font-size: 2.4rem} .stApp h2 {font-size: 2rem} .stApp h3 {font-size: 1.6rem}
 [class*='st-key-adv_'] {display: none}
 </style>"""
-NORMAL_CSS = "<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem}</style>"
+NORMAL_CSS = f"<style>{_DENSE} .stApp h1 {{font-size: 2.2rem}}</style>"
 
 
 def presenting() -> bool:
@@ -132,9 +133,12 @@ def title(text: str, caption: str, page: str, schema: Schema) -> None:
     st.caption(caption)
 
 
-def chart(fig, **kwargs):
-    """st.plotly_chart with presenter fonts when presenting (styled on a copy; normal mode unchanged)."""
-    return st.plotly_chart(present(fig) if presenting() else fig, **kwargs)
+def chart(fig, where=None, **kwargs):
+    """st.plotly_chart (into `where`, a column or container) with presenter fonts when presenting.
+
+    Presenter styling works on a copy of the figure; normal mode passes the figure through unchanged.
+    """
+    return (where or st).plotly_chart(present(fig) if presenting() else fig, **kwargs)
 
 
 @contextmanager

@@ -110,3 +110,12 @@ def label(name: str) -> str:
 def is_normalised(kernel: np.ndarray) -> bool:
     """True when the weights sum to 1, so flat areas keep their brightness (blur, sharpen, identity)."""
     return math.isclose(float(np.sum(kernel)), 1.0, abs_tol=1e-9)
+
+
+def custom_start(size: int, kept: Sequence[Sequence[float]] | None = None) -> np.ndarray:
+    """The grid a custom size x size kernel starts from: the kept one when it has that size, else the identity."""
+    if size not in (3, 5):
+        raise ValueError(f"a custom kernel is 3x3 or 5x5, not {size}x{size}")
+    if kept is not None and len(kept) == size:
+        return parse_custom(kept)
+    return np.pad(NAMED["identity"], (size - 3) // 2)

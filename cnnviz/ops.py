@@ -310,3 +310,27 @@ def run(image: np.ndarray, settings: Settings) -> Result:
     src = result.pool_input
     return replace(result, pool_sizes=_pool_args(src, s.pool, s.pool_size, s.pool_stride, 0)[4],
                    pooled=pool(src, s.pool, s.pool_size, s.pool_stride))
+
+
+def size_text(label: str, worked: tuple[dims.Worked, dims.Worked]) -> tuple[str, str, tuple[str, ...]]:
+    """(headline, the formula's worked lines, notes) of one stage's output size, height and width."""
+    rows, cols = worked
+    head = f"**{label} output: {rows.out} x {cols.out}** ({rows.padding_kind} padding), by the calculator's formula:"
+    lines = (("height:" if rows != cols else "height and width:", *rows.steps)
+             + (("width:", *cols.steps) if rows != cols else ()))
+    return head, "\n".join(lines), tuple(dict.fromkeys(rows.notes + cols.notes))
+
+
+def sum_text(ex: PixelExplanation, out: np.ndarray, activated: np.ndarray | None = None) -> str:
+    """The sentence under the worked pixel: channel sums, their total, the output value (and ReLU of it)."""
+    r, c = ex.row, ex.col
+    sums = " + ".join(f"{v:.4g}" for v in ex.channel_sums) + " = " if len(ex.channel_sums) > 1 else ""
+    text = f"Sum of the products: {sums}**{ex.total:.4g}** = output[{r}, {c}] = **{out[r, c]:.4g}**"
+    if activated is not None:
+        text += f"; then ReLU: max(0, {out[r, c]:.4g}) = **{activated[r, c]:.4g}**"
+    return text
+
+
+def clamp_position(row: int | None, col: int | None, shape: tuple[int, ...]) -> tuple[int, int]:
+    """An output position kept inside a (rows, cols, ...) output; None (not chosen yet) is the centre."""
+    return tuple(n // 2 if v is None else min(max(int(v), 0), n - 1) for v, n in zip((row, col), shape[:2]))

@@ -16,6 +16,11 @@ def _page(source: str = "Pattern") -> AppTest:
     return at.run()
 
 
+def _tab(at: AppTest, name: str) -> AppTest:
+    at.session_state["pg_step_tab"] = name  # the tab a visitor (or a link) opened: only its content is computed
+    return at.run()
+
+
 def _sum_line(at: AppTest) -> str:
     return next(m.value for m in at.markdown if m.value.startswith("Sum of the products"))
 
@@ -29,9 +34,10 @@ def _assert_sum_equals_output(at: AppTest) -> None:
 def test_default_photo_page_runs_with_the_worked_formula():
     at = _page("Photo")
     assert not at.exception and not at.error
+    _assert_sum_equals_output(at)
+    _tab(at, "Output sizes")
     assert any("Convolution output: 510 x 510" in m.value for m in at.markdown)
     assert any("(512 - 3 + 2·0)/1 + 1" in c.value for c in at.code)
-    _assert_sum_equals_output(at)
 
 
 def test_every_named_kernel_runs_and_its_worked_pixel_sums_to_the_output():
@@ -51,9 +57,11 @@ def test_conv_relu_pool_block_and_pooling_alone(pool):
     at = _page()
     at.radio(key="pg_pad_mode").set_value("same")
     at.toggle(key="pg_relu").set_value(True)
-    at.selectbox(key="pg_pool").set_value(pool).run()
+    at.selectbox(key="pg_pool").set_value(pool)
+    _tab(at, "Pooling step")
     assert not at.exception and not at.error
     assert any(m.value.startswith(f"{pool} of the window") for m in at.markdown)
+    _tab(at, "Output sizes")
     assert any(f"{pool.capitalize()} pooling output: 3 x 3" in m.value for m in at.markdown)  # 7x7 -> 3x3
     at.toggle(key="pg_conv").set_value(False).run()  # pooling alone, on the picture
     assert not at.exception and not at.error
@@ -66,9 +74,10 @@ def test_rgb_photo_per_channel_shows_filter_depth_and_three_sums():
     at.select_slider(key="pg_crop").set_value(16).run()  # an RGB picture: the channel toggle appears
     at.toggle(key="pg_rgb").set_value(True).run()
     assert not at.exception and not at.error
-    assert any("filter has depth 3" in i.value for i in at.info)
     assert _sum_line(at).count(" + ") == 2  # R + G + B channel sums
     _assert_sum_equals_output(at)
+    _tab(at, "Output sizes")
+    assert any("filter has depth 3" in i.value for i in at.info)
 
 
 def test_custom_kernel_grids_start_as_identity_and_an_emptied_cell_is_a_message():
@@ -112,3 +121,37 @@ def test_mnist_missing_says_where_to_put_the_files(monkeypatch, tmp_path):
     at = _page("MNIST digit")
     assert not at.exception
     assert any("put its four files" in w.value for w in at.warning)
+
+
+def test_a_link_opens_its_view_and_the_page_writes_its_state_back():
+    at = AppTest.from_file(str(ROOT / "app_pages" / "playground.py"), default_timeout=60)
+    at.query_params.update(src="Pattern", kernel="sobel_x", stride="2", pool="max", r="1", col="0")
+    at.run()
+    assert not at.exception and not at.warning
+    assert at.radio(key="pg_source").value == "Pattern" and at.selectbox(key="pg_kernel").value == "sobel_x"
+    assert at.slider(key="pg_stride").value == 2 and at.selectbox(key="pg_pool").value == "max"
+    assert "output[1, 0]" in _sum_line(at)
+    at.slider(key="pg_stride").set_value(1).run()  # the default: it leaves the link
+    assert "stride" not in at.query_params and at.query_params["kernel"] == "sobel_x"
+
+
+def test_a_hostile_link_is_a_note_and_the_page_works():
+    at = AppTest.from_file(str(ROOT / "app_pages" / "playground.py"), default_timeout=60)
+    at.query_params.update(src="Pattern", stride="99", kernel="__import__('os').system('x')", evil="x" * 10_000,
+                           dil="nan", grid="1,2;3")
+    at.run()
+    assert not at.exception and not at.error
+    note = " ".join(w.value for w in at.warning)
+    for name in ("stride='99' ignored", "kernel=", "'evil' ignored", "dil='nan' ignored", "grid='1,2;3' ignored"):
+        assert name in note, note
+    assert at.slider(key="pg_stride").value == 1 and at.selectbox(key="pg_kernel").value == "outline"
+    _assert_sum_equals_output(at)
+
+
+def test_a_custom_kernel_from_a_link():
+    at = AppTest.from_file(str(ROOT / "app_pages" / "playground.py"), default_timeout=60)
+    at.query_params.update(src="Pattern", kernel="custom 3x3", grid="0,1,0;1,-4,1;0,1,0")
+    at.run()
+    assert not at.exception and not at.error and not at.warning
+    assert at.session_state["pg_custom"] == ((0, 1, 0), (1, -4, 1), (0, 1, 0))
+    _assert_sum_equals_output(at)

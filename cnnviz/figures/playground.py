@@ -236,8 +236,8 @@ def explain_figure(ex: PixelExplanation, names: tuple[str, ...] = ("R", "G", "B"
                   dict(x=2 * k + 1, y=y, text="=", showarrow=False, font=dict(size=22))]
         notes.append(dict(x=3 * k + 1.5, y=y, text=f"{label}sum {ex.channel_sums[r]:.4g}", showarrow=False,
                           xanchor="left"))
-    layout = _layout("input patch (under the window) × kernel = products; the output pixel is the sum "
-                     f"of all products: {ex.total:.4g}", cell * (c * (k + 1)) + 80, annotations=notes)
+    layout = _layout(f"patch × kernel = products; their sum {ex.total:.4g} is the output pixel",
+                     cell * (c * (k + 1)) + 80, annotations=notes)
     layout["xaxis"].update(showticklabels=False, range=[-0.5, 3 * k + 8])
     layout["yaxis"].update(showticklabels=False)
     return go.Figure(trace, layout=layout)
