@@ -4,25 +4,29 @@ import math
 import pandas as pd
 import streamlit as st
 
-from cnnviz import budget, checkpoints, dims, editor, export
+from app_pages import ui
+from cnnviz import budget, checkpoints, dims, editor, export, pagestate
 from cnnviz.arch import LAYER_TYPES, PRESET_NOTES, PRESETS, Spec
 from cnnviz.figures import network as figs
 
-st.title("📐 Dimension calculator")
-st.caption("How big is each layer's output? The one formula behind every CNN shape, with your numbers in it.")
-one_layer, whole_net = st.tabs(["One layer", "A whole network"])
+PAGE, SCHEMA = "dimensions", pagestate.dimensions(checkpoints.available())
+ui.bind(PAGE, SCHEMA)
+ui.title("📐 Dimension calculator", "How big is each layer's output? The one formula behind every CNN shape, "
+         "with your numbers in it.", PAGE, SCHEMA)
+one_layer, whole_net = st.tabs(pagestate.CALC_TABS, key="calc_tab", on_change="rerun")
 
 
 def one_layer_tab() -> None:
-    kind = st.radio("Layer", ["Convolution", "Pooling"], horizontal=True)
+    # bound widgets (cnnviz.pagestate.dimensions): no default value arguments; switching the layer keeps the stride
+    kind = st.radio("Layer", ["Convolution", "Pooling"], horizontal=True, key="calc_kind")
     c = st.columns(5)
-    w = c[0].number_input("Input size W", 1, 4096, 5, help="Width (or height) of the input, in pixels")
-    k = c[1].number_input("Kernel K", 1, 512, 3)
+    w = c[0].number_input("Input size W", 1, 4096, key="calc_w", help="Width (or height) of the input, in pixels")
+    k = c[1].number_input("Kernel K", 1, 512, key="calc_k")
     if st.session_state.pop("want_same", False):
         st.session_state["pad"] = dims.same_padding(k, st.session_state.get("dil", 1)) or 0
-    p = c[2].number_input("Padding P", 0, 512, 1, key="pad")
-    s = c[3].number_input("Stride S", 1, 512, 2 if kind == "Pooling" else 1)
-    d = c[4].number_input("Dilation D", 1, 64, 1, key="dil", help="Gaps between kernel taps; 1 = none")
+    p = c[2].number_input("Padding P", 0, 512, key="pad")
+    s = c[3].number_input("Stride S", 1, 512, key="calc_s")
+    d = c[4].number_input("Dilation D", 1, 64, key="dil", help="Gaps between kernel taps; 1 = none")
     same = dims.same_padding(k, d)
     st.button(f"Same padding: P = (K_eff - 1)/2 = {same}" if same is not None else "Same padding (needs an odd kernel)",
               disabled=same is None, on_click=lambda: st.session_state.update(want_same=True))
@@ -48,20 +52,38 @@ def one_layer_tab() -> None:
     st.plotly_chart(figs.sliding_windows(work), width="stretch")
 
 
+IN_KEYS = ("calc_in_c", "calc_in_h", "calc_in_w")
+
+
+def _spec_of(name: str) -> Spec:
+    """A preset, or the network inside a trained checkpoint ("checkpoint: NAME"); ValueError if unreadable."""
+    return PRESETS.get(name) or Spec.from_json(checkpoints.read_card(name.split(": ", 1)[1])["spec"])
+
+
+def _new_net() -> None:
+    """Another network chosen: the input shape becomes its own (a link's shape is kept: it sets no callback)."""
+    try:
+        st.session_state.update(dict(zip(IN_KEYS, _spec_of(st.session_state["calc_net"]).input_shape)))
+    except ValueError:
+        pass  # the page says why it cannot open that network
+
+
 def whole_network_tab() -> None:
     left, right = st.columns([1, 2])
     trained = [f"checkpoint: {n}" for n in checkpoints.available()]
-    name = left.selectbox("Start from a preset", list(PRESETS) + trained,
+    name = left.selectbox("Start from a preset", list(PRESETS) + trained, key="calc_net", on_change=_new_net,
                           help="The tutorials' networks, and every trained checkpoint's network")
     try:
-        preset = PRESETS.get(name) or Spec.from_json(checkpoints.read_card(name.split(": ", 1)[1])["spec"])
+        preset = _spec_of(name)
     except ValueError as err:
         st.error(checkpoints.plain(f"Could not open {name}: {err}"))
         return
     left.caption(PRESET_NOTES.get(name, "The network inside the trained model "
                                   + checkpoints.plain(name.split(": ", 1)[-1])))
+    if any(key not in st.session_state for key in IN_KEYS):  # first visit: the network's own input shape
+        st.session_state.update(dict(zip(IN_KEYS, preset.input_shape)))
     c = right.columns(3)
-    shape = tuple(int(c[i].number_input(label, 1, 1024, preset.input_shape[i], key=f"in_{label}_{name}"))
+    shape = tuple(int(c[i].number_input(label, 1, 1024, key=IN_KEYS[i]))
                   for i, label in enumerate(["Channels C", "Height H", "Width W"]))
     st.caption("Edit the layers: change cells, add a row at the bottom, delete rows, or move a row by giving it an "
                "in-between order (2.5 goes between 2 and 3).")

@@ -80,8 +80,11 @@ def read_input(inputs: Inputs) -> preprocess.Prepared:
         if file is None:
             raise preprocess.EmptyInput("Upload a picture of a handwritten digit.")
         return prepare_upload(file.file_id, file.getvalue())
+    if ui.keep("canvas"):  # back from another page: the drawing as it was left (h9: state survives navigation)
+        st.session_state["draw_initial"] = st.session_state["canvas"]["drawing"]["raw"]
     canvas = st_canvas(stroke_width=st.session_state["draw_brush"], stroke_color="#FFFFFF", height=280, width=280,
-                       background_color="#000000", drawing_mode="freedraw", key="canvas", return_image_data=True)
+                       background_color="#000000", drawing_mode="freedraw", key="canvas", return_image_data=True,
+                       initial_drawing=st.session_state.get("draw_initial"))
     st.slider("Brush size", 8, 40, key="draw_brush", help="Toolbar under the canvas: ↶ undo, ↷ redo, 🗑 clear.")
     if canvas.image_data is None:
         raise preprocess.EmptyInput("Draw a digit on the black square.")

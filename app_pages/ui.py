@@ -88,6 +88,18 @@ def bind(page: str, schema: Schema) -> None:
     sync(page, schema)
 
 
+def keep(*keys: str) -> set[str]:
+    """Keep widget state that does not go into links (a drawing) across pages; returns the keys put back."""
+    shadow, back = st.session_state.setdefault(_KEEP, {}), set()
+    for key in keys:
+        if key in st.session_state:
+            shadow[key] = st.session_state[key]
+        elif key in shadow:
+            st.session_state[key] = shadow[key]
+            back.add(key)
+    return back
+
+
 def params(schema: Schema) -> dict[str, str]:
     """The page's current state as query parameters (a value the schema refuses is left out, never raised)."""
     out = {}

@@ -39,9 +39,9 @@ def dimensions(models: Sequence[str] = ()) -> Schema:
         "s": Int(1, 512, 1, key="calc_s"),
         "d": Int(1, 64, 1, key="dil"),
         "net": Choice(nets, "tutorial_a" if "tutorial_a" in nets else nets[0], key="calc_net"),
-        "c": Int(1, 1024, 1, key="calc_in_c"),
-        "h": Int(1, 1024, 28, key="calc_in_h"),
-        "iw": Int(1, 1024, 28, key="calc_in_w"),
+        "c": Int(1, 1024, None, key="calc_in_c"),   # no default: the chosen network's own input shape
+        "h": Int(1, 1024, None, key="calc_in_h"),
+        "iw": Int(1, 1024, None, key="calc_in_w"),
         "layers": Text(2000, "", key="calc_layers"),
     }
 
@@ -94,9 +94,8 @@ def trainer() -> Schema:
 def draw(models: Sequence[str]) -> Schema:
     """The draw page: model(s), input source, the test digit shown, the brush."""
     names = tuple(models) or ("tutorial_a",)
-    first = "tutorial_a" if "tutorial_a" in names else names[0]
     return {
-        "model": Choice(names, first, key="draw_model"),
+        "model": Choice(names, ..., key="draw_model"),  # no default: the page picks the active model
         "compare": Bool(False, key="draw_compare"),
         "model2": Choice(names, names[min(1, len(names) - 1)], key="draw_model_2"),
         "src": Choice(DRAW_SOURCES, key="draw_source"),

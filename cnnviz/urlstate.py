@@ -139,6 +139,8 @@ class Choice(Field):
             raise ValueError(f"a Choice needs distinct options, got {options!r}")
         object.__setattr__(self, "options", options)
         object.__setattr__(self, "default", options[0] if default is None else default)
+        if default is ...:  # Ellipsis: no default, always in the link (the page chooses the value)
+            object.__setattr__(self, "default", None)
         object.__setattr__(self, "key", key)
 
     def parse(self, text: str) -> Any:

@@ -54,7 +54,7 @@ def test_choosing_a_preset_recomputes():
 def test_impossible_input_shape_is_marked_not_raised():
     at = _page().run()
     at.selectbox[0].select("tutorial_c").run()
-    at.number_input(key="in_Height H_tutorial_c").set_value(10).run()  # 10 -> 6 -> 3 -> conv 5x5 impossible
+    at.number_input(key="calc_in_h").set_value(10).run()  # 10 -> 6 -> 3 -> conv 5x5 impossible
     assert not at.exception
     assert any("impossible" in e.value and "conv2" in e.value for e in at.error)
     status = list(at.dataframe[1].value["status"])
@@ -95,8 +95,8 @@ def test_a_network_too_big_to_train_is_refused_with_its_numbers():
     at = _page().run()
     assert any(c.value.startswith("Fits: this network needs ~") for c in at.caption)
     assert not at.button[-1].disabled  # Train this network
-    for label in ("Channels C", "Height H", "Width W"):  # tutorial_a on a 1024x1024x1024 input
-        at.number_input(key=f"in_{label}_tutorial_a").set_value(1024)
+    for key in ("calc_in_c", "calc_in_h", "calc_in_w"):  # tutorial_a on a 1024x1024x1024 input
+        at.number_input(key=key).set_value(1024)
     at.run()
     assert not at.exception
     err = next(e.value for e in at.error if "Too big for this server" in e.value)
@@ -110,3 +110,24 @@ def test_one_layer_huge_input_is_summarised():
     at.number_input[0].set_value(4096).run()
     assert not at.exception
     assert any("Summarised: showing the first 40 and last 14 of the 4,098 cells" in c.value for c in at.caption)
+
+
+def test_switching_to_pooling_keeps_the_stride_and_same_padding_warns_nothing():
+    at = _page().run()
+    at.number_input(key="calc_s").set_value(3).run()
+    at.radio(key="calc_kind").set_value("Pooling").run()
+    assert at.number_input(key="calc_s").value == 3
+    at.number_input(key="calc_k").set_value(5)
+    at.button[0].click().run()  # "Same padding": sets P through Session State, once
+    assert not at.exception and at.number_input(key="pad").value == 2
+
+
+def test_a_link_opens_the_network_tab_with_its_input_shape():
+    at = _page()
+    at.query_params.update(tab="A whole network", net="lenet5", c="1", h="40", iw="40", w="9")
+    at.run()
+    assert not at.exception and not at.warning
+    assert at.number_input(key="calc_w").value == 9 and at.selectbox(key="calc_net").value == "lenet5"
+    assert [at.number_input(key=k).value for k in ("calc_in_c", "calc_in_h", "calc_in_w")] == [1, 40, 40]
+    at.selectbox(key="calc_net").select("tutorial_a").run()  # another network: its own input shape
+    assert at.number_input(key="calc_in_h").value == 28 and "net" not in at.query_params  # the default
