@@ -80,7 +80,7 @@ def playground() -> Schema:
 def trainer() -> Schema:
     """The trainer's settings: network, dataset, optimizer, learning rate, batch, epochs, seed, batch cap."""
     return {
-        "net": Choice(tuple(PRESETS), "tutorial_a", key="net"),
+        "net": Choice(tuple(PRESETS), ..., key="net"),  # no default: the calculator's network comes first
         "data": Choice(tuple(data.DATASETS) + tuple(owndata.keys()), "mnist", key="dataset"),  # + own datasets
         "opt": Choice(TRAIN_OPTIMIZERS, key="opt"),
         "lr": Float(1e-5, 100.0, None, key="lr"),
