@@ -23,7 +23,7 @@ states = st.fixed_dictionaries({}, optional={
     "relu": st.booleans(),
     "kernel": st.sampled_from(SCHEMA["kernel"].options),
     "crop": st.sampled_from(SCHEMA["crop"].options),
-    "name": st.text(st.characters(categories=("L", "N", "Zs", "P")), max_size=20),
+    "name": st.text(st.characters(categories=("L", "N", "Zs", "P")), max_size=20).filter(str.isprintable),
     "grid": st.integers(0, 1).flatmap(lambda i: st.lists(st.lists(st.integers(-99, 99), min_size=(3, 5)[i],
                                                                  max_size=(3, 5)[i]), min_size=(3, 5)[i],
                                                          max_size=(3, 5)[i])),
