@@ -94,8 +94,9 @@ def trainer() -> Schema:
 def draw(models: Sequence[str]) -> Schema:
     """The draw page: model(s), input source, the test digit shown, the brush."""
     names = tuple(models) or ("tutorial_a",)
+    first = "tutorial_a" if "tutorial_a" in names else names[0]
     return {
-        "model": Choice(names, ..., key="draw_model"),  # no default: the page picks the active model
+        "model": Choice(names, first, key="draw_model"),
         "compare": Bool(False, key="draw_compare"),
         "model2": Choice(names, names[min(1, len(names) - 1)], key="draw_model_2"),
         "src": Choice(DRAW_SOURCES, key="draw_source"),
