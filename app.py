@@ -4,11 +4,18 @@ The pages live in app_pages/, not pages/: Streamlit 1.67 treats a folder named p
 entry script as the old multipage layout and runs a deep link such as /draw without this file
 (no wide layout, no sidebar, file names in the menu) until / has been opened once.
 """
-import streamlit as st
+import os
 
-from app_pages import ui
-from cnnviz.checkpoints import plain
-from cnnviz.device import describe, pick_device
+# Before anything loads torch: OpenMP threads sleep instead of spin-waiting between parallel regions. On a
+# shared 2-core machine (browser + server + training) spinning cost ~10x (bench/train_threads.py: 128-213 img/s
+# with torch's default vs 1,300-3,000 with PASSIVE). setdefault: an explicit setting still wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import streamlit as st  # noqa: E402
+
+from app_pages import ui  # noqa: E402
+from cnnviz.checkpoints import plain  # noqa: E402
+from cnnviz.device import describe, pick_device  # noqa: E402
 
 st.set_page_config(page_title="cnnviz: CNNs you can touch", page_icon="🧠", layout="wide")
 

@@ -22,14 +22,12 @@ def live_frame(frame: snapshots.Frame | None, test: data.Split, key: str) -> Non
         st.caption("The digits and filters appear with the first batches…")
         return
     images = snapshots.grid_pictures(test)
-    st.markdown(f"**{frame.right} of {len(frame.labels)} test digits right** "
-                f"(batch {frame.batch:,}, epoch {frame.epoch:.2f}): its guess · confidence")
+    st.markdown(f"**{frame.right} of {len(frame.labels)} test digits right** · its guess · confidence "
+                f"(batch {frame.batch:,})")
     ui.chart(figs.guesses(images, frame, test.classes), key=f"{key}_grid", width="stretch")
     if frame.filters is not None:
-        fig = figs.filters(frame.filters, title="")
-        fig.update_layout(height=min(fig.layout.height, 150), margin=dict(l=5, r=5, t=5, b=5))
         st.caption(FILTERS_NOTE)
-        ui.chart(fig, key=f"{key}_filters", width="stretch")
+        ui.chart(figs.filters(frame.filters, title="", height=120), key=f"{key}_filters", width="stretch")
 
 
 def live(runner: tr.Runner, busy: bool, test: data.Split) -> None:
@@ -47,7 +45,7 @@ def live(runner: tr.Runner, busy: bool, test: data.Split) -> None:
             st.progress(0.0, text="starting: waiting for the first batches…")
         if busy and snap.state != "running":
             st.rerun()  # finished between polls: redraw the whole page with results, stop polling
-        left, right = st.columns([3, 2])
+        left, right = st.columns(2)
         with left:
             if len(history) >= 2:  # one point makes no curve: keep the axes away until there is a line to draw
                 ui.chart(figs.curves(history, height=300), key="curves")

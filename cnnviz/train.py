@@ -9,6 +9,11 @@ index from torch.randperm, and on a CPU with bf16 the model runs channels_last u
 """
 from __future__ import annotations
 
+import os
+
+if __name__ == "__main__":  # the CLI: before torch loads, OpenMP threads sleep instead of spinning (app.py: same)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import argparse
 import math
 import platform

@@ -29,3 +29,43 @@ def test_start_watch_the_curve_then_stop(page, app_url, artifacts):
     assert page.get_by_role("button", name="Start training").is_enabled()
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(artifacts / "trainer_stopped.png"), full_page=True)
+
+
+GRID = ("() => { const p = [...document.querySelectorAll('.js-plotly-plot')].find(p => p.layout && "
+        "(p.layout.annotations || []).some(a => String(a.text).endsWith('%'))); "
+        "return p ? p.layout.annotations.map(a => a.text + '|' + a.font.color).join(';') : null; }")
+
+
+BOXES = ("() => [...document.querySelectorAll(\"[data-testid='stProgress'], [data-testid='stPlotlyChart'], "
+         "button\")].filter(e => e.tagName !== 'BUTTON' || e.innerText.includes('Stop')).map(e => { "
+         "const r = e.getBoundingClientRect(); return [e.dataset.testid || e.innerText, r.top, r.bottom]; })")
+
+
+def test_the_running_trainer_fits_1280x720_and_the_digit_grid_changes(browser, app_url, artifacts):
+    """Issue #9 item 1 + #11: once a run starts, bar, Stop, curves, the digit grid and the filters are on the
+    first screen of a 1280x720 projector, the settings fold into one line, and the 16 guesses change as it learns."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        open_page(page, app_url, "trainer")
+        page.get_by_role("button", name="Start training").click()
+        page.wait_for_function(GRID)  # the first live frame
+        first = page.evaluate(GRID)
+        assert first.count(";") == 15 and ("#2ca02c" in first or "#d62728" in first)  # 16 captions, green/red
+        page.wait_for_function(f"() => ({GRID})() !== {first!r}", timeout=120_000)  # it learns: guesses change
+        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3")
+        assert page.get_by_text("settings locked while it runs").is_visible()
+        assert page.get_by_role("combobox").count() == 0 or not page.get_by_label("Network").is_visible()
+        boxes = page.evaluate(BOXES)  # read in one go: the polling fragment redraws while we look
+        assert len(boxes) >= 5, boxes  # progress, Stop, curves, digit grid, filters
+        for name, top, bottom in boxes:
+            assert 0 <= top and bottom <= 720, (name, top, bottom)
+        page.screenshot(path=str(artifacts / "trainer_live_1280x720.png"))
+        page.get_by_role("button", name="Stop").click()
+        page.get_by_text("Stopped by you").wait_for()
+        wait_idle(page)
+        assert page.get_by_text("⚙️ Settings").is_visible() and page.get_by_label("Network").first.is_visible()
+        assert page.locator("[data-testid='stException']").count() == 0
+    finally:
+        context.close()

@@ -87,4 +87,4 @@ def test_guesses_caption_each_digit_with_its_confidence():
     frame = Frame(10, 0.1, None, np.array([7, 3]), np.array([0.93, 0.41], dtype=np.float32), np.array([7, 2]))
     f = fig.guesses(np.zeros((2, 28, 28)), frame, [str(d) for d in range(10)])
     captions = [(a.text, a.font.color) for a in f.layout.annotations]
-    assert captions == [("7 · 93%", fig.RIGHT), ("3 · 41%", fig.WRONG)]
+    assert captions == [("7 93%", fig.RIGHT), ("3 41%", fig.WRONG)]
