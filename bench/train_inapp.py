@@ -1,0 +1,161 @@
+"""Training speed inside the real app (Chromium, trainer page open and polling) vs `python -m cnnviz.train`.
+
+    python bench/train_inapp.py [--batches 400] [--rounds 2] [--port 8802]
+
+Starts `streamlit run app.py` on 127.0.0.1:`--port`, opens the trainer in Debian's Chromium at 1280x720 and
+trains tutorial_a with the page's defaults (batch 128, SGD + one-cycle, held-out curve, live view, snapshots)
+for `--batches` batches; the img/s is the run's own figure from its last progress line. Then the CLI trains
+the same network for the same batches in a fresh process (`python -m cnnviz.train`, which reports img/s).
+Rounds alternate (app, CLI, app, CLI ...) so a busy neighbour slows both alike; prints medians and the ratio
+(target >= 0.9). A last in-app run has a second tab draw digits on the Draw page meanwhile: it prints the
+draw path's latency (mouse released -> the prediction shown) while training, beside the same with no run.
+Prints `uptime` before and after: the machine is shared.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+PREDICTION = "[data-testid='stMetricValue']"
+RATE = re.compile(r"([\d,]+) img/s")
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def serve(port: int, env: dict) -> subprocess.Popen:
+    """`streamlit run app.py` on 127.0.0.1:port, healthy."""
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true",
+                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    for _ in range(240):
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("streamlit did not start")
+
+
+def in_app(page, url: str, batches: int, while_running=None) -> float:
+    """One run from the trainer page; img/s from its final progress line. `while_running()` is called meanwhile."""
+    page.goto(f"{url}/trainer?cap={batches}")
+    page.wait_for_selector(IDLE, timeout=120_000)
+    page.get_by_role("button", name="Start training").click()
+    page.wait_for_selector("[data-testid='stProgress']", timeout=120_000)
+    extra = while_running() if while_running else None
+    page.get_by_text("How well did it learn?").wait_for(timeout=600_000)
+    text = page.locator("[data-testid='stProgress']").first.inner_text()
+    if f"batch {batches:,}/{batches:,}" not in text:
+        raise SystemExit(f"unexpected end of the in-app run: {text!r}")
+    return float(RATE.search(text).group(1).replace(",", "")), extra
+
+
+def cli(batches: int, env: dict) -> float:
+    """The CLI's img/s for the same network and batches (fresh process)."""
+    with tempfile.TemporaryDirectory() as out:
+        res = subprocess.run([sys.executable, "-m", "cnnviz.train", "--preset", "tutorial_a", "--max-batches",
+                              str(batches), "--out", out, "--name", "bench"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, check=True)
+    return float(RATE.findall(res.stdout)[-1].replace(",", ""))
+
+
+def stroke(page, zero: bool) -> None:
+    """A '1' (vertical line) or a '0' (ellipse) on the Draw page's canvas."""
+    box = page.locator("canvas.upper-canvas").first.bounding_box()
+    pts = ([(0.5 + 0.22 * math.sin(2 * math.pi * i / 40), 0.5 - 0.33 * math.cos(2 * math.pi * i / 40))
+            for i in range(43)] if zero else [(0.5, 0.15 + 0.7 * i / 20) for i in range(21)])
+    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in pts]
+    page.mouse.move(*xy[0])
+    page.mouse.down()
+    for x, y in xy[1:]:
+        page.mouse.move(x, y, steps=2)
+    page.mouse.up()
+
+
+def draw_latencies(page, url: str, n: int, until=None) -> list[float]:
+    """Seconds from mouse-up to the right prediction shown, for `n` strokes (or until `until()` is true)."""
+    page.goto(f"{url}/draw")
+    page.wait_for_selector("canvas.upper-canvas", timeout=120_000)
+    page.wait_for_selector(IDLE)
+    out = []
+    for i in range(n):
+        if until is not None and until():
+            break
+        if page.locator(PREDICTION).count():  # clear the canvas first (not timed)
+            page.locator("button[aria-label='Reset canvas & history']").click()
+            page.wait_for_selector(PREDICTION, state="detached", timeout=60_000)
+            page.wait_for_selector(IDLE)
+        digit = str(i % 2 == 1 and 0 or 1)
+        stroke(page, zero=digit == "0")
+        t0 = time.perf_counter()
+        page.wait_for_function(f"() => {{ const e = document.querySelector(\"{PREDICTION}\"); "
+                               f"return e && e.innerText.trim() === '{digit}'; }}", timeout=60_000)
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def stats(xs: list[float]) -> str:
+    xs = sorted(xs)
+    p95 = xs[min(len(xs) - 1, math.ceil(0.95 * len(xs)) - 1)]
+    return f"median {statistics.median(xs) * 1000:,.0f} ms, p95 {p95 * 1000:,.0f} ms (n={len(xs)})"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--batches", type=int, default=400)
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--strokes", type=int, default=12)
+    p.add_argument("--port", type=int, default=8802)
+    args = p.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    env = {**os.environ, "CNNVIZ_USER_CHECKPOINTS": tempfile.mkdtemp(prefix="cnnviz-bench-")}
+    print("uptime before:", uptime(), flush=True)
+    server = serve(args.port, env)
+    url = f"http://127.0.0.1:{args.port}"
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            trainer = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+            drawer = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+            app, line = [], []
+            for r in range(args.rounds):
+                app.append(in_app(trainer, url, args.batches)[0])
+                line.append(cli(args.batches, env))
+                print(f"round {r + 1}: in-app {app[-1]:,.0f} img/s, CLI {line[-1]:,.0f} img/s, "
+                      f"ratio {app[-1] / line[-1]:.2f}", flush=True)
+            a, c = statistics.median(app), statistics.median(line)
+            print(f"median: in-app {a:,.0f} img/s, python -m cnnviz.train {c:,.0f} img/s, ratio {a / c:.2f} "
+                  f"(target >= 0.9); paired {statistics.median(x / y for x, y in zip(app, line)):.2f}", flush=True)
+            idle = draw_latencies(drawer, url, args.strokes)
+            print(f"draw path, no training: {stats(idle)}", flush=True)
+            done = lambda: trainer.get_by_text("How well did it learn?").count() > 0  # noqa: E731
+            rate, busy = in_app(trainer, url, args.batches * 3,
+                                lambda: draw_latencies(drawer, url, args.strokes * 3, until=done))
+            print(f"draw path while training: {stats(busy)}; that run trained at {rate:,.0f} img/s", flush=True)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    print("uptime after:", uptime())
+
+
+if __name__ == "__main__":
+    main()
