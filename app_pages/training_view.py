@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages import ui
 from app_pages.cached import splits
-from cnnviz import checkpoints, data, snapshots
+from cnnviz import checkpoints, data, owndata, snapshots
 from cnnviz import train as tr
 from cnnviz.evaluate import misclassified, per_class_lines
 from cnnviz.figures import training as figs
@@ -101,7 +101,8 @@ def save(result: tr.Result) -> None:
     """Name + save button; the checkpoint carries the run's snapshots (the Draw page can replay them)."""
     st.subheader("Keep this model")
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    name = c1.text_input("Checkpoint name", f"{result.spec.name or 'custom'}-seed{result.config.seed}", key="ckpt")
+    name = c1.text_input("Checkpoint name", key="ckpt",  # e.g. shapes-tutorial_a-seed0 for an own dataset
+                         value=owndata.model_name(result.config.dataset, result.spec.name, result.config.seed))
     if c2.button("💾 Save checkpoint", key="save", width="stretch"):
         extra = {snapshots.EXTRA: snapshots.to_tensors(result.snapshots)} if result.snapshots else None
         try:

@@ -442,7 +442,7 @@ def augment(pixels: torch.Tensor, copies: int, seed: int = 0, shift: float = 2.0
     return torch.cat([pixels, x.clamp_(0.0, 1.0)])
 
 
-def copies_for(n_train: int, target: int = 4000, most: int = 100) -> int:
+def copies_for(n_train: int, target: int = 2400, most: int = 100) -> int:
     """How many augmented copies make about `target` training images (tens of drawings -> thousands)."""
     return max(1, min(most, math.ceil(target / max(n_train, 1))))
 
@@ -631,3 +631,12 @@ def label(key: str) -> str:
     """How the trainer's dataset picker shows an own dataset: 'shapes (yours: circle, square, triangle)'."""
     ds = open_dataset(key)
     return f"{ds.name} ({'example' if ds.shipped else 'yours'}: {', '.join(ds.classes)})"
+
+
+def model_name(key: str, network: str | None, seed: int) -> str:
+    """A checkpoint name that says what it learned: 'shapes-tutorial_a-seed0' (checkpoint names are ASCII)."""
+    base = f"{network or 'custom'}-seed{seed}"
+    if not is_own(key):
+        return base
+    ascii_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", key.removeprefix(PREFIX)).strip("_.-") or "own"
+    return f"{ascii_name}-{base}"[:64]

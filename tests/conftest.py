@@ -55,7 +55,8 @@ def app_url(tmp_path_factory) -> str:
     """Start the real app under `streamlit run` on a free localhost port; yield its URL."""
     port = _free_port()
     log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("w")
-    env = {**os.environ, "CNNVIZ_USER_CHECKPOINTS": str(tmp_path_factory.mktemp("user_ckpt"))}
+    env = {**os.environ, "CNNVIZ_USER_CHECKPOINTS": str(tmp_path_factory.mktemp("user_ckpt")),
+           "CNNVIZ_USER_DATA": str(tmp_path_factory.mktemp("user_data"))}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",

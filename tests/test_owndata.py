@@ -316,3 +316,10 @@ def test_training_on_the_shipped_shapes_reaches_90_percent():
     card = tr.make_card(result, "shapes-test", "test")
     assert card["classes"] == ["circle", "square", "triangle"] and card["normalize"] == list(owndata.NORMALIZE)
     assert probe.class_labels(card) == ("circle", "square", "triangle")
+
+
+def test_model_name_says_what_was_learned_in_ascii():
+    assert owndata.model_name("mnist", "tutorial_a", 0) == "tutorial_a-seed0"
+    assert owndata.model_name("own:shapes", "keras_small", 3) == "shapes-keras_small-seed3"
+    assert owndata.model_name("own:my shapes", None, 0) == "my_shapes-custom-seed0"
+    assert owndata.model_name("own:三角", "lenet5", 1) == "own-lenet5-seed1"

@@ -115,6 +115,7 @@ def test_copy_the_example_then_train_it_on_the_trainer_page():
     table = next(c.value for c in trainer.code if "Test Accuracy of" in c.value)  # not the Copy link
     assert "Test Accuracy of circle" in table and "Test Accuracy of triangle" in table
     trainer.button(key="save").click().run()
+    assert trainer.text_input(key="ckpt").value == "my_shapes-keras_small-seed0"
     saved = trainer.session_state["trainer_saved"]
     card = checkpoints.read_card(saved)
     assert card["classes"] == ["circle", "square", "triangle"] and card["dataset"] == "own:my shapes"

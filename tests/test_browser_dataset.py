@@ -1,0 +1,99 @@
+"""Browser: make a two-class dataset by drawing on the canvas, train on it, then draw a new example on
+*Draw a digit* and read the right class name as the answer."""
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+from conftest import open_page, wait_idle
+
+pytestmark = pytest.mark.browser
+CANVAS = "canvas.upper-canvas"
+PREDICTION = "[data-testid='stMetricValue']"
+SHOWS = "t => document.body.innerText.includes(t) || [...document.querySelectorAll('input')].some(i => i.value === t)"
+
+
+def _stroke(page, points: list[tuple[float, float]]) -> None:
+    """Press, drag through `points` (fractions of the canvas), release: one brush stroke."""
+    box = page.locator(CANVAS).first.bounding_box()
+    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*xy[0])
+    page.mouse.down()
+    for x, y in xy[1:]:
+        page.mouse.move(x, y, steps=3)
+    page.mouse.up()
+
+
+def bar(page, i: int) -> None:
+    """A vertical bar, a little slanted and placed differently each time."""
+    x, slant, top = 0.3 + 0.08 * (i % 5), 0.04 * ((i % 3) - 1), 0.12 + 0.03 * (i % 4)
+    _stroke(page, [(x + slant * k / 20, top + (0.85 - top) * k / 20) for k in range(21)])
+
+
+def ring(page, i: int) -> None:
+    """A closed loop of varying size and place."""
+    cx, cy, r = 0.45 + 0.04 * (i % 3), 0.5 - 0.03 * (i % 2), 0.22 + 0.04 * (i % 3)
+    _stroke(page, [(cx + r * math.sin(2 * math.pi * k / 40), cy - 1.3 * r * math.cos(2 * math.pi * k / 40))
+                   for k in range(43)])
+
+
+def _fill(page, label: str, text: str) -> None:
+    page.get_by_label(label).fill(text)
+    page.get_by_label(label).press("Enter")
+    wait_idle(page)
+
+
+def _add_examples(page, cls: str, draw, n: int = 5) -> None:
+    page.locator("[data-testid='stRadio'] label").filter(has_text=re.compile(f"^{cls}$")).click()
+    wait_idle(page)
+    for i in range(n):
+        page.wait_for_selector(CANVAS)
+        draw(page, i)
+        wait_idle(page)
+        page.get_by_role("button", name=re.compile("Add this drawing")).click()
+        page.get_by_text(f"Added to {cls}").wait_for(timeout=30_000)
+        wait_idle(page)
+
+
+def _answer(page, draw) -> str:
+    page.wait_for_selector(CANVAS)
+    draw(page, 1)
+    page.wait_for_selector(PREDICTION, timeout=60_000)
+    wait_idle(page)
+    return page.locator(PREDICTION).first.inner_text().strip()
+
+
+def test_draw_two_classes_train_then_recognise_a_new_drawing(page, app_url, artifacts):
+    open_page(page, app_url, "dataset")
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Dataset").first.click()
+    page.get_by_role("option", name=re.compile("New dataset")).click()
+    wait_idle(page)
+    _fill(page, "Dataset name", "strokes")
+    _fill(page, "Class names, separated by commas", "bar, ring")
+    page.get_by_role("button", name="Create the dataset").click()
+    page.get_by_text("Created strokes").wait_for(timeout=30_000)
+    wait_idle(page)
+    _add_examples(page, "bar", bar)
+    _add_examples(page, "ring", ring)
+    status = page.locator("[data-testid='stAlert']").filter(has_text="Ready to train")
+    assert "10 examples in 2 classes" in status.first.inner_text(), page.inner_text("body")[:2000]
+    page.screenshot(path=str(artifacts / "dataset_made.png"), full_page=True)
+    page.get_by_role("button", name=re.compile("Train on it")).click()
+    page.get_by_text("Train a CNN, live").first.wait_for(timeout=30_000)
+    wait_idle(page)
+    assert page.evaluate(SHOWS, "strokes (yours: bar, ring)")  # the dataset came along, picked
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Test Accuracy of ring").wait_for(timeout=180_000)
+    wait_idle(page)
+    page.get_by_role("button", name=re.compile("Save checkpoint")).click()
+    page.get_by_text("Saved as").wait_for(timeout=30_000)
+    page.get_by_role("link", name=re.compile("Draw a digit")).first.click()  # same session: the new model is active
+    wait_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert _answer(page, ring) == "ring"
+    page.screenshot(path=str(artifacts / "dataset_draw_ring.png"), full_page=False)
+    page.locator("button[aria-label='Reset canvas & history']").click()
+    page.wait_for_selector(PREDICTION, state="detached")
+    wait_idle(page)
+    assert _answer(page, bar) == "bar"
