@@ -271,7 +271,7 @@ def plain_pixels(split: datamod.Split) -> datamod.Split:
     """The split as plain [0, 1] pixels, as the tutorials' ToTensor() gives them (recorded as mean 0, std 1)."""
     if (split.mean, split.std) == (0.0, 1.0):
         return split
-    return datamod.Split(split.name, split.split, split.raw(), split.labels, 0.0, 1.0)
+    return replace(split, images=split.raw(), mean=0.0, std=1.0)  # replace: an own dataset's split keeps its names
 
 
 def as_trained(split: datamod.Split, config: TrainConfig) -> datamod.Split:

@@ -323,3 +323,14 @@ def test_model_name_says_what_was_learned_in_ascii():
     assert owndata.model_name("own:shapes", "keras_small", 3) == "shapes-keras_small-seed3"
     assert owndata.model_name("own:my shapes", None, 0) == "my_shapes-custom-seed0"
     assert owndata.model_name("own:三角", "lenet5", 1) == "own-lenet5-seed1"
+
+
+def test_plain_pixel_runs_keep_the_class_names():
+    train_split, test_split = owndata.splits("own:shapes", seed=0, copies=2)
+    plain = tr.plain_pixels(train_split)
+    assert plain.classes == ("circle", "square", "triangle") and (plain.mean, plain.std) == (0.0, 1.0)
+    assert float(plain.images.min()) >= 0.0 and torch.allclose(plain.images, train_split.raw())
+    spec = arch.with_num_classes(arch.PRESETS["logistic"], 3)
+    result = tr.train(spec, tr.TrainConfig(dataset="own:shapes", normalize=False, max_batches=2, val_every=0),
+                      train_split, test_split)
+    assert result.classes == ("circle", "square", "triangle") and result.evaluation.confusion.shape == (3, 3)
