@@ -12,7 +12,7 @@ from streamlit_drawable_canvas import st_canvas
 from app_pages import draw_inside as inside
 from app_pages import ui
 from app_pages.cached import load_split
-from cnnviz import checkpoints, data, pagestate, preprocess, probe
+from cnnviz import checkpoints, data, images, pagestate, preprocess, probe
 from cnnviz.figures import draw as figs
 
 SOURCES = pagestate.DRAW_SOURCES
@@ -76,7 +76,8 @@ def read_input(inputs: Inputs) -> preprocess.Prepared:
         st.caption(f"Test digit #{i}, labelled **{split.classes[int(split.labels[i])]}**")
         return preprocess.from_mnist(split.raw(i)[0])
     if inputs.source == SOURCES[2]:
-        file = st.file_uploader("A photo or scan of one handwritten digit", type=["png", "jpg", "jpeg", "webp"])
+        file = st.file_uploader("A photo or scan of one handwritten digit", type=images.UPLOAD_TYPES,
+                                help=images.UPLOAD_HELP)
         if file is None:
             raise preprocess.EmptyInput("Upload a picture of a handwritten digit.")
         return prepare_upload(file.file_id, file.getvalue())

@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages import ui
 from app_pages.cached import load_split
-from cnnviz import data, kernels, ops, pagestate, pictures
+from cnnviz import data, images, kernels, ops, pagestate, pictures
 from cnnviz.images import read_upload
 
 CUSTOM = pagestate.PG_CUSTOM
@@ -40,7 +40,7 @@ def choose_picture() -> np.ndarray | None:
         st.caption(f"This digit is a **{label}**; 28x28 grey.")
         return pixels
     if source == "Upload":
-        file = st.file_uploader("A PNG or JPEG picture", type=["png", "jpg", "jpeg"], key="pg_upload")
+        file = st.file_uploader("A picture", type=images.UPLOAD_TYPES, help=images.UPLOAD_HELP, key="pg_upload")
         if file is None:
             return None
         pic = _upload(file.file_id, file.getvalue())  # ValueError for a corrupt or non-image file: shown by the caller

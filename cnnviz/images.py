@@ -8,8 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024     # matches server.maxUploadSize in .streamlit/config.toml
-MAX_PIXELS = 60_000_000                  # refuse decompression bombs before decoding them
+# The browser's uploader counts decimal megabytes (Streamlit's frontend: 1 MB = 1,000,000 bytes outside
+# Windows), so the limit is stated and checked in decimal: server.maxUploadSize in .streamlit/config.toml.
+UPLOAD_MB = 20
+MAX_UPLOAD_BYTES = UPLOAD_MB * 1_000_000
+MAX_PIXELS = 25_000_000                  # ~6000x4000: any phone photo; checked before decoding
+BOMB_BYTES_PER_PIXEL = 0.01              # a real photo or scan takes far more; a bomb claims pixels it lacks
+UPLOAD_TYPES = ("png", "jpg", "jpeg", "webp", "bmp", "gif", "tif", "tiff")  # every upload field accepts these
+UPLOAD_HELP = (f"PNG, JPEG, WebP, BMP, GIF or TIFF (16-bit grey too), up to {UPLOAD_MB} MB "
+               f"({MAX_UPLOAD_BYTES:,} bytes) and {MAX_PIXELS // 1_000_000} megapixels.")
 
 
 @dataclass(frozen=True)
@@ -22,38 +29,59 @@ class Picture:
 
 
 def read_upload(data: bytes, max_side: int = 1024, grey: bool = False) -> Picture:
-    """Decode uploaded bytes: EXIF-rotate, downscale so the longer side <= max_side; ValueError with a plain message."""
+    """Decode uploaded bytes: size checked before decoding, EXIF-rotated, downscaled so the longer side <=
+    max_side, 16-bit grey scaled (not clipped) to [0, 1]; ValueError with a plain message."""
     if not data:
         raise ValueError("The file is empty.")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ValueError(f"The file is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB.")
+        raise ValueError(f"The file is {len(data) / 1e6:.1f} MB; the limit is {UPLOAD_MB} MB "
+                         f"({MAX_UPLOAD_BYTES:,} bytes).")
     img = _open(data)
-    notes = []
     w, h = img.size
-    if w * h > MAX_PIXELS:
-        raise ValueError(f"The picture is {w}x{h} pixels, too large to open safely (limit {MAX_PIXELS:,} pixels).")
+    check_pixels(w, h, len(data))
+    notes = []
+    if img.format == "JPEG":  # decode a big JPEG at 1/2, 1/4 or 1/8 scale: a quarter of the memory or less
+        img.draft(img.mode, (max_side, max_side))
+    _load(img)
     try:
         rotated = ImageOps.exif_transpose(img)
     except Exception:  # a broken EXIF block should not lose the picture  # noqa: BLE001
         rotated = img
     if rotated is not None and rotated.size != img.size:
         notes.append("Rotated upright using the photo's EXIF orientation.")
-    img = rotated if rotated is not None else img
-    if max(img.size) > max_side:
-        old = img.size
+        w, h = h, w
+    img = _deep_to_float(rotated if rotated is not None else img)
+    if max(img.size) > max_side or img.size != (w, h):
         img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-        notes.append(f"Downscaled from {old[0]}x{old[1]} to {img.size[0]}x{img.size[1]} to keep things fast.")
+        notes.append(f"Downscaled from {w}x{h} to {img.size[0]}x{img.size[1]} to keep things fast.")
     return _to_picture(img, grey, tuple(notes))
 
 
+def check_pixels(width: int, height: int, file_bytes: int) -> None:
+    """ValueError unless a picture of width x height from `file_bytes` bytes is safe to decode."""
+    pixels = width * height
+    if pixels <= MAX_PIXELS:
+        return
+    if file_bytes < pixels * BOMB_BYTES_PER_PIXEL:
+        raise ValueError(f"This file claims to be {width}x{height} pixels ({pixels / 1e6:,.0f} megapixels) but is "
+                         f"only {file_bytes / 1e3:,.0f} kB: a 'decompression bomb' built to exhaust memory. "
+                         "It was not opened.")
+    raise ValueError(f"The picture is {width}x{height} pixels ({pixels / 1e6:.0f} megapixels), more than the "
+                     f"{MAX_PIXELS / 1e6:.0f} megapixels cnnviz opens. Make it smaller first (any photo app can).")
+
+
 def _open(data: bytes) -> Image.Image:
+    """The picture's header only (nothing decoded yet)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
-            img.load()
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-        raise ValueError("This file is not a picture cnnviz can read (PNG or JPEG expected).") from err
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise ValueError("This file claims far more pixels than any photo: a 'decompression bomb' built to "
+                         "exhaust memory. It was not opened.") from err
+    except UnidentifiedImageError as err:
+        raise ValueError("This file is not a picture cnnviz can read "
+                         f"({', '.join(t.upper() for t in UPLOAD_TYPES[:4])} ... expected).") from err
     except (OSError, SyntaxError, ValueError) as err:
         raise ValueError(f"The picture is damaged or truncated and cannot be read ({err}).") from err
     if img.size[0] < 1 or img.size[1] < 1:
@@ -61,7 +89,30 @@ def _open(data: bytes) -> Image.Image:
     return img
 
 
+def _load(img: Image.Image) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as err:
+        raise ValueError(f"The picture is damaged or truncated and cannot be read ({err}).") from err
+
+
+def _deep_to_float(img: Image.Image) -> Image.Image:
+    """16-bit (and 32-bit) grey -> mode 'F' in [0, 1], scaled by the format's full range, not clipped at 255."""
+    if img.mode.startswith("I;16") or img.mode == "I":  # "I": Pillow's 32-bit ints holding a 16-bit file's 0..65535
+        return Image.fromarray(np.asarray(img, dtype=np.float32) / 65535.0)
+    if img.mode == "F":
+        arr = np.nan_to_num(np.asarray(img, dtype=np.float32))
+        top = float(arr.max()) if arr.size else 1.0
+        return Image.fromarray(arr / top if top > 1.0 else arr)
+    return img
+
+
 def _to_picture(img: Image.Image, grey: bool, notes: tuple[str, ...]) -> Picture:
+    if img.mode == "F":
+        pixels = np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0)
+        return Picture(pixels if grey else np.repeat(pixels[..., None], 3, axis=2), notes, None)
     alpha = None
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
