@@ -232,3 +232,20 @@ def test_explanation_figures(look_and_pixels):
     field = explain.receptive_field(look.spec, "conv2", 5, 6)
     rf = _validated(figs.receptive(prepared.pixels, field, prepared.steps[0][1], (10, 40, 10, 40)))
     assert len(rf.layout.shapes) == 2
+
+
+def test_a_scribble_gets_the_not_a_digit_warning():
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., 3] = 255
+    for k in range(6):  # a zigzag across most of the canvas
+        ys, xs = np.mgrid[0:280, 0:280]
+        y0, y1 = (40, 240) if k % 2 == 0 else (240, 40)
+        x0 = 30 + 40 * k
+        t = np.clip(((xs - x0) * 40 + (ys - y0) * (y1 - y0)) / (40 ** 2 + (y1 - y0) ** 2), 0, 1)
+        near = (xs - (x0 + 40 * t)) ** 2 + (ys - (y0 + (y1 - y0) * t)) ** 2 <= 10 ** 2
+        canvas[near, :3] = 255
+    at = _page(canvas=canvas_state(canvas))
+    assert not at.exception and len(at.metric) == 1
+    assert any("Not a digit?" in w.value for w in at.warning)
+    clean = _page(canvas=canvas_state(stroke_zero()))
+    assert not any("Not a digit?" in w.value for w in clean.warning)

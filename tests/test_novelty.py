@@ -1,0 +1,66 @@
+"""cnnviz.novelty: the "not a digit?" warning stays quiet on MNIST digits drawn on the canvas and speaks up on
+scribbles, letters and photos (bench/not_a_digit.py measures the full rates: README)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from cnnviz import checkpoints, novelty, preprocess
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import not_a_digit as bench  # noqa: E402  # the bench's own generators: the test checks what the README reports
+
+
+@pytest.fixture(scope="module")
+def tutorial_a():
+    torch.set_num_threads(1)
+    return checkpoints.load("tutorial_a")
+
+
+def _flagged(model, card, pixels: list[np.ndarray]) -> float:
+    x = (torch.from_numpy(np.stack(pixels))[:, None] - card["normalize"][0]) / card["normalize"][1]
+    with torch.no_grad():
+        probs = torch.softmax(model(x), 1).numpy()
+    return float(np.mean([novelty.judge(p, q).unlike for p, q in zip(pixels, probs)]))
+
+
+def test_few_false_alarms_on_mnist_digits_drawn_on_the_canvas(tutorial_a):
+    """500 held-out test digits (not those the thresholds were chosen on): at most 2% flagged (bench: 1.6% of 2,000)."""
+    rng = np.random.default_rng(1)
+    assert _flagged(*tutorial_a, bench.prepared("mnist", bench.mnist(500, 2000, rng))) <= 0.02
+
+
+def test_scribbles_letters_and_photos_are_flagged_often(tutorial_a):
+    rng = np.random.default_rng(1)
+    scribbles = bench.prepared("scribbles", [bench.scribble(rng) for _ in range(80)])
+    assert _flagged(*tutorial_a, scribbles) >= 0.3   # bench: 40% of 300
+    assert _flagged(*tutorial_a, bench.prepared("photos", bench.photos(rng, bench.PHOTOS[:6]))) >= 0.8  # bench: 96% of 71
+    if bench.FONTS.joinpath("DejaVuSans.ttf").exists():
+        letters = bench.prepared("letters", [bench.letter(c, "DejaVuSans.ttf", rng) for c in bench.LETTERS])
+        assert _flagged(*tutorial_a, letters) >= 0.25  # bench: 37% of 200, 5 fonts
+
+
+def test_each_sign_and_the_message():
+    digit = np.zeros((28, 28))
+    digit[4:24, 12:16] = 1.0  # a plain "1": 80 of 784 pixels inked (10%)
+    calm = novelty.judge(digit, np.eye(10)[1])
+    assert not calm.unlike and calm.message() is None and calm.ink == pytest.approx(80 / 784)
+    unsure = novelty.judge(digit, np.full(10, 0.1))
+    assert unsure.unlike and "unsure: 10%" in unsure.message()
+    blot = np.zeros((28, 28))
+    blot[2:26, 2:26] = 1.0
+    judged = novelty.judge(blot, np.eye(10)[8])
+    assert "73% of the field is ink" in judged.message() and "far from every digit" in judged.message()
+    assert novelty.distance(digit) < novelty.FAR < novelty.distance(blot)
+    with pytest.raises(ValueError, match=r"\(28, 28\) picture, got shape \(27, 28\)"):
+        novelty.distance(np.zeros((27, 28)))
+
+
+def test_shipped_shapes_are_orthonormal():
+    mean, comps = novelty._shapes()
+    assert mean.shape == (784,) and comps.shape == (novelty.COMPONENTS, 784)
+    np.testing.assert_allclose(comps @ comps.T, np.eye(novelty.COMPONENTS), atol=2e-3)  # float16 storage
