@@ -9,7 +9,7 @@ from app_pages import ui
 from cnnviz import explain, preprocess, probe
 from cnnviz.figures import draw as figs
 
-PICKED = "draw_pick"   # session key: {slot: (stage index, unit index, (row, col) or None)}
+PICKED = "draw_pick"   # session key: {model name: (stage index, unit index, (row, col) or None)}
 
 
 def _points(event) -> list[dict]:
@@ -17,18 +17,6 @@ def _points(event) -> list[dict]:
         return list(event.selection.points)
     except AttributeError:
         return []
-
-
-def _default_pick(look: probe.Look, stages: list[explain.Stage]) -> tuple[int, int, tuple[int, int] | None]:
-    """Before any click: the last conv stage's most active map, at its strongest pixel."""
-    convs = [k for k, s in enumerate(stages) if s.type == "conv"] or [0]
-    k = convs[-1]
-    out = look.inspection.activations[stages[k].shown][0]
-    if out.dim() != 3:
-        return k, int(out.argmax()), None
-    c = int(out.mean(dim=(1, 2)).argmax())
-    r, col = divmod(int(out[c].argmax()), out.shape[2])
-    return k, c, (r, col)
 
 
 def overview(slot: int, name: str, model: torch.nn.Module, x: torch.Tensor, look: probe.Look,
@@ -42,15 +30,16 @@ def overview(slot: int, name: str, model: torch.nn.Module, x: torch.Tensor, look
     points = _points(event)
     if points and "customdata" in points[0] and points[0]["customdata"] is not None:
         k, i = (int(v) for v in points[0]["customdata"])
-        if (k, i) != picks.get(slot, (None, None, None))[:2]:
-            picks[slot] = (k, i, None)
+        if (k, i) != picks.get(name, (None, None, None))[:2]:
+            picks[name] = (k, i, None)
     elif points and points[0].get("curve_number") == len(fig.data) - 1:  # a probability bar: its logit
-        picks[slot] = (len(stages) - 1, int(points[0]["point_index"]), None)
-    if picks.get(slot) is None or picks[slot][0] >= len(stages):
-        picks[slot] = _default_pick(look, stages)
+        picks[name] = (len(stages) - 1, int(points[0]["point_index"]), None)
     st.caption("Each column is one layer (maps after their ReLU / tanh), brightest = most active. "
                "**Click a tile**, then a pixel of the enlarged map, to see how that number was computed.")
-    k, i, pixel = picks[slot]
+    pick = picks.get(name)
+    if pick is None or pick[0] >= len(stages) or pick[1] >= stages[pick[0]].shape[0]:
+        return  # nothing clicked yet (or a retrained model changed under the click): a stroke stays cheap
+    k, i, pixel = pick
     _unit(slot, name, model, x, look, prepared, stages[k], i, pixel)
 
 
@@ -67,8 +56,8 @@ def _unit(slot: int, name: str, model, x, look, prepared, stage: explain.Stage, 
             points = _points(event)
             if points:
                 pixel = (int(points[0]["y"]), int(points[0]["x"]))
-                st.session_state[PICKED][slot] = (st.session_state[PICKED][slot][0], i, pixel)
-            if pixel is None:
+                st.session_state[PICKED][name] = (st.session_state[PICKED][name][0], i, pixel)
+            if pixel is None or not (pixel[0] < out.shape[1] and pixel[1] < out.shape[2]):
                 st.info("Click a pixel of the map.")
                 return
         index = (i, *pixel)

@@ -186,12 +186,14 @@ def test_look_refuses_other_input_shapes():
         probe.look(arch.build(spec), torch.zeros(1, 3, 32, 32))
 
 
-def test_inside_the_network_explains_a_unit_by_default():
-    """Before any click the page explains the last conv stage's most active unit; the final number is the held one."""
-    at = _page(canvas=canvas_state(stroke_zero()))
+def test_inside_the_network_explains_the_clicked_unit():
+    """A click on conv2's tile 5, then on its pixel (3, 6) (as the selection events leave them): the arithmetic
+    ends on the number the map holds; before any click there is no explanation (a stroke stays cheap)."""
+    assert not [m for m in _page(canvas=canvas_state(stroke_zero())).markdown if " holds " in m.value]
+    at = _page(canvas=canvas_state(stroke_zero()), draw_pick={"tutorial_a": (2, 5, (3, 6))})
     assert not at.exception and not at.error
     held = [m.value for m in at.markdown if " holds " in m.value]
-    assert len(held) == 1 and held[0].startswith("**relu2, map ")
+    assert len(held) == 1 and held[0].startswith("**relu2, map 5, row 3, col 6**")
     value = held[0].split("`")[1]
     lines = [c.value for c in at.code]
     assert "bias" in lines[-2] and lines[-1].startswith("relu(") and lines[-1].endswith(f"= {value}")
