@@ -14,6 +14,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import streamlit as st  # noqa: E402
 
 from app_pages import ui  # noqa: E402
+from app_pages import gate  # noqa: E402
 from cnnviz.checkpoints import plain  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
 
@@ -26,7 +27,8 @@ pages = [
     st.Page("app_pages/draw.py", title="Draw a digit", icon="✏️"),
     st.Page("app_pages/dataset.py", title="Make a dataset", icon="🗂️"),
 ]
-nav = st.navigation(pages)
+nav = st.navigation(pages, position="hidden" if gate.locked() else "sidebar")  # a deep link survives the gate
+gate.require_class_code()  # only when the teacher set $CNNVIZ_CLASS_CODE (README: "A classroom server")
 ui.start_presenter_from_url()
 ui.style()
 

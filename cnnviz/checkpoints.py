@@ -515,7 +515,7 @@ def _swap_in(tmp: Path, target: Path) -> None:
                 if err.errno not in _COLLISION:
                     raise
                 # another save put its model in between: move that one away too
-        raise OSError(f"could not replace {display_name(target.name)!r}: other saves kept replacing it")
+        raise CheckpointError(f"could not replace {display_name(target.name)!r}: other saves kept replacing it")
     except BaseException:
         if olds and not os.path.lexists(target):  # put the newest old model back before giving up
             os.rename(olds.pop(), target)
@@ -531,10 +531,20 @@ def save(model: nn.Module, card: dict[str, Any], folder: str | Path | None = Non
 
     Returns the checkpoint folder `<folder>/<name>` (folder defaults to user_dir()). Without `overwrite`
     a taken name gets the next free suffix (-2, -3 ...) and the card says the name it got. Crash-safe and
-    race-safe: see the module docstring. `half` stores float16 weights (half the size).
+    race-safe: see the module docstring. `half` stores float16 weights (half the size). ValueError for a bad
+    name, card or extra; CheckpointError (a ValueError, naming no server path) when the disk refuses.
     """
     name = _check_save_args(card, extras)
     base = Path(folder) if folder is not None else user_dir()
+    try:
+        return _save(model, card, base, name, half, overwrite, extras)
+    except OSError as err:  # disk full, read-only folder ...: a message without the server's paths
+        raise CheckpointError(f"could not save the model {name!r}: {err.strerror or type(err).__name__} "
+                              "(the server's checkpoint folder; nothing was changed)") from err
+
+
+def _save(model: nn.Module, card: dict[str, Any], base: Path, name: str, half: bool, overwrite: bool,
+          extras: dict[str, dict[str, torch.Tensor]] | None) -> Path:
     base.mkdir(parents=True, exist_ok=True)
     cleanup(base)
     tmp = base / _hidden(TEMP_PREFIX, name)

@@ -67,10 +67,32 @@ def test_a_crash_mid_save_leaves_nothing_listed(user_dir, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(ck, "save_bytes", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(ck.CheckpointError, match="could not save the model 'crashed'"):
         ck.save(_model(), _card("crashed"))
     assert "crashed" not in ck.available()
     assert not list(user_dir.iterdir())  # the temporary folder was removed too
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_folder_gives_a_message_without_server_paths(user_dir):
+    user_dir.mkdir()
+    user_dir.chmod(0o555)
+    try:
+        with pytest.raises(ck.CheckpointError, match="Permission denied") as err:
+            ck.save(_model(), _card())
+    finally:
+        user_dir.chmod(0o755)
+    assert str(user_dir) not in str(err.value) and "/" not in str(err.value)
+
+
+def test_a_failing_disk_gives_a_message_without_server_paths(user_dir, monkeypatch):
+    def full(path, tensors):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(ck, "_write_tensors", full)
+    with pytest.raises(ck.CheckpointError, match="No space left on device") as err:
+        ck.save(_model(), _card())
+    assert "/" not in str(err.value) and not list(user_dir.iterdir())
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])

@@ -1,0 +1,80 @@
+"""An optional class code: the teacher sets CNNVIZ_CLASS_CODE, each student enters it once per session.
+
+Nothing here knows Streamlit: the app's gate (app_pages/gate.py) asks `class_code()`, checks what a
+student typed with `Gate.check` and keeps the result in the session. Codes are compared in constant
+time (hmac.compare_digest over SHA-256 digests, so neither content nor length leaks through timing),
+are never logged and never put in a URL. Wrong guesses are slowed twice: per session (a growing wait
+after a few tries) and per server (at most `server_limit` wrong guesses a minute from everyone together,
+so opening new tabs does not buy more guesses).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+ENV = "CNNVIZ_CLASS_CODE"
+FREE_TRIES = 5          # wrong codes a session may type before it has to wait
+MAX_WAIT_S = 300.0      # the longest a session waits between guesses
+
+
+def class_code(environ: dict[str, str] | None = None) -> str | None:
+    """The class code the teacher set in $CNNVIZ_CLASS_CODE (None when unset or blank: the app is open)."""
+    code = (environ if environ is not None else os.environ).get(ENV, "").strip()
+    return code or None
+
+
+def _digest(code: str) -> bytes:
+    return hashlib.sha256(code.strip().casefold().encode("utf-8", "surrogatepass")).digest()
+
+
+def code_matches(given: str, expected: str) -> bool:
+    """True when `given` is the class code (spaces around and letter case ignored), in constant time."""
+    if not isinstance(given, str) or not isinstance(expected, str) or not expected.strip():
+        return False
+    return hmac.compare_digest(_digest(given), _digest(expected))
+
+
+def session_wait(failures: int) -> float:
+    """Seconds a session waits before its next guess after `failures` wrong ones: 0, then 2, 4, 8 ... 300."""
+    if failures < FREE_TRIES:
+        return 0.0
+    return min(MAX_WAIT_S, 2.0 ** (failures - FREE_TRIES + 1))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one attempt got: in or not, and a message for the student when not."""
+
+    ok: bool
+    message: str = ""
+    wrong: bool = False  # a guess that was judged and failed (counts towards the session's wait)
+
+
+class Gate:
+    """Checks attempts against the class code; shared by all sessions of one server (thread-safe)."""
+
+    def __init__(self, server_limit: int = 30, window_s: float = 60.0, clock=time.monotonic) -> None:
+        self._fails: deque[float] = deque()
+        self._lock = threading.Lock()
+        self._limit, self._window, self._clock = server_limit, window_s, clock
+
+    def check(self, given: str, expected: str, failures: int, last_failure: float | None) -> Verdict:
+        """Judge one attempt by a session that has `failures` wrong ones so far (the last at `last_failure`)."""
+        now = self._clock()
+        wait = session_wait(failures)
+        if last_failure is not None and now - last_failure < wait:
+            return Verdict(False, f"Too many wrong codes: wait {wait - (now - last_failure):.0f} s and try again.")
+        with self._lock:
+            while self._fails and now - self._fails[0] > self._window:
+                self._fails.popleft()
+            if len(self._fails) >= self._limit:
+                return Verdict(False, "Too many wrong codes on this server just now: wait a minute and try again.")
+            if code_matches(given, expected):
+                return Verdict(True)
+            self._fails.append(now)
+        return Verdict(False, "That is not the class code. Ask your teacher for it.", wrong=True)
