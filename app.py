@@ -13,7 +13,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import streamlit as st  # noqa: E402
 
-from app_pages import ui  # noqa: E402
+from app_pages import lesson_ui, ui  # noqa: E402
 from app_pages import gate  # noqa: E402
 from cnnviz.checkpoints import plain  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
@@ -38,5 +38,6 @@ with st.sidebar:
     st.caption(f"Computing on: **{describe(pick_device())}**")
     active = st.session_state.get("active_checkpoint")
     st.caption(f"Active model: **{plain(active)}**" if active else "Active model: pick one on *Draw a digit*")
+    lesson_ui.stepper(nav.url_path or "dimensions")
 
 nav.run()

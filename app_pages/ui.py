@@ -100,6 +100,14 @@ def keep(*keys: str) -> set[str]:
     return back
 
 
+def apply(schema: Schema, values: dict) -> None:
+    """Put typed values (by parameter name, e.g. a lesson step's) into the page's state, kept across pages too."""
+    shadow = st.session_state.setdefault(_KEEP, {})
+    for name, value in values.items():
+        key = schema[name].key or name
+        st.session_state[key] = shadow[key] = value
+
+
 def params(schema: Schema) -> dict[str, str]:
     """The page's current state as query parameters (a value the schema refuses is left out, never raised)."""
     out = {}

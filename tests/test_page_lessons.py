@@ -1,0 +1,54 @@
+"""AppTest: the sidebar lesson stepper walks the shipped lesson across pages; a malformed lesson is a message."""
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+
+def _app(**query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params.update(query)
+    return at.run()
+
+
+def _step_line(at: AppTest) -> str:
+    lines = [m.value for m in at.sidebar.markdown]
+    return next((v for v in lines if v.startswith("**Step ")), repr(lines))
+
+
+def test_a_lesson_link_opens_its_step_and_next_walks_on(data_root):
+    at = _app(lesson="cnn_tutorial", step="1")
+    assert not at.exception
+    assert _step_line(at).startswith("**Step 1 of 7**")
+    assert (at.number_input(key="calc_w").value, at.number_input(key="calc_k").value,
+            at.number_input(key="pad").value) == (28, 5, 0)
+    assert not at.sidebar.success  # predict first...
+    at.button(key="lesson_reveal").click().run()
+    assert "24 x 24" in at.sidebar.success[0].value  # ...then reveal
+    at.button(key="lesson_next").click().run()
+    assert _step_line(at).startswith("**Step 2 of 7**") and at.number_input(key="pad").value == 2
+    assert not at.sidebar.success  # the next question starts hidden again
+    at.button(key="lesson_next").click().run()  # step 3 lives on the playground
+    assert not at.exception and _step_line(at).startswith("**Step 3 of 7**")
+    assert at.selectbox(key="pg_kernel").value == "outline" and at.radio(key="pg_source").value == "Photo"
+    assert at.query_params["lesson"] == "cnn_tutorial" and at.query_params["step"] == "3"
+    at.button(key="lesson_back").click().run()  # and back to the calculator
+    assert _step_line(at).startswith("**Step 2 of 7**") and at.number_input(key="pad").value == 2
+
+
+def test_a_malformed_lesson_names_file_and_field_and_the_app_works(tmp_path, monkeypatch):
+    (tmp_path / "broken.toml").write_text('title = "x"\n[[steps]]\npage = "playground"\nstate = { stride = 99 }\n'
+                                          'question = "q?"\nanswer = "a"\n')
+    monkeypatch.setenv("CNNVIZ_LESSONS", str(tmp_path))
+    at = _app(lesson="broken", step="1")
+    assert not at.exception
+    assert any("lessons/broken.toml: step 1, state: stride='99'" in e.value for e in at.sidebar.error)
+    assert any(m.label.startswith("Output size") for m in at.metric)  # the calculator still works
+
+
+def test_picking_a_lesson_in_the_sidebar_opens_step_one_and_none_ends_it():
+    at = _app()
+    at.selectbox(key="lesson_pick").select("cnn_tutorial").run()
+    assert not at.exception and _step_line(at).startswith("**Step 1 of 7**")
+    assert at.number_input(key="calc_w").value == 28
+    at.selectbox(key="lesson_pick").select("(none)").run()
+    assert not at.exception and "lesson" not in at.query_params
+    assert not [m for m in at.sidebar.markdown if m.value.startswith("**Step ")]
