@@ -39,7 +39,8 @@ def position(label: str, shape: tuple[int, ...], key: str, play: bool = False) -
 def step_conv(res: ops.Result, s: ops.Settings, play: bool) -> None:
     """Pick (or autoplay) one output pixel; its window on the input and the multiply-then-sum behind it."""
     out = res.conv
-    left, mid, right = st.columns([3, 7]) + [None] if ui.presenting() else st.columns([3, 3, 4])
+    presenting = ui.presenting()
+    left, mid, right = st.columns([2, 8]) + [None] if presenting else st.columns([3, 3, 4])
     with left:
         small = max(out.shape) <= PLAY_MAX
         st.toggle("▶ Play: slide the window cell by cell", key="pg_play", disabled=not small,
@@ -52,7 +53,7 @@ def step_conv(res: ops.Result, s: ops.Settings, play: bool) -> None:
     else:
         ui.chart(figs.picture(res.image, "Input: the window", s.padding, ex.window, H, ZOOM), mid, width="stretch")
     cell = max(16, min(52, (H - 60) // (len(ex.channel_sums) * (len(s.kernel) + 1))))
-    ui.chart(figs.explain_figure(ex, cell=cell), right, width="stretch")
+    ui.chart(figs.explain_figure(ex, cell=cell + 20 * presenting, digits=3 - presenting), right, width="stretch")
     ui.sync(PAGE, SCHEMA)  # the stepped pixel moved: the link follows
 
 

@@ -37,6 +37,7 @@ PRESENTER_CSS = """<style>""" + _DENSE + """
 .stApp [data-testid='stMarkdownContainer'] code, .stApp pre code, .stApp button p,
 .stApp [data-testid='stMetricLabel'] p, .stApp [data-testid='stTooltipHoverTarget'] p,
 .stApp [data-testid='stTab'] p, .stApp [data-testid='stExpander'] summary p {font-size: 20px !important}
+.stApp [data-testid='stMetricValue'] p, .stApp [data-testid='stMetricValue'] div {font-size: inherit !important}
 .stApp h1 {font-size: 2.4rem} .stApp h2 {font-size: 2rem} .stApp h3 {font-size: 1.6rem}
 [class*='st-key-adv_'] {display: none}
 </style>"""
@@ -145,7 +146,7 @@ def link(page: str, schema: Schema) -> str:
 
 def title(text: str, caption: str, page: str, schema: Schema) -> None:
     """The page title, a one-line caption, and the "Copy link" control at the right."""
-    left, right = st.columns([6, 1], vertical_alignment="bottom")
+    left, right = st.columns([5, 1], vertical_alignment="bottom")
     left.title(text)
     with right.popover("🔗 Copy link", width="stretch"):
         st.caption("This link opens exactly this view (copy it with the button at the right):")

@@ -69,7 +69,7 @@ def playground() -> Schema:
         "pool": Choice(PG_POOL, key="pg_pool"),
         "psz": Int(2, 4, 2, key="pg_pool_size"),
         "pst": Int(1, 4, 2, key="pg_pool_stride"),
-        "step": Choice(PG_STEP_TABS, key="pg_step_tab"),
+        "tab": Choice(PG_STEP_TABS, key="pg_step_tab"),
         "r": Int(0, 4096, None, key="pg_pos_r"),
         "col": Int(0, 4096, None, key="pg_pos_c"),
         "pr": Int(0, 4096, None, key="pg_ppos_r"),

@@ -47,3 +47,15 @@ def test_training_confusion_matrix():
     fig = training.confusion(np.eye(10, dtype=int) * 5, tuple("0123456789"))
     big = present(fig)
     assert all(s is not None and s >= FONT for s in _sizes(big)), _sizes(big)
+
+
+def test_numbers_that_cannot_fit_their_cells_are_dropped_not_piled_up():
+    small = heatmap(np.random.default_rng(0).random((16, 16)), "16x16 in 235 px", text=True, height=235)
+    roomy = heatmap(np.random.default_rng(0).random((3, 3)), "3x3 in 300 px", text=True, height=300)
+    assert present(small).data[0].texttemplate is None and small.data[0].texttemplate  # the original keeps them
+    assert present(roomy).data[0].texttemplate == "%{text}"
+
+
+def test_bar_labels_may_not_shrink_below_the_floor():
+    fig = go.Figure(go.Bar(x=list(range(10)), y=[0.1] * 10, text=["100%"] * 10, textposition="outside"))
+    assert present(fig).layout.uniformtext.minsize == NUMBERS

@@ -98,8 +98,8 @@ def _layout(title: str, height: int, reversed_y: bool = True, **extra) -> dict:
                 xaxis=dict(showgrid=False, zeroline=False, constrain="domain"), **extra)
 
 
-def _cell_text(a: np.ndarray, pad: np.ndarray | None = None, pad_text: str = "0") -> np.ndarray:
-    text = np.array([[("" if np.isnan(v) else f"{v + 0.0:.3g}") for v in row] for row in a], dtype=object)  # no "-0"
+def _cell_text(a: np.ndarray, pad: np.ndarray | None = None, pad_text: str = "0", digits: int = 3) -> np.ndarray:
+    text = np.array([[("" if np.isnan(v) else f"{v + 0.0:.{digits}g}") for v in row] for row in a], dtype=object)  # no "-0"
     if pad is not None:
         text[~pad] = f"{pad_text}<br>pad"
     return text
@@ -210,10 +210,12 @@ def _blocks(ex: PixelExplanation) -> list[tuple[np.ndarray, np.ndarray | None]]:
             for b in ((patch[..., c], ex.window.inside), (kern[..., c], None), (products[..., c], None))]
 
 
-def explain_figure(ex: PixelExplanation, names: tuple[str, ...] = ("R", "G", "B"), cell: int = 52) -> go.Figure:
+def explain_figure(ex: PixelExplanation, names: tuple[str, ...] = ("R", "G", "B"), cell: int = 52,
+                   digits: int = 3) -> go.Figure:
     """patch × kernel = products, one row per input channel, as one tiled Heatmap with every number written in.
 
-    Colours are scaled per block (each block's own largest |value| is full colour); the text is the real value.
+    Colours are scaled per block (each block's own largest |value| is full colour); the text is the real value,
+    to `digits` significant digits (2 leaves room for a projector's bigger numbers).
     """
     blocks = _blocks(ex)
     k = blocks[0][0].shape[0]
@@ -224,7 +226,7 @@ def explain_figure(ex: PixelExplanation, names: tuple[str, ...] = ("R", "G", "B"
     real = tile(np.stack([b for b, _ in blocks]), cols=3, gap=1, normalize=False)
     for i, (values, pad) in enumerate(blocks):
         r, col = divmod(i, 3)
-        text[r * (k + 1): r * (k + 1) + k, col * (k + 1): col * (k + 1) + k] = _cell_text(values, pad)
+        text[r * (k + 1): r * (k + 1) + k, col * (k + 1): col * (k + 1) + k] = _cell_text(values, pad, digits=digits)
     text[np.isnan(real)] = ""
     trace = go.Heatmap(z=z, text=text, texttemplate="%{text}", customdata=real, zmin=-1, zmax=1, showscale=False,
                        colorscale=DIVERGING, hovertemplate="%{customdata:.6g}<extra></extra>", xgap=1, ygap=1)

@@ -18,6 +18,17 @@ def _bigger(font, size: int) -> None:
         font.size = size
 
 
+def _numbers_fit(trace, layout, size: int) -> bool:
+    """Whether the numbers written in a heatmap's cells fit them at `size` px (square cells, height-bound)."""
+    if not trace.texttemplate or trace.z is None or len(trace.z) == 0:
+        return True
+    margin = (layout.margin.t or 0) + (layout.margin.b or 0)
+    cell = ((layout.height or 450) - margin) / len(trace.z)  # px per row, and per column: pixels are square
+    texts = [str(t) for row in (trace.text if trace.text is not None else trace.z) for t in row]
+    longest = max((len(t) for t in texts), default=1)
+    return cell >= 0.6 * size * longest + 4  # an average glyph is ~0.6 em wide
+
+
 def present(fig: go.Figure, font: int = FONT, numbers: int = NUMBERS) -> go.Figure:
     """A copy of `fig` with every font >= `font` px, cell numbers >= `numbers` px; `fig` itself is unchanged."""
     out = go.Figure(fig)
@@ -37,6 +48,9 @@ def present(fig: go.Figure, font: int = FONT, numbers: int = NUMBERS) -> go.Figu
             _bigger(trace.textfont, numbers)
         if "colorbar" in trace:
             _bigger(trace.colorbar.tickfont, font)
+        if trace.type == "heatmap" and not _numbers_fit(trace, layout, numbers):
+            trace.texttemplate = None  # at `numbers` px they would pile up: the colours alone, values on hover
+    layout.uniformtext = {"minsize": numbers, "mode": "show"}  # bars must not shrink their labels below it
     top = layout.margin.t
     if top is not None and layout.title.text:  # room for the taller title
         layout.margin.t = max(top, TITLE * 2 + 8)
