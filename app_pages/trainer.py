@@ -1,7 +1,7 @@
 """Train a CNN, live: choose a network and settings, watch it learn, keep the model."""
 import streamlit as st
 
-from app_pages import download
+from app_pages import download, runqueue
 from app_pages import training_view as view
 from app_pages import ui
 from app_pages.cached import splits
@@ -54,7 +54,7 @@ def choose(busy: bool) -> tuple[Spec, tr.TrainConfig]:
 
 def start(work, single: bool, what: str) -> None:
     """Start `work` in the background; `what` is the one-line summary the folded settings show meanwhile."""
-    st.session_state["trainer_runner"] = tr.Runner(work).start()
+    st.session_state["trainer_runner"] = runqueue.submit(work, what)  # one run at a time per server
     st.session_state["trainer_summary"], st.session_state["trainer_single"] = what, single
     st.session_state["trainer_test"] = test_split  # the live view and results show these images
     st.session_state.pop("trainer_saved", None)
@@ -89,7 +89,7 @@ if b1.button("▶ Start training", type="primary", disabled=busy or spec is None
     start(lambda cb, stop: tr.train(spec, config, train_split, test_split, cb, stop), single=True,
           what=tr.run_summary(spec, config))
 if b2.button("■ Stop", disabled=not busy, key="stop", width="stretch"):
-    runner.stop(timeout=1.0)
+    runqueue.stop(runner)
     st.rerun()
 if b3.button("Reproduce the tutorials (Models A, B, C: plain pixels, SGD lr 0.01, batch 100, 3000 iterations)",
              disabled=busy or spec is None or config.dataset != "mnist", key="reproduce",
@@ -97,7 +97,9 @@ if b3.button("Reproduce the tutorials (Models A, B, C: plain pixels, SGD lr 0.01
     start(lambda cb, stop: tr.reproduce_tutorials(train_split, test_split, cb, stop), single=False,
           what="the tutorials' Models A, B, C: plain pixels, then normalised")
 
-if runner is not None:
+if runner is not None and busy and not runner.started:
+    runqueue.waiting(runner)  # "you are 2nd in line" + Leave the queue, until its turn comes
+elif runner is not None:
     snap = runner.snapshot()
     view.live(runner, busy, st.session_state.get("trainer_test") or splits("mnist")[1])
     done = [r for r in snap.results if r.evaluation is not None]

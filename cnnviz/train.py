@@ -452,12 +452,25 @@ class Runner:
         self._state = "running"
         self._message: str | None = None
         self.stop_event = threading.Event()
+        self._stopped_why = "Stopped by you"
         self._thread = threading.Thread(target=self._run, name="cnnviz-trainer", daemon=True)
 
     def start(self) -> "Runner":
         """Start the thread; returns self."""
         self._thread.start()
         return self
+
+    @property
+    def started(self) -> bool:
+        """True once start() was called (a queued Runner waits unstarted: see cnnviz.runs)."""
+        return self._thread.ident is not None
+
+    def cancel(self, message: str) -> None:
+        """End a Runner that never started: state 'stopped' with `message` (it will not run)."""
+        self.stop_event.set()
+        with self._lock:
+            if self._thread.ident is None:
+                self._state, self._message = "stopped", message
 
     def _on_progress(self, event: Progress) -> None:
         with self._lock:
@@ -473,15 +486,20 @@ class Runner:
                     state, message = "failed", r.diverged
                 elif getattr(r, "stopped", False):
                     state = "stopped"
-                    message = (f"Stopped by you after {r.batches:,} batches. A stopped run is not tested, "
+                    message = (f"{self._stopped_why} after {r.batches:,} batches. A stopped run is not tested, "
                                "so there is nothing to save.")
         except Exception as err:  # the page shows the message; the thread must never die silently
             results, state, message = [], "failed", f"{type(err).__name__}: {err}"
         with self._lock:
             self._results, self._state, self._message = results, state, message
 
-    def stop(self, timeout: float = 1.0) -> bool:
-        """Ask the run to stop and wait up to `timeout` s; True when the thread has ended."""
+    def stop(self, timeout: float = 1.0, why: str | None = None) -> bool:
+        """Ask the run to stop (`why` opens its message) and wait up to `timeout` s; True when it has ended."""
+        if why:
+            self._stopped_why = why
+        if not self.started:
+            self.cancel(f"{why or 'Stopped by you'} before it started.")
+            return True
         self.stop_event.set()
         self._thread.join(timeout)
         return not self._thread.is_alive()

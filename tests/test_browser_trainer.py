@@ -69,3 +69,31 @@ def test_the_running_trainer_fits_1280x720_and_the_digit_grid_changes(browser, a
         assert page.locator("[data-testid='stException']").count() == 0
     finally:
         context.close()
+
+
+def test_one_run_at_a_time_and_a_closed_tab_ends_its_run(browser, app_url, artifacts):
+    """Tab A trains; tab B queues ("2nd in line"); closing A ends A's run, and B's starts by itself."""
+    a_ctx, b_ctx = (browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(2))
+    a, b = a_ctx.new_page(), b_ctx.new_page()
+    try:
+        for pg in (a, b):
+            pg.set_default_timeout(60_000)
+            open_page(pg, app_url, "trainer")
+        a.get_by_role("button", name="Start training").click()
+        a.wait_for_selector("[data-testid='stProgress']")
+        b.get_by_role("button", name="Start training").click()
+        b.get_by_text("you are 2nd in line").wait_for()
+        assert b.get_by_role("button", name="Start training").is_disabled(), "no second start while queued"
+        b.screenshot(path=str(artifacts / "trainer_queued.png"))
+        a_ctx.close()  # the tab closes mid-run: its session ends, so must its run
+        b.wait_for_selector("[data-testid='stProgress']", timeout=60_000)  # B's turn came without a click
+        assert b.get_by_text("in line").count() == 0
+        b.get_by_role("button", name="Stop").click()
+        b.get_by_text("Stopped by you").wait_for(timeout=30_000)
+        assert b.locator("[data-testid='stException']").count() == 0
+    finally:
+        for ctx in (a_ctx, b_ctx):
+            try:
+                ctx.close()
+            except Exception:
+                pass

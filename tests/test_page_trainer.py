@@ -215,3 +215,32 @@ def test_reproduce_the_tutorials_shows_the_table(monkeypatch):
     assert list(table.iloc[0])[1:] == [97.04, 93.59, 96.5]
     assert table.iloc[1, 0].startswith("cnnviz, tutorial recipe: plain pixels, fp32")
     assert table.iloc[3, 0] == "cnnviz, normalised inputs (%)" and table.iloc[3].notna().all()
+
+
+def test_a_queued_run_shows_its_place_and_can_leave_the_line():
+    from app_pages.runqueue import run_queue
+
+    queue = run_queue()  # the page's own cached queue (one per process)
+    first = queue.submit(_idle_runner_unstarted())
+    mine = queue.submit(_idle_runner_unstarted())
+    try:
+        at = AppTest.from_file(str(PAGE), default_timeout=60)
+        at.session_state["trainer_runner"], at.session_state["trainer_ticket"] = mine.runner, mine
+        at.run()
+        assert not at.exception and any("you are 2nd in line" in i.value for i in at.info)
+        assert at.button(key="start").disabled and not at.button(key="stop").disabled
+        at.button(key="leave_queue").click().run()
+        assert not at.exception and not mine.runner.started and queue.position(mine) is None
+        assert any("You left the queue" in w.value for w in at.warning)
+        assert not at.button(key="start").disabled
+    finally:
+        queue.leave(mine)
+        queue.leave(first)
+
+
+def _idle_runner_unstarted() -> tr.Runner:
+    def work(on_progress, stop):
+        stop.wait(60)
+        return SimpleNamespace(stopped=True, diverged=None, batches=0, evaluation=None)
+
+    return tr.Runner(work)

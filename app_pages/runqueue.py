@@ -1,0 +1,64 @@
+"""Page section (not a page): the server's one training queue, tied to the Streamlit session that queued.
+
+The library's RunQueue knows nothing of Streamlit; here each ticket gets an `alive()` built on the
+runtime's session registry, so a closed or reloaded tab ends its run (after a short grace for blips).
+Under AppTest there is no server runtime and no class to share with: runs start directly.
+"""
+from typing import Callable
+
+import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from cnnviz import runs
+from cnnviz import train as tr
+
+
+@st.cache_resource
+def run_queue() -> runs.RunQueue:
+    """The one queue of this server process: one training run at a time."""
+    return runs.RunQueue(slots=1, grace_s=5.0)
+
+
+def _alive() -> Callable[[], bool] | None:
+    """True while this browser session is connected; None when there is no server runtime (AppTest)."""
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():
+        return None
+    runtime, session_id = Runtime.instance(), ctx.session_id
+    return lambda: runtime.is_active_session(session_id)
+
+
+def submit(work, label: str) -> tr.Runner:
+    """Queue `work` for this session (or start it at once without a server); returns its Runner."""
+    runner, alive = tr.Runner(work), _alive()
+    if alive is None:
+        return runner.start()
+    st.session_state["trainer_ticket"] = run_queue().submit(runner, alive, label)
+    return runner
+
+
+def stop(runner: tr.Runner) -> None:
+    """Stop this session's run, or take it out of the line if it has not started."""
+    ticket = st.session_state.get("trainer_ticket")
+    if ticket is not None and ticket.runner is runner:
+        run_queue().leave(ticket)
+    else:
+        runner.stop(timeout=1.0)
+
+
+@st.fragment(run_every=1.0)
+def waiting(runner: tr.Runner) -> None:
+    """While this session's run waits: its place in line and a way out; a full rerun when its turn comes."""
+    ticket = st.session_state.get("trainer_ticket")
+    place = run_queue().position(ticket) if ticket is not None and ticket.runner is runner else None
+    if not place:
+        if runner.started or place is None:
+            st.rerun()  # it started (or left): the live view takes over
+        return
+    st.info(f"Another run is training on this server: you are {runs.ordinal(place + 1)} in line. Yours starts "
+            f"by itself when the runs before it end (one at a time keeps every run, and every drawing "
+            f"student, fast).")
+    if st.button("Leave the queue", key="leave_queue"):
+        stop(runner)
+        st.rerun()

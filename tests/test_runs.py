@@ -1,0 +1,117 @@
+"""cnnviz.runs: one training run at a time per server, a line with positions, runs ending with their session."""
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from cnnviz import runs
+from cnnviz import train as tr
+
+
+def _runner() -> tr.Runner:
+    """A Runner whose work reports one event, then idles (no CPU) until stopped."""
+    def work(on_progress, stop):
+        on_progress(tr.Progress(1, 10, 0.1, 2.3, 10.0, 100.0, 0.1, 1.0))
+        stop.wait(60)
+        return SimpleNamespace(stopped=True, diverged=None, batches=1, evaluation=None)
+
+    return tr.Runner(work)
+
+
+def _until(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+@pytest.fixture
+def queue():
+    q = runs.RunQueue(grace_s=0.3, poll_s=0.05)
+    yield q
+    for t in list(q._tickets):
+        q.leave(t)
+
+
+def test_ordinal():
+    assert [runs.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st"]
+
+
+def test_one_run_at_a_time_in_arrival_order(queue):
+    a, b, c = (queue.submit(_runner(), label=x) for x in "abc")
+    assert a.runner.started and not b.runner.started and not c.runner.started
+    assert [queue.position(t) for t in (a, b, c)] == [0, 1, 2] and queue.waiting() == 2
+    a.runner.stop(timeout=5)
+    assert _until(lambda: b.runner.started), "the next in line starts when the run ends"
+    assert queue.position(a) is None and queue.position(b) == 0 and queue.position(c) == 1
+    assert not c.runner.started
+
+
+def test_leaving_the_line_ends_a_waiting_run_without_running_it(queue):
+    a, b, c = (queue.submit(_runner()) for _ in range(3))
+    queue.leave(b)
+    snap = b.runner.snapshot()
+    assert snap.state == "stopped" and "left the queue" in snap.message and not b.runner.started
+    assert queue.position(b) is None and queue.position(c) == 1
+    queue.leave(a)  # leaving while running stops the run
+    assert not a.runner.running and a.runner.snapshot().state == "stopped"
+    assert _until(lambda: c.runner.started)
+
+
+def test_a_run_stops_when_its_session_ends(queue):
+    alive = threading.Event()
+    alive.set()
+    a = queue.submit(_runner(), alive=alive.is_set)
+    b = queue.submit(_runner())
+    assert _until(lambda: a.runner.snapshot().history)
+    time.sleep(0.2)
+    assert a.runner.running, "a live session's run goes on"
+    alive.clear()  # the tab is closed
+    assert _until(lambda: not a.runner.running, 5), "the run ends once the session is gone"
+    snap = a.runner.snapshot()
+    assert snap.state == "stopped" and snap.message.startswith("Stopped because the session that started it ended")
+    assert _until(lambda: b.runner.started), "and the next in line gets the machine"
+
+
+def test_a_blip_shorter_than_the_grace_does_not_stop_a_run(queue):
+    flag = {"alive": True}
+    a = queue.submit(_runner(), alive=lambda: flag["alive"])
+    flag["alive"] = False
+    time.sleep(0.1)  # < grace 0.3 s
+    flag["alive"] = True
+    time.sleep(0.5)
+    assert a.runner.running
+
+
+def test_a_waiting_ticket_whose_session_ended_leaves_the_line(queue):
+    a = queue.submit(_runner())
+    b = queue.submit(_runner(), alive=lambda: False)
+    c = queue.submit(_runner())
+    assert _until(lambda: queue.position(b) is None)
+    assert b.runner.snapshot().state == "stopped" and not b.runner.started
+    assert queue.position(c) == 1 and queue.position(a) == 0
+
+
+def test_the_watchdog_ends_when_the_line_is_empty(queue):
+    a = queue.submit(_runner())
+    watchdog = queue._watchdog
+    assert watchdog.is_alive()
+    queue.leave(a)
+    assert _until(lambda: not watchdog.is_alive()), "no thread polls an empty queue"
+    b = queue.submit(_runner())  # a new ticket starts a new watchdog
+    assert b.runner.started and queue._watchdog.is_alive()
+
+
+def test_stop_before_start_cancels():
+    r = _runner()
+    assert r.stop(timeout=1) and not r.started
+    assert r.snapshot().state == "stopped" and r.snapshot().message == "Stopped by you before it started."
+
+
+def test_bad_slots():
+    with pytest.raises(ValueError, match="slots must be >= 1, got 0"):
+        runs.RunQueue(slots=0)
