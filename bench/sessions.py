@@ -1,0 +1,240 @@
+"""A class on one server: N real Chromium sessions draw on the Draw page while one more session trains.
+
+    python bench/sessions.py [--sizes 5,10,20,30] [--seconds 60] [--url http://127.0.0.1:8601]
+
+Starts `streamlit run app.py` on a port in 8600-8699 (or uses --url: a running server or a proxy in
+front of several). For each N: one extra session starts a training run on *Train a CNN* (and starts
+another when it ends), N sessions in separate browser contexts each loop for `--seconds`: clear the
+canvas, draw a stroke (a '1' or a '0'), wait until the answer is shown and the script is idle. Prints
+per N: errors (timeouts, exceptions on the page, lost connections), stroke->answer p50/p95, answers,
+the server's peak RSS (own process; only with a server it started), and the load average.
+
+Then the server's own CPU per stroke: 5 sessions, no training, the server's CPU seconds (utime+stime
+from /proc) divided by the answers, and the sessions one core can hold at one stroke every 10 s.
+The browsers load the machine far more than the server does: other work on the machine (note the
+load average printed) slows the browsers first, so read capacity from the CPU-per-stroke figure.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+CANVAS = "canvas.upper-canvas"
+ANSWER = "[data-testid='stMetricValue']"
+RESET = "button[aria-label='Reset canvas & history']"
+
+
+def free_port(low: int = 8600, high: int = 8699) -> int:
+    """A free localhost port in the range this project may use by hand."""
+    for port in range(low, high + 1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise SystemExit(f"no free port in {low}-{high}")
+
+
+def serve(port: int) -> subprocess.Popen:
+    """`streamlit run app.py` on 127.0.0.1:port, waited until healthy."""
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true",
+                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+    wait_healthy(f"http://127.0.0.1:{port}", proc)
+    return proc
+
+
+def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout: float = 120) -> None:
+    """Until /_stcore/health answers ok."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"{url} did not become healthy")
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of one process now."""
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile (nearest rank) of values."""
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))]
+
+
+async def stroke(page, digit: int) -> None:
+    """One brush stroke: a vertical '1' or a closed '0'."""
+    box = await page.locator(CANVAS).first.bounding_box()
+    if digit == 1:
+        pts = [(0.5, 0.15 + 0.7 * i / 20) for i in range(21)]
+    else:
+        pts = [(0.5 + 0.22 * math.sin(2 * math.pi * i / 40), 0.5 - 0.33 * math.cos(2 * math.pi * i / 40))
+               for i in range(43)]
+    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in pts]
+    await page.mouse.move(*xy[0])
+    await page.mouse.down()
+    for x, y in xy[1:]:
+        await page.mouse.move(x, y, steps=2)
+    await page.mouse.up()
+
+
+async def drawer(browser, url: str, seconds: float, stats: dict) -> None:
+    """One student: open Draw, then clear / draw / wait for the answer until the time is up."""
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await ctx.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        await page.goto(f"{url}/draw")
+        await page.wait_for_selector(CANVAS, timeout=120_000)
+        await page.wait_for_selector(IDLE, timeout=120_000)
+        end, digit = time.monotonic() + seconds, 1
+        while time.monotonic() < end:
+            if await page.locator(ANSWER).count():
+                await page.locator(RESET).click()
+                await page.wait_for_selector(ANSWER, state="detached")
+                await page.wait_for_selector(IDLE)
+            await stroke(page, digit)
+            t0 = time.monotonic()
+            await page.wait_for_selector(ANSWER)
+            await page.wait_for_selector(IDLE)
+            stats["latency"].append(time.monotonic() - t0)
+            if await page.locator("[data-testid='stException']").count():
+                stats["errors"].append("exception on the page")
+            digit = 1 - digit
+    except Exception as err:  # a timeout or a lost connection: counted, the others go on
+        stats["errors"].append(f"{type(err).__name__}: {str(err).splitlines()[0][:120]}")
+    finally:
+        await ctx.close()
+
+
+async def trainer(browser, url: str, stop: asyncio.Event, stats: dict) -> None:
+    """One more session keeps a training run going on the trainer page until `stop`."""
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await ctx.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        await page.goto(f"{url}/trainer")
+        await page.wait_for_selector(IDLE, timeout=120_000)
+        while not stop.is_set():
+            start = page.get_by_role("button", name="Start training")
+            if await start.is_enabled():
+                await start.click()
+                stats["runs"] += 1
+            try:
+                await asyncio.wait_for(stop.wait(), 3.0)
+            except asyncio.TimeoutError:
+                pass
+        stop_button = page.get_by_role("button", name="Stop")
+        if await stop_button.is_enabled():
+            await stop_button.click()
+            await page.wait_for_timeout(1000)
+    except Exception as err:
+        stats["errors"].append(f"trainer {type(err).__name__}: {str(err).splitlines()[0][:120]}")
+    finally:
+        await ctx.close()
+
+
+async def phase(browser, url: str, n: int, seconds: float, train: bool, pid: int | None) -> dict:
+    """N drawers (+ one trainer) for `seconds`; returns latencies, errors, peak RSS, CPU seconds."""
+    stats = {"latency": [], "errors": [], "runs": 0, "peak_rss": 0}
+    stop = asyncio.Event()
+    cpu0 = cpu_seconds(pid) if pid else None
+    jobs = [asyncio.create_task(drawer(browser, url, seconds, stats)) for _ in range(n)]
+    coach = asyncio.create_task(trainer(browser, url, stop, stats)) if train else None
+    while not all(j.done() for j in jobs):
+        if pid:
+            stats["peak_rss"] = max(stats["peak_rss"], rss_bytes(pid))
+        await asyncio.sleep(0.5)
+    stop.set()
+    if coach:
+        await coach
+    stats["cpu"] = cpu_seconds(pid) - cpu0 if pid else None
+    stats["load"] = os.getloadavg()
+    return stats
+
+
+def report(n: int, s: dict, train: bool) -> None:
+    """One line per phase."""
+    lat = s["latency"]
+    line = (f"N={n:>2}{' +1 training' if train else ''}: {len(s['errors'])} errors, {len(lat)} answers, "
+            f"stroke->answer p50 {statistics.median(lat):.2f} s p95 {pct(lat, 0.95):.2f} s" if lat else
+            f"N={n:>2}: {len(s['errors'])} errors, no answers")
+    if s["peak_rss"]:
+        line += f", server peak RSS {s['peak_rss'] / 2**20:.0f} MiB"
+    line += f", load {s['load'][0]:.1f} (uptime {os.popen('uptime').read().strip()})"
+    print(line, flush=True)
+    for e in sorted(set(s["errors"]))[:5]:
+        print(f"    {s['errors'].count(e)} x {e}", flush=True)
+
+
+async def main_async(args) -> None:
+    from playwright.async_api import async_playwright
+
+    proc = None
+    url = args.url
+    if url is None:
+        port = free_port()
+        proc = serve(port)
+        url = f"http://127.0.0.1:{port}"
+    pid = proc.pid if proc else None
+    try:
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            await phase(browser, url, 1, 5, False, pid)  # warm the caches (model, figures) once
+            for n in args.sizes:
+                report(n, await phase(browser, url, n, args.seconds, not args.no_train, pid), not args.no_train)
+            if pid:
+                s = await phase(browser, url, 5, args.seconds, False, pid)
+                answers = len(s["latency"])
+                per = s["cpu"] / max(1, answers)
+                print(f"server CPU per stroke (5 sessions, no training): {per:.3f} CPU-s over {answers} answers "
+                      f"({s['cpu']:.1f} CPU-s); one core holds ~{10 / per:.0f} students drawing a stroke every 10 s, "
+                      f"~{60 / per:.0f} at one a minute", flush=True)
+            await browser.close()
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="5,10,20,30", type=lambda s: [int(v) for v in s.split(",")])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--url", default=None, help="use this server (or proxy) instead of starting one")
+    parser.add_argument("--no-train", action="store_true", help="no extra training session")
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
