@@ -49,6 +49,8 @@ REQUIRED_KEYS = ("name", "spec", "dataset", "normalize", "test_accuracy")
 MAX_CARD_BYTES = 256 * 1024       # shipped cards are ~1.7 kB; a spec of 1,000 layers is ~100 kB
 MAX_CARD_DEPTH = 16               # the deepest real card nests 4 levels (card > spec > layers > layer)
 MAX_PARAMS = 50_000_000           # 200 MB of float32: far past any network the app trains
+MAX_WEIGHTS_BYTES = MAX_PARAMS * 4 + 16 * 2**20  # checked before a weights file is read into memory
+MAX_EXTRA_BYTES = 1 << 30         # an extra file (training snapshots) is read whole: 1 GiB at most
 TEMP_PREFIX, OLD_PREFIX = ".tmp-", ".old-"
 STALE_SECONDS = 15 * 60           # a hidden folder this old belongs to no running save (even on another host)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -282,9 +284,12 @@ def read_card(name_or_path: str | Path) -> dict[str, Any]:
 
 def _stored_values(folder: Path) -> int:
     """How many numbers the weights file holds, read from its header (safetensors) or its size (.pt)."""
-    path = folder / WEIGHTS
-    if not path.is_file():
-        return (folder / WEIGHTS_PT).stat().st_size // 2  # float16 is the smallest we store: 2 bytes a value
+    path = folder / WEIGHTS if (folder / WEIGHTS).is_file() else folder / WEIGHTS_PT
+    if path.stat().st_size > MAX_WEIGHTS_BYTES:
+        raise CheckpointError(f"the weights of {display_name(folder.name)!r} are {path.stat().st_size:,} bytes, "
+                              f"more than the {MAX_WEIGHTS_BYTES:,} cnnviz opens")
+    if path.name == WEIGHTS_PT:
+        return path.stat().st_size // 2  # float16 is the smallest we store: 2 bytes a value
     try:  # the format: 8-byte little-endian header length, then a JSON header naming every tensor's shape
         with path.open("rb") as f:
             size = int.from_bytes(f.read(8), "little")
@@ -297,8 +302,11 @@ def _stored_values(folder: Path) -> int:
                               f"safetensors file ({type(err).__name__})") from err
 
 
-def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
+def _read_tensors(path: Path, limit: int = MAX_WEIGHTS_BYTES) -> dict[str, torch.Tensor]:
     """A safetensors file read through Python's open (any folder name, even one that is not UTF-8)."""
+    size = path.stat().st_size
+    if size > limit:
+        raise ValueError(f"the file is {size:,} bytes, more than the {limit:,} cnnviz reads")
     return load_bytes(path.read_bytes())
 
 
@@ -309,7 +317,7 @@ def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
             return _read_tensors(folder / WEIGHTS)
         except Exception as err:  # safetensors raises its own error type for damaged headers/data
             raise CheckpointError(f"the weights of {label!r} are damaged or not a safetensors file "
-                                  f"({type(err).__name__})") from err
+                                  f"({type(err).__name__}: {err})") from err
     try:
         state = torch.load(folder / WEIGHTS_PT, map_location="cpu", weights_only=True)
     except Exception as err:  # UnpicklingError for arbitrary objects, RuntimeError/EOFError for damage
@@ -408,7 +416,7 @@ def load_extra(name_or_path: str | Path, extra: str) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{display_name(folder.name)!r} has no {extra!r} (it has: "
                               f"{', '.join(extras(folder)) or 'none'})")
     try:
-        return _read_tensors(path)
+        return _read_tensors(path, MAX_EXTRA_BYTES)
     except Exception as err:  # safetensors' own error type for damage
         raise CheckpointError(f"{extra!r} of {display_name(folder.name)!r} is damaged ({type(err).__name__})") from err
 

@@ -325,3 +325,12 @@ def test_odd_folder_names_are_listed_as_text_and_load(user_dir):
         assert card["test_accuracy"] == 12.5
     assert ck.plain("**b** :red[r] $x^2$ [a](j:x) <b>") == "\\*\\*b\\*\\* \\:red\\[r\\] \\$x\\^2\\$ \\[a\\]\\(j\\:x\\) \\<b\\>"
     assert ck.plain("tutorial_a-2") == "tutorial_a-2" and ck.plain("_x_") == "\\_x\\_"
+
+
+def test_a_huge_weights_file_is_refused_before_it_is_read(user_dir, monkeypatch):
+    folder = ck.save(_model(), _card())
+    with open(folder / ck.WEIGHTS, "r+b") as f:  # sparse: 300 MB on paper, nothing on disk
+        f.truncate(300 * 2**20)
+    monkeypatch.setattr(ck.Path, "read_bytes", lambda self: pytest.fail("read a 300 MB file into memory"))
+    with pytest.raises(ck.CheckpointError, match="more than the"):
+        ck.load("tiny")
