@@ -43,8 +43,10 @@ def step_conv(res: ops.Result, s: ops.Settings, play: bool) -> None:
     left, mid, right = st.columns([2, 8]) + [None] if presenting else st.columns([3, 3, 4])
     with left:
         small = max(out.shape) <= PLAY_MAX
-        st.toggle("▶ Play: slide the window cell by cell", key="pg_play", disabled=not small,
-                  help=None if small else f"For outputs up to {PLAY_MAX}x{PLAY_MAX}: crop the picture first.")
+        on = st.toggle("▶ Play: slide the window cell by cell", key="pg_play", disabled=not small,
+                       help=None if small else f"For outputs up to {PLAY_MAX}x{PLAY_MAX}: crop the picture first.")
+        if small and on != play:
+            st.rerun()  # the whole page: the fragment's timer (run_every) is set outside it
         r, c = position("Output", out.shape, "pg_pos", play)
         ex = ops.explain_pixel(res.image, s.kernel_array, r, c, s.stride, s.padding, s.dilation)
         st.markdown(ops.sum_text(ex, out, res.activated))

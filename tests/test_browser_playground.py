@@ -48,7 +48,7 @@ def test_changing_the_kernel_changes_the_output(page, app_url, artifacts):
     page.get_by_text("Play: slide the window").click()
     wait_idle(page)
     assert page.locator("[data-testid='stException']").count() == 0
-    page.get_by_text("Step through one output pixel").scroll_into_view_if_needed()
+    page.get_by_role("tab", name="Step through one pixel").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "playground_box_blur.png"), full_page=True)
 
 
@@ -68,5 +68,7 @@ def test_a_corrupt_upload_is_a_plain_message(page, app_url, artifacts):
         files=[{"name": "big.png", "mimeType": "image/png", "buffer": _png(1200, 800)}])
     wait_idle(page)
     expect(_sidebar(page).get_by_text("Downscaled from 1200x800 to 512x341")).to_be_visible()
+    page.get_by_role("tab", name="Output sizes").click()  # the worked sizes have their own tab
+    wait_idle(page)
     expect(page.get_by_text("Convolution output: 339 x 510")).to_be_visible()  # 341x512 after downscaling
     assert page.locator("[data-testid='stAlert']").filter(has_text="not a picture").count() == 0
