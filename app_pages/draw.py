@@ -12,7 +12,7 @@ from streamlit_drawable_canvas import st_canvas
 from app_pages import draw_inside as inside
 from app_pages import ui
 from app_pages.cached import load_split
-from cnnviz import checkpoints, data, images, novelty, pagestate, preprocess, probe
+from cnnviz import checkpoints, data, images, pagestate, preprocess, probe
 from cnnviz.figures import draw as figs
 
 SOURCES = pagestate.DRAW_SOURCES
@@ -99,18 +99,6 @@ def analyse(name: str, prepared: preprocess.Prepared) -> tuple:
     return name, card, model, x, probe.look(model, x, probe.class_labels(card))
 
 
-def show_answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: int) -> None:
-    verdict, probs = look.inspection.verdict, look.inspection.probs
-    shown = checkpoints.plain(name)  # a folder name is text, never Markdown (#13 item 3)
-    st.metric(f"{shown} says", verdict.label, help=f"{shown}: test accuracy {card['test_accuracy']:.2f}%")
-    st.caption(f"{verdict.confidence:.0%} sure")
-    unlike = novelty.judge(pixels, probs).message() if card.get("dataset", "mnist") == "mnist" else None
-    if unlike or verdict.note:
-        st.warning(f"**Not a digit?** {unlike}" if unlike else verdict.note)
-    ui.chart(figs.probabilities(probs, verdict.labels, verdict.index, height=210), width="stretch",
-             key=f"probs_{slot}", config={"displayModeBar": False})
-
-
 @st.fragment
 def drawing(inputs: Inputs) -> None:
     """Everything that depends on the drawing: a stroke reruns only this."""
@@ -134,7 +122,7 @@ def drawing(inputs: Inputs) -> None:
             except ValueError as err:
                 st.error(checkpoints.plain(f"{name}: {err}"))
                 continue
-            show_answer(results[slot][0], results[slot][1], results[slot][4], prepared.pixels, slot)
+            inside.answer(results[slot][0], results[slot][1], results[slot][4], prepared.pixels, slot)
     if len(inputs.models) == 1:
         with places[2]:
             st.markdown("**What the network sees**: crop, longer side to 20 px, centre of mass")

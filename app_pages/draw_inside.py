@@ -1,15 +1,28 @@
-"""Sections of the draw page (not a page): "Inside the network" (overview, click to explain, receptive field),
+"""Sections of the draw page (not a page): the answer, "Inside the network" (overview, click to explain, receptive field),
 the randomised-weights saliency check, and the per-layer detail view. Computation lives in cnnviz."""
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 import torch
 
 from app_pages import ui
-from cnnviz import explain, preprocess, probe
+from cnnviz import explain, novelty, preprocess, probe
 from cnnviz.figures import draw as figs
 
 PICKED = "draw_pick"   # session key: {model name: (stage index, unit index, (row, col) or None)}
+
+
+def answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: int) -> None:
+    """The model's answer: the digit, how sure, a "not a digit?" warning when due, the probabilities."""
+    verdict, probs = look.inspection.verdict, look.inspection.probs
+    st.metric(f"{name} says", verdict.label, help=f"{name}: test accuracy {card['test_accuracy']:.2%}")
+    st.caption(f"{verdict.confidence:.0%} sure")
+    unlike = novelty.judge(pixels, probs).message() if card.get("dataset", "mnist") == "mnist" else None
+    if unlike or verdict.note:
+        st.warning(f"**Not a digit?** {unlike}" if unlike else verdict.note)
+    ui.chart(figs.probabilities(probs, verdict.labels, verdict.index, height=210), width="stretch",
+             key=f"probs_{slot}", config={"displayModeBar": False})
 
 
 def _points(event) -> list[dict]:
@@ -73,7 +86,7 @@ def _unit(slot: int, name: str, model, x, look, prepared, stage: explain.Stage, 
                 st.code(line, language=None, wrap_lines=True)
         _parts(e, acts, x, prepared)
     if e.type in ("conv", "maxpool", "avgpool"):
-        _receptive(look, prepared, stage.layer, index, left if out.dim() != 3 else right)
+        _receptive(look, prepared, stage.layer, index, left)
 
 
 def _parts(e: explain.Explanation, acts: dict, x: torch.Tensor, prepared: preprocess.Prepared) -> None:

@@ -264,6 +264,11 @@ def _fmt(v: float) -> str:
     return f"{v:.4f}" if abs(v) < 1e4 else f"{v:.4g}"
 
 
+def _term(v: float) -> str:
+    """A number inside a sum: negatives in brackets, '0.57 + (-0.03)'."""
+    return f"({_fmt(v)})" if v < 0 else _fmt(v)
+
+
 def _lines(e: dict) -> list[str]:
     """The arithmetic in words and numbers, one step a line (the page prints them as they are)."""
     kind, pre = e["type"], e["pre"]
@@ -271,9 +276,9 @@ def _lines(e: dict) -> list[str]:
     if kind == "conv":
         sums = e["channel_sums"]
         out.append(f"Σ patch × kernel on {len(sums)} input channel{'s' * (len(sums) > 1)} = "
-                   + " + ".join(_fmt(v) for v in sums[:6]) + (" + …" if len(sums) > 6 else "")
+                   + " + ".join(_term(v) for v in sums[:6]) + (" + …" if len(sums) > 6 else "")
                    + f" = {_fmt(float(sums.sum()))}")
-        out.append(f"+ bias {_fmt(e['bias'])} = {_fmt(pre)}")
+        out.append(f"+ bias {_term(e['bias'])} = {_fmt(pre)}")
     elif kind in ("maxpool", "avgpool"):
         k = e["window"].shape[0]
         out.append(f"{'max' if kind == 'maxpool' else 'average'} of the {k}×{k} window = {_fmt(pre)}")

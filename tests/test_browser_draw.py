@@ -114,3 +114,21 @@ def test_first_screen_then_click_a_conv2_tile_and_a_pixel(app_url, browser, arti
         page.screenshot(path=str(artifacts / "draw_explain.png"))
     finally:
         context.close()
+
+
+@pytest.mark.browser
+def test_comparing_two_models_fits_the_first_screen(app_url, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        open_page(page, app_url, "draw?compare=1&model2=keras_small")
+        draw_seven(page)
+        read_prediction(page)
+        page.wait_for_selector(".st-key-probs_1")
+        assert [m.inner_text().strip() for m in page.locator(PREDICTION).all()] == ["7", "7"]
+        for selector in (CANVAS, f"{PREDICTION} >> nth=0", f"{PREDICTION} >> nth=1", ".st-key-probs_0",
+                         ".st-key-probs_1"):
+            _fits(page, selector)
+    finally:
+        context.close()
