@@ -133,7 +133,7 @@ def drawing(inputs: Inputs) -> None:
         return
     st.subheader("Inside the network")
     slot = 0 if len(results) == 1 else st.radio("Look inside", list(results), horizontal=True, key="draw_inside",
-                                                format_func=lambda s: results[s][0])
+                                                format_func=lambda s: checkpoints.plain(results[s][0]))
     name, card, model, x, look = results[slot]
     inside.overview(slot, name, model, x, look, prepared)
     with st.expander("Why: which strokes pushed the answer (saliency), and its limits"):

@@ -1,5 +1,5 @@
-"""Sections of the draw page (not a page): the answer, "Inside the network" (overview, click to explain, receptive field),
-the randomised-weights saliency check, and the per-layer detail view. Computation lives in cnnviz."""
+"""Sections of the draw page (not a page): the answer, "Inside the network" (overview, click to explain,
+receptive field), the randomised-weights saliency check, and the per-layer detail view. Computation lives in cnnviz."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 
 from app_pages import ui
-from cnnviz import explain, novelty, preprocess, probe
+from cnnviz import checkpoints, explain, novelty, preprocess, probe
 from cnnviz.figures import draw as figs
 
 PICKED = "draw_pick"   # session key: {model name: (stage index, unit index, (row, col) or None)}
@@ -16,7 +16,8 @@ PICKED = "draw_pick"   # session key: {model name: (stage index, unit index, (ro
 def answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: int) -> None:
     """The model's answer: the digit, how sure, a "not a digit?" warning when due, the probabilities."""
     verdict, probs = look.inspection.verdict, look.inspection.probs
-    st.metric(f"{name} says", verdict.label, help=f"{name}: test accuracy {card['test_accuracy']:.2%}")
+    shown = checkpoints.plain(name)  # a folder name is text, never Markdown (#13 item 3)
+    st.metric(f"{shown} says", verdict.label, help=f"{shown}: test accuracy {card['test_accuracy']:.2f}%")
     st.caption(f"{verdict.confidence:.0%} sure")
     unlike = novelty.judge(pixels, probs).message() if card.get("dataset", "mnist") == "mnist" else None
     if unlike or verdict.note:
@@ -38,8 +39,8 @@ def overview(slot: int, name: str, model: torch.nn.Module, x: torch.Tensor, look
     stages = explain.stages(look.spec)
     picks = st.session_state.setdefault(PICKED, {})
     fig = figs.overview(look, prepared.pixels, stages)
-    event = ui.chart(fig, width="stretch", key=f"overview_{slot}_{name}", on_select="rerun",
-                     selection_mode="points", config={"displayModeBar": False})
+    event = ui.chart(fig, width="stretch", key=f"overview_{slot}_{checkpoints.display_name(name)}",
+                     on_select="rerun", selection_mode="points", config={"displayModeBar": False})
     points = _points(event)
     if points and "customdata" in points[0] and points[0]["customdata"] is not None:
         k, i = (int(v) for v in points[0]["customdata"])
@@ -64,8 +65,8 @@ def _unit(slot: int, name: str, model, x, look, prepared, stage: explain.Stage, 
     if out.dim() == 3:
         with left:
             event = ui.chart(figs.pick_map(out[i].numpy(), f"{stage.layer} map {i} ({stage.shown})", pixel),
-                             width="stretch", key=f"pick_{slot}_{name}_{stage.layer}_{i}", on_select="rerun",
-                             selection_mode="points", config={"displayModeBar": False})
+                             width="stretch", key=f"pick_{slot}_{checkpoints.display_name(name)}_{stage.layer}_{i}",
+                             on_select="rerun", selection_mode="points", config={"displayModeBar": False})
             points = _points(event)
             if points:
                 pixel = (int(points[0]["y"]), int(points[0]["x"]))

@@ -66,8 +66,8 @@ def update(model, card, canvas: np.ndarray) -> tuple[list, list[float]]:
     prepared = preprocess.to_mnist(canvas, tuple(card["normalize"]))
     t1 = time.perf_counter()
     look = probe.look(model, prepared.tensor, probe.class_labels(card))
-    fig_list = [figs.steps_strip(prepared.steps), figs.probabilities(look.inspection.probs, look.inspection.verdict.labels,
-                                                                     look.inspection.verdict.index)]
+    verdict = look.inspection.verdict
+    fig_list = [figs.steps_strip(prepared.steps), figs.probabilities(look.inspection.probs, verdict.labels, verdict.index)]
     t2 = time.perf_counter()
     stages = explain.stages(look.spec)
     fig_list.append(figs.overview(look, prepared.pixels, stages))
