@@ -117,6 +117,7 @@ async def drawer(browser, url: str, seconds: float, stats: dict) -> None:
         await page.goto(f"{url}/draw")
         await page.wait_for_selector(CANVAS, timeout=120_000)
         await page.wait_for_selector(IDLE, timeout=120_000)
+        stats["ready"] += 1  # page loads are not strokes: CPU is counted once every session is ready
         end, digit = time.monotonic() + seconds, 1
         while time.monotonic() < end:
             if await page.locator(ANSWER).count():
@@ -166,11 +167,13 @@ async def trainer(browser, url: str, stop: asyncio.Event, stats: dict) -> None:
 
 async def phase(browser, url: str, n: int, seconds: float, train: bool, pid: int | None) -> dict:
     """N drawers (+ one trainer) for `seconds`; returns latencies, errors, peak RSS, CPU seconds."""
-    stats = {"latency": [], "errors": [], "runs": 0, "peak_rss": 0}
+    stats = {"latency": [], "errors": [], "runs": 0, "peak_rss": 0, "ready": 0}
     stop = asyncio.Event()
-    cpu0 = cpu_seconds(pid) if pid else None
     jobs = [asyncio.create_task(drawer(browser, url, seconds, stats)) for _ in range(n)]
     coach = asyncio.create_task(trainer(browser, url, stop, stats)) if train else None
+    while stats["ready"] < n and not all(j.done() for j in jobs):
+        await asyncio.sleep(0.05)
+    cpu0, answers0 = (cpu_seconds(pid) if pid else None), len(stats["latency"])
     while not all(j.done() for j in jobs):
         if pid:
             stats["peak_rss"] = max(stats["peak_rss"], rss_bytes(pid))
@@ -179,6 +182,7 @@ async def phase(browser, url: str, n: int, seconds: float, train: bool, pid: int
     if coach:
         await coach
     stats["cpu"] = cpu_seconds(pid) - cpu0 if pid else None
+    stats["cpu_answers"] = len(stats["latency"]) - answers0
     stats["load"] = os.getloadavg()
     return stats
 
@@ -215,7 +219,7 @@ async def main_async(args) -> None:
                 report(n, await phase(browser, url, n, args.seconds, not args.no_train, pid), not args.no_train)
             if pid:
                 s = await phase(browser, url, 5, args.seconds, False, pid)
-                answers = len(s["latency"])
+                answers = s["cpu_answers"]
                 per = s["cpu"] / max(1, answers)
                 print(f"server CPU per stroke (5 sessions, no training): {per:.3f} CPU-s over {answers} answers "
                       f"({s['cpu']:.1f} CPU-s); one core holds ~{10 / per:.0f} students drawing a stroke every 10 s, "
@@ -229,7 +233,7 @@ async def main_async(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="5,10,20,30", type=lambda s: [int(v) for v in s.split(",")])
+    parser.add_argument("--sizes", default="5,10,20,30", type=lambda s: [int(v) for v in s.split(",") if v])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--url", default=None, help="use this server (or proxy) instead of starting one")
     parser.add_argument("--no-train", action="store_true", help="no extra training session")
