@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from torchvision import datasets as tvd
 
+from cnnviz.messages import no_paths
+
 SPLITS = ("train", "test")
 
 
@@ -173,7 +175,7 @@ def load(name: str = "mnist", split: str = "train", root: Path | str | None = No
     try:
         pixels, labels = read_idx(images_f), read_idx(labels_f)  # (N, 28, 28) uint8, (N,) uint8
     except (OSError, ValueError, EOFError) as err:  # gzip raises EOFError / BadGzipFile (an OSError)
-        raise DatasetMissing(f"{meta.title}: a file in {shown_folder(name)} is damaged ({err}). "
+        raise DatasetMissing(f"{meta.title}: a file in {shown_folder(name)} is damaged ({no_paths(err)}). "
                              f"Delete it and download again.") from err
     mean, std = meta.norm
     images = ((pixels.float().div_(255.0) - mean) / std).unsqueeze(1).contiguous()  # (N, 1, 28, 28)

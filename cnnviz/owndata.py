@@ -36,6 +36,7 @@ from PIL import Image
 from cnnviz import data, preprocess
 from cnnviz.arch import Spec, with_num_classes
 from cnnviz.images import read_upload
+from cnnviz.messages import no_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "datasets"
@@ -383,7 +384,7 @@ def read_pixels(path: Path) -> np.ndarray:
         with Image.open(path) as img:
             arr = np.asarray(img.convert("L"), dtype=np.float32) / 255.0
     except (OSError, SyntaxError, ValueError) as err:
-        raise ValueError(f"{path.name} cannot be read as a picture ({err})") from err
+        raise ValueError(f"{path.name} cannot be read as a picture ({no_paths(err)})") from err
     if arr.shape != (SIDE, SIDE):
         raise ValueError(f"{path.name} is {arr.shape[1]}x{arr.shape[0]}, not {SIDE}x{SIDE}")
     return arr

@@ -37,6 +37,7 @@ from cnnviz import snapshots
 from cnnviz.arch import PRESETS, Spec, build
 from cnnviz.device import describe, pick_device
 from cnnviz.evaluate import Evaluation, evaluate
+from cnnviz.messages import no_paths
 from cnnviz.snapshots import Frame, WeightSnapshot
 
 OPTIMIZERS = ("sgd", "adam")
@@ -489,7 +490,7 @@ class Runner:
                     message = (f"{self._stopped_why} after {r.batches:,} batches. A stopped run is not tested, "
                                "so there is nothing to save.")
         except Exception as err:  # the page shows the message; the thread must never die silently
-            results, state, message = [], "failed", f"{type(err).__name__}: {err}"
+            results, state, message = [], "failed", f"{type(err).__name__}: {no_paths(err)}"
         with self._lock:
             self._results, self._state, self._message = results, state, message
 
