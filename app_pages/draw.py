@@ -136,7 +136,7 @@ def drawing(inputs: Inputs) -> None:
                                                 format_func=lambda s: checkpoints.plain(results[s][0]))
     name, card, model, x, look = results[slot]
     inside.overview(slot, name, model, x, look, prepared)
-    with st.expander("Why: which strokes pushed the answer (saliency), and its limits"):
+    if st.toggle("Why: which strokes pushed the answer (saliency), and its limits", key="draw_why"):
         ui.chart(figs.panel_saliency(look, prepared.pixels), width="stretch", key="saliency")
         if st.toggle("Compare with the same model with random weights", key="draw_sanity"):
             stamp = checkpoints.resolve(name).stat().st_mtime

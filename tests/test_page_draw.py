@@ -251,3 +251,14 @@ def test_a_scribble_gets_the_not_a_digit_warning():
     assert any("Not a digit?" in w.value for w in at.warning)
     clean = _page(canvas=canvas_state(stroke_zero()))
     assert not any("Not a digit?" in w.value for w in clean.warning)
+
+
+def test_saliency_beside_random_weights_and_the_detail_view():
+    at = _page(canvas=canvas_state(stroke_one()), draw_why=True, draw_sanity=True, draw_detail=True)
+    assert not at.exception and not at.error
+    note = [c.value for c in at.caption if "random weights" in c.value]
+    assert len(note) == 1 and "rank similarity Grad-CAM: " in note[0] and "proves little" in note[0]
+    plain = _page(canvas=canvas_state(stroke_one()))
+    assert not [c for c in plain.caption if "random weights" in c.value]
+    # the detail view adds tutorial_a's 8 layers' maps and its 2 conv layers' kernels; Why adds 2 saliency figures
+    assert len(at.get("plotly_chart")) == len(plain.get("plotly_chart")) + 8 + 2 + 2
