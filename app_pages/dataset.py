@@ -90,9 +90,13 @@ if ds.shipped:
     st.info(f"**{parts.plain(ds.name)}** ships with cnnviz and is read-only: make your own copy to add or "
             "delete examples.")
     if st.button(f"📄 Make my copy of {parts.plain(ds.name)}", key="ds_copy"):
-        st.session_state["ds_select"] = owndata.copy(ds.name).name
-        parts.flash("Your copy is ready: add or delete examples as you like.")
-        st.rerun()
+        try:
+            st.session_state["ds_select"] = owndata.copy(ds.name).name
+        except ValueError as err:  # e.g. the disk is full: said, nothing half-made is left
+            st.error(parts.plain(str(err)))
+        else:
+            parts.flash("Your copy is ready: add or delete examples as you like.")
+            st.rerun()
 else:
     if (nxt := st.session_state.pop("ds_class_next", None)) in ds.classes:
         st.session_state["ds_class"] = nxt
@@ -102,9 +106,11 @@ else:
     with left:
         cls = st.radio("Add examples of", ds.classes, horizontal=True, key="ds_class")
         parts.draw_section(ds, cls)
-    with right:
-        parts.upload_section(ds, cls)
+    with right:  # the examples beside the canvas: the dataset grows while you draw
+        with st.expander(f"Upload pictures of {parts.plain(cls)} instead (several at once)"):
+            parts.upload_section(ds, cls)
         with st.expander("Classes and the dataset"):
             parts.manage_section(ds)
-st.subheader("The examples")
-parts.grid(ds)
+        parts.grid(ds, cols=8)
+if ds.shipped:
+    parts.grid(ds)

@@ -53,7 +53,7 @@ def draw_section(ds: owndata.OwnDataset, cls: str) -> None:
 
 def upload_section(ds: owndata.OwnDataset, cls: str) -> None:
     """Several pictures at once, each prepared like an upload on the Draw page."""
-    files = st.file_uploader(f"…or upload pictures of **{plain(cls)}** (several at once)",
+    files = st.file_uploader(f"Pictures of **{plain(cls)}**: photos or scans, prepared like the Draw page's uploads",
                              type=["png", "jpg", "jpeg", "webp", "bmp"], accept_multiple_files=True,
                              key=f"ds_upload_{st.session_state.get('ds_round', 0)}")
     if files and st.button(f"➕ Add {len(files)} picture(s) to **{plain(cls)}**", key="ds_add_files"):
@@ -86,21 +86,33 @@ def manage_section(ds: owndata.OwnDataset) -> None:
         st.rerun()
 
 
-def grid(ds: owndata.OwnDataset) -> None:
-    """Each class as a grid of its examples (28x28, shown at 56 px), each with a delete button unless shipped."""
+def grid(ds: owndata.OwnDataset, cols: int = COLS) -> None:
+    """Each class as a grid of its examples (28x28 shown at 56 px); in delete mode each gets a 🗑 button."""
+    deleting = not ds.shipped and st.toggle("🗑 Delete examples", key="ds_delete_mode",
+                                            help="Shows a delete button under every example")
     for cls, files in zip(ds.classes, ds.files):
         short = max(0, owndata.MIN_EXAMPLES - len(files))
         st.markdown(f"**{plain(cls)}** · {len(files)} example{'s' * (len(files) != 1)}" +
                     (f" · :orange[{short} more needed to train]" if short else ""))
-        for start in range(0, len(files), COLS):
-            for col, path in zip(st.columns(COLS), files[start:start + COLS]):
-                try:
-                    col.image(owndata.read_pixels(path), width=56, clamp=True)
-                except ValueError as err:
-                    col.caption(plain(str(err)))
-                if not ds.shipped and col.button("🗑", key=f"ds_del_{cls}_{path.name}", help="Delete this example"):
+        pictures = []
+        for path in files:
+            try:
+                pictures.append(owndata.read_pixels(path))
+            except ValueError as err:  # a damaged file someone put there: said, not fatal
+                st.caption(plain(str(err)))
+        if not deleting:
+            if pictures:
+                st.image(pictures, width=44, clamp=True)  # one element: the pictures flow and wrap
+            continue
+        for start in range(0, len(files), cols):
+            for col, path in zip(st.columns(cols), files[start:start + cols]):
+                if col.button("🗑", key=f"ds_del_{cls}_{path.name}", help="Delete this example"):
                     try:
                         owndata.delete_example(ds.name, cls, path.name)
                     except ValueError as err:  # deleted meanwhile (another tab)
                         flash(plain(str(err)), "warning")
                     st.rerun()
+                try:
+                    col.image(owndata.read_pixels(path), width=56, clamp=True)
+                except ValueError:
+                    col.caption("unreadable")

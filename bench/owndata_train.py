@@ -7,6 +7,7 @@ stratified split (80/20, seeded), augmentation, training with the trainer's defa
 (SGD + momentum, one-cycle lr 0.05, batch 128, 2 epochs) and the held-out evaluation. Prints the
 seconds and the held-out accuracy of every run, then the median and the worst time per preset.
 Target on the 2-core CPU: <= 20 s to a usable model (held-out accuracy well above chance).
+OMP_WAIT_POLICY=PASSIVE as in the app (app.py sets it before torch loads), unless set already.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as app.py sets it before torch starts (in-app training)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cnnviz import arch, owndata  # noqa: E402
 from cnnviz import train as tr  # noqa: E402

@@ -75,6 +75,8 @@ def test_create_draw_delete_and_refuse_bad_names():
     assert not at.exception and not at.error
     assert owndata.open_dataset("letters").counts == {"a": 1, "b": 0}
     assert any("1 example" in m.value for m in at.markdown)
+    assert not [b for b in at.button if b.key and b.key.startswith("ds_del_")]  # delete mode is off
+    at.toggle(key="ds_delete_mode").set_value(True).run()
     delete = [b for b in at.button if b.key and b.key.startswith("ds_del_")]
     assert len(delete) == 1
     delete[0].click().run()
