@@ -36,17 +36,18 @@ def draw_section(ds: owndata.OwnDataset, cls: str) -> None:
     brush = st.slider("Brush size", 8, 40, 20, key="ds_brush")
     canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000", height=280,
                        width=280, drawing_mode="freedraw", key=key, return_image_data=True)
-    if st.button(f"➕ Add this drawing to **{plain(cls)}**", key="ds_add_drawing", type="primary"):
+    blank = canvas.image_data is None or not canvas.image_data[..., :3].any()
+    if st.button(f"➕ Add this drawing to **{plain(cls)}**", key="ds_add_drawing", type="primary", disabled=blank,
+                 help="Draw on the black square first" if blank else None):
         try:
-            if canvas.image_data is None:
-                raise preprocess.EmptyInput("Nothing drawn yet: draw on the black square first.")
             owndata.add_drawing(ds.name, cls, canvas.image_data)
+            n = owndata.open_dataset(ds.name).counts[cls]
         except preprocess.EmptyInput as hint:
             st.warning(str(hint))
         except ValueError as err:
             st.error(plain(str(err)))
         else:
-            flash(f"Added to {plain(cls)}: draw the next one.")
+            flash(f"Added to {plain(cls)} ({n} example{'s' * (n != 1)}): draw the next one.")
             _fresh_inputs()
             st.rerun()
 

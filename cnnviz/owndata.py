@@ -301,10 +301,14 @@ def _png(pixels: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _content_path(folder: Path, pixels: np.ndarray) -> tuple[Path, bytes]:
+    blob = _png(pixels)
+    return folder / f"{hashlib.sha1(blob).hexdigest()[:16]}.png", blob
+
+
 def _write_png(folder: Path, pixels: np.ndarray) -> Path:
     """Write one example atomically, named by its content (the same drawing twice is kept once)."""
-    blob = _png(pixels)
-    path = folder / f"{hashlib.sha1(blob).hexdigest()[:16]}.png"
+    path, blob = _content_path(folder, pixels)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")  # .tmp: not a picture to ImageFolder
     try:
         with os.fdopen(fd, "wb") as f:
@@ -332,7 +336,11 @@ def add_pixels(name: str, cls: str, pixels: np.ndarray) -> Path:
     folder = _class_folder(ds, cls)
     if len(ds.files[ds.classes.index(cls)]) >= MAX_EXAMPLES:
         raise ValueError(f"'{cls}' already has {MAX_EXAMPLES} examples, the most a class may have.")
-    return _write_png(folder, _check_pixels(pixels))
+    pixels = _check_pixels(pixels)
+    if _content_path(folder, pixels)[0].exists():
+        raise ValueError(f"After preparation this is exactly like an example already in '{cls}': "
+                         "draw it a bit differently (size, slant, stroke) to teach the network something new.")
+    return _write_png(folder, pixels)
 
 
 def add_drawing(name: str, cls: str, rgba: np.ndarray) -> Path:

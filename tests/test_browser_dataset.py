@@ -6,11 +6,13 @@ import math
 import re
 
 import pytest
-from conftest import open_page, wait_idle
+from conftest import ARTIFACTS, open_page, wait_idle
 
 pytestmark = pytest.mark.browser
 CANVAS = "canvas.upper-canvas"
 PREDICTION = "[data-testid='stMetricValue']"
+ADD_ENABLED = ("() => { const b = [...document.querySelectorAll('button')].filter(b => "
+               "b.innerText.includes('Add this drawing')); return b.length === 1 && !b[0].disabled; }")
 SHOWS = "t => document.body.innerText.includes(t) || [...document.querySelectorAll('input')].some(i => i.value === t)"
 
 
@@ -33,8 +35,8 @@ def bar(page, i: int) -> None:
 
 def ring(page, i: int) -> None:
     """A closed loop of varying size and place."""
-    cx, cy, r = 0.45 + 0.04 * (i % 3), 0.5 - 0.03 * (i % 2), 0.22 + 0.04 * (i % 3)
-    _stroke(page, [(cx + r * math.sin(2 * math.pi * k / 40), cy - 1.3 * r * math.cos(2 * math.pi * k / 40))
+    cx, cy, r, tall = 0.45 + 0.04 * (i % 3), 0.5 - 0.03 * (i % 2), 0.17 + 0.025 * i, 1.1 + 0.08 * (i % 3)
+    _stroke(page, [(cx + r * math.sin(2 * math.pi * k / 40), cy - tall * r * math.cos(2 * math.pi * k / 40))
                    for k in range(43)])
 
 
@@ -50,9 +52,19 @@ def _add_examples(page, cls: str, draw, n: int = 5) -> None:
     for i in range(n):
         page.wait_for_selector(CANVAS)
         draw(page, i)
+        try:
+            page.wait_for_function(ADD_ENABLED, timeout=60_000)  # the drawing has reached the server
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / f"dataset_failed_{cls}_{i}.png"), full_page=True)
+            raise
         wait_idle(page)
         page.get_by_role("button", name=re.compile("Add this drawing")).click()
-        page.get_by_text(f"Added to {cls}").wait_for(timeout=30_000)
+        added = f"Added to {cls} ({i + 1} example{'s' * (i > 0)})"
+        try:
+            page.wait_for_function(SHOWS, arg=added, timeout=60_000)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / f"dataset_failed_{cls}_{i}.png"), full_page=True)
+            raise
         wait_idle(page)
 
 

@@ -14,6 +14,7 @@ from PIL import Image
 
 from cnnviz import arch, owndata, preprocess, probe
 from cnnviz import train as tr
+from cnnviz.figures import draw as figs
 
 
 @pytest.fixture(autouse=True)
@@ -99,9 +100,10 @@ def test_save_then_read_back_with_torchvision_image_folder(user_data):
     assert {tuple(p.ravel()) for p in pixels[labels == 1]} == expected  # exact: 0/1 pixels survive 8 bits
 
 
-def test_same_example_twice_is_kept_once_and_delete_removes_one():
+def test_same_example_twice_is_refused_and_delete_removes_one():
     ds = made(5)
-    owndata.add_pixels("toy", "bar", bar(0))
+    with pytest.raises(ValueError, match="exactly like an example already in 'bar'"):
+        owndata.add_pixels("toy", "bar", bar(0))
     assert owndata.open_dataset("toy").counts["bar"] == 5
     owndata.delete_example("toy", "bar", ds.files[0][0].name)
     assert owndata.open_dataset("toy").counts == {"bar": 4, "ring": 5}
@@ -124,6 +126,15 @@ def test_bad_pictures_are_refused_one_by_one_and_good_ones_kept():
     assert len(saved) == 1 and owndata.open_dataset("toy").counts["bar"] == 1
     assert [r.split(":")[0] for r in refused] == ["notes.txt", "broken.png", "blank.png", "empty.png"]
     assert "not a picture" in refused[0] and "no ink" in refused[2].lower()
+
+
+def test_huge_picture_is_refused_by_its_size():
+    made(0)
+    buf = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(buf, format="PNG")  # 64 megapixels in a few kB
+    saved, refused = owndata.add_pictures("toy", "bar", [("huge.png", buf.getvalue())])
+    assert saved == [] and refused[0].startswith("huge.png: ") and "too large" in refused[0]
+    assert owndata.open_dataset("toy").counts["bar"] == 0
 
 
 def test_blank_drawing_and_dot_are_refused_and_nothing_written():
@@ -299,7 +310,7 @@ def test_augment_keeps_originals_first_and_varies_the_copies():
 
 def test_not_ready_dataset_names_the_classes_short_of_examples():
     made(4)
-    owndata.add_pixels("toy", "ring", ring(9))
+    owndata.add_pixels("toy", "ring", ring(4))
     with pytest.raises(ValueError, match=r"bar \(4\)"):
         owndata.splits("own:toy")
 
@@ -316,6 +327,10 @@ def test_training_on_the_shipped_shapes_reaches_90_percent():
     card = tr.make_card(result, "shapes-test", "test")
     assert card["classes"] == ["circle", "square", "triangle"] and card["normalize"] == list(owndata.NORMALIZE)
     assert probe.class_labels(card) == ("circle", "square", "triangle")
+    look = probe.look(result.model, test_split.images[:1], probe.class_labels(card))  # test image 0 is a circle
+    assert look.inspection.verdict.label == "circle"
+    captions = [a.text for a in figs.panel_saliency(look, test_split.raw(0)[0].numpy()).layout.annotations]
+    assert captions == ["Grad-CAM<br>for circle (conv2)", "input<br>gradient for circle"], captions
 
 
 def test_model_name_says_what_was_learned_in_ascii():

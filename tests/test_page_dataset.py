@@ -83,15 +83,22 @@ def test_create_draw_delete_and_refuse_bad_names():
     assert owndata.open_dataset("letters").counts == {"a": 0, "b": 0}
 
 
-def test_empty_drawing_is_a_hint_and_nothing_is_saved():
+def test_add_is_off_until_something_is_drawn_and_a_dot_is_refused():
     owndata.create("letters", ["a", "b"])
     at = _page(ds_pick="letters")
+    assert at.button(key="ds_add_drawing").disabled
     blank = np.zeros((280, 280, 4), np.uint8)
     blank[..., 3] = 255
     at.session_state[at.session_state["ds_canvas_key"]] = canvas_state(blank)
     at.run()
+    assert at.button(key="ds_add_drawing").disabled  # a cleared canvas is black, not empty
+    dot = blank.copy()
+    dot[130:142, 130:142, :3] = 255
+    at.session_state[at.session_state["ds_canvas_key"]] = canvas_state(dot)
+    at.run()
     at.button(key="ds_add_drawing").click().run()
-    assert any("Nothing drawn" in w.value for w in at.warning)
+    said = [e.value for e in at.error] + [w.value for w in at.warning]
+    assert any("dot" in t for t in said), said
     assert owndata.open_dataset("letters").counts == {"a": 0, "b": 0}
 
 

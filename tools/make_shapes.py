@@ -104,17 +104,19 @@ def main() -> None:
     work = Path(args.out) / ".make-shapes"
     shutil.rmtree(work, ignore_errors=True)
     os.environ["CNNVIZ_USER_DATA"] = str(work)  # made as a user dataset, then moved where it ships
-    owndata.create("shapes", list(SHAPES))
+    owndata.create("making", list(SHAPES))  # (the name "shapes" is the shipped one's)
     rng = np.random.default_rng(args.seed)
     for cls, shape in SHAPES.items():
         made = 0
         while made < args.per_class:
-            before = owndata.open_dataset("shapes").counts[cls]
-            owndata.add_drawing("shapes", cls, render(shape(rng), rng))
-            made += owndata.open_dataset("shapes").counts[cls] - before
+            try:
+                owndata.add_drawing("making", cls, render(shape(rng), rng))
+                made += 1
+            except ValueError:  # the same picture as one already kept, after preparation: draw another
+                continue
     target = Path(args.out) / "shapes"
     shutil.rmtree(target, ignore_errors=True)
-    os.rename(work / "shapes", target)
+    os.rename(work / "making", target)
     shutil.rmtree(work, ignore_errors=True)
     size = sum(f.stat().st_size for f in target.rglob("*.png"))
     print(f"{target}: {args.per_class} drawings x {len(SHAPES)} classes, {size / 1024:.0f} kB")

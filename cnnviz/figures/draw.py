@@ -199,8 +199,9 @@ def panel(look: Look, pixels: np.ndarray) -> Panel:
 def panel_saliency(look: Look, pixels: np.ndarray) -> go.Figure:
     """Grad-CAM (when the model has a conv layer) and the input gradient over the input, side by side."""
     sal = look.saliency
-    maps = [(f"Grad-CAM ({sal.layer})", sal.grad_cam)] if sal.grad_cam is not None else []
-    return saliency_pair(pixels, maps + [("input gradient", sal.input_gradient)])
+    name = look.inspection.verdict.labels[sal.target]  # the class name (a digit, or an own dataset's class)
+    maps = [(f"Grad-CAM for {name} ({sal.layer})", sal.grad_cam)] if sal.grad_cam is not None else []
+    return saliency_pair(pixels, maps + [(f"input gradient for {name}", sal.input_gradient)])
 
 
 def enlarged(look: Look, layer: str, index: int) -> go.Figure:
