@@ -565,6 +565,15 @@ def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return blob
 
 
+def _looks_like_picture(blob: bytes) -> bool:
+    """True when PIL recognises the file's format from its header (it may still be damaged or too big)."""
+    try:
+        with Image.open(io.BytesIO(blob)):
+            return True
+    except Exception:  # UnidentifiedImageError, or a header too broken to name  # noqa: BLE001
+        return False
+
+
 def import_zip(blob: bytes, name: str | None = None, default_name: str = "imported") -> tuple[OwnDataset, list[str]]:
     """A teacher's .zip (one folder per class) -> a new dataset of yours; (dataset, notes on skipped pictures).
 
@@ -595,10 +604,10 @@ def import_zip(blob: bytes, name: str | None = None, default_name: str = "import
                 except preprocess.EmptyInput as err:
                     notes.append(f"{_shown(info.filename)}: {err} Skipped.")
                 except ValueError as err:
-                    if "not a picture" in str(err):
+                    if not _looks_like_picture(blob_i):
                         raise ValueError(f"'{_shown(info.filename)}' is not a picture (PNG or JPEG expected): "
                                          "the zip was refused, nothing was saved.") from err
-                    notes.append(f"{_shown(info.filename)}: {err} Skipped.")
+                    notes.append(f"{_shown(info.filename)}: {err} Skipped.")  # damaged, huge, too small
     wanted = "imported"
     for candidate in (name, top, default_name):
         try:
