@@ -62,6 +62,7 @@ def _spec_of(name: str) -> Spec:
 
 def _new_net() -> None:
     """Another network chosen: the input shape becomes its own (a link's shape is kept: it sets no callback)."""
+    st.session_state["calc_layers"] = ""  # its own layers, not the last network's edits
     try:
         st.session_state.update(dict(zip(IN_KEYS, _spec_of(st.session_state["calc_net"]).input_shape)))
     except ValueError:
@@ -87,10 +88,20 @@ def whole_network_tab() -> None:
                   for i, label in enumerate(["Channels C", "Height H", "Width W"]))
     st.caption("Edit the layers: change cells, add a row at the bottom, delete rows, or move a row by giving it an "
                "in-between order (2.5 goes between 2 and 3).")
-    table = st.data_editor(pd.DataFrame(editor.spec_to_records(preset), columns=editor.COLUMNS),
+    if f"editor_{name}" not in st.session_state:  # a fresh table starts from a link's (or the last) edited layers
+        st.session_state["calc_seed"] = st.session_state.get("calc_layers", "")
+    try:
+        start = editor.layers_spec(st.session_state["calc_seed"], preset)
+    except ValueError as err:
+        st.warning(f"{err}: showing {name}'s own layers.")
+        start = preset
+    table = st.data_editor(pd.DataFrame(editor.spec_to_records(start), columns=editor.COLUMNS),
                            num_rows="dynamic", key=f"editor_{name}", hide_index=True, width="stretch", placeholder="",
                            column_config=_editor_columns())
     report = editor.report(shape, table.to_dict("records"), name)
+    if report.spec is not None:  # the edited layers go into the link (and survive a visit to another page)
+        st.session_state["calc_layers"] = editor.layers_text(report.spec, preset)
+        ui.sync(PAGE, SCHEMA)
     if report.error:
         st.error(f"This network is impossible: {report.error}")
     st.dataframe(pd.DataFrame([_display(r) for r in report.rows]), hide_index=True, width="stretch")

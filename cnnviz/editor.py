@@ -1,6 +1,7 @@
 """The calculator's editable layer table <-> Spec, and the per-layer report that marks impossible layers."""
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -133,3 +134,22 @@ def _bad_row(rec: dict[str, Any], name: str, reason: str) -> ReportRow:
 def _skipped_row(rec: dict[str, Any]) -> ReportRow:
     return ReportRow("", str(_clean(rec.get("type")) or "?"), "—", None, None, None, "", "skipped",
                      "not computed: follows an impossible layer")
+
+
+def layers_text(spec: Spec, start: Spec) -> str:
+    """An edited network's layers as compact JSON for a link; "" when they are still those of `start`."""
+    layers = spec.to_json()["layers"]
+    return "" if layers == start.to_json()["layers"] else json.dumps(layers, separators=(",", ":"))
+
+
+def layers_spec(text: str, start: Spec) -> Spec:
+    """`start` with the layers of a link's compact JSON ("" keeps its own); ValueError naming what is wrong."""
+    if not text:
+        return start
+    try:
+        layers = json.loads(text)
+    except ValueError as err:
+        raise ValueError(f"the link's layers are not valid JSON ({err})") from None
+    if not isinstance(layers, list):
+        raise ValueError("the link's layers are not a list")
+    return Spec.from_json({"name": start.name, "input_shape": list(start.input_shape), "layers": layers})

@@ -50,3 +50,17 @@ def test_unparseable_row_is_marked():
     assert rep.rows[1].status == "skipped"
     rep = editor.report((1, 8, 8), [{"order": 1, "type": "conv", "kernel_size": 3}])
     assert "needs out_channels" in rep.error
+
+
+def test_layers_round_trip_through_link_text():
+    from cnnviz.arch import PRESETS
+
+    start = PRESETS["tutorial_a"]
+    assert editor.layers_text(start, start) == "" and editor.layers_spec("", start) is start
+    other = PRESETS["keras_small"]
+    text = editor.layers_text(other, start)
+    back = editor.layers_spec(text, start)
+    assert back.to_json()["layers"] == other.to_json()["layers"] and back.input_shape == start.input_shape
+    for bad, why in (("[{", "not valid JSON"), ('{"a": 1}', "not a list"), ('[{"type": "warp"}]', "")):
+        with pytest.raises(ValueError, match=why):
+            editor.layers_spec(bad, start)

@@ -131,3 +131,22 @@ def test_a_link_opens_the_network_tab_with_its_input_shape():
     assert [at.number_input(key=k).value for k in ("calc_in_c", "calc_in_h", "calc_in_w")] == [1, 40, 40]
     at.selectbox(key="calc_net").select("tutorial_a").run()  # another network: its own input shape
     assert at.number_input(key="calc_in_h").value == 28 and "net" not in at.query_params  # the default
+
+
+def test_edited_layers_go_into_the_link_and_a_link_opens_them():
+    at = _page()
+    at.query_params.update(tab="A whole network", net="tutorial_a")
+    at.run()
+    assert "layers" not in at.query_params  # the preset's own layers: nothing to add
+    layers = '[{"type":"conv","out_channels":4,"kernel_size":3},{"type":"relu"},{"type":"flatten"},' \
+             '{"type":"linear","out_features":10}]'
+    fresh = _page()
+    fresh.query_params.update(tab="A whole network", net="tutorial_a", layers=layers)
+    fresh.run()
+    assert not fresh.exception and not fresh.warning
+    assert next(m for m in fresh.metric if m.label == "Parameters").value == f"{4 * 9 + 4 + 4 * 26 * 26 * 10 + 10:,}"
+    assert '"out_channels":4' in fresh.query_params["layers"]
+    broken = _page()
+    broken.query_params.update(tab="A whole network", layers="[{nope")
+    broken.run()
+    assert not broken.exception and any("not valid JSON" in w.value for w in broken.warning)
