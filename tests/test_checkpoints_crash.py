@@ -64,7 +64,8 @@ def _kill(pid: int) -> None:
 
 
 def _hidden(folder) -> list[str]:
-    return [p.name for p in folder.iterdir() if p.name.startswith(".")]
+    """Hidden entries left in the folder (a kill before the first save made it leaves no folder at all)."""
+    return [p.name for p in folder.iterdir() if p.name.startswith(".")] if folder.exists() else []
 
 
 def test_sigkill_at_random_moments_while_saving_over_a_name(user_dir):
