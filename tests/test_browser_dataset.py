@@ -50,13 +50,17 @@ def _add_examples(page, cls: str, draw, n: int = 5) -> None:
     page.locator("[data-testid='stRadio'] label").filter(has_text=re.compile(f"^{cls}$")).click()
     wait_idle(page)
     for i in range(n):
-        page.wait_for_selector(CANVAS)
-        draw(page, i)
-        try:
-            page.wait_for_function(ADD_ENABLED, timeout=60_000)  # the drawing has reached the server
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / f"dataset_failed_{cls}_{i}.png"), full_page=True)
-            raise
+        for attempt in range(3):  # a stroke made while the emptied canvas is being swapped in can be lost
+            page.wait_for_selector(CANVAS)
+            wait_idle(page)
+            draw(page, i)
+            try:
+                page.wait_for_function(ADD_ENABLED, timeout=20_000)  # the drawing has reached the server
+                break
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / f"dataset_retry_{cls}_{i}_{attempt}.png"), full_page=True)
+        else:
+            raise AssertionError(f"drawing {i} of {cls} never reached the server")
         wait_idle(page)
         page.get_by_role("button", name=re.compile("Add this drawing")).click()
         added = f"Added to {cls} ({i + 1} example{'s' * (i > 0)})"
