@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from app_pages import draw_inside as inside
+from app_pages import draw_replay as replay
 from app_pages import ui
 from app_pages.cached import load_split
 from cnnviz import checkpoints, data, images, pagestate, preprocess, probe
@@ -92,9 +93,11 @@ def read_input(inputs: Inputs) -> preprocess.Prepared:
     return preprocess.to_mnist(canvas.image_data)
 
 
-def analyse(name: str, prepared: preprocess.Prepared) -> tuple:
+def analyse(name: str, prepared: preprocess.Prepared, slot: int = 0) -> tuple:
     """(name, card, model, input tensor, look) for one model on the prepared picture."""
-    model, card = load_model(name, checkpoints.resolve(name).stat().st_mtime)  # mtime: a retrained model reloads
+    stamp = checkpoints.resolve(name).stat().st_mtime  # mtime: a retrained model reloads
+    model, card = load_model(name, stamp)
+    model = replay.pick(name, stamp, model, card, slot)  # h11: a moment of its training, if it kept snapshots
     x = prepared.normalized(tuple(card["normalize"]))
     return name, card, model, x, probe.look(model, x, probe.class_labels(card))
 
@@ -118,7 +121,7 @@ def drawing(inputs: Inputs) -> None:
     for slot, name in enumerate(inputs.models):
         with places[1 + slot]:
             try:
-                results[slot] = analyse(name, prepared)
+                results[slot] = analyse(name, prepared, slot)
             except ValueError as err:
                 st.error(checkpoints.plain(f"{name}: {err}"))
                 continue

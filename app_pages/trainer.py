@@ -5,7 +5,7 @@ from app_pages import download, runqueue
 from app_pages import training_view as view
 from app_pages import ui
 from app_pages.cached import splits
-from cnnviz import budget, data, owndata, pagestate
+from cnnviz import budget, data, owndata, pagestate, worker
 from cnnviz import train as tr
 from cnnviz.arch import PRESET_NOTES, PRESETS, Spec
 from cnnviz.device import describe, pick_device
@@ -86,7 +86,8 @@ with st.expander(folded if busy else "⚙️ Settings", expanded=not busy):
 
 b1, b2, b3 = st.columns([1, 1, 3])
 if b1.button("▶ Start training", type="primary", disabled=busy or spec is None, key="start", width="stretch"):
-    start(lambda cb, stop: tr.train(spec, config, train_split, test_split, cb, stop), single=True,
+    # its own process: page reruns (this session's or a classmate's) never hold up its loop (cnnviz/worker.py)
+    start(lambda cb, stop: worker.run(tr.train, (spec, config, train_split, test_split), cb, stop), single=True,
           what=tr.run_summary(spec, config))
 if b2.button("■ Stop", disabled=not busy, key="stop", width="stretch"):
     runqueue.stop(runner)
@@ -94,7 +95,9 @@ if b2.button("■ Stop", disabled=not busy, key="stop", width="stretch"):
 if b3.button("Reproduce the tutorials (Models A, B, C: plain pixels, SGD lr 0.01, batch 100, 3000 iterations)",
              disabled=busy or spec is None or config.dataset != "mnist", key="reproduce",
              help="Six runs: the tutorials' own recipe, then the same on normalised inputs. Several minutes."):
-    start(lambda cb, stop: tr.reproduce_tutorials(train_split, test_split, cb, stop), single=False,
+    recipe = tr.TUTORIAL_CONFIG
+    start(lambda cb, stop: worker.run(tr.reproduce_tutorials, (train_split, test_split), cb, stop,
+                                      kwargs={"config": recipe}), single=False,
           what="the tutorials' Models A, B, C: plain pixels, then normalised")
 
 if runner is not None and busy and not runner.started:

@@ -262,3 +262,28 @@ def test_saliency_beside_random_weights_and_the_detail_view():
     assert not [c for c in plain.caption if "random weights" in c.value]
     # the detail view adds tutorial_a's 8 layers' maps and its 2 conv layers' kernels; Why adds 2 saliency figures
     assert len(at.get("plotly_chart")) == len(plain.get("plotly_chart")) + 8 + 2 + 2
+
+
+def test_a_model_trained_in_the_app_can_be_seen_at_an_earlier_snapshot(tmp_path, monkeypatch, data_root):
+    """#11: the Draw page shows the drawing's feature maps with the weights of any training snapshot."""
+    from cnnviz import checkpoints, data, snapshots
+    from cnnviz import train as tr
+
+    monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(tmp_path))
+    test = data.load("mnist", "test", root=data_root)
+    small = data.Split("mnist", "train", test.images[2000:2512], test.labels[2000:2512], test.mean, test.std)
+    config = tr.TrainConfig(batch_size=32, max_batches=8, val_every=0, live_every_s=0)
+    result = tr.train(arch.PRESETS["tutorial_a"], config, small, test.subset(200))
+    card = tr.make_card(result, "early", how="test")
+    checkpoints.save(result.model, card, extras={snapshots.EXTRA: snapshots.to_tensors(result.snapshots)})
+    at = _page(draw_model="early", draw_source="Random MNIST test digit", draw_digit=0)
+    assert not at.exception
+    slider = at.select_slider(key="draw_snap_0")
+    assert [slider.format_func(i) for i in (0, 2)] == ["before training", "trained (the end)"]
+    said = at.metric[0].value  # with the trained weights; now back to before training
+    slider.set_value(0).run()
+    assert not at.exception and at.metric and "says" in at.metric[0].label
+    untrained = snapshots.model_at(arch.PRESETS["tutorial_a"], result.snapshots[0])
+    x = test.images[:1]
+    expected = probe.class_labels(card)[int(untrained(x).argmax())]
+    assert at.metric[0].value == expected, (said, at.metric[0].value, expected)  # the untrained network answers

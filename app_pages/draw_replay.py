@@ -1,0 +1,43 @@
+"""Draw page section (not a page): the drawing seen by the network as it was at a moment of its training.
+
+A model trained in the app keeps weight snapshots (every quarter epoch, cnnviz.snapshots); a slider picks
+one, and the whole Draw page (answer, feature maps, arithmetic) then uses those weights:
+"what did conv1 see after 50 batches?". Shipped models have no snapshots: nothing is shown for them.
+"""
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+from torch import nn
+
+from cnnviz import checkpoints, snapshots
+from cnnviz.spec import Spec
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _snapshots(name: str, stamp: float) -> list[snapshots.WeightSnapshot]:
+    return snapshots.of_checkpoint(checkpoints.resolve(name))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _model_at(name: str, stamp: float, i: int, spec_json: str) -> nn.Module:
+    return snapshots.model_at(Spec.from_json(json.loads(spec_json)), _snapshots(name, stamp)[i])
+
+
+def pick(name: str, stamp: float, model: nn.Module, card: dict, slot: int) -> nn.Module:
+    """The trained model, or the same network at the snapshot the slider picks (when the checkpoint has any)."""
+    try:
+        snaps = _snapshots(name, stamp)
+    except ValueError as err:  # a damaged snapshots file: the trained model still works
+        st.caption(f"Its training snapshots cannot be read ({err}).")
+        return model
+    if len(snaps) < 2:
+        return model
+    last = len(snaps) - 1
+    i = st.select_slider("The network as it was during training", range(len(snaps)), last, key=f"draw_snap_{slot}",
+                         format_func=lambda k: "trained (the end)" if k == last else snapshots.label(snaps[k]),
+                         help="Snapshots kept while it trained: slide back to see what it saw early on.")
+    if i == last:
+        return model
+    return _model_at(name, stamp, i, json.dumps(card["spec"], sort_keys=True))

@@ -1,0 +1,74 @@
+"""Training in its own process, so the app's server never slows it down (and it never slows the server).
+
+Inside `streamlit run`, a training thread shares the interpreter lock with every page rerun: each time a
+page builds its figures, the training loop's many short torch calls wait to get the lock back (measured with
+bench/train_inapp.py: the app trained at 0.25x the CLI's img/s). `run` starts the work in a fresh
+("spawn") process instead: Progress events come back through a queue, a stop request goes in through an
+event, the work and its result (model, snapshots, evaluation) travel pickled by value (no shared memory).
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import pickle
+import queue as queues
+import threading
+from typing import Any, Callable
+
+POLL_S = 0.05  # how often the relay looks at the queue and the stop flag
+
+
+def _child(job: bytes, out, stop) -> None:
+    """In the child: run the pickled (fn, args, kwargs), sending ("progress", event) ... then ("done", result)."""
+    try:
+        fn, args, kwargs = pickle.loads(job)
+        result = fn(*args, **kwargs, on_progress=lambda event: out.put(("progress", event)), stop_event=stop)
+        out.put(("done", pickle.dumps(result)))
+    except BaseException as err:  # everything goes back to the parent, which raises it there
+        try:
+            out.put(("error", pickle.dumps(err)))
+        except Exception:  # an exception that cannot be pickled: its text still can
+            out.put(("error", pickle.dumps(RuntimeError(f"{type(err).__name__}: {err}"))))
+
+
+def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = None,
+        stop_event: threading.Event | None = None, kwargs: dict | None = None) -> Any:
+    """fn(*args, **kwargs, on_progress=..., stop_event=...) in a spawned process; returns what fn returned.
+
+    `fn` must be a module-level function (it is pickled). Progress events are passed to `on_progress` here,
+    in the caller's thread; setting `stop_event` asks the child to stop. An exception in the child is
+    raised here; a child that dies without an answer raises RuntimeError with its exit code.
+    """
+    ctx = mp.get_context("spawn")
+    out, stop = ctx.Queue(), ctx.Event()
+    job = pickle.dumps((fn, args, kwargs or {}))  # plain pickle: tensors by value, no /dev/shm (64 MB in Docker)
+    proc = ctx.Process(target=_child, args=(job, out, stop), name="cnnviz-train", daemon=True)
+    proc.start()
+    try:
+        while True:
+            if stop_event is not None and stop_event.is_set():
+                stop.set()
+            try:
+                kind, value = out.get(timeout=POLL_S)
+            except queues.Empty:
+                if not proc.is_alive() and out.empty():
+                    raise RuntimeError(f"the training process ended without an answer (exit code "
+                                       f"{proc.exitcode})") from None
+                continue
+            if kind == "progress":
+                if on_progress is not None:
+                    on_progress(value)
+            elif kind == "error":
+                raise pickle.loads(value)
+            else:
+                return pickle.loads(value)
+    finally:
+        stop.set()  # the caller gave up (or is done): the child stops at its next batch
+        threading.Thread(target=_reap, args=(proc,), name="cnnviz-train-reaper", daemon=True).start()
+
+
+def _reap(proc, grace_s: float = 30.0) -> None:
+    """Let a finished child exit in its own time (torch's teardown can take seconds on a busy machine); kill a stuck one."""
+    proc.join(grace_s)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()

@@ -1,0 +1,50 @@
+"""cnnviz.worker: training in a spawned process: events, stop, result and errors come back."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+
+from cnnviz import data, worker
+from cnnviz import train as tr
+from cnnviz.arch import PRESETS
+
+
+@pytest.fixture(scope="module")
+def mnist(data_root):
+    test = data.load("mnist", "test", root=data_root, download=False)
+    train = data.Split("mnist", "train", test.images[2000:2512], test.labels[2000:2512], test.mean, test.std)
+    return train, test.subset(300)
+
+
+def test_a_run_in_its_own_process_reports_and_returns_the_trained_model(mnist):
+    config = tr.TrainConfig(batch_size=32, max_batches=6, report_every=2, val_every=0, live_every_s=1e-9)
+    events = []
+    result = worker.run(tr.train, (PRESETS["tutorial_a"], config, *mnist), events.append)
+    assert [e.batch for e in events] == [2, 4, 6] and all(e.frame is not None for e in events)
+    assert result.batches == 6 and result.evaluation.total == 300 and len(result.snapshots) >= 2
+    here = tr.train(PRESETS["tutorial_a"], config, *mnist)  # same seed, same run, in this process
+    assert torch.allclose(result.model.state_dict()["conv1.weight"], here.model.state_dict()["conv1.weight"])
+
+
+def test_stop_reaches_the_child(mnist):
+    stop = threading.Event()
+    config = tr.TrainConfig(batch_size=16, epochs=1000, report_every=1, val_every=0)
+    seen = []
+
+    def on_progress(event):
+        seen.append(event)
+        stop.set()  # Stop pressed as soon as the first batch has reported
+
+    result = worker.run(tr.train, (PRESETS["logistic"], config, mnist[0], None), on_progress, stop)
+    assert result.stopped and result.batches < 50 and seen
+
+
+def test_an_error_in_the_child_is_raised_here(mnist):
+    from cnnviz.arch import Spec
+
+    bad = Spec.from_json({"input_shape": [1, 28, 28], "layers": [{"type": "flatten"},
+                                                                 {"type": "linear", "out_features": 7}]})
+    with pytest.raises(ValueError, match="10 class scores"):
+        worker.run(tr.train, (bad, tr.TrainConfig(max_batches=1), mnist[0], None))
