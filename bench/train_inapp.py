@@ -135,6 +135,8 @@ def main() -> None:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             trainer = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
             drawer = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+            for page in (trainer, drawer):
+                page.set_default_timeout(180_000)  # a loaded 2-core machine: slow, but it must not hang
             app, line = [], []
             for r in range(args.rounds):
                 app.append(in_app(trainer, url, args.batches)[0])
@@ -153,7 +155,10 @@ def main() -> None:
             browser.close()
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
     print("uptime after:", uptime())
 
 

@@ -8,19 +8,23 @@ event, the work and its result (model, snapshots, evaluation) travel pickled by 
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
+import os
 import pickle
 import queue as queues
+import tempfile
 import threading
 from typing import Any, Callable
 
 POLL_S = 0.05  # how often the relay looks at the queue and the stop flag
 
 
-def _child(job: bytes, out, stop) -> None:
+def _child(job_path: str, out, stop) -> None:
     """In the child: run the pickled (fn, args, kwargs), sending ("progress", event) ... then ("done", result)."""
     try:
-        fn, args, kwargs = pickle.loads(job)
+        with open(job_path, "rb") as f:
+            fn, args, kwargs = pickle.load(f)
         result = fn(*args, **kwargs, on_progress=lambda event: out.put(("progress", event)), stop_event=stop)
         out.put(("done", pickle.dumps(result)))
     except BaseException as err:  # everything goes back to the parent, which raises it there
@@ -40,10 +44,14 @@ def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = N
     """
     ctx = mp.get_context("spawn")
     out, stop = ctx.Queue(), ctx.Event()
-    job = pickle.dumps((fn, args, kwargs or {}))  # plain pickle: tensors by value, no /dev/shm (64 MB in Docker)
-    proc = ctx.Process(target=_child, args=(job, out, stop), name="cnnviz-train", daemon=True)
-    proc.start()
+    # The work goes through a temp file, pickled by value (no /dev/shm, 64 MB in Docker): the spawn pipe then
+    # carries a few bytes, and a child that dies at start cannot leave the parent blocked writing to it.
+    fd, job_path = tempfile.mkstemp(prefix="cnnviz-train-", suffix=".pkl")
+    with os.fdopen(fd, "wb") as f:
+        pickle.dump((fn, args, kwargs or {}), f)
+    proc = ctx.Process(target=_child, args=(job_path, out, stop), name="cnnviz-train", daemon=True)
     try:
+        proc.start()
         while True:
             if stop_event is not None and stop_event.is_set():
                 stop.set()
@@ -63,12 +71,15 @@ def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = N
                 return pickle.loads(value)
     finally:
         stop.set()  # the caller gave up (or is done): the child stops at its next batch
-        threading.Thread(target=_reap, args=(proc,), name="cnnviz-train-reaper", daemon=True).start()
+        threading.Thread(target=_reap, args=(proc, job_path), name="cnnviz-train-reaper", daemon=True).start()
 
 
-def _reap(proc, grace_s: float = 30.0) -> None:
+def _reap(proc, job_path: str, grace_s: float = 30.0) -> None:
     """Let a finished child exit in its own time (torch's teardown can take seconds on a busy machine); kill a stuck one."""
-    proc.join(grace_s)
-    if proc.is_alive():
-        proc.kill()
-        proc.join()
+    if proc.pid is not None:
+        proc.join(grace_s)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    with contextlib.suppress(OSError):
+        os.remove(job_path)
