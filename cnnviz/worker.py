@@ -13,8 +13,10 @@ import multiprocessing as mp
 import os
 import pickle
 import queue as queues
+import sys
 import tempfile
 import threading
+import types
 from typing import Any, Callable
 
 POLL_S = 0.05  # how often the relay looks at the queue and the stop flag
@@ -51,7 +53,7 @@ def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = N
         pickle.dump((fn, args, kwargs or {}), f)
     proc = ctx.Process(target=_child, args=(job_path, out, stop), name="cnnviz-train", daemon=True)
     try:
-        proc.start()
+        _start(proc)
         while True:
             if stop_event is not None and stop_event.is_set():
                 stop.set()
@@ -72,6 +74,26 @@ def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = N
     finally:
         stop.set()  # the caller gave up (or is done): the child stops at its next batch
         threading.Thread(target=_reap, args=(proc, job_path), name="cnnviz-train-reaper", daemon=True).start()
+
+
+_START = threading.Lock()
+
+
+def _start(proc) -> None:
+    """Start the child without it re-running the parent's `__main__`.
+
+    spawn imports the parent's main module in the child; under Streamlit (and AppTest) `__main__` is the page
+    script being run, which must not run again in a training process. For the instant of the start, `__main__`
+    is an empty module (under a lock: sessions run in threads).
+    """
+    with _START:
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            proc.start()
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
 
 
 def _reap(proc, job_path: str, grace_s: float = 30.0) -> None:

@@ -48,3 +48,18 @@ def test_an_error_in_the_child_is_raised_here(mnist):
                                                                  {"type": "linear", "out_features": 7}]})
     with pytest.raises(ValueError, match="10 class scores"):
         worker.run(tr.train, (bad, tr.TrainConfig(max_batches=1), mnist[0], None))
+
+
+def test_the_child_does_not_rerun_the_parents_main_script(mnist, tmp_path, monkeypatch):
+    """Under Streamlit / AppTest, __main__ is the page script: the training process must not run it again."""
+    import sys
+    import types
+
+    script = tmp_path / "page.py"
+    script.write_text("raise SystemExit('the page ran again in the training process')\n")
+    fake = types.ModuleType("__main__")
+    fake.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", fake)
+    config = tr.TrainConfig(batch_size=32, max_batches=2, val_every=0, live_every_s=0, snapshots_per_epoch=0)
+    result = worker.run(tr.train, (PRESETS["logistic"], config, mnist[0], None))
+    assert result.batches == 2 and sys.modules["__main__"] is fake
