@@ -62,7 +62,8 @@ def in_app(page, url: str, batches: int, while_running=None) -> float:
     extra = while_running() if while_running else None
     page.get_by_text("How well did it learn?").wait_for(timeout=600_000)
     text = page.locator("[data-testid='stProgress']").first.inner_text()
-    if f"batch {batches:,}/{batches:,}" not in text:
+    done = re.search(r"batch ([\d,]+)/([\d,]+)", text)
+    if not done or done.group(1) != done.group(2):  # ran to its end (the cap, or 2 epochs if that comes first)
         raise SystemExit(f"unexpected end of the in-app run: {text!r}")
     return float(RATE.search(text).group(1).replace(",", "")), extra
 
@@ -143,9 +144,9 @@ def main() -> None:
                 line.append(cli(args.batches, env))
                 print(f"round {r + 1}: in-app {app[-1]:,.0f} img/s, CLI {line[-1]:,.0f} img/s, "
                       f"ratio {app[-1] / line[-1]:.2f}", flush=True)
-            a, c = statistics.median(app), statistics.median(line)
+            a, c = statistics.median(app or [0]), statistics.median(line or [1])
             print(f"median: in-app {a:,.0f} img/s, python -m cnnviz.train {c:,.0f} img/s, ratio {a / c:.2f} "
-                  f"(target >= 0.9); paired {statistics.median(x / y for x, y in zip(app, line)):.2f}", flush=True)
+                  f"(target >= 0.9); paired {statistics.median([x / y for x, y in zip(app, line)] or [0]):.2f}", flush=True)
             idle = draw_latencies(drawer, url, args.strokes)
             print(f"draw path, no training: {stats(idle)}", flush=True)
             done = lambda: trainer.get_by_text("How well did it learn?").count() > 0  # noqa: E731
