@@ -125,3 +125,17 @@ def open_page(page, app_url: str, path: str) -> None:
     """Open one page of the app (path as st.navigation names it: "" for the calculator, "draw", ...) and wait."""
     page.goto(f"{app_url}/{path}")
     wait_idle(page)
+
+
+CANVAS = "canvas.upper-canvas"  # the drawable canvas's layer that takes the mouse (no iframe)
+
+
+def stroke(page, points: list[tuple[float, float]]) -> None:
+    """Press, drag through `points` (fractions of the canvas), release: one brush stroke."""
+    box = page.locator(CANVAS).first.bounding_box()
+    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*xy[0])
+    page.mouse.down()
+    for x, y in xy[1:]:
+        page.mouse.move(x, y, steps=3)
+    page.mouse.up()

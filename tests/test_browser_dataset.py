@@ -6,7 +6,7 @@ import math
 import re
 
 import pytest
-from conftest import ARTIFACTS, open_page, wait_idle
+from conftest import stroke as _stroke, ARTIFACTS, open_page, wait_idle
 
 pytestmark = pytest.mark.browser
 CANVAS = "canvas.upper-canvas"
@@ -14,17 +14,6 @@ PREDICTION = "[data-testid='stMetricValue']"
 ADD_ENABLED = ("() => { const b = [...document.querySelectorAll('button')].filter(b => "
                "b.innerText.includes('Add this drawing')); return b.length === 1 && !b[0].disabled; }")
 SHOWS = "t => document.body.innerText.includes(t) || [...document.querySelectorAll('input')].some(i => i.value === t)"
-
-
-def _stroke(page, points: list[tuple[float, float]]) -> None:
-    """Press, drag through `points` (fractions of the canvas), release: one brush stroke."""
-    box = page.locator(CANVAS).first.bounding_box()
-    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
-    page.mouse.move(*xy[0])
-    page.mouse.down()
-    for x, y in xy[1:]:
-        page.mouse.move(x, y, steps=3)
-    page.mouse.up()
 
 
 def bar(page, i: int) -> None:

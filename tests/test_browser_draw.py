@@ -5,21 +5,10 @@ import math
 import re
 
 import pytest
-from conftest import open_page, wait_idle
+from conftest import stroke as _stroke, open_page, wait_idle
 
 CANVAS = "canvas.upper-canvas"
 PREDICTION = "[data-testid='stMetricValue']"
-
-
-def _stroke(page, points: list[tuple[float, float]]) -> None:
-    """Press, drag through `points` (fractions of the canvas), release: one brush stroke."""
-    box = page.locator(CANVAS).first.bounding_box()
-    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
-    page.mouse.move(*xy[0])
-    page.mouse.down()
-    for x, y in xy[1:]:
-        page.mouse.move(x, y, steps=3)
-    page.mouse.up()
 
 
 def draw_one(page) -> None:
