@@ -171,7 +171,14 @@ def require(est: Estimate, free_bytes: int | None = None, limit_seconds: float |
 
 
 def model_fits(spec: Spec, free_bytes: int | None = None) -> Verdict:
-    """Can this spec's model even be built (weights only, e.g. to load a checkpoint)? Same share of free memory."""
-    est = estimate(spec, batch_size=1, optimizer="sgd", momentum=0.0, images=0, dataset_images=0)
-    est = Estimate(est.params, 1, est.weights, 0, 0, 0, 0, est.macs_per_image, 0, 0.0)
-    return check(est, free_bytes, limit_seconds=math.inf)
+    """Can this spec's model be opened (built, plus its weights file read: 2 copies)? Same share of free memory."""
+    t = dims.totals(spec)
+    est = Estimate(t.params, 1, 2 * t.param_bytes, 0, 0, 0, 0, t.macs, 0, 0.0)
+    free = free_memory() if free_bytes is None else free_bytes
+    limit = int(MEMORY_SHARE * free)
+    if est.total > limit:
+        msg = (f"Too big to open on this server: its {t.params:,} parameters need ~{dims.human_bytes(est.total)} "
+               f"(the model and its weights file); this machine has {dims.human_bytes(free)} free and a model "
+               f"may use {round(100 * MEMORY_SHARE)}% of it ({dims.human_bytes(limit)}).")
+        return Verdict(False, msg, est, free, limit, math.inf)
+    return Verdict(True, f"Fits: ~{dims.human_bytes(est.total)} to open.", est, free, limit, math.inf)

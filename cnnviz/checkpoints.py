@@ -38,6 +38,7 @@ from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
 from torch import nn
 
+from cnnviz import budget
 from cnnviz.arch import Spec, build
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -384,6 +385,8 @@ def _load(folder: Path) -> tuple[nn.Module, dict[str, Any]]:
     if params > stored:  # before building: a 397 M-parameter spec beside small weights costs nothing
         raise CheckpointError(f"{label!r}: its card describes {params:,} parameters but the weights file "
                               f"holds only {stored:,} values (a foreign or mismatched file)")
+    if not (fits := budget.model_fits(spec)).ok:  # before building: a huge model must not take the server down
+        raise CheckpointError(f"{label!r}: {fits.message}")
     model = build(spec)
     state = _read_weights(folder)
     try:

@@ -47,7 +47,8 @@ def test_the_billion_parameter_network_is_refused_with_its_numbers():
     assert "this machine has 6.0 GiB free" in verdict.message and "4.2 GiB" in verdict.message
     with pytest.raises(ValueError, match="Too big for this server"):
         budget.require(est, free_bytes=6 * GiB)
-    assert not budget.model_fits(_huge(), free_bytes=6 * GiB).ok  # cannot even be built to load it
+    refused = budget.model_fits(_huge(), free_bytes=6 * GiB)  # cannot even be built to open it
+    assert not refused.ok and "Too big to open on this server: its 1,2" in refused.message
     assert budget.model_fits(PRESETS["conv32_64"], free_bytes=6 * GiB).ok
 
 
@@ -118,3 +119,16 @@ print(peak[0] - base, est.total - est.dataset)
     assert out.returncode == 0, out.stderr
     used, estimated = map(int, out.stdout.split()[-2:])
     assert used <= estimated <= 4 * used, (used, estimated)
+
+
+def test_a_checkpoint_too_big_for_the_free_memory_is_refused_before_it_is_built(monkeypatch, tmp_path):
+    import shutil
+
+    from cnnviz import checkpoints
+
+    copy = tmp_path / "tutorial_a_copy"  # a copy: refusals are remembered per checkpoint
+    shutil.copytree(ROOT / "checkpoints" / "tutorial_a", copy)
+    monkeypatch.setattr(budget, "free_memory", lambda: 64 * 1024)  # 64 KiB free: tutorial_a needs ~226 KiB
+    monkeypatch.setattr(checkpoints, "build", lambda spec: pytest.fail("built before the budget was checked"))
+    with pytest.raises(checkpoints.CheckpointError, match="Too big to open on this server: its 28,938 parameters"):
+        checkpoints.load(copy)
