@@ -11,27 +11,37 @@ from app_pages.cached import splits
 from cnnviz import checkpoints, data, owndata, snapshots
 from cnnviz import train as tr
 from cnnviz.evaluate import misclassified, per_class_lines
+from cnnviz.figures import live as live_figs
 from cnnviz.figures import training as figs
 
 FILTERS_NOTE = "first-layer filters (white = strong positive weight, black = negative)"
 
 
-def live_frame(frame: snapshots.Frame | None, test: data.Split, key: str) -> None:
-    """The digit grid (guess · confidence, green right / red wrong) and the first layer's filters."""
+def live_frame(frame: snapshots.Frame | None, test: data.Split) -> None:
+    """The digit grid (guess · confidence, green right / red wrong) and the first layer's filters.
+
+    Plain HTML and PNGs (cnnviz/figures/live.py), not plotly: redrawn every second, they must cost the browser
+    and the server next to nothing (bench/train_inapp.py).
+    """
     if frame is None:
         st.caption("The digits and filters appear with the first batches…")
         return
     images = snapshots.grid_pictures(test)
     st.markdown(f"**{frame.right} of {len(frame.labels)} test digits right** · its guess · confidence "
                 f"(batch {frame.batch:,})")
-    ui.chart(figs.guesses(images, frame, test.classes), key=f"{key}_grid", width="stretch")
+    st.html(live_figs.guess_grid(images, frame, test.classes, font_px=20 if ui.presenting() else 15), width="stretch")
     if frame.filters is not None:
         st.caption(FILTERS_NOTE)
-        ui.chart(figs.filters(frame.filters, title="", height=120), key=f"{key}_filters", width="stretch")
+        st.html(live_figs.filters_html(frame.filters), width="stretch")
 
 
 def live(runner: tr.Runner, busy: bool, test: data.Split) -> None:
-    """Polls the background run once a second: progress bar, curves (blow-up included), digit grid, filters."""
+    """Polls the background run once a second: progress bar, digit grid, filters; the curves every 2 s of training.
+
+    Kept cheap for the browser, which shares the cores with training (bench/train_inapp.py): no sliding animation
+    on the bar (repainted at 60 fps for most of each second), and between curve redraws the same figure again.
+    """
+    st.html("<style>[data-testid='stProgress'] * {transition: none !important; animation: none !important}</style>")
 
     @st.fragment(run_every=1.0 if busy else None)
     def poll() -> None:
@@ -48,7 +58,9 @@ def live(runner: tr.Runner, busy: bool, test: data.Split) -> None:
         left, right = st.columns(2)
         with left:
             if len(history) >= 2:  # one point makes no curve: keep the axes away until there is a line to draw
-                ui.chart(figs.curves(history, height=300), key="curves")
+                cut = st.session_state["trainer_curve_cut"] = tr.curve_cut(
+                    history, st.session_state.get("trainer_curve_cut", 0), running=snap.state == "running")
+                ui.chart(figs.curves(history[:cut], height=300), key="curves")
             elif snap.state == "running":
                 st.caption("The loss and accuracy curves appear after the first few batches…")
             if snap.state == "failed":  # under the curve that blew up
@@ -56,7 +68,7 @@ def live(runner: tr.Runner, busy: bool, test: data.Split) -> None:
             elif snap.state == "stopped":
                 st.warning(snap.message)
         with right:
-            live_frame(next((e.frame for e in reversed(history) if e.frame is not None), None), test, "live")
+            live_frame(next((e.frame for e in reversed(history) if e.frame is not None), None), test)
 
     poll()
 
@@ -94,7 +106,7 @@ def replay(result: tr.Result, test: data.Split) -> None:
                          format_func=lambda k: snapshots.label(snaps[k]))
     model = snapshots.model_at(result.spec, snaps[i])
     frame = snapshots.frame(model, *snapshots.grid(tr.as_trained(test, result.config)), snaps[i].batch, snaps[i].epoch)
-    live_frame(frame, test, "replay")
+    live_frame(frame, test)
 
 
 def save(result: tr.Result) -> None:

@@ -108,11 +108,31 @@ async def stroke(page, digit: int) -> None:
     await page.mouse.up()
 
 
-async def drawer(browser, url: str, seconds: float, stats: dict) -> None:
-    """One student: open Draw, then clear / draw / wait for the answer until the time is up."""
+async def frames(ctx, page) -> dict:
+    """The page's websocket frames as the browser's network stack stamps them (seconds): sent and received."""
+    seen = {"sent": [], "recv": []}
+    cdp = await ctx.new_cdp_session(page)
+    cdp.on("Network.webSocketFrameSent", lambda e: seen["sent"].append(e["timestamp"]))
+    cdp.on("Network.webSocketFrameReceived", lambda e: seen["recv"].append(e["timestamp"]))
+    await cdp.send("Network.enable")
+    return seen
+
+
+def server_trip(seen: dict, mark: int) -> float | None:
+    """Seconds from the stroke's rerun request (the first frame sent after `mark`) to the rerun's last frame back."""
+    if len(seen["sent"]) <= mark:
+        return None
+    asked = seen["sent"][mark]
+    back = [t for t in seen["recv"] if t >= asked]
+    return back[-1] - asked if back else None
+
+
+async def drawer(browser, url: str, seconds: float, stats: dict, think: float = 0.0) -> None:
+    """One student: open Draw, then clear / draw / wait for the answer / look at it `think` s, until the time is up."""
     ctx = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await ctx.new_page()
     page.set_default_timeout(60_000)
+    seen = await frames(ctx, page)
     try:
         await page.goto(f"{url}/draw")
         await page.wait_for_selector(CANVAS, timeout=120_000)
@@ -124,14 +144,19 @@ async def drawer(browser, url: str, seconds: float, stats: dict) -> None:
                 await page.locator(RESET).click()
                 await page.wait_for_selector(ANSWER, state="detached")
                 await page.wait_for_selector(IDLE)
+            mark = len(seen["sent"])
             await stroke(page, digit)
             t0 = time.monotonic()
             await page.wait_for_selector(ANSWER)
             await page.wait_for_selector(IDLE)
             stats["latency"].append(time.monotonic() - t0)
+            if (trip := server_trip(seen, mark)) is not None:
+                stats["server"].append(trip)
             if await page.locator("[data-testid='stException']").count():
                 stats["errors"].append("exception on the page")
             digit = 1 - digit
+            if think:
+                await asyncio.sleep(think)
     except Exception as err:  # a timeout or a lost connection: counted, the others go on
         stats["errors"].append(f"{type(err).__name__}: {str(err).splitlines()[0][:120]}")
     finally:
@@ -165,15 +190,29 @@ async def trainer(browser, url: str, stop: asyncio.Event, stats: dict) -> None:
         await ctx.close()
 
 
-async def phase(browser, url: str, n: int, seconds: float, train: bool, pid: int | None) -> dict:
+def browser_cpu_seconds() -> float:
+    """utime + stime of every Chromium process on the machine (the bench's browsers: nothing else runs one)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if b"chromium" in f.read().split(b"\0")[0]:
+                        total += cpu_seconds(int(entry))
+            except OSError:  # gone meanwhile
+                continue
+    return total
+
+
+async def phase(browser, url: str, n: int, seconds: float, train: bool, pid: int | None, think: float = 0.0) -> dict:
     """N drawers (+ one trainer) for `seconds`; returns latencies, errors, peak RSS, CPU seconds."""
-    stats = {"latency": [], "errors": [], "runs": 0, "peak_rss": 0, "ready": 0}
+    stats = {"latency": [], "server": [], "errors": [], "runs": 0, "peak_rss": 0, "ready": 0}
     stop = asyncio.Event()
-    jobs = [asyncio.create_task(drawer(browser, url, seconds, stats)) for _ in range(n)]
+    jobs = [asyncio.create_task(drawer(browser, url, seconds, stats, think)) for _ in range(n)]
     coach = asyncio.create_task(trainer(browser, url, stop, stats)) if train else None
     while stats["ready"] < n and not all(j.done() for j in jobs):
         await asyncio.sleep(0.05)
-    cpu0, answers0 = (cpu_seconds(pid) if pid else None), len(stats["latency"])
+    cpu0, answers0, browser0 = (cpu_seconds(pid) if pid else None), len(stats["latency"]), browser_cpu_seconds()
     while not all(j.done() for j in jobs):
         if pid:
             stats["peak_rss"] = max(stats["peak_rss"], rss_bytes(pid))
@@ -182,6 +221,7 @@ async def phase(browser, url: str, n: int, seconds: float, train: bool, pid: int
     if coach:
         await coach
     stats["cpu"] = cpu_seconds(pid) - cpu0 if pid else None
+    stats["browser_cpu"] = browser_cpu_seconds() - browser0
     stats["cpu_answers"] = len(stats["latency"]) - answers0
     stats["load"] = os.getloadavg()
     return stats
@@ -193,6 +233,9 @@ def report(n: int, s: dict, train: bool) -> None:
     line = (f"N={n:>2}{' +1 training' if train else ''}: {len(s['errors'])} errors, {len(lat)} answers, "
             f"stroke->answer p50 {statistics.median(lat):.2f} s p95 {pct(lat, 0.95):.2f} s" if lat else
             f"N={n:>2}: {len(s['errors'])} errors, no answers")
+    if s["server"]:
+        line += (f"; server round trip (rerun asked -> its last frame back) p50 {statistics.median(s['server']):.2f} s "
+                 f"p95 {pct(s['server'], 0.95):.2f} s")
     if s["peak_rss"]:
         line += f", server peak RSS {s['peak_rss'] / 2**20:.0f} MiB"
     line += f", load {s['load'][0]:.1f} (uptime {os.popen('uptime').read().strip()})"
@@ -211,19 +254,23 @@ async def main_async(args) -> None:
         proc = serve(port)
         url = f"http://127.0.0.1:{port}"
     pid = proc.pid if proc else None
+    if args.browser_nice:
+        os.nice(args.browser_nice)  # after the server started: Playwright's driver and Chromium inherit it
     try:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             await phase(browser, url, 1, 5, False, pid)  # warm the caches (model, figures) once
             for n in args.sizes:
-                report(n, await phase(browser, url, n, args.seconds, not args.no_train, pid), not args.no_train)
+                report(n, await phase(browser, url, n, args.seconds, not args.no_train, pid, args.think),
+                       not args.no_train)
             if pid:
                 s = await phase(browser, url, 5, args.seconds, False, pid)
                 answers = s["cpu_answers"]
-                per = s["cpu"] / max(1, answers)
+                per, browser_per = s["cpu"] / max(1, answers), s["browser_cpu"] / max(1, answers)
                 print(f"server CPU per stroke (5 sessions, no training): {per:.3f} CPU-s over {answers} answers "
                       f"({s['cpu']:.1f} CPU-s); one core holds ~{10 / per:.0f} students drawing a stroke every 10 s, "
-                      f"~{60 / per:.0f} at one a minute", flush=True)
+                      f"~{60 / per:.0f} at one a minute. The browsers (Chromium, all processes): {browser_per:.3f} "
+                      f"CPU-s per stroke, {browser_per / per:.1f}x the server's", flush=True)
             await browser.close()
     finally:
         if proc:
@@ -237,6 +284,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--url", default=None, help="use this server (or proxy) instead of starting one")
     parser.add_argument("--no-train", action="store_true", help="no extra training session")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="seconds each student looks at the answer before clearing and drawing again")
+    parser.add_argument("--browser-nice", type=int, default=0,
+                        help="run the browsers at this nice level (19: they only get the CPU the server and training "
+                             "leave, as if they ran on the students' own machines)")
     asyncio.run(main_async(parser.parse_args()))
 
 

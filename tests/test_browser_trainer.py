@@ -31,14 +31,13 @@ def test_start_watch_the_curve_then_stop(page, app_url, artifacts):
     page.screenshot(path=str(artifacts / "trainer_stopped.png"), full_page=True)
 
 
-GRID = ("() => { const p = [...document.querySelectorAll('.js-plotly-plot')].find(p => p.layout && "
-        "(p.layout.annotations || []).filter(a => a.font && a.font.color).length >= 4); "
-        "return p ? p.layout.annotations.map(a => a.text + '|' + a.font.color).join(';') : null; }")
+GRID = ("() => { const cells = [...document.querySelectorAll('.cnnviz-grid .cnnviz-cell span')]; "
+        "return cells.length ? cells.map(c => c.innerText + '|' + c.className).join(';') : null; }")
 
 
 BOXES = ("() => [...document.querySelectorAll(\"[data-testid='stProgress'], [data-testid='stPlotlyChart'], "
-         "button\")].filter(e => e.tagName !== 'BUTTON' || e.innerText.includes('Stop')).map(e => { "
-         "const r = e.getBoundingClientRect(); return [e.dataset.testid || e.innerText, r.top, r.bottom]; })")
+         ".cnnviz-grid, img[alt='first-layer filters'], button\")].filter(e => e.tagName !== 'BUTTON' || e.innerText.includes('Stop')).map(e => { "
+         "const r = e.getBoundingClientRect(); return [e.dataset.testid || e.className || e.alt || e.innerText, r.top, r.bottom]; })")
 
 
 def test_the_running_trainer_fits_1280x720_and_the_digit_grid_changes(browser, app_url, artifacts):
@@ -52,9 +51,10 @@ def test_the_running_trainer_fits_1280x720_and_the_digit_grid_changes(browser, a
         page.get_by_role("button", name="Start training").click()
         page.wait_for_function(GRID)  # the first live frame
         first = page.evaluate(GRID)
-        assert first.count(";") == 15 and ("#2ca02c" in first or "#d62728" in first)  # 16 captions, green/red
+        assert first.count(";") == 15 and ("cnnviz-right" in first or "cnnviz-wrong" in first)  # 16 captions
         page.wait_for_function(f"() => ({GRID})() !== {first!r}", timeout=120_000)  # it learns: guesses change
-        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 3")
+        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 1 && "
+                               "document.querySelector(\"img[alt='first-layer filters']\")")
         assert page.get_by_text("settings locked while it runs").is_visible()
         assert not page.get_by_label("Network", exact=True).is_visible()  # folded away
         boxes = page.evaluate(BOXES)  # read in one go: the polling fragment redraws while we look

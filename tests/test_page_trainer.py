@@ -121,6 +121,9 @@ def test_a_short_run_shows_progress_results_and_saves(user_dir):
     assert replay.value == 1 and "after 30 batches" in replay.format_func(1)
     replay.set_value(0).run()
     assert not at.exception and any("test digits right" in m.value for m in at.markdown)
+    pictures = [e.proto.body for e in at.get("html") if "cnnviz-cell" in e.proto.body or "filters" in e.proto.body]
+    assert any(p.count("cnnviz-cell'>") == 16 for p in pictures), "the 16-digit grid, as HTML pictures"
+    assert any("alt='first-layer filters'" in p for p in pictures)
 
 
 def test_stop_button_stops_the_run():

@@ -1,0 +1,86 @@
+"""The trainer's live view as plain HTML and PNG pictures: cheap to redraw once a second.
+
+The live view changes every second while a run trains. As plotly figures (a heatmap with 16 annotations,
+another for the filters) each refresh cost the browser and the server ~0.6 of a core on a 2-core machine
+(bench/train_inapp.py), time taken from the training itself. Here the 16 digits are small PNGs with an HTML
+caption each and the filters one PNG: the browser only swaps a few pictures and some text.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+from cnnviz.figures.common import tile
+
+RIGHT, WRONG = "#15803d", "#b91c1c"  # green-700 / red-700: readable on white from the back of a room
+
+
+def png(pixels: np.ndarray, scale: int = 1) -> bytes:
+    """A grey picture (H, W) in [0, 1] (NaN: white gap) as PNG bytes, each pixel `scale` x `scale`."""
+    pixels = np.asarray(pixels, dtype=np.float32)
+    if pixels.ndim != 2 or pixels.size == 0 or scale < 1:
+        raise ValueError(f"png needs a non-empty (H, W) picture and scale >= 1, got {pixels.shape}, scale {scale}")
+    grey = np.where(np.isnan(pixels), 1.0, np.clip(pixels, 0.0, 1.0))
+    img = (grey * 255).round().astype(np.uint8)
+    if scale > 1:
+        img = img.repeat(scale, axis=0).repeat(scale, axis=1)
+    out = io.BytesIO()
+    Image.fromarray(img, mode="L").save(out, format="PNG")
+    return out.getvalue()
+
+
+def data_uri(png_bytes: bytes) -> str:
+    """PNG bytes as a data: URI for an <img> tag."""
+    return "data:image/png;base64," + base64.b64encode(png_bytes).decode("ascii")
+
+
+def captions(frame, classes: Sequence[str]) -> list[tuple[str, bool]]:
+    """Each grid digit's caption, '7 93%', and whether the guess is right."""
+    return [(f"{classes[int(p)]} {float(c):.0%}", int(p) == int(t))
+            for p, c, t in zip(frame.predicted, frame.confidence, frame.labels)]
+
+
+def guess_grid(images: np.ndarray, frame, classes: Sequence[str], cols: int = 8, font_px: int = 15,
+               cell_px: int = 56) -> str:
+    """The live grid as HTML: each digit (N, H, W in [0, 1], ink dark on white) over its caption, green / red."""
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 3 or len(images) != len(frame.predicted):
+        raise ValueError(f"guess_grid needs one (H, W) picture per guess, got {images.shape} for "
+                         f"{len(frame.predicted)} guesses")
+    cells = []
+    for picture, (text, right) in zip(images, captions(frame, classes)):
+        colour, mark = (RIGHT, "right") if right else (WRONG, "wrong")
+        cells.append(f"<div class='cnnviz-cell'><img alt='test digit' src='{data_uri(png(1.0 - picture))}'>"
+                     f"<span class='cnnviz-{mark}' style='color:{colour}'>{html.escape(text)}</span></div>")
+    style = (f"<style>.cnnviz-grid{{display:grid;grid-template-columns:repeat({cols},minmax(0,{cell_px}px));"
+             f"gap:6px 10px;margin:0.25rem 0 0.5rem 0}} .cnnviz-cell{{display:flex;flex-direction:column;"
+             f"align-items:center}} .cnnviz-cell img{{width:100%;max-width:{cell_px}px;image-rendering:pixelated;"
+             f"border:1px solid #cbd5e1}} .cnnviz-cell span{{font-size:{font_px}px;font-weight:700;"
+             f"line-height:1.2;white-space:nowrap}}</style>")
+    return style + "<div class='cnnviz-grid'>" + "".join(cells) + "</div>"
+
+
+def filters_picture(kernels: np.ndarray, cols: int = 8, cell_px: int = 40) -> np.ndarray:
+    """Kernels (N, kH, kW) tiled, each scaled to [0, 1] on its own, blown up to ~`cell_px` px: (H, W) in [0, 1]."""
+    kernels = np.asarray(kernels, dtype=np.float32)
+    if kernels.ndim != 3 or len(kernels) == 0:
+        raise ValueError(f"filters_picture needs (N, kH, kW) kernels, got shape {kernels.shape}")
+    scale = max(1, math.ceil(cell_px / max(kernels.shape[1:])))
+    big = kernels.repeat(scale, axis=1).repeat(scale, axis=2)
+    lo = kernels.reshape(len(kernels), -1).min(axis=1)[:, None, None]
+    hi = kernels.reshape(len(kernels), -1).max(axis=1)[:, None, None]
+    big = (big - lo) / np.where(hi - lo > 0, hi - lo, 1.0)
+    return tile(big, cols=min(cols, len(kernels)), gap=2, normalize=False)
+
+
+def filters_html(kernels: np.ndarray, cols: int = 8, height_px: int = 110) -> str:
+    """The filters picture as one <img>, `height_px` tall (white = strong positive weight, black = negative)."""
+    picture = filters_picture(kernels, cols)
+    return (f"<img alt='first-layer filters' src='{data_uri(png(picture))}' "
+            f"style='height:{height_px}px;max-width:100%;object-fit:contain;image-rendering:pixelated'>")

@@ -1,0 +1,68 @@
+"""cnnviz.figures.live: the trainer's live view as HTML and PNGs (cheap to redraw every second)."""
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnnviz.figures import live
+from cnnviz.snapshots import Frame
+
+CLASSES = [str(d) for d in range(10)]
+
+
+def _decode(uri: str) -> np.ndarray:
+    assert uri.startswith("data:image/png;base64,")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))))
+
+
+def test_png_round_trips_a_picture_scaled_up_with_nan_as_white_gaps():
+    pixels = np.array([[0.0, 1.0], [0.5, np.nan]], dtype=np.float32)
+    img = np.asarray(Image.open(io.BytesIO(live.png(pixels, scale=3))))
+    assert img.shape == (6, 6) and img.dtype == np.uint8
+    assert img[0, 0] == 0 and img[0, 5] == 255 and img[5, 0] == 128 and img[5, 5] == 255
+    with pytest.raises(ValueError, match="scale"):
+        live.png(pixels, scale=0)
+    with pytest.raises(ValueError):
+        live.png(np.zeros((0, 3)))
+
+
+def test_guess_grid_shows_every_digit_over_its_caption_green_right_red_wrong():
+    images = np.zeros((3, 28, 28), dtype=np.float32)
+    images[1, 10:18, 12:16] = 1.0  # ink
+    frame = Frame(10, 0.1, None, np.array([7, 3, 1]), np.array([0.93, 0.41, 0.5], dtype=np.float32),
+                  np.array([7, 2, 1]))
+    html = live.guess_grid(images, frame, CLASSES, cols=8, font_px=20)
+    cells = re.findall(r"<img alt='test digit' src='([^']+)'><span class='cnnviz-(\w+)' style='color:([^']+)'>"
+                       r"([^<]+)</span>", html)
+    assert [(mark, colour, text) for _, mark, colour, text in cells] == [
+        ("right", live.RIGHT, "7 93%"), ("wrong", live.WRONG, "3 41%"), ("right", live.RIGHT, "1 50%")]
+    second = _decode(cells[1][0])
+    assert second.shape == (28, 28) and second[14, 14] == 0 and second[0, 0] == 255  # ink dark on white
+    assert "font-size:20px" in html and "repeat(8," in html
+
+
+def test_guess_grid_escapes_class_names_and_refuses_a_mismatch():
+    frame = Frame(1, 0.0, None, np.array([0]), np.array([0.5], dtype=np.float32), np.array([0]))
+    html = live.guess_grid(np.zeros((1, 28, 28)), frame, ["<b>circle</b>"])
+    assert "<b>circle" not in html and "&lt;b&gt;circle&lt;/b&gt; 50%" in html
+    with pytest.raises(ValueError, match="one"):
+        live.guess_grid(np.zeros((2, 28, 28)), frame, CLASSES)
+
+
+def test_filters_picture_scales_each_kernel_on_its_own_and_tiles_them():
+    kernels = np.stack([np.arange(25, dtype=np.float32).reshape(5, 5), -100 * np.eye(5, dtype=np.float32)])
+    pic = live.filters_picture(kernels, cols=8, cell_px=40)  # 5 -> 40 px: 8x each side
+    assert pic.shape == (40, 40 * 2 + 2)
+    first, second = pic[:, :40], pic[:, 42:]
+    assert first.min() == 0.0 and first.max() == 1.0 and second.min() == 0.0 and second.max() == 1.0
+    assert np.isnan(pic[:, 40:42]).all()  # the gap
+    assert second[0, 0] == 0.0 and second[0, 8] == 1.0  # -100 on the diagonal: dark; 0 elsewhere: light
+    uri = re.search(r"src='([^']+)'", live.filters_html(kernels)).group(1)
+    assert _decode(uri).shape == pic.shape
+    with pytest.raises(ValueError):
+        live.filters_picture(np.zeros((0, 5, 5)))
