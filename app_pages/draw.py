@@ -15,6 +15,7 @@ from app_pages import ui
 from app_pages.cached import load_split
 from cnnviz import checkpoints, data, images, pagestate, preprocess, probe
 from cnnviz.figures import draw as figs
+from cnnviz.figures import inline
 
 SOURCES = pagestate.DRAW_SOURCES
 SCHEMA = pagestate.draw(checkpoints.available())
@@ -129,7 +130,7 @@ def drawing(inputs: Inputs) -> None:
     if len(inputs.models) == 1:
         with places[2]:
             st.markdown("**What the network sees**: crop, longer side to 20 px, centre of mass")
-            ui.chart(figs.steps_strip(prepared.steps, height=170), width="stretch", key="steps")
+            st.html(inline.picture_row(prepared.steps, height_px=84, font_px=18 if ui.presenting() else 13))
             for note in prepared.notes:
                 st.caption(note)
     if not results:

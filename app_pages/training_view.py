@@ -11,7 +11,7 @@ from app_pages.cached import splits
 from cnnviz import checkpoints, data, owndata, snapshots
 from cnnviz import train as tr
 from cnnviz.evaluate import misclassified, per_class_lines
-from cnnviz.figures import live as live_figs
+from cnnviz.figures import inline
 from cnnviz.figures import training as figs
 
 FILTERS_NOTE = "first-layer filters (white = strong positive weight, black = negative)"
@@ -20,7 +20,7 @@ FILTERS_NOTE = "first-layer filters (white = strong positive weight, black = neg
 def live_frame(frame: snapshots.Frame | None, test: data.Split) -> None:
     """The digit grid (guess · confidence, green right / red wrong) and the first layer's filters.
 
-    Plain HTML and PNGs (cnnviz/figures/live.py), not plotly: redrawn every second, they must cost the browser
+    Plain HTML and PNGs (cnnviz/figures/inline.py), not plotly: redrawn every second, they must cost the browser
     and the server next to nothing (bench/train_inapp.py).
     """
     if frame is None:
@@ -29,10 +29,10 @@ def live_frame(frame: snapshots.Frame | None, test: data.Split) -> None:
     images = snapshots.grid_pictures(test)
     st.markdown(f"**{frame.right} of {len(frame.labels)} test digits right** · its guess · confidence "
                 f"(batch {frame.batch:,})")
-    st.html(live_figs.guess_grid(images, frame, test.classes, font_px=20 if ui.presenting() else 15), width="stretch")
+    st.html(inline.guess_grid(images, frame, test.classes, font_px=20 if ui.presenting() else 15), width="stretch")
     if frame.filters is not None:
         st.caption(FILTERS_NOTE)
-        st.html(live_figs.filters_html(frame.filters), width="stretch")
+        st.html(inline.filters_html(frame.filters), width="stretch")
 
 
 def live(runner: tr.Runner, busy: bool, test: data.Split) -> None:

@@ -1,10 +1,11 @@
 """Look inside a model: every layer's output (forward hooks), probabilities, saliency (Grad-CAM, input gradients)."""
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -201,8 +202,15 @@ class Look:
     spec: Spec
     rows: list[Row]
     inspection: Inspection
-    saliency: Saliency
     kernels: dict[str, np.ndarray]   # conv layer name -> weights (O, I, k, k)
+    why: Callable[[], Saliency] = field(repr=False, compare=False, default=None)  # computes `saliency`
+
+    @functools.cached_property
+    def saliency(self) -> Saliency:
+        """Grad-CAM and the input gradient for the predicted class: computed on first use (a forward + backward)."""
+        if self.why is None:
+            raise ValueError("this Look was made without a model to explain")
+        return self.why()
 
 
 def look(model: nn.Module, x: torch.Tensor, labels: tuple[str, ...] = DIGITS) -> Look:
@@ -211,12 +219,16 @@ def look(model: nn.Module, x: torch.Tensor, labels: tuple[str, ...] = DIGITS) ->
     if not isinstance(spec, Spec):
         raise ValueError(f"{type(model).__name__} was not built by cnnviz.arch.build: it has no spec to label")
     check_input(spec.input_shape)
-    x, logits, outputs = _traced_forward(model, x)  # one forward serves the maps, the answer and the saliency
+    if x.dim() != 4 or x.shape[0] != 1:
+        raise ValueError(f"look needs one input (1, C, H, W), got shape {tuple(x.shape)}")
+    with torch.no_grad(), capture(model) as outputs:  # no graph: saliency (a backward) only when it is shown
+        logits = model(x).reshape(-1)
     probs = probabilities(logits)
     result = Inspection({name: out.detach().cpu() for name, out in outputs.items()}, probs, verdict(probs, labels))
     weights = {name: m.weight.detach().cpu().numpy() for name, m in model.named_children()
                if isinstance(m, nn.Conv2d)}
-    return Look(spec, dims.table(spec), result, _explain(model, x, logits, outputs, result.verdict.index), weights)
+    target = result.verdict.index
+    return Look(spec, dims.table(spec), result, weights, lambda: saliency(model, x, target))
 
 
 def randomized(model: nn.Module, seed: int = 0) -> nn.Module:

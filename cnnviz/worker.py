@@ -20,10 +20,23 @@ import types
 from typing import Any, Callable
 
 POLL_S = 0.05  # how often the relay looks at the queue and the stop flag
+NICE = 10      # the training process yields the cores to the pages: a stroke on Draw is answered first
+
+
+def niceness() -> int:
+    """How much lower the training process's CPU priority is: $CNNVIZ_TRAIN_NICE (0 to 19), default NICE."""
+    raw = os.environ.get("CNNVIZ_TRAIN_NICE", "").strip()
+    try:
+        value = int(raw) if raw else NICE
+    except ValueError:
+        return NICE
+    return min(max(value, 0), 19)
 
 
 def _child(job_path: str, out, stop) -> None:
     """In the child: run the pickled (fn, args, kwargs), sending ("progress", event) ... then ("done", result)."""
+    with contextlib.suppress(OSError):  # a lower priority: pages (the browser's rerun requests) come first
+        os.nice(niceness())
     try:
         with open(job_path, "rb") as f:
             fn, args, kwargs = pickle.load(f)

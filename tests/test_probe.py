@@ -172,3 +172,29 @@ def test_randomized_copy_and_similarity():
     assert probe.similarity(m, -m) == pytest.approx(-1.0)
     with pytest.raises(ValueError, match="16 vs 9"):
         probe.similarity(m, np.zeros((3, 3)))
+
+
+def test_look_computes_saliency_only_when_asked_and_then_once():
+    """A stroke on Draw needs the maps and the answer; the backward of saliency waits for the 'Why' switch."""
+    torch.manual_seed(0)
+    model = arch.build(arch.PRESETS["tutorial_a"]).eval()
+    x = torch.rand(1, 1, 28, 28)
+    calls = []
+    backward = torch.autograd.grad
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return backward(*args, **kwargs)
+
+    torch.autograd.grad = counting
+    try:
+        look = probe.look(model, x)
+        assert calls == [] and _hooks_left(model) == 0
+        first = look.saliency
+        assert len(calls) == 1 and look.saliency is first  # computed once, then kept
+    finally:
+        torch.autograd.grad = backward
+    direct = probe.saliency(model, x)
+    assert first.target == look.inspection.verdict.index == direct.target
+    np.testing.assert_allclose(first.input_gradient, direct.input_gradient, atol=1e-6)
+    np.testing.assert_allclose(first.grad_cam, direct.grad_cam, atol=1e-6)

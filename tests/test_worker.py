@@ -63,3 +63,19 @@ def test_the_child_does_not_rerun_the_parents_main_script(mnist, tmp_path, monke
     config = tr.TrainConfig(batch_size=32, max_batches=2, val_every=0, live_every_s=0, snapshots_per_epoch=0)
     result = worker.run(tr.train, (PRESETS["logistic"], config, mnist[0], None))
     assert result.batches == 2 and sys.modules["__main__"] is fake
+
+
+def _my_niceness(on_progress=None, stop_event=None) -> int:
+    import os
+    return os.nice(0)
+
+
+def test_the_training_process_runs_at_a_lower_priority_than_the_pages(monkeypatch):
+    import os
+    mine = os.nice(0)
+    assert worker.run(_my_niceness, ()) == min(mine + worker.NICE, 19)
+    monkeypatch.setenv("CNNVIZ_TRAIN_NICE", "0")
+    assert worker.run(_my_niceness, ()) == mine
+    for raw, value in (("99", 19), ("-5", 0), ("fast", worker.NICE), ("", worker.NICE)):
+        monkeypatch.setenv("CNNVIZ_TRAIN_NICE", raw)
+        assert worker.niceness() == value

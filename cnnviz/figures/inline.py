@@ -1,9 +1,10 @@
-"""The trainer's live view as plain HTML and PNG pictures: cheap to redraw once a second.
+"""Pictures inlined into HTML (PNG data URIs): cheap to redraw, for what changes often and needs no hover.
 
-The live view changes every second while a run trains. As plotly figures (a heatmap with 16 annotations,
-another for the filters) each refresh cost the browser and the server ~0.6 of a core on a 2-core machine
-(bench/train_inapp.py), time taken from the training itself. Here the 16 digits are small PNGs with an HTML
-caption each and the filters one PNG: the browser only swaps a few pictures and some text.
+The trainer's live view changes every second while a run trains. As plotly figures (a heatmap with 16
+annotations, another for the filters) each refresh cost the browser and the server ~0.6 of a core on a 2-core
+machine (bench/train_inapp.py), time taken from the training itself. Here the 16 digits are small PNGs with an
+HTML caption each and the filters one PNG: the browser only swaps a few pictures and some text. The Draw page's
+preprocessing strip is a row of PNGs for the same reason: it is redrawn on every stroke, right after the answer.
 """
 from __future__ import annotations
 
@@ -33,6 +34,35 @@ def png(pixels: np.ndarray, scale: int = 1) -> bytes:
     out = io.BytesIO()
     Image.fromarray(img, mode="L").save(out, format="PNG")
     return out.getvalue()
+
+
+def auto_png(picture: np.ndarray, scale: int = 1) -> bytes:
+    """PNG bytes of (H, W) values of any range, scaled from their own min (black) to max (white), as plotly does."""
+    picture = np.asarray(picture, dtype=np.float32)
+    if picture.ndim != 2 or picture.size == 0:
+        raise ValueError(f"auto_png needs a non-empty (H, W) picture, got shape {picture.shape}")
+    finite = picture[np.isfinite(picture)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    return png((picture - lo) / (hi - lo) if hi > lo else np.zeros_like(picture), scale)
+
+
+def picture_row(items: list[tuple[str, np.ndarray]], height_px: int = 96, font_px: int = 13) -> str:
+    """Pictures side by side, each `height_px` tall with its caption under it: [(caption, (H, W) array)]."""
+    if not items:
+        raise ValueError("no pictures to show")
+    cells = []
+    for caption, picture in items:
+        picture = np.asarray(picture, dtype=np.float32)
+        scale = max(1, -(-height_px // max(picture.shape[0], 1)))  # a 28 px digit is blown up, not blurred
+        cells.append(f"<figure><img alt='{html.escape(caption, quote=True)}' "
+                     f"src='{data_uri(auto_png(picture, scale if scale <= 4 else 4))}'>"
+                     f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    style = (f"<style>.cnnviz-row{{display:flex;gap:10px;align-items:flex-start;flex-wrap:wrap}} "
+             f".cnnviz-row figure{{margin:0;display:flex;flex-direction:column;align-items:center}} "
+             f".cnnviz-row img{{height:{height_px}px;image-rendering:pixelated;border:1px solid #cbd5e1}} "
+             f".cnnviz-row figcaption{{font-size:{font_px}px;line-height:1.2;text-align:center;max-width:"
+             f"{height_px + 20}px}}</style>")
+    return style + "<div class='cnnviz-row'>" + "".join(cells) + "</div>"
 
 
 def data_uri(png_bytes: bytes) -> str:

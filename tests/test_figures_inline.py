@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnviz.figures import live
+from cnnviz.figures import inline as live
 from cnnviz.snapshots import Frame
 
 CLASSES = [str(d) for d in range(10)]
@@ -66,3 +66,22 @@ def test_filters_picture_scales_each_kernel_on_its_own_and_tiles_them():
     assert _decode(uri).shape == pic.shape
     with pytest.raises(ValueError):
         live.filters_picture(np.zeros((0, 5, 5)))
+
+
+def test_auto_png_scales_from_min_to_max_like_plotly():
+    img = np.asarray(Image.open(io.BytesIO(live.auto_png(np.array([[-0.4, 2.8], [1.2, np.nan]])))))
+    assert img[0, 0] == 0 and img[0, 1] == 255 and img[1, 0] == 128 and img[1, 1] == 255
+    flat = np.asarray(Image.open(io.BytesIO(live.auto_png(np.full((2, 2), 3.0)))))
+    assert (flat == 0).all()  # one value everywhere: black, not a division by zero
+
+
+def test_picture_row_blows_small_pictures_up_and_captions_each():
+    steps = [("ink 280×280", np.random.default_rng(0).random((140, 140))), ("centred 28×28", np.eye(28)),
+             ("<script>", np.eye(3))]
+    row = live.picture_row(steps, height_px=84, font_px=18)
+    uris = re.findall(r"src='([^']+)'", row)
+    assert [_decode(u).shape for u in uris] == [(140, 140), (28 * 3, 28 * 3), (12, 12)]  # at most 4x, pixelated
+    assert re.findall(r"<figcaption>([^<]+)</figcaption>", row) == ["ink 280×280", "centred 28×28", "&lt;script&gt;"]
+    assert "height:84px" in row and "font-size:18px" in row and "<script>" not in row
+    with pytest.raises(ValueError):
+        live.picture_row([])
