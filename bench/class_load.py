@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import base64
 import os
+import random
 import statistics
 import sys
 import time
@@ -84,8 +85,14 @@ async def rerun(ws, message: bytes, timeout: float = 120.0) -> tuple[float | Non
             return answered, time.monotonic() - t0
 
 
-async def student(url: str, messages: list[bytes], seconds: float, think: float, stats: dict) -> None:
-    """One student's session: open Draw, then draw / wait for the answer / look / clear until the time is up."""
+async def student(url: str, messages: list[bytes], seconds: float, think: float, stats: dict,
+                  rng: random.Random | None = None) -> None:
+    """One student's session: open Draw, then draw / wait for the answer / look / clear until the time is up.
+
+    With `rng` the students are not in step: each starts at a random moment within one think time and looks
+    at each answer for 0.5 to 1.5 think times. Without it, every student draws at the same moment ("now
+    everyone draw a 7!") and looks for exactly `think` s: the class in lockstep, the worst case.
+    """
     from websockets.asyncio.client import connect  # streamlit's own dependency
 
     ws = None
@@ -96,6 +103,8 @@ async def student(url: str, messages: list[bytes], seconds: float, think: float,
         while stats["ready"] < stats["n"]:  # everyone in before the clock starts: page loads are not strokes
             await asyncio.sleep(0.05)
         end = time.monotonic() + seconds
+        if rng is not None:
+            await asyncio.sleep(rng.uniform(0, think))
         while time.monotonic() < end:
             answered, finished = await rerun(ws, messages[1])
             if answered is None:
@@ -103,7 +112,7 @@ async def student(url: str, messages: list[bytes], seconds: float, think: float,
             else:
                 stats["answer"].append(answered)
             stats["finished"].append(finished)
-            await asyncio.sleep(think)
+            await asyncio.sleep(think * (rng.uniform(0.5, 1.5) if rng is not None else 1.0))
             await rerun(ws, messages[2])
     except Exception as err:  # a timeout or a lost connection: counted, the others go on
         stats["errors"].append(f"{type(err).__name__}: {str(err).splitlines()[0][:120] if str(err) else ''}")
@@ -129,7 +138,9 @@ async def projector(browser, url: str, stop: asyncio.Event, stats: dict) -> None
                 await asyncio.wait_for(stop.wait(), 3.0)
             except asyncio.TimeoutError:
                 pass
-        await page.get_by_role("button", name="Stop").click()
+        stop_button = page.get_by_role("button", name="Stop")
+        if await stop_button.is_enabled():  # a run between two (one ended, the next not yet started): nothing to stop
+            await stop_button.click()
     except Exception as err:
         stats["errors"].append(f"trainer tab {type(err).__name__}: {str(err).splitlines()[0][:120]}")
     finally:
@@ -143,7 +154,8 @@ async def phase(browser, url: str, messages: list[bytes], n: int, args, pid: int
     coach = asyncio.create_task(projector(browser, url, stop, stats)) if args.train else None
     if coach:
         await asyncio.sleep(5)  # the run has started: the class draws while it trains
-    jobs = [asyncio.create_task(student(url, messages, args.seconds, args.think, stats)) for _ in range(n)]
+    jobs = [asyncio.create_task(student(url, messages, args.seconds, args.think, stats,
+                                        None if args.lockstep else random.Random(i))) for i in range(n)]
     while stats["ready"] < n and not all(j.done() for j in jobs):
         await asyncio.sleep(0.05)
     cpu0, answers0 = cpu_seconds(pid), len(stats["finished"])
@@ -160,7 +172,9 @@ async def phase(browser, url: str, messages: list[bytes], n: int, args, pid: int
 
 def report(n: int, s: dict, args) -> None:
     a, f = [v * 1000 for v in s["answer"]], [v * 1000 for v in s["finished"]]
-    line = f"N={n:>2}{' +1 training' if args.train else ''}, think {args.think:g} s: {len(s['errors'])} errors, {len(a)} answers"
+    line = (f"N={n:>2}{' +1 training' if args.train else ''}, {'lockstep' if args.lockstep else 'not in step'}, "
+            f"think {args.think:g} s: "
+            f"{len(s['errors'])} errors, {len(a)} answers")
     if a:
         line += (f", stroke->answer p50 {statistics.median(a):.0f} ms p95 {pct(a, 0.95):.0f} ms, rerun finished p50 "
                  f"{statistics.median(f):.0f} ms p95 {pct(f, 0.95):.0f} ms, server CPU {s['cpu'] / max(1, s['answers']):.3f} "
@@ -196,6 +210,8 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--think", type=float, default=5.0, help="seconds a student looks at the answer before clearing")
     p.add_argument("--no-train", dest="train", action="store_false", help="no training run meanwhile")
+    p.add_argument("--lockstep", action="store_true",
+                   help="every student draws at the same moment and looks exactly --think s (the worst case)")
     asyncio.run(main_async(p.parse_args()))
 
 

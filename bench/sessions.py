@@ -191,14 +191,18 @@ async def trainer(browser, url: str, stop: asyncio.Event, stats: dict) -> None:
 
 
 def browser_cpu_seconds() -> float:
-    """utime + stime of every Chromium process on the machine (the bench's browsers: nothing else runs one)."""
-    total = 0.0
+    """CPU seconds of every Chromium process on the machine (the bench's browsers: nothing else runs one), with
+    those of its ended children (a closed tab's renderer), which the kernel adds to the parent that reaped it."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    if b"chromium" in f.read().split(b"\0")[0]:
-                        total += cpu_seconds(int(entry))
+                    if b"chromium" not in f.read().split(b"\0")[0]:
+                        continue
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
             except OSError:  # gone meanwhile
                 continue
     return total
