@@ -118,7 +118,7 @@ def drawing(inputs: Inputs) -> None:
     ui.sync("draw", SCHEMA)
     if prepared is None:
         return
-    results = {}
+    results, bars = {}, []
     for slot, name in enumerate(inputs.models):
         with places[1 + slot]:
             try:
@@ -126,7 +126,7 @@ def drawing(inputs: Inputs) -> None:
             except ValueError as err:
                 st.error(checkpoints.plain(f"{name}: {err}"))
                 continue
-            inside.answer(results[slot][0], results[slot][1], results[slot][4], prepared.pixels, slot)
+            bars.append(inside.answer(results[slot][0], results[slot][1], results[slot][4], prepared.pixels, slot))
     if len(inputs.models) == 1:
         with places[2]:
             st.markdown("**What the network sees**: crop, longer side to 20 px, centre of mass")
@@ -140,6 +140,8 @@ def drawing(inputs: Inputs) -> None:
                                                 format_func=lambda s: checkpoints.plain(results[s][0]))
     name, card, model, x, look = results[slot]
     inside.overview(slot, name, model, x, look, prepared)
+    for draw_bars in bars:  # after the overview: the answer is painted first (draw_inside.answer)
+        draw_bars()
     if st.toggle("Why: which strokes pushed the answer (saliency), and its limits", key="draw_why"):
         ui.chart(figs.panel_saliency(look, prepared.pixels), width="stretch", key="saliency")
         if st.toggle("Compare with the same model with random weights", key="draw_sanity"):

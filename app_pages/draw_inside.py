@@ -2,6 +2,8 @@
 receptive field), the randomised-weights saliency check, and the per-layer detail view. Computation lives in cnnviz."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import streamlit as st
 import torch
@@ -13,8 +15,12 @@ from cnnviz.figures import draw as figs
 PICKED = "draw_pick"   # session key: {model name: (stage index, unit index, (row, col) or None)}
 
 
-def answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: int) -> None:
-    """The model's answer: the digit, how sure, a "not a digit?" warning when due, the probabilities."""
+def answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: int) -> Callable[[], None]:
+    """The model's answer: the digit, how sure, a "not a digit?" warning when due; a place for the probabilities.
+
+    Returns the function that draws the probability bars into their place: the page calls it after the
+    overview, so the browser paints the answer before it spends ~40 ms drawing the bars (bench/browser_latency.py).
+    """
     verdict, probs = look.inspection.verdict, look.inspection.probs
     shown = checkpoints.plain(name)  # a folder name is text, never Markdown (#13 item 3)
     st.metric(f"{shown} says", verdict.label, help=f"{shown}: test accuracy {card['test_accuracy']:.2f}%")
@@ -22,8 +28,9 @@ def answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: in
     unlike = novelty.judge(pixels, probs).message() if card.get("dataset", "mnist") == "mnist" else None
     if unlike or verdict.note:
         st.warning(f"**Not a digit?** {unlike}" if unlike else verdict.note)
-    ui.chart(figs.probabilities(probs, verdict.labels, verdict.index, height=210), width="stretch",
-             key=f"probs_{slot}", config={"displayModeBar": False})
+    place = st.empty()
+    return lambda: ui.chart(figs.probabilities(probs, verdict.labels, verdict.index, height=210), place,
+                            width="stretch", key=f"probs_{slot}", config={"displayModeBar": False})
 
 
 def _points(event) -> list[dict]:
