@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnviz import runs
+from cnnviz import runs, worker
 from cnnviz import train as tr
 
 
@@ -27,6 +27,19 @@ def _alive() -> Callable[[], bool] | None:
         return None
     runtime, session_id = Runtime.instance(), ctx.session_id
     return lambda: runtime.is_active_session(session_id)
+
+
+def class_nice() -> int:
+    """The training process's nice now: lower priority while other sessions use this server (a class), 0 alone.
+
+    worker.run asks again every second, so a run the teacher started alone yields once the class connects.
+    Streamlit has no public count of sessions; without one (AppTest, a future Streamlit) a run counts as alone.
+    """
+    try:
+        others = Runtime.instance()._session_mgr.num_active_sessions() - 1  # Streamlit 1.67's session manager
+    except Exception:  # noqa: BLE001 - a private attribute: any change means "unknown", never a failed page
+        return 0
+    return worker.niceness() if others > 0 else 0
 
 
 def submit(work, label: str) -> tr.Runner:

@@ -87,8 +87,9 @@ with st.expander(folded if busy else "⚙️ Settings", expanded=not busy):
 b1, b2, b3 = st.columns([1, 1, 3])
 if b1.button("▶ Start training", type="primary", disabled=busy or spec is None, key="start", width="stretch"):
     # its own process: page reruns (this session's or a classmate's) never hold up its loop (cnnviz/worker.py)
-    start(lambda cb, stop: worker.run(tr.train, (spec, config, train_split, test_split), cb, stop), single=True,
-          what=tr.run_summary(spec, config))
+    start(lambda cb, stop: worker.run(tr.train, (spec, config, train_split, test_split), cb, stop,
+                                      nice=runqueue.class_nice),  # in a class, drawing students come first
+          single=True, what=tr.run_summary(spec, config))
 if b2.button("■ Stop", disabled=not busy, key="stop", width="stretch"):
     runqueue.stop(runner)
     st.rerun()
@@ -97,7 +98,7 @@ if b3.button("Reproduce the tutorials (Models A, B, C: plain pixels, SGD lr 0.01
              help="Six runs: the tutorials' own recipe, then the same on normalised inputs. Several minutes."):
     recipe = tr.TUTORIAL_CONFIG
     start(lambda cb, stop: worker.run(tr.reproduce_tutorials, (train_split, test_split), cb, stop,
-                                      kwargs={"config": recipe}), single=False,
+                                      kwargs={"config": recipe}, nice=runqueue.class_nice), single=False,
           what="the tutorials' Models A, B, C: plain pixels, then normalised")
 
 if runner is not None and busy and not runner.started:

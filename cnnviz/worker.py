@@ -16,15 +16,21 @@ import queue as queues
 import sys
 import tempfile
 import threading
+import time
 import types
 from typing import Any, Callable
 
 POLL_S = 0.05  # how often the relay looks at the queue and the stop flag
-NICE = 10      # the training process yields the cores to the pages: a stroke on Draw is answered first
+NICE = 10      # in a class, the training process yields the cores to the pages: a stroke on Draw is answered first
 
 
 def niceness() -> int:
-    """How much lower the training process's CPU priority is: $CNNVIZ_TRAIN_NICE (0 to 19), default NICE."""
+    """How much lower a training process's priority is while others use the server: $CNNVIZ_TRAIN_NICE (0-19), or NICE.
+
+    Not for a run alone on a machine (a student at home): there, a lower priority only lets its own browser's
+    redraws interrupt both of its OpenMP threads at once (bench/train_inapp.py: 0.61 of the CLI's img/s at nice
+    10, 0.98 at 0). The page chooses (app_pages/runqueue.py); `run(nice=...)` applies it.
+    """
     raw = os.environ.get("CNNVIZ_TRAIN_NICE", "").strip()
     try:
         value = int(raw) if raw else NICE
@@ -33,10 +39,11 @@ def niceness() -> int:
     return min(max(value, 0), 19)
 
 
-def _child(job_path: str, out, stop) -> None:
+def _child(job_path: str, out, stop, nice: int = 0) -> None:
     """In the child: run the pickled (fn, args, kwargs), sending ("progress", event) ... then ("done", result)."""
-    with contextlib.suppress(OSError):  # a lower priority: pages (the browser's rerun requests) come first
-        os.nice(niceness())
+    if nice > 0:  # before torch starts its threads, which inherit it
+        with contextlib.suppress(OSError):
+            os.nice(nice)
     try:
         with open(job_path, "rb") as f:
             fn, args, kwargs = pickle.load(f)
@@ -50,12 +57,15 @@ def _child(job_path: str, out, stop) -> None:
 
 
 def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = None,
-        stop_event: threading.Event | None = None, kwargs: dict | None = None) -> Any:
+        stop_event: threading.Event | None = None, kwargs: dict | None = None,
+        nice: int | Callable[[], int] = 0) -> Any:
     """fn(*args, **kwargs, on_progress=..., stop_event=...) in a spawned process; returns what fn returned.
 
     `fn` must be a module-level function (it is pickled). Progress events are passed to `on_progress` here,
     in the caller's thread; setting `stop_event` asks the child to stop. An exception in the child is
-    raised here; a child that dies without an answer raises RuntimeError with its exit code.
+    raised here; a child that dies without an answer raises RuntimeError with its exit code. `nice` > 0 lowers
+    the child's CPU priority by that much (see `niceness`); a callable is asked again every second and may
+    lower it further while the run goes (a class joins after the teacher started it), never raise it again.
     """
     ctx = mp.get_context("spawn")
     out, stop = ctx.Queue(), ctx.Event()
@@ -64,12 +74,18 @@ def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = N
     fd, job_path = tempfile.mkstemp(prefix="cnnviz-train-", suffix=".pkl")
     with os.fdopen(fd, "wb") as f:
         pickle.dump((fn, args, kwargs or {}), f)
-    proc = ctx.Process(target=_child, args=(job_path, out, stop), name="cnnviz-train", daemon=True)
+    ask = nice if callable(nice) else (lambda: nice)
+    now, asked = max(0, ask()), time.monotonic()
+    proc = ctx.Process(target=_child, args=(job_path, out, stop, now), name="cnnviz-train", daemon=True)
     try:
         _start(proc)
         while True:
             if stop_event is not None and stop_event.is_set():
                 stop.set()
+            if time.monotonic() - asked >= 1.0:
+                asked, wanted = time.monotonic(), ask()
+                if wanted > now and renice(proc.pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + wanted)):
+                    now = wanted
             try:
                 kind, value = out.get(timeout=POLL_S)
             except queues.Empty:
@@ -87,6 +103,20 @@ def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = N
     finally:
         stop.set()  # the caller gave up (or is done): the child stops at its next batch
         threading.Thread(target=_reap, args=(proc, job_path), name="cnnviz-train-reaper", daemon=True).start()
+
+
+def renice(pid: int, nice: int) -> bool:
+    """Set the nice value of every thread of process `pid` (Linux keeps one per thread: torch's OpenMP threads too)."""
+    try:
+        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:  # not Linux, or the process is gone
+        tids = [pid]
+    done = False
+    for tid in tids:
+        with contextlib.suppress(OSError):  # a thread that ended meanwhile
+            os.setpriority(os.PRIO_PROCESS, tid, nice)
+            done = True
+    return done
 
 
 _START = threading.Lock()

@@ -70,12 +70,33 @@ def _my_niceness(on_progress=None, stop_event=None) -> int:
     return os.nice(0)
 
 
-def test_the_training_process_runs_at_a_lower_priority_than_the_pages(monkeypatch):
+def test_a_run_in_a_class_yields_the_cores_and_a_run_alone_does_not(monkeypatch):
     import os
     mine = os.nice(0)
-    assert worker.run(_my_niceness, ()) == min(mine + worker.NICE, 19)
-    monkeypatch.setenv("CNNVIZ_TRAIN_NICE", "0")
-    assert worker.run(_my_niceness, ()) == mine
-    for raw, value in (("99", 19), ("-5", 0), ("fast", worker.NICE), ("", worker.NICE)):
+    assert worker.run(_my_niceness, ()) == mine                                  # alone: full priority
+    assert worker.run(_my_niceness, (), nice=worker.niceness()) == min(mine + worker.NICE, 19)
+    for raw, value in (("0", 0), ("99", 19), ("-5", 0), ("fast", worker.NICE), ("", worker.NICE)):
         monkeypatch.setenv("CNNVIZ_TRAIN_NICE", raw)
         assert worker.niceness() == value
+
+
+def _my_thread_nices(on_progress=None, stop_event=None) -> list[int]:
+    """Every thread's nice, after the parent had a chance to renice them (torch's threads are up by then)."""
+    import os
+    import time
+    torch.ones(256, 256) @ torch.ones(256, 256)  # starts the intra-op threads
+    time.sleep(2.5)
+    return sorted({os.getpriority(os.PRIO_PROCESS, int(t)) for t in os.listdir("/proc/self/task")})
+
+
+def test_a_run_started_alone_yields_once_a_class_connects():
+    """nice as a callable: asked every second, the child (every thread of it) is reniced when it rises."""
+    import os
+    mine, asked = os.nice(0), []
+
+    def class_now() -> int:
+        asked.append(1)
+        return 0 if len(asked) < 2 else 7   # the first ask: alone; then others have connected
+
+    nices = worker.run(_my_thread_nices, (), nice=class_now)
+    assert nices == [min(mine + 7, 19)] and len(asked) >= 2
