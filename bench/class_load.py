@@ -28,7 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sessions import ARGS, CANVAS, IDLE, ANSWER, RESET, cpu_seconds, free_port, pct, rss_bytes, serve, stroke  # noqa: E402
+from sessions import (ANSWER, ARGS, CANVAS, IDLE, RESET, cpu_seconds, free_port, pct, rss_bytes, serve,  # noqa: E402
+                      stroke, trainer)
 
 
 async def record(browser, url: str) -> list[bytes]:
@@ -121,37 +122,11 @@ async def student(url: str, messages: list[bytes], seconds: float, think: float,
             await ws.close()
 
 
-async def projector(browser, url: str, stop: asyncio.Event, stats: dict) -> None:
-    """The teacher's tab: keeps a training run going on the trainer page (its live view polling) until `stop`."""
-    ctx = await browser.new_context(viewport={"width": 1280, "height": 720})
-    page = await ctx.new_page()
-    page.set_default_timeout(120_000)
-    try:
-        await page.goto(f"{url}/trainer")
-        await page.wait_for_selector(IDLE)
-        while not stop.is_set():
-            start = page.get_by_role("button", name="Start training")
-            if await start.is_enabled():
-                await start.click()
-                stats["runs"] += 1
-            try:
-                await asyncio.wait_for(stop.wait(), 3.0)
-            except asyncio.TimeoutError:
-                pass
-        stop_button = page.get_by_role("button", name="Stop")
-        if await stop_button.is_enabled():  # a run between two (one ended, the next not yet started): nothing to stop
-            await stop_button.click()
-    except Exception as err:
-        stats["errors"].append(f"trainer tab {type(err).__name__}: {str(err).splitlines()[0][:120]}")
-    finally:
-        await ctx.close()
-
-
 async def phase(browser, url: str, messages: list[bytes], n: int, args, pid: int) -> dict:
     """N students (+ the training tab) for `seconds`."""
     stats = {"n": n, "ready": 0, "answer": [], "finished": [], "errors": [], "runs": 0, "peak_rss": 0}
     stop = asyncio.Event()
-    coach = asyncio.create_task(projector(browser, url, stop, stats)) if args.train else None
+    coach = asyncio.create_task(trainer(browser, url, stop, stats)) if args.train else None  # the teacher's tab
     if coach:
         await asyncio.sleep(5)  # the run has started: the class draws while it trains
     jobs = [asyncio.create_task(student(url, messages, args.seconds, args.think, stats,
