@@ -41,7 +41,7 @@ def niceness() -> int:
 
 def _child(job_path: str, out, stop, nice: int = 0) -> None:
     """In the child: run the pickled (fn, args, kwargs), sending ("progress", event) ... then ("done", result)."""
-    if nice > 0:  # before torch starts its threads, which inherit it
+    if nice > 0 and hasattr(os, "nice"):  # before torch starts its threads, which inherit it (no nice on Windows)
         with contextlib.suppress(OSError):
             os.nice(nice)
     try:
@@ -84,7 +84,8 @@ def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = N
                 stop.set()
             if time.monotonic() - asked >= 1.0:
                 asked, wanted = time.monotonic(), ask()
-                if wanted > now and renice(proc.pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + wanted)):
+                if wanted > now and hasattr(os, "setpriority") and renice(
+                        proc.pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + wanted)):
                     now = wanted
             try:
                 kind, value = out.get(timeout=POLL_S)
