@@ -19,7 +19,7 @@ from cnnviz.checkpoints import plain  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
 from cnnviz.warmup import freeze_imports  # noqa: E402
 
-freeze_imports()  # once per process: Streamlit's gc after every rerun then skips torch/plotly (~110 ms -> 0.3 ms)
+freeze_imports()  # once per process: Streamlit's gc after every rerun then skips torch/plotly (~200 ms -> us)
 
 st.set_page_config(page_title="cnnviz: CNNs you can touch", page_icon="🧠", layout="wide")
 

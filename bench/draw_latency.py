@@ -2,9 +2,9 @@
 
 Real MNIST test digits are rendered as 280x280 RGBA canvas images (as the brush draws them: white,
 opaque, binarised strokes, at varied sizes and places). Each goes through the page's path:
-preprocess.to_mnist -> probe.look (one forward with every layer's activations, the verdict,
-Grad-CAM + input gradient) -> figures (steps strip, probabilities, saliency, every layer's tiled
-maps, kernels, one enlarged map). Streamlit's caches are not involved (the model is loaded once,
+preprocess.to_mnist -> probe.look (one forward with every layer's activations and the verdict; the
+saliency waits for the page's "Why" switch) -> the preprocessing strip (inline PNGs) and figures
+(probabilities, the overview, one explained unit). Streamlit's caches are not involved (the model is loaded once,
 as st.cache_resource does). Streamlit's plotly module is imported, as in the app, because it makes
 its small template plotly's default (figure construction copies the default template). Usage:
 
@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cnnviz import checkpoints, data, explain, preprocess, probe  # noqa: E402
 from cnnviz.figures import draw as figs  # noqa: E402
+from cnnviz.figures import inline  # noqa: E402
 
 
 def canvases(n: int, seed: int = 0) -> list[np.ndarray]:
@@ -51,7 +52,7 @@ def canvases(n: int, seed: int = 0) -> list[np.ndarray]:
     return out
 
 
-STAGES = ["preprocess", "forward+activations+saliency", "overview figure", "explained unit + its figures",
+STAGES = ["preprocess", "forward+activations, strip, bars", "overview figure", "explained unit + its figures",
           "TOTAL (what a stroke costs)"]
 
 
@@ -67,7 +68,8 @@ def update(model, card, canvas: np.ndarray) -> tuple[list, list[float]]:
     t1 = time.perf_counter()
     look = probe.look(model, prepared.tensor, probe.class_labels(card))
     verdict = look.inspection.verdict
-    fig_list = [figs.steps_strip(prepared.steps), figs.probabilities(look.inspection.probs, verdict.labels, verdict.index)]
+    inline.picture_row(prepared.steps, height_px=84)  # the page's preprocessing strip: HTML, not a figure
+    fig_list = [figs.probabilities(look.inspection.probs, verdict.labels, verdict.index)]
     t2 = time.perf_counter()
     stages = explain.stages(look.spec)
     fig_list.append(figs.overview(look, prepared.pixels, stages))

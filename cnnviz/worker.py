@@ -27,9 +27,10 @@ NICE = 10      # in a class, the training process yields the cores to the pages:
 def niceness() -> int:
     """How much lower a training process's priority is while others use the server: $CNNVIZ_TRAIN_NICE (0-19), or NICE.
 
-    Not for a run alone on a machine (a student at home): there, a lower priority only lets its own browser's
-    redraws interrupt both of its OpenMP threads at once (bench/train_inapp.py: 0.61 of the CLI's img/s at nice
-    10, 0.98 at 0). The page chooses (app_pages/runqueue.py); `run(nice=...)` applies it.
+    Not for a run alone on a machine (a student at home): there is no one to yield to, and its own browser's
+    redraws would only interrupt its OpenMP threads sooner (bench/train_inapp.py, alone: 0.61 of the CLI's img/s
+    at nice 10, 0.63-0.67 at 0 on the same machine). The page chooses (app_pages/runqueue.py); `run(nice=...)`
+    applies it.
     """
     raw = os.environ.get("CNNVIZ_TRAIN_NICE", "").strip()
     try:

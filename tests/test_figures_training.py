@@ -66,11 +66,6 @@ def test_labelled_grid_is_one_heatmap_with_coloured_captions():
         fig.labelled_grid(np.zeros((28, 28)), [], [], [])
 
 
-def test_filters_tile_into_one_heatmap():
-    f = fig.filters(np.random.default_rng(0).normal(size=(16, 5, 5)))
-    assert len(f.data) == 1 and f.data[0].z.shape == (2 * 6 - 1, 8 * 6 - 1)
-
-
 def test_a_blown_up_loss_stays_on_the_chart_and_a_nan_is_marked():
     history = _history(3) + [Progress(4, 5, 0.8, 3602.0, 10.0, 0.0, 0.4, 0.0), Progress(5, 5, 1.0, float("nan"),
                                                                                        10.0, 0.0, 0.5, 0.0)]
@@ -80,11 +75,3 @@ def test_a_blown_up_loss_stays_on_the_chart_and_a_nan_is_marked():
     assert len(nan_marks) == 1 and list(nan_marks[0].x) == [1.0]
     assert 10 ** f.layout.yaxis.range[1] == pytest.approx(3602.0 * 1.3)  # the axis reaches the peak
     assert "peak 3.6e+03" in f.layout.annotations[0].text
-
-
-def test_guesses_caption_each_digit_with_its_confidence():
-    from cnnviz.snapshots import Frame
-    frame = Frame(10, 0.1, None, np.array([7, 3]), np.array([0.93, 0.41], dtype=np.float32), np.array([7, 2]))
-    f = fig.guesses(np.zeros((2, 28, 28)), frame, [str(d) for d in range(10)])
-    captions = [(a.text, a.font.color) for a in f.layout.annotations]
-    assert captions == [("7 93%", fig.RIGHT), ("3 41%", fig.WRONG)]

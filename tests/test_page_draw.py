@@ -151,11 +151,10 @@ def test_panel_figures_are_valid_and_labelled_from_dims(look_and_pixels):
     assert np.asarray(panel.layers[3].kernels.data[0].z).shape == (32 * 6 - 1, 16 * 6 - 1)
     assert _validated(panel.layers[6].maps).data[0].type == "bar"
     assert [v.kernels is not None for v in panel.layers] == [True, False, False, True] + [False] * 4
-    for fig in (panel.probabilities, panel.saliency, figs.steps_strip(prepared.steps),
+    for fig in (panel.probabilities, panel.saliency,
                 figs.saliency_overlay(prepared.pixels, look.saliency.grad_cam, "cam")):
         _validated(fig)
     assert len(panel.saliency.data) == 4  # (digit + Grad-CAM), (digit + input gradient)
-    assert len(figs.steps_strip(prepared.steps).data) == 5
 
 
 def test_enlarged_map(look_and_pixels):

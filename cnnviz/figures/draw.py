@@ -105,12 +105,6 @@ def saliency_pair(pixels: np.ndarray, maps: list[tuple[str, np.ndarray]], height
     return _row([(caption, _overlay(pixels, heat)) for caption, heat in maps], height, font=12)
 
 
-def steps_strip(steps: list[tuple[str, np.ndarray]], height: int = 210) -> go.Figure:
-    """The preprocessing steps side by side at their own resolution: one heatmap per step on its own axes."""
-    return _row([(caption, [_heatmap(np.asarray(image, dtype=np.float32), GRAY)]) for caption, image in steps],
-                height)
-
-
 def _overlay(pixels: np.ndarray, heat: np.ndarray) -> list[dict[str, Any]]:
     base = _heatmap(np.asarray(pixels, dtype=np.float32), GRAY, zmin=0, zmax=1)
     over = _heatmap(np.asarray(heat, dtype=np.float32), SALIENCY, zmin=0, zmax=1)

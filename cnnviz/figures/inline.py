@@ -103,10 +103,7 @@ def filters_picture(kernels: np.ndarray, cols: int = 8, cell_px: int = 40) -> np
         raise ValueError(f"filters_picture needs (N, kH, kW) kernels, got shape {kernels.shape}")
     scale = max(1, math.ceil(cell_px / max(kernels.shape[1:])))
     big = kernels.repeat(scale, axis=1).repeat(scale, axis=2)
-    lo = kernels.reshape(len(kernels), -1).min(axis=1)[:, None, None]
-    hi = kernels.reshape(len(kernels), -1).max(axis=1)[:, None, None]
-    big = (big - lo) / np.where(hi - lo > 0, hi - lo, 1.0)
-    return tile(big, cols=min(cols, len(kernels)), gap=2, normalize=False)
+    return tile(big, cols=min(cols, len(kernels)), gap=2)  # tile scales each kernel to [0, 1] on its own
 
 
 def filters_html(kernels: np.ndarray, cols: int = 8, height_px: int = 110) -> str:

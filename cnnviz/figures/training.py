@@ -1,4 +1,4 @@
-"""Figures of a training run: live curves, confusion matrix, a labelled grid of digits, learned filters."""
+"""Figures of a training run: live curves, confusion matrix, a labelled grid of digits (live digits and filters: inline.py)."""
 from __future__ import annotations
 
 import math
@@ -112,30 +112,4 @@ def labelled_grid(images: np.ndarray, predicted: Sequence[int], true: Sequence[i
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, range=[rows * (h + gap), -gap])
     fig.update_layout(margin=dict(l=5, r=5, t=25, b=5))
-    return fig
-
-
-def filters(kernels: np.ndarray, title: str = "first-layer filters", height: int | None = None) -> go.Figure:
-    """Learned kernels (N, kH, kW), each scaled on its own, tiled into one heatmap (`height` in px, or automatic)."""
-    kernels = np.asarray(kernels, dtype=np.float32)
-    cols = min(len(kernels), 8)
-    rows = math.ceil(len(kernels) / cols)
-    fig = heatmap(tile(kernels, cols=cols, gap=1), title=title, colorscale="gray",
-                  height=height or int(60 * rows * (kernels.shape[1] / 5) + 60))
-    if height:
-        fig.update_layout(margin=dict(l=5, r=5, t=5, b=5))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
-
-
-def guesses(images: np.ndarray, frame, classes: Sequence[str], cols: int = 8) -> go.Figure:
-    """The live grid: 16 fixed test digits (N, H, W), each captioned with the guess and its confidence, '7 93%'.
-
-    `frame` is a cnnviz.snapshots.Frame; green when the guess is right, red when wrong.
-    """
-    captions = [f"{classes[p]} {c:.0%}" for p, c in zip(frame.predicted, frame.confidence)]
-    fig = labelled_grid(images, frame.predicted, frame.labels, classes, cols=cols, captions=captions, gap=8)
-    fig.update_layout(height=int(80 * math.ceil(len(images) / cols) + 20))
-    fig.update_annotations(font_size=12)
     return fig
