@@ -11,7 +11,7 @@ from app_pages.cached import splits
 from cnnviz import checkpoints, data, owndata, snapshots
 from cnnviz import train as tr
 from cnnviz.evaluate import misclassified, per_class_lines
-from cnnviz.figures import inline
+from cnnviz.figures import inline, svg
 from cnnviz.figures import training as figs
 
 FILTERS_NOTE = "first-layer filters (white = strong positive weight, black = negative)"
@@ -36,10 +36,10 @@ def live_frame(frame: snapshots.Frame | None, test: data.Split) -> None:
 
 
 def live(runner: tr.Runner, busy: bool, test: data.Split) -> None:
-    """Polls the background run once a second: progress bar, digit grid, filters; the curves every 2 s of training.
+    """Polls the background run once a second: progress bar, curves, digit grid, filters.
 
     Kept cheap for the browser, which shares the cores with training (bench/train_inapp.py): no sliding animation
-    on the bar (repainted at 60 fps for most of each second), and between curve redraws the same figure again.
+    on the bar (repainted at 60 fps for most of each second), the curves as SVG (plotly once the run has ended).
     """
     st.html("<style>[data-testid='stProgress'] * {transition: none !important; animation: none !important}</style>")
 
@@ -57,10 +57,10 @@ def live(runner: tr.Runner, busy: bool, test: data.Split) -> None:
             st.rerun()  # finished between polls: redraw the whole page with results, stop polling
         left, right = st.columns(2)
         with left:
-            if len(history) >= 2:  # one point makes no curve: keep the axes away until there is a line to draw
-                cut = st.session_state["trainer_curve_cut"] = tr.curve_cut(
-                    history, st.session_state.get("trainer_curve_cut", 0), running=snap.state == "running")
-                ui.chart(figs.curves(history[:cut], height=300), key="curves")
+            if len(history) >= 2 and snap.state == "running":  # SVG: cheap enough to redraw every second
+                st.html(svg.curves(history, height=250, font_px=20 if ui.presenting() else 14), width="stretch")
+            elif len(history) >= 2:  # one point makes no curve: keep the axes away until there is a line to draw
+                ui.chart(figs.curves(history, height=300), key="curves")  # ended: plotly, with hover
             elif snap.state == "running":
                 st.caption("The loss and accuracy curves appear after the first few batches…")
             if snap.state == "failed":  # under the curve that blew up

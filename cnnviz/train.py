@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -34,7 +34,7 @@ import cnnviz
 from cnnviz import data as datamod
 from cnnviz import rng
 from cnnviz import snapshots
-from cnnviz.arch import PRESETS, Spec, build
+from cnnviz.arch import PRESETS, Spec
 from cnnviz.device import describe, pick_device
 from cnnviz.evaluate import Evaluation, evaluate
 from cnnviz.messages import no_paths
@@ -244,21 +244,6 @@ def progress_text(event: Progress, running: bool = True) -> str:
     """One status line: 'batch 120/938 · epoch 0.13 · loss 0.412 · 9,210 img/s · ETA 11 s' (no ETA once ended)."""
     return (f"batch {event.batch:,}/{event.total_batches:,} · epoch {event.epoch:.2f} · loss {event.loss:.3f} · "
             f"{event.images_per_s:,.0f} img/s" + (f" · ETA {event.eta_s:,.0f} s" if running else ""))
-
-
-CURVES_EVERY_S = 2.0  # training seconds between redraws of the live curves (each redraw costs the browser ~0.16 s)
-
-
-def curve_cut(history: Sequence[Progress], drawn: int, every_s: float = CURVES_EVERY_S, running: bool = True) -> int:
-    """How many of `history`'s events the live curves show, given that the last redraw showed `drawn`.
-
-    A new cut only when the run has trained `every_s` seconds more since the drawn one (or has ended, or the
-    drawn cut is gone): between redraws the page sends the very same figure, which the browser does not redraw.
-    """
-    n = len(history)
-    if not running or drawn < 2 or drawn > n:
-        return n
-    return n if history[-1].elapsed_s - history[drawn - 1].elapsed_s >= every_s else drawn
 
 
 def summary_text(result: Result) -> str:

@@ -5,6 +5,10 @@ from conftest import open_page, wait_idle
 pytestmark = pytest.mark.browser
 
 
+CURVES = ("() => { const img = document.querySelector('img.cnnviz-curves'); return img ? new DOMParser()"
+          ".parseFromString(atob(img.src.split(',')[1]), 'image/svg+xml') : null; }")  # the SVG behind the picture
+
+
 def test_start_watch_the_curve_then_stop(page, app_url, artifacts):
     open_page(page, app_url, "trainer")
     assert page.get_by_text("Train a CNN, live").first.is_visible()
@@ -12,21 +16,25 @@ def test_start_watch_the_curve_then_stop(page, app_url, artifacts):
     page.get_by_role("button", name="Start training").click()
     # the polling fragment draws the progress bar and the loss/accuracy curves while the thread trains
     page.wait_for_selector("[data-testid='stProgress']", timeout=60_000)
-    curve = page.locator("[data-testid='stPlotlyChart']").filter(has_text="loss").first
-    curve.wait_for(timeout=60_000)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.js-plotly-plot')].some(p => p.data && p.data[0].x.length >= 2)",
-        timeout=60_000)
+    # while it runs, the curves are an SVG picture (cheap to redraw every second): a line of >= 2 points in each
+    # panel, read from the picture the page shows
+    page.wait_for_function(f"() => {{ const d = ({CURVES})(); return d && [...d.querySelectorAll('path.cnnviz-train')]"
+                           ".filter(p => (p.getAttribute('d') || '').includes('L')).length == 2; }", timeout=60_000)
+    assert page.locator(".cnnviz-title").filter(has_text="loss:").first.is_visible()
+    assert page.locator("img.cnnviz-curves").first.bounding_box()["height"] >= 200  # the picture is drawn
     assert "img/s" in page.locator("[data-testid='stProgress']").first.inner_text()
     # the log loss axis is labelled at plain round values like 0.5, 1, 2 (no "2, 3, 0.1, 2" jumble)
-    ticks = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].find(p => p.data && "
-                          "p.data[0].x.length >= 2).layout.yaxis.tickvals")
-    assert ticks and all(len(f"{t:g}".replace(".", "").strip("0")) <= 2 for t in ticks), ticks
+    ticks, acc = page.evaluate(f"() => {{ const panels = ({CURVES})().querySelectorAll(':root > svg'); return "
+                               "[...panels].map(p => [...p.querySelectorAll('.cnnviz-ytick')].map(t => t.textContent)); }")
+    assert len(ticks) >= 2 and all(len(t.replace(".", "").strip("0")) <= 2 for t in ticks), ticks
+    assert acc and all(t.endswith("%") for t in acc), acc
     page.screenshot(path=str(artifacts / "trainer_live.png"), full_page=True)
     page.get_by_role("button", name="Stop").click()
     page.get_by_text("Stopped by you").wait_for(timeout=30_000)
     wait_idle(page)
     assert page.get_by_role("button", name="Start training").is_enabled()
+    # once it has ended: the same curves in plotly, with hover
+    assert page.locator("[data-testid='stPlotlyChart']").filter(has_text="loss").count() == 1
     assert page.locator("[data-testid='stException']").count() == 0
     page.screenshot(path=str(artifacts / "trainer_stopped.png"), full_page=True)
 
@@ -35,9 +43,9 @@ GRID = ("() => { const cells = [...document.querySelectorAll('.cnnviz-grid .cnnv
         "return cells.length ? cells.map(c => c.innerText + '|' + c.className).join(';') : null; }")
 
 
-BOXES = ("() => [...document.querySelectorAll(\"[data-testid='stProgress'], [data-testid='stPlotlyChart'], "
+BOXES = ("() => [...document.querySelectorAll(\"[data-testid='stProgress'], img.cnnviz-curves, .cnnviz-legend, "
          ".cnnviz-grid, img[alt='first-layer filters'], button\")].filter(e => e.tagName !== 'BUTTON' || e.innerText.includes('Stop')).map(e => { "
-         "const r = e.getBoundingClientRect(); return [e.dataset.testid || e.className || e.alt || e.innerText, r.top, r.bottom]; })")
+         "const r = e.getBoundingClientRect(); return [e.dataset.testid || e.getAttribute('class') || e.alt || e.innerText, r.top, r.bottom]; })")
 
 
 def test_the_running_trainer_fits_1280x720_and_the_digit_grid_changes(browser, app_url, artifacts):
@@ -53,12 +61,12 @@ def test_the_running_trainer_fits_1280x720_and_the_digit_grid_changes(browser, a
         first = page.evaluate(GRID)
         assert first.count(";") == 15 and ("cnnviz-right" in first or "cnnviz-wrong" in first)  # 16 captions
         page.wait_for_function(f"() => ({GRID})() !== {first!r}", timeout=120_000)  # it learns: guesses change
-        page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 1 && "
+        page.wait_for_function("() => document.querySelectorAll('img.cnnviz-curves').length >= 1 && "
                                "document.querySelector(\"img[alt='first-layer filters']\")")
         assert page.get_by_text("settings locked while it runs").is_visible()
         assert not page.get_by_label("Network", exact=True).is_visible()  # folded away
         boxes = page.evaluate(BOXES)  # read in one go: the polling fragment redraws while we look
-        assert len(boxes) >= 5, boxes  # progress, Stop, curves, digit grid, filters
+        assert len(boxes) >= 6, boxes  # progress, Stop, curves and their legend, digit grid, filters
         for name, top, bottom in boxes:
             assert 0 <= top and bottom <= 720, (name, top, bottom)
         page.screenshot(path=str(artifacts / "trainer_live_1280x720.png"))

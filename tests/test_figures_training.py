@@ -75,3 +75,26 @@ def test_a_blown_up_loss_stays_on_the_chart_and_a_nan_is_marked():
     assert len(nan_marks) == 1 and list(nan_marks[0].x) == [1.0]
     assert 10 ** f.layout.yaxis.range[1] == pytest.approx(3602.0 * 1.3)  # the axis reaches the peak
     assert "peak 3.6e+03" in f.layout.annotations[0].text
+
+
+@pytest.mark.parametrize("lo, hi, most, ticks", [
+    (6, 101, 5, [20, 40, 60, 80, 100]),  # an accuracy axis
+    (0, 2, 5, [0, 0.5, 1, 1.5, 2]),      # epochs
+    (90, 100, 5, [90, 95, 100]),
+    (0, 0.3, 5, [0, 0.1, 0.2, 0.3]),
+    (0, 3.3, 5, [0, 1, 2, 3])])
+def test_linear_ticks_are_round_and_few(lo, hi, most, ticks):
+    assert fig.linear_ticks(lo, hi, most) == pytest.approx(ticks)
+
+
+def test_linear_ticks_refuse_a_bad_range():
+    with pytest.raises(ValueError, match="lo < hi"):
+        fig.linear_ticks(1, 1)
+
+
+def test_the_plan_is_what_the_plotly_figure_draws():
+    history = _history(5)
+    plan, f = fig.curve_plan(history), fig.curves(history)
+    assert list(f.data[0].y) == plan.loss and list(f.data[3].y) == plan.val_acc
+    assert list(f.layout.yaxis.tickvals) == plan.loss_ticks and tuple(f.layout.yaxis2.range) == plan.acc_range
+    assert plan.epochs == 1.0 and plan.broken == []

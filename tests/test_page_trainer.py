@@ -47,6 +47,10 @@ def _idle_run(events: int) -> tr.Runner:
     return tr.Runner(work).start()
 
 
+def _curves_svg(at: AppTest) -> list[str]:
+    return [e.proto.body for e in at.get("html") if "cnnviz-curves" in e.proto.body]
+
+
 def _running(events: int) -> tuple[AppTest, tr.Runner]:
     at = AppTest.from_file(str(PAGE), default_timeout=60)
     runner = at.session_state["trainer_runner"] = _idle_run(events)
@@ -62,6 +66,7 @@ def _running(events: int) -> tuple[AppTest, tr.Runner]:
 def test_no_chart_until_there_is_a_line_to_draw(events):
     at, runner = _running(events)
     assert not at.get("plotly_chart"), "no empty axes with made-up ticks before the first batches"
+    assert not _curves_svg(at)
     assert any("curves appear after the first few batches" in c.value for c in at.caption)
     if events == 0:
         assert "waiting for the first batches" in at.get("progress")[0].proto.text
@@ -72,7 +77,10 @@ def test_during_a_run_the_settings_fold_into_one_line_and_stop_works():
     at, runner = _running(3)
     at.session_state["trainer_summary"] = "tutorial_a on mnist · sgd lr 0.05"
     at.run()
-    assert len(at.get("plotly_chart")) == 1 and "ETA 30 s" in at.get("progress")[0].proto.text
+    assert "ETA 30 s" in at.get("progress")[0].proto.text
+    # while it runs the curves are SVG (cheap for the browser to redraw every second), not plotly
+    assert len(_curves_svg(at)) == 1 and not at.get("plotly_chart")
+    assert "loss: 2.3 → 0.767" in _curves_svg(at)[0] and "data:image/svg+xml;base64," in _curves_svg(at)[0]
     folded = at.expander[0]
     assert folded.label.startswith("⚙️ Training tutorial_a on mnist · sgd lr 0.05") and "locked" in folded.label
     assert at.selectbox(key="dataset").disabled and at.selectbox(key="net").disabled
@@ -80,6 +88,7 @@ def test_during_a_run_the_settings_fold_into_one_line_and_stop_works():
     at.button(key="stop").click().run()
     assert not at.exception and not runner.running and any("Stopped by you" in w.value for w in at.warning)
     assert "ETA" not in at.get("progress")[0].proto.text  # an ended run has no time left to estimate
+    assert len(at.get("plotly_chart")) == 1 and not _curves_svg(at)  # ended: the curves with hover
     assert at.expander[0].label == "⚙️ Settings" and not at.selectbox(key="dataset").disabled  # back when it ends
 
 

@@ -270,18 +270,3 @@ def test_status_lines():
     assert tr.progress_text(e, running=False) == "batch 120/938 · epoch 0.13 · loss 0.412 · 9,210 img/s"
     assert tr.describe_run(PRESETS["tutorial_a"], tr.TrainConfig()) == \
         "cnnviz app: tutorial_a on mnist, sgd lr 0.05 (onecycle), batch 128, 2 epochs, seed 0"
-
-
-def _events(seconds: list[float]) -> list[tr.Progress]:
-    return [tr.Progress(i + 1, 100, (i + 1) / 50, 1.0, 50.0, 1000.0, s, 0.0) for i, s in enumerate(seconds)]
-
-
-def test_live_curves_are_redrawn_every_two_training_seconds_and_in_full_at_the_end():
-    history = _events([0.2, 0.5, 1.0, 1.5, 2.0, 2.4, 2.6])
-    assert tr.curve_cut(history[:2], drawn=0) == 2              # the first line: drawn at once
-    assert tr.curve_cut(history[:4], drawn=2) == 2              # 1.0 s later: the same figure again
-    assert tr.curve_cut(history[:6], drawn=2) == 2              # 2.4 - 0.5 = 1.9 s: still the same
-    assert tr.curve_cut(history, drawn=2) == 7                  # 2.6 - 0.5 >= 2 s: redrawn with everything
-    assert tr.curve_cut(history, drawn=7) == 7
-    assert tr.curve_cut(history[:5], drawn=4, running=False) == 5  # ended (done, stopped, blew up): all of it
-    assert tr.curve_cut(history[:3], drawn=9) == 3              # a new run, shorter than the old cut: start over

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -11,6 +12,7 @@ from plotly.subplots import make_subplots
 from cnnviz.figures.common import heatmap, tile
 
 TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#ff7f0e"
+TRAIN_NAME, VAL_NAME = "train (last few batches)", "held-out (1,000 test images)"
 RIGHT, WRONG = "#2ca02c", "#d62728"
 
 
@@ -35,11 +37,37 @@ def run_epochs(history: Sequence) -> float:
     return last.total_batches * last.epoch / max(last.batch, 1)
 
 
-def curves(history: Sequence, height: int = 340) -> go.Figure:
-    """Loss (log axis, 1-2-5 ticks) and accuracy against epochs, train and held-out; `history` is >= 1 Progress.
+def linear_ticks(lo: float, hi: float, most: int = 6) -> list[float]:
+    """Round ticks (steps of 1, 2 or 5 times a power of ten) from `lo` to `hi`, at most `most` of them."""
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi and most >= 2):
+        raise ValueError(f"linear_ticks needs finite lo < hi and most >= 2, got lo={lo!r}, hi={hi!r}, most={most!r}")
+    power = 10.0 ** math.floor(math.log10((hi - lo) / most))
+    count = lambda step: math.floor(hi / step + 1e-9) - math.ceil(lo / step - 1e-9) + 1  # noqa: E731
+    step = next(m * power for m in (1, 2, 5, 10, 20, 50, 100) if count(m * power) <= most)
+    first = math.ceil(lo / step - 1e-9)
+    return [float(f"{k * step:.10g}") for k in range(first, math.floor(hi / step + 1e-9) + 1)]
 
-    The x axis spans the whole run, so the curves grow left to right as it trains.
-    """
+
+@dataclass(frozen=True)
+class CurvePlan:
+    """What the loss and accuracy curves show, drawn by plotly (`curves`) or as SVG (`figures/svg.py`)."""
+    loss_title: str
+    acc_title: str
+    x: list[float]               # epochs of the training events
+    loss: list[float]            # may hold NaN/inf: a blow-up
+    acc: list[float]
+    xv: list[float]              # epochs of the held-out evaluations
+    val_loss: list[float]
+    val_acc: list[float]
+    epochs: float                # the x axis spans the whole run: 0 .. epochs
+    loss_range: tuple[float, float]  # (lo, hi) of the log loss axis, in loss units
+    loss_ticks: list[float]
+    acc_range: tuple[float, float]   # percent
+    broken: list[float]          # epochs where the loss was NaN/inf (marked at the top of the loss axis)
+
+
+def curve_plan(history: Sequence) -> CurvePlan:
+    """Titles, series, axis ranges and ticks of the curves for `history` (>= 1 Progress)."""
     if not history:
         raise ValueError("curves needs at least one progress event; show a placeholder until the first arrives")
     val = [e for e in history if e.val_loss is not None]
@@ -50,28 +78,39 @@ def curves(history: Sequence, height: int = 340) -> go.Figure:
         f" (peak {peak:,.3g})" if peak > 2 * max(loss[0], 1e-9) else "")
     acc_title = f"accuracy: {history[-1].train_accuracy:.1f}%" + (
         f" (held-out {val[-1].val_accuracy:.1f}%)" if val else "")
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(loss_title, acc_title), horizontal_spacing=0.1)
-    x, xv = [e.epoch for e in history], [e.epoch for e in val]
-    hover = "epoch %{x:.2f}: %{y:.3g}<extra>%{fullData.name}</extra>"
-    for col, ys, yv in ((1, loss, val_loss), (2, acc, val_acc)):
-        fig.add_trace(go.Scatter(x=x, y=ys, name="train (last few batches)", mode="lines", hovertemplate=hover,
-                                 line={"color": TRAIN_COLOR, "width": 2.5}, legendgroup="train",
-                                 showlegend=col == 1), 1, col)
-        fig.add_trace(go.Scatter(x=xv, y=yv, name="held-out (1,000 test images)", mode="lines+markers",
-                                 hovertemplate=hover, line={"color": VAL_COLOR, "width": 2.5},
-                                 legendgroup="val", showlegend=col == 1 and bool(val)), 1, col)
     finite = [v for v in loss + val_loss if math.isfinite(v)] or [1.0]
     lo, hi = max(min(finite), 1e-6) / 1.3, max(finite) * 1.3
-    broken = [e for e in history if not math.isfinite(e.loss)]
-    if broken:  # a NaN/inf has no place on a log axis: mark where the loss left the chart
-        fig.add_trace(go.Scatter(x=[e.epoch for e in broken], y=[hi / 1.15] * len(broken), mode="markers+text",
-                                 marker={"symbol": "x", "size": 14, "color": WRONG}, text=["NaN"] * len(broken),
+    accs = [a for a in acc + val_acc if math.isfinite(a)] or [0.0]
+    return CurvePlan(loss_title, acc_title, [e.epoch for e in history], loss, acc, [e.epoch for e in val],
+                     val_loss, val_acc, run_epochs(history), (lo, hi), log_ticks(lo, hi),
+                     (max(0.0, min(accs) - 5), 101.0), [e.epoch for e in history if not math.isfinite(e.loss)])
+
+
+def curves(history: Sequence, height: int = 340) -> go.Figure:
+    """Loss (log axis, 1-2-5 ticks) and accuracy against epochs, train and held-out; `history` is >= 1 Progress.
+
+    The x axis spans the whole run, so the curves grow left to right as it trains.
+    """
+    plan = curve_plan(history)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(plan.loss_title, plan.acc_title), horizontal_spacing=0.1)
+    hover = "epoch %{x:.2f}: %{y:.3g}<extra>%{fullData.name}</extra>"
+    for col, ys, yv in ((1, plan.loss, plan.val_loss), (2, plan.acc, plan.val_acc)):
+        fig.add_trace(go.Scatter(x=plan.x, y=ys, name=TRAIN_NAME, mode="lines", hovertemplate=hover,
+                                 line={"color": TRAIN_COLOR, "width": 2.5}, legendgroup="train",
+                                 showlegend=col == 1), 1, col)
+        fig.add_trace(go.Scatter(x=plan.xv, y=yv, name=VAL_NAME, mode="lines+markers",
+                                 hovertemplate=hover, line={"color": VAL_COLOR, "width": 2.5},
+                                 legendgroup="val", showlegend=col == 1 and bool(plan.xv)), 1, col)
+    lo, hi = plan.loss_range
+    if plan.broken:  # a NaN/inf has no place on a log axis: mark where the loss left the chart
+        fig.add_trace(go.Scatter(x=plan.broken, y=[hi / 1.15] * len(plan.broken), mode="markers+text",
+                                 marker={"symbol": "x", "size": 14, "color": WRONG}, text=["NaN"] * len(plan.broken),
                                  textposition="middle left", textfont={"color": WRONG}, name="loss is NaN",
                                  hoverinfo="skip", showlegend=False), 1, 1)
-    fig.update_xaxes(title_text="epoch", range=[0, run_epochs(history)])
-    fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(hi)], tickvals=log_ticks(lo, hi),
+    fig.update_xaxes(title_text="epoch", range=[0, plan.epochs])
+    fig.update_yaxes(type="log", range=[math.log10(lo), math.log10(hi)], tickvals=plan.loss_ticks,
                      tickformat="~g", minor={"showgrid": False}, row=1, col=1)
-    fig.update_yaxes(range=[max(0.0, min(acc + val_acc) - 5), 101], ticksuffix="%", row=1, col=2)
+    fig.update_yaxes(range=list(plan.acc_range), ticksuffix="%", row=1, col=2)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font={"size": 14},
                       legend=dict(orientation="h", y=-0.28))
     fig.update_annotations(font_size=16)  # the subplot titles
