@@ -60,7 +60,7 @@ class TrainConfig:
     nesterov: bool = True
     max_batches: int | None = None  # stop after this many batches (dry runs, tests, "3000 iterations")
     report_every: int = 10          # batches between progress events
-    val_every: int = 100            # batches between held-out evaluations (0: never)
+    val_every: int | None = None    # batches between held-out evaluations; None: at each snapshot and the end; 0: never
     val_size: int = 1000            # held-out images (taken from the test split) for the live curve
     precision: str = "auto"         # "auto" (bf16 on a CPU that has it), "fp32", "bf16"
     device: str | None = None       # None: cuda, then mps, then cpu
@@ -80,6 +80,8 @@ class TrainConfig:
             bad.append(f"batch size {self.batch_size!r} (must be a whole number >= 1)")
         if not self.epochs > 0:
             bad.append(f"epochs {self.epochs!r} (must be > 0)")
+        if self.val_every is not None and not (isinstance(self.val_every, int) and self.val_every >= 0):
+            bad.append(f"val_every {self.val_every!r} (a whole number >= 0, or None)")
         if self.max_batches is not None and self.max_batches < 1:
             bad.append(f"max_batches {self.max_batches!r} (must be >= 1)")
         if not (self.live_every_s >= 0 and self.snapshots_per_epoch >= 0):
@@ -219,11 +221,16 @@ def _batches(n: int, batch_size: int, total: int, gen: torch.Generator, device: 
             done += 1
 
 
+HELD_OUT_CHUNK = 256  # images per forward pass: 1,000 at once took 65 ms on 2 cores, in chunks of 256 38 ms
+
+
 @torch.no_grad()
 def _held_out(model: nn.Module, x: torch.Tensor, y: torch.Tensor, bf16: bool, fmt) -> tuple[float, float]:
+    """(loss, accuracy %) on the held-out images; in chunks, whose activations stay in the CPU's caches."""
     model.eval()
     with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
-        logits = model(x.contiguous(memory_format=fmt)).float()
+        logits = torch.cat([model(x[i:i + HELD_OUT_CHUNK].contiguous(memory_format=fmt)).float()
+                            for i in range(0, len(x), HELD_OUT_CHUNK)])
     model.train()
     return float(F.cross_entropy(logits, y)), 100.0 * float((logits.argmax(1) == y).float().mean())
 
@@ -347,7 +354,7 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
     model = rng.own_dropout(rng.build(spec, gens.init), gens.dropout).to(device, memory_format=fmt)
     on_device = train_split.to(device)
     x, y = on_device.images, on_device.labels  # (N, 1, 28, 28), (N,)
-    val = test_split.subset(config.val_size).to(device) if test_split is not None and config.val_every else None
+    val = test_split.subset(config.val_size).to(device) if test_split is not None and config.val_every != 0 else None
     grid = _grid(test_split, config, device, fmt)
     total = total_batches(len(train_split), config)
     opt, sched = _optimizer(model, config, total)
@@ -389,7 +396,7 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
             _emit(history, events, on_progress)
             break
         vl = va = None
-        if val is not None and (b % config.val_every == 0 or b == total or snap_now):
+        if val is not None and (b == total or snap_now or (config.val_every and b % config.val_every == 0)):
             vl, va = held_out()
         if snap_now:
             snaps.append(snapshots.take(model, b, b / per_epoch, va))

@@ -50,6 +50,17 @@ def test_a_tiny_run_lowers_the_loss_and_saves_a_loadable_checkpoint(mnist, user_
         assert torch.allclose(model(x), result.model(x), atol=1e-5)
 
 
+def test_by_default_the_held_out_curve_is_measured_with_each_snapshot_and_at_the_end(mnist):
+    """Each held-out evaluation is time the run does not train: by default only where a snapshot needs one."""
+    train_split, test_split = mnist  # 512 images: a quarter epoch of batch 32 is 4 batches
+    config = tr.TrainConfig(batch_size=32, max_batches=18, report_every=2, val_size=100, live_every_s=0)
+    result = tr.train(PRESETS["logistic"], config, train_split, test_split)
+    assert len(result.history) == 9  # an event every 2 batches, a held-out number only on 5 of them
+    assert [e.batch for e in result.history if e.val_accuracy is not None] == [4, 8, 12, 16, 18]
+    assert [s.batch for s in result.snapshots] == [0, 4, 8, 12, 16, 18]
+    assert all(s.val_accuracy is not None for s in result.snapshots)
+
+
 def test_same_seed_same_run(mnist):
     train_split, _ = mnist
     config = tr.TrainConfig(batch_size=32, max_batches=4, report_every=1, precision="fp32", val_every=0)
@@ -211,7 +222,7 @@ def test_stop_event_set_before_the_start(mnist):
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"lr": 0}, "learning rate 0"), ({"optimizer": "rmsprop"}, "optimizer 'rmsprop'"),
-    ({"batch_size": 0}, "batch size 0"), ({"epochs": -1}, "epochs -1")])
+    ({"batch_size": 0}, "batch size 0"), ({"epochs": -1}, "epochs -1"), ({"val_every": -1}, "val_every -1")])
 def test_bad_settings_name_the_bad_value(kwargs, match):
     with pytest.raises(ValueError, match=match):
         tr.TrainConfig(**kwargs)
