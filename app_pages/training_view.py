@@ -18,28 +18,22 @@ FILTERS_NOTE = "first-layer filters (white = strong positive weight, black = neg
 
 
 def live_frame(frame: snapshots.Frame | None, test: data.Split) -> None:
-    """The digit grid (guess · confidence, green right / red wrong) and the first layer's filters.
+    """The digit grid (guess · confidence, green right / red wrong) and the first layer's filters (the replay)."""
+    st.html(_panel(frame, test), width="stretch")
 
-    Plain HTML and PNGs (cnnviz/figures/inline.py), not plotly: redrawn every second, they must cost the browser
-    and the server next to nothing (bench/train_inapp.py).
-    """
-    if frame is None:
-        st.caption("The digits and filters appear with the first batches…")
-        return
-    images = snapshots.grid_pictures(test)
-    st.markdown(f"**{frame.right} of {len(frame.labels)} test digits right** · its guess · confidence "
-                f"(batch {frame.batch:,})")
-    st.html(inline.guess_grid(images, frame, test.classes, font_px=20 if ui.presenting() else 15), width="stretch")
-    if frame.filters is not None:
-        st.caption(FILTERS_NOTE)
-        st.html(inline.filters_html(frame.filters), width="stretch")
+
+def _panel(frame: snapshots.Frame | None, test: data.Split) -> str:
+    return inline.live_panel(frame, snapshots.grid_pictures(test), test.classes, FILTERS_NOTE,
+                             font_px=20 if ui.presenting() else 15)
 
 
 def live(runner: tr.Runner, busy: bool, test: data.Split) -> None:
-    """Polls the background run once a second: progress bar, curves, digit grid, filters.
+    """Polls the background run once a second: progress bar, then curves, digit grid and filters in ONE piece of
+    HTML (SVG and PNG pictures; plotly curves once the run has ended).
 
     Kept cheap for the browser, which shares the cores with training (bench/train_inapp.py): no sliding animation
-    on the bar (repainted at 60 fps for most of each second), the curves as SVG (plotly once the run has ended).
+    on the bar (repainted at 60 fps for most of each second), no plotly while it runs (157 ms of JavaScript per
+    second), one element instead of six (each costs the browser about as much as its pictures).
     """
     st.html("<style>[data-testid='stProgress'] * {transition: none !important; animation: none !important}</style>")
 
@@ -55,20 +49,21 @@ def live(runner: tr.Runner, busy: bool, test: data.Split) -> None:
             st.progress(0.0, text="starting: waiting for the first batches…")
         if busy and snap.state != "running":
             st.rerun()  # finished between polls: redraw the whole page with results, stop polling
+        frame = next((e.frame for e in reversed(history) if e.frame is not None), None)
+        if snap.state == "running":  # one point makes no curve: no axes until there is a line to draw
+            curves = (svg.curves(history, height=250, font_px=20 if ui.presenting() else 14) if len(history) >= 2
+                      else inline.note("The loss and accuracy curves appear after the first few batches…"))
+            st.html(inline.columns(curves, _panel(frame, test)), width="stretch")
+            return
         left, right = st.columns(2)
-        with left:
-            if len(history) >= 2 and snap.state == "running":  # SVG: cheap enough to redraw every second
-                st.html(svg.curves(history, height=250, font_px=20 if ui.presenting() else 14), width="stretch")
-            elif len(history) >= 2:  # one point makes no curve: keep the axes away until there is a line to draw
-                ui.chart(figs.curves(history, height=300), key="curves")  # ended: plotly, with hover
-            elif snap.state == "running":
-                st.caption("The loss and accuracy curves appear after the first few batches…")
-            if snap.state == "failed":  # under the curve that blew up
-                st.error(snap.message)
-            elif snap.state == "stopped":
-                st.warning(snap.message)
+        if len(history) >= 2:  # ended (done, stopped, blew up): plotly, with hover
+            ui.chart(figs.curves(history, height=300), where=left, key="curves")
+        if snap.state == "failed":  # under the curve that blew up
+            left.error(snap.message)
+        elif snap.state == "stopped":
+            left.warning(snap.message)
         with right:
-            live_frame(next((e.frame for e in reversed(history) if e.frame is not None), None), test)
+            live_frame(frame, test)
 
     poll()
 

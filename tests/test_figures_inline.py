@@ -85,3 +85,22 @@ def test_picture_row_blows_small_pictures_up_and_captions_each():
     assert "height:84px" in row and "font-size:18px" in row and "<script>" not in row
     with pytest.raises(ValueError):
         live.picture_row([])
+
+
+def test_live_panel_heads_the_grid_with_the_count_and_adds_the_filters():
+    images = np.zeros((3, 28, 28), dtype=np.float32)
+    frame = Frame(1234, 0.5, np.zeros((4, 5, 5), dtype=np.float32), np.array([7, 3, 1]),
+                  np.array([0.9, 0.4, 0.5], dtype=np.float32), np.array([7, 2, 1]))
+    html = live.live_panel(frame, images, CLASSES, "filters <here>", font_px=20)
+    assert "<b>2 of 3 test digits right</b>" in html and "(batch 1,234)" in html
+    assert html.count("alt='test digit'") == 3 and "alt='first-layer filters'" in html
+    assert "filters &lt;here&gt;" in html  # a note is text, escaped
+    waiting = live.live_panel(None, images, CLASSES, "filters")
+    assert "appear with the first batches" in waiting and "<img" not in waiting
+
+
+def test_columns_sit_side_by_side_and_wrap_when_narrow():
+    html = live.columns("<p>a</p>", "<p>b</p>", min_px=300)
+    assert html.count("flex:1 1 300px") == 2 and "flex-wrap:wrap" in html and html.index("a") < html.index("b")
+    with pytest.raises(ValueError, match="at least one"):
+        live.columns()

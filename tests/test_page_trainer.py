@@ -67,7 +67,7 @@ def test_no_chart_until_there_is_a_line_to_draw(events):
     at, runner = _running(events)
     assert not at.get("plotly_chart"), "no empty axes with made-up ticks before the first batches"
     assert not _curves_svg(at)
-    assert any("curves appear after the first few batches" in c.value for c in at.caption)
+    assert any("curves appear after the first few batches" in e.proto.body for e in at.get("html"))
     if events == 0:
         assert "waiting for the first batches" in at.get("progress")[0].proto.text
     runner.stop(timeout=5)
@@ -129,7 +129,7 @@ def test_a_short_run_shows_progress_results_and_saves(user_dir):
     replay = at.select_slider(key="replay")
     assert replay.value == 1 and "after 30 batches" in replay.format_func(1)
     replay.set_value(0).run()
-    assert not at.exception and any("test digits right" in m.value for m in at.markdown)
+    assert not at.exception and any("test digits right" in e.proto.body for e in at.get("html"))
     pictures = [e.proto.body for e in at.get("html") if "cnnviz-cell" in e.proto.body or "filters" in e.proto.body]
     assert any(p.count("cnnviz-cell'>") == 16 for p in pictures), "the 16-digit grid, as HTML pictures"
     assert any("alt='first-layer filters'" in p for p in pictures)

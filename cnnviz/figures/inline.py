@@ -111,3 +111,34 @@ def filters_html(kernels: np.ndarray, cols: int = 8, height_px: int = 110) -> st
     picture = filters_picture(kernels, cols)
     return (f"<img alt='first-layer filters' src='{data_uri(png(picture))}' "
             f"style='height:{height_px}px;max-width:100%;object-fit:contain;image-rendering:pixelated'>")
+
+
+NOTE = "#64748b"  # slate-500: Streamlit's caption grey
+
+
+def note(text: str, font_px: int = 14) -> str:
+    """A grey caption line, as st.caption draws it."""
+    return f"<div class='cnnviz-note' style='color:{NOTE};font-size:{font_px}px;margin:0.25rem 0'>{html.escape(text)}</div>"
+
+
+def live_panel(frame, images: np.ndarray, classes: Sequence[str], filters_note: str, font_px: int = 15) -> str:
+    """The live view's right half as HTML: how many grid digits are right, the grid, the first layer's filters.
+
+    `frame` is a snapshots.Frame (None until the first arrives: a note says what is coming).
+    """
+    if frame is None:
+        return note("The digits and filters appear with the first batches…", font_px - 1)
+    head = (f"<div class='cnnviz-head' style='font-size:{font_px + 1}px;margin-bottom:0.25rem'><b>{frame.right} of "
+            f"{len(frame.labels)} test digits right</b> · its guess · confidence (batch {frame.batch:,})</div>")
+    out = head + guess_grid(images, frame, classes, font_px=font_px)
+    if frame.filters is not None:
+        out += note(filters_note, font_px - 1) + filters_html(frame.filters)
+    return out
+
+
+def columns(*parts: str, min_px: int = 340) -> str:
+    """HTML side by side in equal columns, which stack when the page is narrower than `min_px` per column."""
+    if not parts:
+        raise ValueError("columns needs at least one part")
+    cells = "".join(f"<div style='flex:1 1 {min_px}px;min-width:0'>{p}</div>" for p in parts)
+    return f"<div class='cnnviz-columns' style='display:flex;flex-wrap:wrap;gap:1rem 2rem'>{cells}</div>"
