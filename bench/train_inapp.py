@@ -6,9 +6,11 @@ Starts `streamlit run app.py` on 127.0.0.1:`--port`, opens the trainer in Debian
 trains tutorial_a with the page's defaults (batch 128, SGD + one-cycle, held-out curve, live view, snapshots)
 for `--batches` batches; the img/s is the run's own figure from its last progress line. Then the CLI trains
 the same network for the same batches in a fresh process (`python -m cnnviz.train`, which reports img/s).
-Rounds alternate (app, CLI, app, CLI ...) so a busy neighbour slows both alike; prints medians and the ratio
-(target >= 0.9). A last in-app run has a second tab draw digits on the Draw page meanwhile: it prints the
-draw path's latency (mouse released -> the prediction shown) while training, beside the same with no run.
+Rounds alternate (app then CLI, CLI then app, ...) so a busy neighbour or a host that changes speed slows both
+alike; prints medians and the ratio (target >= 0.9), and the CPU the browser and the server (not the training
+process) used per second of each in-app run. A last in-app run has a second tab draw digits on the Draw page
+meanwhile: it prints the draw path's latency (mouse released -> the prediction shown) while training, beside the
+same with no run.
 Prints `uptime` before and after: the machine is shared.
 """
 from __future__ import annotations
@@ -24,6 +26,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from sessions import browser_cpu_seconds, cpu_seconds  # bench/sessions.py
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -44,28 +48,38 @@ def serve(port: int, env: dict) -> subprocess.Popen:
                              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     for _ in range(240):
+        if proc.poll() is not None:  # e.g. the port is taken: a health check would reach the other server
+            raise SystemExit(f"streamlit exited with code {proc.returncode}: is port {port} in use?")
         try:
             if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                return proc
+                time.sleep(1)
+                if proc.poll() is None:
+                    return proc
         except OSError:
             time.sleep(0.5)
     proc.kill()
     raise SystemExit("streamlit did not start")
 
 
-def in_app(page, url: str, batches: int, while_running=None) -> float:
-    """One run from the trainer page; img/s from its final progress line. `while_running()` is called meanwhile."""
+def in_app(page, url: str, batches: int, while_running=None, server_pid: int | None = None):
+    """One run from the trainer page: (img/s from its final progress line, what `while_running()` returned,
+    (browser, server) CPU-seconds per second while it ran, or None without `server_pid`)."""
     page.goto(f"{url}/trainer?cap={batches}")
     page.wait_for_selector(IDLE, timeout=120_000)
     page.get_by_role("button", name="Start training").click()
     page.wait_for_selector("[data-testid='stProgress']", timeout=120_000)
+    before = (time.perf_counter(), browser_cpu_seconds(), cpu_seconds(server_pid)) if server_pid else None
     extra = while_running() if while_running else None
     page.get_by_text("How well did it learn?").wait_for(timeout=600_000)
+    cpu = None
+    if before:  # the page shows the results a moment after the run's end: a slight overcount of the run's time
+        seconds = time.perf_counter() - before[0]
+        cpu = ((browser_cpu_seconds() - before[1]) / seconds, (cpu_seconds(server_pid) - before[2]) / seconds)
     text = page.locator("[data-testid='stProgress']").first.inner_text()
     done = re.search(r"batch ([\d,]+)/([\d,]+)", text)
     if not done or done.group(1) != done.group(2):  # ran to its end (the cap, or 2 epochs if that comes first)
         raise SystemExit(f"unexpected end of the in-app run: {text!r}")
-    return float(RATE.search(text).group(1).replace(",", "")), extra
+    return float(RATE.search(text).group(1).replace(",", "")), extra, cpu
 
 
 def cli(batches: int, env: dict) -> float:
@@ -138,19 +152,27 @@ def main() -> None:
             drawer = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
             for page in (trainer, drawer):
                 page.set_default_timeout(180_000)  # a loaded 2-core machine: slow, but it must not hang
-            app, line = [], []
-            for r in range(args.rounds):
-                app.append(in_app(trainer, url, args.batches)[0])
-                line.append(cli(args.batches, env))
+            app, line, cpu = [], [], []
+            for r in range(args.rounds):  # A B, B A, ...: a host that speeds up or slows down favours neither
+                for which in (("app", "cli") if r % 2 == 0 else ("cli", "app")):
+                    if which == "app":
+                        rate, _, used = in_app(trainer, url, args.batches, server_pid=server.pid)
+                        app.append(rate)
+                        cpu.append(used)
+                    else:
+                        line.append(cli(args.batches, env))
                 print(f"round {r + 1}: in-app {app[-1]:,.0f} img/s, CLI {line[-1]:,.0f} img/s, "
-                      f"ratio {app[-1] / line[-1]:.2f}", flush=True)
+                      f"ratio {app[-1] / line[-1]:.2f}; meanwhile browser {cpu[-1][0]:.2f}, server "
+                      f"{cpu[-1][1]:.2f} CPU-s/s", flush=True)
             a, c = statistics.median(app or [0]), statistics.median(line or [1])
             print(f"median: in-app {a:,.0f} img/s, python -m cnnviz.train {c:,.0f} img/s, ratio {a / c:.2f} "
-                  f"(target >= 0.9); paired {statistics.median([x / y for x, y in zip(app, line)] or [0]):.2f}", flush=True)
+                  f"(target >= 0.9); paired {statistics.median([x / y for x, y in zip(app, line)] or [0]):.2f}; "
+                  f"browser {statistics.median(b for b, _ in cpu):.2f}, server "
+                  f"{statistics.median(v for _, v in cpu):.2f} CPU-s per second of training", flush=True)
             idle = draw_latencies(drawer, url, args.strokes)
             print(f"draw path, no training: {stats(idle)}", flush=True)
             done = lambda: trainer.get_by_text("How well did it learn?").count() > 0  # noqa: E731
-            rate, busy = in_app(trainer, url, args.batches * 3,
+            rate, busy, _ = in_app(trainer, url, args.batches * 3,
                                 lambda: draw_latencies(drawer, url, args.strokes * 3, until=done))
             print(f"draw path while training: {stats(busy)}; that run trained at {rate:,.0f} img/s", flush=True)
             browser.close()
