@@ -632,9 +632,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: train, measure the test accuracy of the weights exactly as stored, save checkpoint + card."""
-    from cnnviz import checkpoints
+    from cnnviz import checkpoints, memory
 
     args = _parse(argv)
+    memory.keep_freed_memory()  # a training process: reuse each batch's memory (cnnviz/memory.py)
     config = TrainConfig(dataset=args.dataset, optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size,
                          epochs=args.epochs, seed=args.seed, schedule=args.schedule, max_batches=args.max_batches,
                          precision=args.precision, momentum=args.momentum, nesterov=args.nesterov,

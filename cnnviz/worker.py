@@ -20,6 +20,8 @@ import time
 import types
 from typing import Any, Callable
 
+from cnnviz import memory
+
 POLL_S = 0.05  # how often the relay looks at the queue and the stop flag
 NICE = 10      # in a class, the training process yields the cores to the pages: a stroke on Draw is answered first
 
@@ -42,6 +44,7 @@ def niceness() -> int:
 
 def _child(job_path: str, out, stop, nice: int = 0) -> None:
     """In the child: run the pickled (fn, args, kwargs), sending ("progress", event) ... then ("done", result)."""
+    memory.keep_freed_memory()  # this process only trains, then ends: batch after batch, reuse the same memory
     if nice > 0 and hasattr(os, "nice"):  # before torch starts its threads, which inherit it (no nice on Windows)
         with contextlib.suppress(OSError):
             os.nice(nice)
