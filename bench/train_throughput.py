@@ -10,7 +10,8 @@ Targets on a 2-core CPU (issue #11): ratio >= 3.5 and <= 10 s to 99.0%.
 Each loop runs in its own process, as it would for a user: the tutorial's in this one with Python's defaults,
 cnnviz's in a second one set up as `python -m cnnviz.train` and the app's training process set themselves up
 (cnnviz.memory.keep_freed_memory: process-wide, so it must not reach the tutorial's loop). The windows still
-alternate, so a busy neighbour slows both alike.
+alternate, so a busy neighbour slows both alike. `OMP_WAIT_POLICY=ACTIVE python bench/train_throughput.py`
+measures both loops with OpenMP spinning instead (faster on an idle machine, much slower on a busy one).
 """
 from __future__ import annotations
 
