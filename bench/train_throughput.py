@@ -106,7 +106,8 @@ def main() -> None:
     p.add_argument("--window-batches", type=int, default=300)  # steady state, past warm-up
     p.add_argument("--skip-full", action="store_true", help="skip the full 2-epoch run (time to 99.0%%)")
     p.add_argument("--malloc-defaults-too", action="store_true",
-                   help="also run cnnviz's windows in a third process with glibc's malloc defaults (no keep_freed_memory)")
+                   help="also run cnnviz's windows in a third process with glibc's malloc defaults "
+                        "(no keep_freed_memory)")
     args = p.parse_args()
     import torchvision.datasets as dsets
     import torchvision.transforms as transforms

@@ -18,7 +18,8 @@ def test_start_watch_the_curve_then_stop(page, app_url, artifacts):
     page.wait_for_selector("[data-testid='stProgress']", timeout=60_000)
     # while it runs, the curves are an SVG picture (cheap to redraw every second): a line of >= 2 points in each
     # panel, read from the picture the page shows
-    page.wait_for_function(f"() => {{ const d = ({CURVES})(); return d && [...d.querySelectorAll('path.cnnviz-train')]"
+    page.wait_for_function(f"() => {{ const d = ({CURVES})(); return d && "
+                           "[...d.querySelectorAll('path.cnnviz-train')]"
                            ".filter(p => (p.getAttribute('d') || '').includes('L')).length == 2; }", timeout=60_000)
     assert page.locator(".cnnviz-title").filter(has_text="loss:").first.is_visible()
     assert page.locator("img.cnnviz-curves").first.bounding_box()["height"] >= 200  # the picture is drawn

@@ -61,6 +61,7 @@ def test_layers_round_trip_through_link_text():
     text = editor.layers_text(other, start)
     back = editor.layers_spec(text, start)
     assert back.to_json()["layers"] == other.to_json()["layers"] and back.input_shape == start.input_shape
-    for bad, why in (("[{", "not valid JSON"), ('{"a": 1}', "not a list"), ('[{"type": "warp"}]', "unknown layer type 'warp'")):
+    for bad, why in (("[{", "not valid JSON"), ('{"a": 1}', "not a list"),
+                     ('[{"type": "warp"}]', "unknown layer type 'warp'")):
         with pytest.raises(ValueError, match=why):
             editor.layers_spec(bad, start)

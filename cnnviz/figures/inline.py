@@ -118,7 +118,8 @@ NOTE = "#64748b"  # slate-500: Streamlit's caption grey
 
 def note(text: str, font_px: int = 14) -> str:
     """A grey caption line, as st.caption draws it."""
-    return f"<div class='cnnviz-note' style='color:{NOTE};font-size:{font_px}px;margin:0.25rem 0'>{html.escape(text)}</div>"
+    return (f"<div class='cnnviz-note' style='color:{NOTE};font-size:{font_px}px;margin:0.25rem 0'>"
+            f"{html.escape(text)}</div>")
 
 
 def live_panel(frame, images: np.ndarray, classes: Sequence[str], filters_note: str, font_px: int = 15) -> str:
