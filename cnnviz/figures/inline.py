@@ -20,6 +20,7 @@ from PIL import Image
 from cnnviz.figures.common import tile
 
 RIGHT, WRONG = "#15803d", "#b91c1c"  # green-700 / red-700: readable on white from the back of a room
+NOTE = "#64748b"  # slate-500: Streamlit's caption grey
 
 
 def png(pixels: np.ndarray, scale: int = 1) -> bytes:
@@ -111,9 +112,6 @@ def filters_html(kernels: np.ndarray, cols: int = 8, height_px: int = 110) -> st
     picture = filters_picture(kernels, cols)
     return (f"<img alt='first-layer filters' src='{data_uri(png(picture))}' "
             f"style='height:{height_px}px;max-width:100%;object-fit:contain;image-rendering:pixelated'>")
-
-
-NOTE = "#64748b"  # slate-500: Streamlit's caption grey
 
 
 def note(text: str, font_px: int = 14) -> str:

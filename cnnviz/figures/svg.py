@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 from cnnviz.figures.training import (TRAIN_COLOR, TRAIN_NAME, VAL_COLOR, VAL_NAME, WRONG, CurvePlan, curve_plan,
                                      linear_ticks)
@@ -105,8 +105,10 @@ def document(plan: CurvePlan, height: int, font_px: int) -> str:
     top, plot_h = font_px + 4, height - 3 * font_px - 24  # room for the top tick's label, the x labels, 'epoch'
     x_max = plan.epochs if plan.epochs > 0 else 1.0
     x_ticks = [t for t in linear_ticks(0.0, x_max, 5) if t <= x_max]
-    loss = panel(_loss_ticks(plan), x_ticks, x_max, _loss_lines(plan, x_max), top, plot_h, font_px)
-    acc = panel(_acc_ticks(plan), x_ticks, x_max, _acc_lines(plan, x_max), top, plot_h, font_px)
+    loss = panel(_loss_ticks(plan), x_ticks, x_max, _lines(plan, plan.loss, plan.val_loss, x_max, _loss_y(plan)),
+                 top, plot_h, font_px)
+    acc = panel(_acc_ticks(plan), x_ticks, x_max, _lines(plan, plan.acc, plan.val_acc, x_max, _acc_y(plan)),
+                top, plot_h, font_px)
     loss += "".join(  # where the loss left the chart: a red cross at the top of the loss axis, named
         f"<text class='cnnviz-nan' x='{_x(e / x_max)}' y='{top + font_px}' text-anchor='end' font-size='{font_px}' "
         f"font-weight='700' fill='{WRONG}'>NaN ✕</text>" for e in plan.broken[:1])
@@ -142,33 +144,33 @@ def _key(colour: str, name: str, dot: bool) -> str:
             f"display:inline-block;width:26px;height:3px;background:{colour}'>{mark}</span>{html.escape(name)}</span>")
 
 
-def _loss_ticks(plan: CurvePlan) -> list[tuple[float, str]]:
-    """(height up the axis 0..1, label) of each loss tick: the plan's 1-2-5 ticks on a log axis."""
-    return [(_loss_y(plan)(t), f"{t:g}") for t in plan.loss_ticks]
-
-
-def _loss_y(plan: CurvePlan):
+def _loss_y(plan: CurvePlan) -> Callable[[float], float]:
+    """A loss -> its height up the log axis, 0..1; a loss of 0 sits on the axis' floor."""
     lo, hi = (math.log10(v) for v in plan.loss_range)
     floor = plan.loss_range[0]
-    return lambda v: (math.log10(max(v, floor)) - lo) / (hi - lo)  # a loss of 0 sits on the axis' floor
+    return lambda v: (math.log10(max(v, floor)) - lo) / (hi - lo)
 
 
-def _loss_lines(plan: CurvePlan, x_max: float) -> str:
+def _acc_y(plan: CurvePlan) -> Callable[[float], float]:
+    """An accuracy (percent) -> its height up the axis, 0..1."""
+    lo, hi = plan.acc_range
+    return lambda v: (v - lo) / (hi - lo)
+
+
+def _loss_ticks(plan: CurvePlan) -> list[tuple[float, str]]:
+    """(height up the axis 0..1, label) of each loss tick: the plan's 1-2-5 ticks on a log axis."""
     y_of = _loss_y(plan)
-    return (_line(path(*thin(plan.x, plan.loss), x_max, y_of), TRAIN_COLOR, "train")
-            + _line(path(plan.xv, plan.val_loss, x_max, y_of), VAL_COLOR, "val")
-            + _line(dots(plan.xv, plan.val_loss, x_max, y_of), VAL_COLOR, "val-dots", 7, "round"))
+    return [(y_of(t), f"{t:g}") for t in plan.loss_ticks]
 
 
 def _acc_ticks(plan: CurvePlan) -> list[tuple[float, str]]:
     """(height up the axis 0..1, label) of each accuracy tick, in percent (100% at most)."""
-    lo, hi = plan.acc_range
-    return [((t - lo) / (hi - lo), f"{t:g}%") for t in linear_ticks(lo, min(hi, 100.0), 5)]
+    y_of = _acc_y(plan)
+    return [(y_of(t), f"{t:g}%") for t in linear_ticks(plan.acc_range[0], min(plan.acc_range[1], 100.0), 5)]
 
 
-def _acc_lines(plan: CurvePlan, x_max: float) -> str:
-    lo, hi = plan.acc_range
-    y_of = lambda v: (v - lo) / (hi - lo)  # noqa: E731
-    return (_line(path(*thin(plan.x, plan.acc), x_max, y_of), TRAIN_COLOR, "train")
-            + _line(path(plan.xv, plan.val_acc, x_max, y_of), VAL_COLOR, "val")
-            + _line(dots(plan.xv, plan.val_acc, x_max, y_of), VAL_COLOR, "val-dots", 7, "round"))
+def _lines(plan: CurvePlan, train: Sequence[float], held_out: Sequence[float], x_max: float, y_of) -> str:
+    """One panel's lines: training (thinned), held-out, and a dot on each held-out evaluation."""
+    return (_line(path(*thin(plan.x, train), x_max, y_of), TRAIN_COLOR, "train")
+            + _line(path(plan.xv, held_out, x_max, y_of), VAL_COLOR, "val")
+            + _line(dots(plan.xv, held_out, x_max, y_of), VAL_COLOR, "val-dots", 7, "round"))
