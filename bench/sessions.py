@@ -49,13 +49,28 @@ def free_port(low: int = 8600, high: int = 8699) -> int:
     raise SystemExit(f"no free port in {low}-{high}")
 
 
-def serve(port: int) -> subprocess.Popen:
-    """`streamlit run app.py` on 127.0.0.1:port, waited until healthy."""
+def serve(port: int, env: dict | None = None) -> subprocess.Popen:
+    """`streamlit run app.py` on 127.0.0.1:port (with `env`, default this process's), waited until healthy.
+
+    A port already taken is refused first: the health check would reach the other server, and a bench would
+    measure that one while its own server exits.
+    """
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is no owner
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise SystemExit(f"port {port} is in use (another server, or a bench still running?)") from None
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true",
                              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
-    wait_healthy(f"http://127.0.0.1:{port}", proc)
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=os.environ.copy() if env is None else env)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc)
+    except SystemExit:
+        proc.kill()
+        raise
     return proc
 
 

@@ -24,10 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from sessions import browser_cpu_seconds, cpu_seconds  # bench/sessions.py
+from sessions import browser_cpu_seconds, cpu_seconds, serve  # bench/sessions.py
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -39,26 +38,6 @@ RATE = re.compile(r"([\d,]+) img/s")
 
 def uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-
-
-def serve(port: int, env: dict) -> subprocess.Popen:
-    """`streamlit run app.py` on 127.0.0.1:port, healthy."""
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    for _ in range(240):
-        if proc.poll() is not None:  # e.g. the port is taken: a health check would reach the other server
-            raise SystemExit(f"streamlit exited with code {proc.returncode}: is port {port} in use?")
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                time.sleep(1)
-                if proc.poll() is None:
-                    return proc
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("streamlit did not start")
 
 
 def in_app(page, url: str, batches: int, while_running=None, server_pid: int | None = None):
@@ -143,7 +122,7 @@ def main() -> None:
 
     env = {**os.environ, "CNNVIZ_USER_CHECKPOINTS": tempfile.mkdtemp(prefix="cnnviz-bench-")}
     print("uptime before:", uptime(), flush=True)
-    server = serve(args.port, env)
+    server = serve(args.port, env)  # bench/sessions.py: healthy, and this run's own server
     url = f"http://127.0.0.1:{args.port}"
     try:
         with sync_playwright() as pw:
