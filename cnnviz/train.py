@@ -5,7 +5,9 @@
 
 Speed habits (DESIGN.md): the whole split is one tensor on the training device, batches are taken by
 index from torch.randperm, and on a CPU with bf16 the model runs channels_last under bf16 autocast
-(~3x the published DataLoader loop). No torch.compile: slower at this size and ~45 s to compile.
+(~3x the published DataLoader loop), with each ReLU moved after the max-pool that follows it
+(arch.training_order: bit for bit the same numbers, ~1.2-1.3x faster). No torch.compile: slower at this
+size and ~45 s to compile.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ import cnnviz
 from cnnviz import data as datamod
 from cnnviz import rng
 from cnnviz import snapshots
-from cnnviz.arch import PRESETS, Spec
+from cnnviz.arch import PRESETS, Spec, training_order
 from cnnviz.device import describe, pick_device
 from cnnviz.evaluate import Evaluation, evaluate
 from cnnviz.messages import no_paths
@@ -352,6 +354,7 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
     bf16 = use_bf16(device, config.precision)
     fmt = torch.channels_last if bf16 else torch.contiguous_format
     model = rng.own_dropout(rng.build(spec, gens.init), gens.dropout).to(device, memory_format=fmt)
+    net = training_order(model)  # what the loop runs: the same weights and numbers, ReLUs after the pools
     on_device = train_split.to(device)
     x, y = on_device.images, on_device.labels  # (N, 1, 28, 28), (N,)
     val = test_split.subset(config.val_size).to(device) if test_split is not None and config.val_every != 0 else None
@@ -362,7 +365,7 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
     every = report_interval(config, device)
     snap_every = (snapshots.snapshot_every(per_epoch, total, config.snapshots_per_epoch)
                   if config.snapshots_per_epoch else 0)
-    held_out = (lambda: _held_out(model, val.images, val.labels, bf16, fmt)) if val is not None else (lambda: None)
+    held_out = (lambda: _held_out(net, val.images, val.labels, bf16, fmt)) if val is not None else (lambda: None)
     snaps = [snapshots.take(model, 0, 0.0, _accuracy(held_out()))] if snap_every else []
     history: list[Progress] = []
     window, seen, last_frame = _Window(), 0, -math.inf
@@ -373,7 +376,7 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
     for b, idx in enumerate(_batches(len(x), config.batch_size, total, gen, device), start=1):
         xb, yb = x[idx].contiguous(memory_format=fmt), y[idx]
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            logits = model(xb)
+            logits = net(xb)
         loss = F.cross_entropy(logits.float(), yb)
         opt.zero_grad(set_to_none=True)
         loss.backward()

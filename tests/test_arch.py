@@ -106,3 +106,54 @@ def test_with_num_classes_refuses_what_cannot_be_a_classifier():
         arch.with_num_classes(tail, 3)
     with pytest.raises(ValueError, match="at least 2 classes"):
         arch.with_num_classes(arch.PRESETS["tutorial_a"], 1)
+
+
+_ODD_POOLS = {"name": "odd_pools", "input_shape": [1, 28, 28], "layers": [
+    {"type": "conv", "out_channels": 4, "kernel_size": 3, "stride": 1, "padding": 1, "dilation": 1},
+    {"type": "relu"},
+    {"type": "maxpool", "kernel_size": 3, "stride": 2, "padding": 1},  # padded windows
+    {"type": "maxpool", "kernel_size": 2},                              # a second pool: the ReLU moves past both
+    {"type": "conv", "out_channels": 4, "kernel_size": 3},
+    {"type": "relu"},
+    {"type": "maxpool", "kernel_size": 2, "dilation": 2},
+    {"type": "flatten"},
+    {"type": "linear", "out_features": 10}]}
+
+
+@pytest.mark.parametrize("spec, order", [
+    (PRESETS["tutorial_a"], ["conv1", "pool1", "relu1", "conv2", "pool2", "flatten", "relu2", "fc1"]),
+    (Spec.from_json(_ODD_POOLS), ["conv1", "pool1", "pool2", "relu1", "conv2", "pool3", "flatten", "relu2", "fc1"]),
+    (PRESETS["conv32_64"], ["conv1", "relu1", "conv2", "pool1", "relu2", "dropout1", "flatten", "fc1", "relu3",
+                            "dropout2", "fc2"]),
+])
+@pytest.mark.parametrize("bf16", [False, True])
+def test_training_order_gives_the_same_outputs_and_gradients_bit_for_bit(spec, order, bf16):
+    torch.manual_seed(0)
+    model = build(spec).to(memory_format=torch.channels_last if bf16 else torch.contiguous_format)
+    names = spec.layer_names()
+    fast = arch.training_order(model)
+    assert [n for n, _ in fast.named_children()] == order
+    assert [n for n, _ in model.named_children()] == names, "the model keeps the spec's order"
+    assert fast.state_dict().keys() == model.state_dict().keys()
+    assert all(a is b for a, b in zip(fast.parameters(), model.parameters())), "shared weights, not copies"
+    x = torch.randn(16, 1, 28, 28)
+    x[:4] = torch.round(x[:4])          # whole numbers: ties inside pool windows
+    x[4:6] = -x[4:6].abs()              # all-negative windows
+    x[6] = 0.0                          # all zero: every window ties at 0
+    outs, grads = [], []
+    for net in (model, fast):
+        net.zero_grad()
+        torch.manual_seed(1)  # the same dropout masks
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            out = net(x)
+        out.float().square().sum().backward()
+        outs.append(out.detach())
+        grads.append([p.grad.clone() for p in model.parameters()])
+    assert torch.equal(outs[0], outs[1])
+    assert all(torch.equal(a, b) for a, b in zip(*grads))
+
+
+@pytest.mark.parametrize("name", ["lenet5", "logistic", "tutorial_b"])
+def test_training_order_leaves_other_networks_alone(name):
+    model = build(PRESETS[name])  # tanh, no pool, average pooling: nothing to move
+    assert arch.training_order(model) is model

@@ -69,6 +69,21 @@ def test_same_seed_same_run(mnist):
     assert first == again
 
 
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_the_loop_runs_relus_after_the_pools_with_the_same_numbers(mnist, monkeypatch, precision):
+    """arch.training_order speeds the loop up and changes nothing: the same weights, bit for bit, as the
+    spec's order; the model handed back (which every page shows) is in the spec's order."""
+    train_split, _ = mnist
+    config = tr.TrainConfig(batch_size=64, max_batches=6, report_every=3, precision=precision, val_every=0,
+                            snapshots_per_epoch=0)
+    fast = tr.train(PRESETS["tutorial_a"], config, train_split)
+    monkeypatch.setattr(tr, "training_order", lambda model: model)
+    plain = tr.train(PRESETS["tutorial_a"], config, train_split)
+    assert [n for n, _ in fast.model.named_children()] == PRESETS["tutorial_a"].layer_names()
+    assert [e.loss for e in fast.history] == [e.loss for e in plain.history]
+    assert all(torch.equal(a, b) for a, b in zip(fast.model.state_dict().values(), plain.model.state_dict().values()))
+
+
 def test_a_huge_learning_rate_stops_with_a_plain_explanation(mnist):
     train_split, test_split = mnist
     config = tr.TrainConfig(lr=1e4, schedule="constant", batch_size=64, epochs=5, report_every=1, val_every=0)
