@@ -85,7 +85,7 @@ def trainer() -> Schema:
         "opt": Choice(TRAIN_OPTIMIZERS, key="opt"),
         "lr": Float(1e-5, 100.0, None, key="lr"),
         "batch": Choice(TRAIN_BATCHES, 128, key="batch"),
-        "epochs": Float(0.1, 50.0, 2.0, key="epochs"),
+        "epochs": Float(0.1, 50.0, 1.5, key="epochs"),  # = TrainConfig.epochs (tested)
         "seed": Int(0, 2**31 - 1, 0, key="seed"),
         "cap": Int(0, 100_000, 0, key="max_batches"),
     }

@@ -53,9 +53,9 @@ class TrainConfig:
 
     dataset: str = "mnist"
     optimizer: str = "sgd"          # "sgd" (momentum 0.9, Nesterov) or "adam"
-    lr: float = 0.05                # peak lr under "onecycle"
+    lr: float = 0.1                 # peak lr under "onecycle"
     batch_size: int = 128
-    epochs: float = 2.0
+    epochs: float = 1.5             # with label smoothing: tutorial_a >= 99.0% in 1.5 epochs (6 seeds: 99.05-99.18)
     seed: int = 0
     schedule: str = "onecycle"      # or "constant"
     momentum: float = 0.9
@@ -67,6 +67,8 @@ class TrainConfig:
     precision: str = "auto"         # "auto" (bf16 on a CPU that has it), "fp32", "bf16"
     device: str | None = None       # None: cuda, then mps, then cpu
     normalize: bool = True          # False: plain [0, 1] pixels, as the tutorials' ToTensor() gives them
+    label_smoothing: float = 0.1    # with 10 classes the loss it minimises aims at 0.91 for the label, 0.01 else;
+                                    # the curves show the plain cross-entropy (0: the plain loss, as the tutorials)
     live_every_s: float = 1.0       # seconds between live-view frames (0: none); needs a test split
     snapshots_per_epoch: float = 4  # weight snapshots for the replay slider (0: none)
 
@@ -82,6 +84,8 @@ class TrainConfig:
             bad.append(f"batch size {self.batch_size!r} (must be a whole number >= 1)")
         if not self.epochs > 0:
             bad.append(f"epochs {self.epochs!r} (must be > 0)")
+        if not 0 <= self.label_smoothing < 1:
+            bad.append(f"label smoothing {self.label_smoothing!r} (must be in [0, 1))")
         if self.val_every is not None and not (isinstance(self.val_every, int) and self.val_every >= 0):
             bad.append(f"val_every {self.val_every!r} (a whole number >= 0, or None)")
         if self.max_batches is not None and self.max_batches < 1:
@@ -166,9 +170,9 @@ def blowup_loss(num_classes: int) -> float:
 
 
 def _lr_too_high(config: TrainConfig) -> str | None:
-    """'the learning rate 10 is far too high; try 0.01' when lr is over 5x the optimizer's safe value, else None."""
+    """"the learning rate 10 is far too high; try 0.01" when lr is over 20x the optimizer's safe value, else None."""
     safe = SAFE_LR[config.optimizer]
-    return f"the learning rate {config.lr:g} is far too high; try {safe:g}" if config.lr > safe * 5 else None
+    return f"the learning rate {config.lr:g} is far too high; try {safe:g}" if config.lr > safe * 20 else None
 
 
 def divergence_message(value: float, batch: int, config: TrainConfig, num_classes: int = 10) -> str:
@@ -237,6 +241,14 @@ def _held_out(model: nn.Module, x: torch.Tensor, y: torch.Tensor, bf16: bool, fm
     return float(F.cross_entropy(logits, y)), 100.0 * float((logits.argmax(1) == y).float().mean())
 
 
+def smoothed_loss(logits: torch.Tensor, labels: torch.Tensor, smoothing: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(plain cross-entropy, the loss to minimise) from one log-softmax. With `smoothing` e the target is
+    1 - e + e/K for the label and e/K for each other class: F.cross_entropy(label_smoothing=e)'s formula."""
+    log_p = F.log_softmax(logits, 1)
+    plain = F.nll_loss(log_p, labels)
+    return plain, (plain if not smoothing else (1 - smoothing) * plain - smoothing * log_p.mean(1).mean())
+
+
 def check_trainable(spec: Spec, num_classes: int = 10, input_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
     """ValueError unless `spec` takes 28x28 grey images and ends in one score per class."""
     from cnnviz import dims
@@ -264,7 +276,7 @@ def summary_text(result: Result) -> str:
 
 
 def run_summary(spec: Spec, config: TrainConfig) -> str:
-    """One short line for a running run: 'tutorial_a on mnist · sgd lr 0.05 · batch 128 · 2 epochs · seed 0'."""
+    """One short line for a running run: 'tutorial_a on mnist · sgd lr 0.1 · batch 128 · 1.5 epochs · seed 0'."""
     cap = f" · stop after {config.max_batches:,} batches" if config.max_batches else ""
     return (f"{spec.name or 'custom network'} on {config.dataset} · {config.optimizer} lr {config.lr:g} · "
             f"batch {config.batch_size} · {config.epochs:g} epochs · seed {config.seed}{cap}")
@@ -274,6 +286,7 @@ def describe_run(spec: Spec, config: TrainConfig) -> str:
     """How a run was made, for the model card: network, optimizer, lr, schedule, batch, epochs, seed."""
     return (f"cnnviz app: {spec.name or 'custom network'} on {config.dataset}, {config.optimizer} lr {config.lr:g} "
             f"({config.schedule}), batch {config.batch_size}, {config.epochs:g} epochs"
+            f"{f', label smoothing {config.label_smoothing:g}' if config.label_smoothing else ''}"
             f"{f', stopped at {config.max_batches} batches' if config.max_batches else ''}, seed {config.seed}")
 
 
@@ -377,13 +390,13 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
         xb, yb = x[idx].contiguous(memory_format=fmt), y[idx]
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             logits = net(xb)
-        loss = F.cross_entropy(logits.float(), yb)
+        plain, loss = smoothed_loss(logits.float(), yb, config.label_smoothing)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if sched is not None:
             sched.step()
-        window.add(loss, logits, yb)
+        window.add(plain, logits, yb)
         seen += len(idx)
         snap_now = snap_every and b % snap_every == 0 and b < total
         halt = stop_event is not None and stop_event.is_set()
@@ -535,7 +548,8 @@ def start_training(spec: Spec, config: TrainConfig, train_split: datamod.Split,
 # The tutorials' own recipe: plain ToTensor() pixels in fp32, SGD lr 0.01 without momentum, batch 100,
 # 3000 iterations. A second pass with normalised inputs shows what normalising changes.
 TUTORIAL_CONFIG = TrainConfig(optimizer="sgd", lr=0.01, batch_size=100, epochs=5, schedule="constant",
-                              momentum=0.0, nesterov=False, max_batches=3000, precision="fp32", normalize=False)
+                              momentum=0.0, nesterov=False, max_batches=3000, precision="fp32", normalize=False,
+                              label_smoothing=0.0)
 PUBLISHED = {"tutorial_a": 97.04, "tutorial_b": 93.59, "tutorial_c": 96.5}
 NORMALISED = " (normalised)"
 TUTORIAL_JOBS = tuple(PUBLISHED) + tuple(name + NORMALISED for name in PUBLISHED)
@@ -599,6 +613,7 @@ def make_card(result: Result, name: str, how: str) -> dict[str, Any]:
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "device": result.device, "precision": result.precision, "optimizer": cfg.optimizer,
         "lr": cfg.lr, "schedule": cfg.schedule, "momentum": cfg.momentum, "batch_size": cfg.batch_size,
+        "label_smoothing": cfg.label_smoothing,
         "train_seconds": round(result.train_seconds, 1), "how": how,
         "cnnviz_version": cnnviz.__version__, "torch_version": torch.__version__,
         "machine": platform.machine(),
@@ -609,9 +624,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m cnnviz.train", description="Train a preset and save a checkpoint.")
     p.add_argument("--preset", required=True, choices=sorted(PRESETS))
     p.add_argument("--dataset", default="mnist", choices=sorted(datamod.DATASETS))
-    p.add_argument("--epochs", type=float, default=2.0)
+    p.add_argument("--epochs", type=float, default=TrainConfig.epochs)
     p.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
-    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--lr", type=float, default=TrainConfig.lr)
     p.add_argument("--schedule", default="onecycle", choices=SCHEDULES)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
@@ -622,9 +637,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                    help="Nesterov momentum (SGD with momentum > 0)")
     p.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=True,
                    help="normalise inputs with the dataset's mean/std (--no-normalize: plain [0, 1] pixels)")
+    p.add_argument("--label-smoothing", type=float, default=TrainConfig.label_smoothing,
+                   help="label smoothing of the loss it minimises (0: plain cross-entropy, as the tutorials)")
     p.add_argument("--recipe", choices=("tutorial",), default=None,
                    help="the tutorials' recipe: plain pixels, fp32, SGD lr 0.01 no momentum, constant, batch 100, "
-                        "3000 iterations (overrides those options)")
+                        "plain cross-entropy, 3000 iterations (overrides those options)")
     p.add_argument("--snapshots", action=argparse.BooleanOptionalAction, default=True,
                    help="save weight snapshots (every quarter epoch) with the checkpoint, for the replay")
     p.add_argument("--half", action="store_true", help="store float16 weights (accuracy measured after)")
@@ -633,21 +650,31 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _config(args: argparse.Namespace) -> TrainConfig:
+    """The run's settings from the command line; ValueError naming a bad value."""
+    config = TrainConfig(dataset=args.dataset, optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size,
+                         epochs=args.epochs, seed=args.seed, schedule=args.schedule, max_batches=args.max_batches,
+                         precision=args.precision, momentum=args.momentum, nesterov=args.nesterov,
+                         normalize=args.normalize, label_smoothing=args.label_smoothing, val_every=0,
+                         live_every_s=0, snapshots_per_epoch=4 if args.snapshots else 0)
+    if args.recipe == "tutorial":
+        config = replace(TUTORIAL_CONFIG, dataset=args.dataset, seed=args.seed, val_every=0, live_every_s=0,
+                         snapshots_per_epoch=config.snapshots_per_epoch,
+                         max_batches=args.max_batches or TUTORIAL_CONFIG.max_batches)
+    return config
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI: train, measure the test accuracy of the weights exactly as stored, save checkpoint + card."""
     from cnnviz import checkpoints, memory
 
     args = _parse(argv)
     memory.keep_freed_memory()  # a training process: reuse each batch's memory (cnnviz/memory.py)
-    config = TrainConfig(dataset=args.dataset, optimizer=args.optimizer, lr=args.lr, batch_size=args.batch_size,
-                         epochs=args.epochs, seed=args.seed, schedule=args.schedule, max_batches=args.max_batches,
-                         precision=args.precision, momentum=args.momentum, nesterov=args.nesterov,
-                         normalize=args.normalize, val_every=0, live_every_s=0,
-                         snapshots_per_epoch=4 if args.snapshots else 0)
-    if args.recipe == "tutorial":
-        config = replace(TUTORIAL_CONFIG, dataset=args.dataset, seed=args.seed, val_every=0, live_every_s=0,
-                         snapshots_per_epoch=config.snapshots_per_epoch,
-                         max_batches=args.max_batches or TUTORIAL_CONFIG.max_batches)
+    try:
+        config = _config(args)
+    except ValueError as err:  # a bad value: one plain line, not a traceback
+        print(f"python -m cnnviz.train: {err}", file=sys.stderr)
+        return 2
     train_split = datamod.load(args.dataset, "train", download=True)  # a command line may fetch (with timeouts)
     test_split = datamod.load(args.dataset, "test")
     last = [0.0]
