@@ -15,7 +15,7 @@ SCHEMA = pagestate.trainer()
 
 
 def _default_lr() -> None:
-    """The learning rate follows the optimizer (SGD 0.1, the shipped recipe; Adam 0.005) when it changes."""
+    """The learning rate follows the optimizer (SGD 0.075, the shipped recipe; Adam 0.005) when it changes."""
     st.session_state["lr"] = tr.TrainConfig.lr if st.session_state.get("opt", "sgd") == "sgd" else 0.005
 
 

@@ -4,7 +4,7 @@
 
 Each run times the whole path a click on *Start training* takes for an own dataset: read the PNGs,
 stratified split (80/20, seeded), augmentation, training with the trainer's default settings
-(SGD + momentum, one-cycle lr 0.1, label smoothing 0.1, batch 128, 1.5 epochs) and the held-out evaluation. Prints the
+(SGD + momentum, one-cycle lr 0.075, label smoothing 0.1, batch 128, 1.5 epochs) and the held-out evaluation. Prints the
 seconds and the held-out accuracy of every run, then the median and the worst time per preset.
 Target on the 2-core CPU: <= 20 s to a usable model (held-out accuracy well above chance).
 OMP_WAIT_POLICY=PASSIVE as in the app (app.py sets it before torch loads), unless set already.
