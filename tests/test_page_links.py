@@ -17,8 +17,8 @@ def test_a_link_sets_the_training_settings_and_a_bad_value_is_a_note():
             at.number_input(key="seed").value) == ("lenet5", "adam", 0.002, 64, 1.5, 7)
     assert any("data='kmnist9' ignored" in w.value for w in at.warning)
     at.radio(key="opt").set_value("sgd").run()  # the learning rate follows the optimizer
-    assert at.number_input(key="lr").value == 0.05
-    assert at.query_params["net"] == "lenet5" and at.query_params["lr"] == "0.05"
+    assert at.number_input(key="lr").value == 0.075  # TrainConfig.lr, the shipped recipe
+    assert at.query_params["net"] == "lenet5" and at.query_params["lr"] == "0.075"
 
 
 def test_a_link_opens_a_test_digit_with_two_models(data_root):
