@@ -39,7 +39,7 @@ def choose(busy: bool) -> tuple[Spec, tr.TrainConfig]:
                    format_func={"sgd": "SGD + momentum", "adam": "Adam"}.get, disabled=busy)
     lr = c2.number_input("Learning rate (peak)", 1e-5, 100.0, format="%g", key="lr", disabled=busy,
                          help="The step size. It rises to this peak, then falls (one-cycle schedule). Try 10 to "
-                              "see training blow up.")
+                              "see training fail: the loss blows up, or the network dies.")
     batch = c2.select_slider("Batch size", pagestate.TRAIN_BATCHES, key="batch", disabled=busy)
     epochs = c3.number_input("Epochs", 0.1, 50.0, step=0.5, key="epochs", disabled=busy)
     seed = c3.number_input("Seed", 0, 2**31 - 1, key="seed", disabled=busy)

@@ -188,6 +188,17 @@ def divergence_message(value: float, batch: int, config: TrainConfig, num_classe
     return f"{what} — {hint}"
 
 
+DEAD_REPORTS = 2  # progress reports in a row with one answer for every image: the network is dead, stop
+
+
+def dead_message(batch: int, config: TrainConfig) -> str:
+    """Why a run stopped because every image got the same answer (every ReLU outputs 0), and what to try."""
+    hint = _lr_too_high(config) or f"try a smaller learning rate (e.g. {config.lr / 10:g})"
+    return (f"The network died at batch {batch}: every image now gets exactly the same answer. The steps pushed the "
+            f"weights so far that every ReLU outputs 0 for every image, so no gradient reaches the filters and "
+            f"nothing can change any more — {hint}")
+
+
 def stalled_message(result: Result, num_classes: int = 10) -> str | None:
     """A plain warning when a finished run is no better than guessing (the weights died), else None."""
     acc, chance = result.test_accuracy, 100.0 / num_classes
@@ -381,7 +392,7 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
     held_out = (lambda: _held_out(net, val.images, val.labels, bf16, fmt)) if val is not None else (lambda: None)
     snaps = [snapshots.take(model, 0, 0.0, _accuracy(held_out()))] if snap_every else []
     history: list[Progress] = []
-    window, seen, last_frame = _Window(), 0, -math.inf
+    window, seen, last_frame, dead = _Window(), 0, -math.inf, 0
     stopped, diverged = False, None
     blowup = blowup_loss(len(train_split.classes))
     model.train()
@@ -410,6 +421,13 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
             worst = events[-1] if not math.isfinite(events[-1].loss) else max(events, key=lambda e: e.loss)
             diverged = divergence_message(worst.loss, worst.batch, config, len(train_split.classes))
             _emit(history, events, on_progress)
+            break
+        dead = dead + 1 if bool((logits == logits[:1]).all()) else 0  # one answer for all: exact, so never by chance
+        if dead >= DEAD_REPORTS and b < total:  # the live view's last frame shows the one answer for all
+            diverged = dead_message(b, config)
+            frame = None if grid is None else snapshots.frame(model, *grid, b, b / per_epoch, bf16)
+            _emit(history, [Progress(b, total, b / per_epoch, mean_loss, acc, seen / elapsed, elapsed,
+                                     elapsed / b * (total - b), job=job, frame=frame)], on_progress)
             break
         vl = va = None
         if val is not None and (b == total or snap_now or (config.val_every and b % config.val_every == 0)):

@@ -94,6 +94,38 @@ def test_a_huge_learning_rate_stops_with_a_plain_explanation(mnist):
     assert result.batches < 80
 
 
+@pytest.mark.parametrize("preset, seed", [("tutorial_a", 0), ("tutorial_a", 2), ("keras_small", 0)])
+def test_lr_10_never_runs_on_at_chance_it_stops_and_says_why(mnist, preset, seed):
+    """lr 10 blows the loss up or kills every ReLU; either way the run stops early and names the learning rate."""
+    train_split, test_split = mnist
+    config = tr.TrainConfig(lr=10, seed=seed, batch_size=64, epochs=5, val_every=0, snapshots_per_epoch=0,
+                            report_every=2)
+    result = tr.train(PRESETS[preset], config, train_split, test_split)
+    assert result.diverged and result.batches < 40 and result.evaluation is None
+    assert result.diverged.startswith(("The loss blew up", "The loss became", "The network died at batch"))
+    assert "the learning rate 10 is far too high; try 0.01" in result.diverged
+    assert result.history[-1].batch == result.batches, "the curve runs up to where it stopped"
+
+
+def test_a_dead_network_stops_after_two_reports_with_one_answer_for_all(mnist, monkeypatch):
+    """Every ReLU at 0 (conv1's bias far below zero): every image gets the same scores, exactly."""
+    real = tr.rng.build
+
+    def dead(spec, generator):
+        model = real(spec, generator)
+        with torch.no_grad():
+            model.conv1.bias.fill_(-1e4)
+        return model
+    monkeypatch.setattr(tr.rng, "build", dead)
+    config = tr.TrainConfig(lr=0.05, batch_size=64, epochs=5, report_every=3, val_every=0, snapshots_per_epoch=0)
+    result = tr.train(PRESETS["tutorial_a"], config, *mnist)
+    assert result.batches == 2 * 3 and [e.batch for e in result.history] == [3, 6]
+    assert result.diverged == tr.dead_message(6, config)
+    last = result.history[-1].frame  # the live view ends on the dead network: one guess for every digit
+    assert last is not None and last.batch == 6 and len(set(last.predicted.tolist())) == 1
+    assert "try a smaller learning rate (e.g. 0.005)" in result.diverged  # 0.05 is not "far too high"
+
+
 def test_divergence_message_wording():
     cfg = tr.TrainConfig(lr=10, schedule="constant")
     assert tr.divergence_message(float("nan"), 12, cfg) == \
