@@ -4,9 +4,9 @@ import math
 import pandas as pd
 import streamlit as st
 
-from app_pages import ui
+from app_pages import dimensions_parts, ui
 from cnnviz import budget, checkpoints, dims, editor, export, pagestate
-from cnnviz.arch import LAYER_TYPES, PRESET_NOTES, PRESETS, Spec
+from cnnviz.arch import PRESET_NOTES, PRESETS, Spec
 from cnnviz.figures import network as figs
 
 PAGE, SCHEMA = "dimensions", pagestate.dimensions(checkpoints.available())
@@ -97,38 +97,20 @@ def whole_network_tab() -> None:
         start = preset
     table = st.data_editor(pd.DataFrame(editor.spec_to_records(start), columns=editor.COLUMNS),
                            num_rows="dynamic", key=f"editor_{name}", hide_index=True, width="stretch", placeholder="",
-                           column_config=_editor_columns())
+                           column_config=dimensions_parts.editor_columns())
     report = editor.report(shape, table.to_dict("records"), name)
     if report.spec is not None:  # the edited layers go into the link (and survive a visit to another page)
         st.session_state["calc_layers"] = editor.layers_text(report.spec, preset)
         ui.sync(PAGE, SCHEMA)
     if report.error:
         st.error(f"This network is impossible: {report.error}")
-    st.dataframe(pd.DataFrame([_display(r) for r in report.rows]), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([editor.display_row(r) for r in report.rows]), hide_index=True, width="stretch")
     if report.spec is None or not report.spec.layers:
         return
     st.markdown(f"**Shapes:** {dims.flow(report.spec, report.analysis.rows)}")
     fits = _totals(report)
     st.plotly_chart(figs.network_blocks(report.spec, report.analysis.rows), width="stretch")
     _export(report, fits.ok)
-
-
-def _editor_columns() -> dict:
-    num = st.column_config.NumberColumn
-    return {"order": num("#", step=0.5, format="plain", help="Row order; type 2.5 to move a row between 2 and 3"),
-            "type": st.column_config.SelectboxColumn("layer", options=LAYER_TYPES, required=True),
-            "size": num("out channels / features", min_value=1, step=1),
-            "kernel_size": num("kernel", min_value=1, step=1), "stride": num("stride", min_value=1, step=1),
-            "padding": num("padding", min_value=0, step=1), "dilation": num("dilation", min_value=1, step=1),
-            "p": num("dropout p", min_value=0.0, max_value=0.99, step=0.05)}
-
-
-def _display(r: editor.ReportRow) -> dict:
-    fmt = (lambda v: "" if v is None else f"{v:,}")
-    return {"layer": r.name, "type": r.type, "output shape": r.out_shape, "parameters": fmt(r.params),
-            "MACs": fmt(r.macs), "activation memory": "" if r.activation_bytes is None else
-            dims.human_bytes(r.activation_bytes), "receptive field": r.receptive_field,
-            "status": "✅" if r.status == "ok" else ("❌ " + r.reason if r.status == "error" else "— " + r.reason)}
 
 
 def _totals(report: editor.Report) -> budget.Verdict:

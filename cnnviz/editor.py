@@ -122,6 +122,17 @@ def report(input_shape: tuple[int, int, int], records: list[dict[str, Any]], nam
     return Report(tuple(rows), spec if error is None else None, error, analysis)
 
 
+def display_row(r: ReportRow) -> dict[str, str]:
+    """One line of the calculator's table as shown: numbers with thousands separators, bytes in KiB/MiB,
+    the status as ✅, ❌ and the reason, or — and why the layer was skipped."""
+    def fmt(v: int | None) -> str:
+        return "" if v is None else f"{v:,}"
+    return {"layer": r.name, "type": r.type, "output shape": r.out_shape, "parameters": fmt(r.params),
+            "MACs": fmt(r.macs), "activation memory": "" if r.activation_bytes is None else
+            dims.human_bytes(r.activation_bytes), "receptive field": r.receptive_field,
+            "status": "✅" if r.status == "ok" else ("❌ " + r.reason if r.status == "error" else "— " + r.reason)}
+
+
 def _ok_row(r: dims.Row) -> ReportRow:
     rf = "whole input" if r.receptive_field is None else f"{r.receptive_field}×{r.receptive_field}"
     return ReportRow(r.name, r.type, dims.shape_str(r.out_shape), r.params, r.macs, r.activation_bytes, rf, "ok")

@@ -43,6 +43,17 @@ def test_impossible_layer_is_marked_and_the_rest_still_shows():
     assert rep.rows[2].out_shape == "16×12×12"
 
 
+def test_the_table_shows_numbers_bytes_and_status_in_words():
+    spec = PRESETS["tutorial_c"]
+    rows = editor.spec_to_records(spec)
+    rows[3]["kernel_size"] = 20
+    shown = [editor.display_row(r) for r in editor.report(spec.input_shape, rows).rows]
+    assert shown[0] == {"layer": "conv1", "type": "conv", "output shape": "16×24×24", "parameters": "416",
+                        "MACs": "230,400", "activation memory": "36.0 KiB", "receptive field": "5×5", "status": "✅"}
+    assert shown[3]["status"].startswith("❌ ") and "kernel 20 > input 12" in shown[3]["status"]
+    assert shown[4]["status"].startswith("— ") and shown[4]["parameters"] == shown[4]["MACs"] == ""
+
+
 def test_unparseable_row_is_marked():
     rows = [{"order": 1, "type": "conv", "size": 4, "kernel_size": 2.5}, {"order": 2, "type": "relu"}]
     rep = editor.report((1, 8, 8), rows)
