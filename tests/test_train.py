@@ -369,3 +369,5 @@ def test_status_lines():
     assert tr.progress_text(e, running=False) == "batch 120/938 · epoch 0.13 · loss 0.412 · 9,210 img/s"
     assert tr.describe_run(PRESETS["tutorial_a"], tr.TrainConfig()) == \
         "cnnviz app: tutorial_a on mnist, sgd lr 0.075 (onecycle), batch 128, 1.5 epochs, label smoothing 0.1, seed 0"
+    assert tr.run_summary(PRESETS["tutorial_a"], tr.TrainConfig(max_batches=300)) == \
+        "tutorial_a on mnist · sgd lr 0.075 · batch 128 · 1.5 epochs · seed 0 · stop after 300 batches"
