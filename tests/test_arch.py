@@ -121,8 +121,8 @@ _ODD_POOLS = {"name": "odd_pools", "input_shape": [1, 28, 28], "layers": [
 
 
 @pytest.mark.parametrize("spec, order", [
-    (PRESETS["tutorial_a"], ["conv1", "pool1", "relu1", "conv2", "pool2", "flatten", "relu2", "fc1"]),
-    (Spec.from_json(_ODD_POOLS), ["conv1", "pool1", "pool2", "relu1", "conv2", "pool3", "flatten", "relu2", "fc1"]),
+    (PRESETS["tutorial_a"], ["conv1", "pool1", "relu1", "conv2", "pool2", "relu2", "flatten", "fc1"]),
+    (Spec.from_json(_ODD_POOLS), ["conv1", "pool1", "pool2", "relu1", "conv2", "pool3", "relu2", "flatten", "fc1"]),
     (PRESETS["conv32_64"], ["conv1", "relu1", "conv2", "pool1", "relu2", "dropout1", "flatten", "fc1", "relu3",
                             "dropout2", "fc2"]),
 ])
