@@ -25,7 +25,8 @@ def answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: in
     shown = checkpoints.plain(name)  # a folder name is text, never Markdown (#13 item 3)
     st.metric(f"{shown} says", verdict.label, help=f"{shown}: test accuracy {card['test_accuracy']:.2f}%")
     st.caption(f"{verdict.confidence:.0%} sure")
-    unlike = novelty.judge(pixels, probs).message() if card.get("dataset", "mnist") == "mnist" else None
+    unlike = (novelty.judge(pixels, probs, card.get("label_smoothing", 0.0)).message()
+              if card.get("dataset", "mnist") == "mnist" else None)
     if unlike or verdict.note:
         st.warning(f"**Not a digit?** {unlike}" if unlike else verdict.note)
     place = st.empty()

@@ -65,3 +65,16 @@ def test_shipped_shapes_are_orthonormal():
     mean, comps = novelty._shapes()
     assert mean.shape == (784,) and comps.shape == (novelty.COMPONENTS, 784)
     np.testing.assert_allclose(comps @ comps.T, np.eye(novelty.COMPONENTS), atol=2e-3)  # float16 storage
+
+
+def test_a_model_trained_with_label_smoothing_is_judged_unsure_lower_down():
+    digit = np.zeros((28, 28))
+    digit[6:22, 12:16] = 1.0  # a plain "1": ink and shape like MNIST's
+    probs = np.full(10, 0.6 / 9)
+    probs[1] = 0.4  # 40%: unsure for a plain model, an ordinary answer for one trained with smoothing 0.1
+    assert novelty.judge(digit, probs).reasons[0].startswith("the model is unsure")
+    assert novelty.judge(digit, probs, 0.1).reasons == ()
+    assert novelty.low_top(0.1) == pytest.approx(0.3) and novelty.low_top(0) == novelty.LOW_TOP
+    assert novelty.low_top(0.9) == 0.1
+    for hostile in (None, "0.1", -1, 1.0, float("nan"), True, [0.1]):  # a card's value: only a number in [0, 1)
+        assert novelty.low_top(hostile) == novelty.LOW_TOP
