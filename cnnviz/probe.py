@@ -213,8 +213,10 @@ class Look:
         return self.why()
 
 
-def look(model: nn.Module, x: torch.Tensor, labels: tuple[str, ...] = DIGITS) -> Look:
-    """Forward x (1, 1, 28, 28) through a model built from a spec: activations, verdict, saliency, kernels."""
+def look(model: nn.Module, x: torch.Tensor, labels: tuple[str, ...] = DIGITS, unsure: float = UNSURE_TOP) -> Look:
+    """Forward x (1, 1, 28, 28) through a model built from a spec: activations, verdict, saliency, kernels.
+    `unsure`: the verdict's "Not sure" threshold (lower for a model trained with label smoothing:
+    novelty.low_top of its card's value)."""
     spec = getattr(model, "spec", None)
     if not isinstance(spec, Spec):
         raise ValueError(f"{type(model).__name__} was not built by cnnviz.arch.build: it has no spec to label")
@@ -224,7 +226,8 @@ def look(model: nn.Module, x: torch.Tensor, labels: tuple[str, ...] = DIGITS) ->
     with torch.no_grad(), capture(model) as outputs:  # no graph: saliency (a backward) only when it is shown
         logits = model(x).reshape(-1)
     probs = probabilities(logits)
-    result = Inspection({name: out.detach().cpu() for name, out in outputs.items()}, probs, verdict(probs, labels))
+    result = Inspection({name: out.detach().cpu() for name, out in outputs.items()}, probs,
+                        verdict(probs, labels, low=unsure))
     weights = {name: m.weight.detach().cpu().numpy() for name, m in model.named_children()
                if isinstance(m, nn.Conv2d)}
     target = result.verdict.index

@@ -86,6 +86,7 @@ def test_verdict_notes():
     assert torn.label == "1" and torn.runner_up == 7 and "Torn between 1" in torn.note
     named = probe.verdict(np.array([0.2, 0.8]), labels=("cat", "dog"))
     assert named.label == "dog"
+    assert probe.verdict(np.array([0.45, 0.3, 0.25] + [0.0] * 7), low=0.3).note.startswith("Torn")  # not "Not sure"
 
 
 def test_last_conv_is_found_from_the_modules():
@@ -142,6 +143,8 @@ def test_look_agrees_with_inspect_and_saliency():
     assert not any(v.requires_grad for v in seen.inspection.activations.values())
     np.testing.assert_allclose(seen.saliency.grad_cam, probe.saliency(model, x).grad_cam, atol=1e-6)
     assert list(seen.kernels) == ["conv1", "conv2"] and seen.kernels["conv2"].shape == (16, 8, 5, 5)
+    assert probe.look(model, x, unsure=1.01).inspection.verdict.note.startswith("Not sure")  # the threshold is used
+    assert "Not sure" not in (probe.look(model, x, unsure=0.0).inspection.verdict.note or "")
     assert _hooks_left(model) == 0 and all(p.grad is None for p in model.parameters())
 
 
