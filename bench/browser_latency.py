@@ -25,10 +25,10 @@ import os
 import socket
 import statistics
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from sessions import serve  # bench/sessions.py
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -37,21 +37,11 @@ IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
 def _serve() -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free port (bench/sessions.serve), and its URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.headless", "true"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=os.environ.copy())
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("streamlit did not start")
+    return serve(port), f"http://127.0.0.1:{port}"
 
 
 TEXT = "() => document.querySelector(\"[data-testid='stMain']\").innerText"
