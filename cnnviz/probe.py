@@ -203,7 +203,7 @@ class Look:
     rows: list[Row]
     inspection: Inspection
     kernels: dict[str, np.ndarray]   # conv layer name -> weights (O, I, k, k)
-    why: Callable[[], Saliency] = field(repr=False, compare=False, default=None)  # computes `saliency`
+    why: Callable[[], Saliency] | None = field(repr=False, compare=False, default=None)  # computes `saliency`
 
     @functools.cached_property
     def saliency(self) -> Saliency:
