@@ -5,6 +5,7 @@ import json
 import math
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -333,6 +334,16 @@ def test_cli_names_a_bad_value_in_one_line(tmp_path, capsys):
     assert err.startswith("python -m cnnviz.train: bad training settings: label smoothing 2.0")
     assert "Traceback" not in err
     assert not any(tmp_path.iterdir()), "nothing trained, nothing written"
+
+
+def test_the_readmes_spelled_out_tutorial_recipe_is_the_recipe():
+    """README's second command line sets each option by hand: it must be what --recipe tutorial runs."""
+    spelled = ("--preset tutorial_a --momentum 0 --no-normalize --precision fp32 --lr 0.01 --schedule constant "
+               "--label-smoothing 0 --batch-size 100 --epochs 5 --max-batches 3000").split()
+    readme = (Path(__file__).parents[1] / "README.md").read_text().replace("\\\n", " ")
+    assert " ".join(spelled[2:]) in " ".join(readme.split())
+    recipe = tr._config(tr._parse(["--preset", "tutorial_a", "--recipe", "tutorial"]))
+    assert tr._config(tr._parse(spelled)) == tr.replace(recipe, nesterov=True)  # Nesterov is off without momentum
 
 
 def test_cli_runs_the_tutorials_recipe(tmp_path, capsys):
