@@ -423,23 +423,22 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
             _emit(history, events, on_progress)
             break
         dead = dead + 1 if bool((logits == logits[:1]).all()) else 0  # one answer for all: exact, so never by chance
-        if dead >= DEAD_REPORTS and b < total:  # the live view's last frame shows the one answer for all
-            diverged = dead_message(b, config)
-            frame = None if grid is None else snapshots.frame(model, *grid, b, b / per_epoch, bf16)
-            _emit(history, [Progress(b, total, b / per_epoch, mean_loss, acc, seen / elapsed, elapsed,
-                                     elapsed / b * (total - b), job=job, frame=frame)], on_progress)
-            break
+        died = dead >= DEAD_REPORTS and b < total  # this report is the last; its frame shows the one answer for all
         vl = va = None
-        if val is not None and (b == total or snap_now or (config.val_every and b % config.val_every == 0)):
+        if val is not None and not died and (b == total or snap_now
+                                             or (config.val_every and b % config.val_every == 0)):
             vl, va = held_out()
-        if snap_now:
+        if snap_now and not died:
             snaps.append(snapshots.take(model, b, b / per_epoch, va))
         frame = None
-        if grid is not None and (time.perf_counter() - last_frame >= config.live_every_s or b == total or halt):
+        if grid is not None and (time.perf_counter() - last_frame >= config.live_every_s or b == total or halt or died):
             frame, last_frame = snapshots.frame(model, *grid, b, b / per_epoch, bf16), time.perf_counter()
         _emit(history, [Progress(b, total, b / per_epoch, mean_loss, acc, seen / elapsed, elapsed,
                                  elapsed / b * (total - b), vl, va, job, frame)], on_progress)
         window = _Window(first=b + 1)
+        if died:
+            diverged = dead_message(b, config)
+            break
         if halt:
             stopped = b < total
             break
