@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import time
 from pathlib import Path
 
-from sessions import serve  # bench/sessions.py
+from sessions import free_port, serve  # bench/sessions.py
 
 ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -37,10 +36,8 @@ IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
 def _serve() -> tuple[subprocess.Popen, str]:
-    """`streamlit run app.py` on a free port (bench/sessions.serve), and its URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    """`streamlit run app.py` on a free port (bench/sessions.py), and its URL."""
+    port = free_port()
     return serve(port), f"http://127.0.0.1:{port}"
 
 

@@ -2,8 +2,10 @@
 
 Each training batch allocates and frees the same activations and gradients, a few MB each. With glibc's
 defaults the freed blocks go back to the OS and the next batch faults them in again, page by page: measured
-on the 2-core machine, ~3,900 page faults per batch of tutorial_a (~15 MB) and 1.2-1.9x slower training
-(bench/train_throughput.py). Raising malloc's mmap and trim thresholds keeps them for the next batch.
+on the 2-core machine in a fresh process, ~3,900 page faults per batch of tutorial_a (~15 MB) and 1.2-1.9x
+slower training in a bare loop (tests/test_memory.py counts the faults; in bench/train_throughput.py's
+long-lived process the gain was within noise, 0.97x paired). Raising malloc's mmap and trim thresholds keeps
+them for the next batch.
 
 Only processes that train call this (the CLI, the app's training child, which ends with its run); the server
 keeps the defaults, so memory that a class's sessions free goes back to the OS.
