@@ -13,7 +13,7 @@ from app_pages import draw_inside as inside
 from app_pages import draw_replay as replay
 from app_pages import ui
 from app_pages.cached import load_split
-from cnnviz import checkpoints, data, images, novelty, pagestate, preprocess, probe
+from cnnviz import checkpoints, data, images, pagestate, preprocess, probe
 from cnnviz.figures import draw as figs
 from cnnviz.figures import inline
 
@@ -100,8 +100,7 @@ def analyse(name: str, prepared: preprocess.Prepared, slot: int = 0) -> tuple:
     model, card = load_model(name, stamp)
     model = replay.pick(name, stamp, model, card, slot)  # h11: a moment of its training, if it kept snapshots
     x = prepared.normalized(tuple(card["normalize"]))
-    unsure = novelty.low_top(card.get("label_smoothing", 0.0))  # a smoothed model is less sure of everything
-    return name, card, model, x, probe.look(model, x, probe.class_labels(card), unsure)
+    return name, card, model, x, probe.look_for_card(model, x, card)
 
 
 @st.fragment

@@ -25,8 +25,7 @@ def answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: in
     shown = checkpoints.plain(name)  # a folder name is text, never Markdown (#13 item 3)
     st.metric(f"{shown} says", verdict.label, help=f"{shown}: test accuracy {card['test_accuracy']:.2f}%")
     st.caption(f"{verdict.confidence:.0%} sure")
-    unlike = (novelty.judge(pixels, probs, card.get("label_smoothing", 0.0)).message()
-              if card.get("dataset", "mnist") == "mnist" else None)
+    unlike = novelty.for_card(card, pixels, probs)
     if unlike or verdict.note:
         st.warning(f"**Not a digit?** {unlike}" if unlike else verdict.note)
     place = st.empty()
@@ -113,12 +112,7 @@ def _parts(e: explain.Explanation, acts: dict, x: torch.Tensor, prepared: prepro
 
 def _receptive(look, prepared, layer: str, index: tuple[int, ...], place) -> None:
     field = explain.receptive_field(look.spec, layer, index[1], index[2])
-    box = prepared.source_box(field.top, field.bottom, field.left, field.right)
-    source = None
-    if box is not None:
-        source = prepared.steps[0][1]  # the drawing, shown small: scale the box with it
-        f = source.shape[0] / prepared.geometry[5]
-        box = (box[0] * f, box[1] * f, box[2] * f, box[3] * f)
+    source, box = prepared.drawing_box(field.top, field.bottom, field.left, field.right) or (None, None)
     with place:
         st.markdown(f"**Receptive field**: this unit sees {field.bottom - field.top}×{field.right - field.left} "
                     "pixels of the input, outlined.")
@@ -129,15 +123,12 @@ def saliency_check(slot: int, model, x: torch.Tensor, look: probe.Look, prepared
     """Grad-CAM and the input gradient of the trained model beside those of a copy with random weights."""
     trained = look.saliency
     rand = probe.saliency(randomized, x, target=trained.target)
-    maps = []
-    for caption, a, b in (("Grad-CAM", trained.grad_cam, rand.grad_cam),
-                          ("input gradient", trained.input_gradient, rand.input_gradient)):
-        if a is not None:
-            maps += [(f"{caption} trained", a), (f"{caption} random weights", b)]
+    pairs = [(caption, a, b) for caption, a, b in (("Grad-CAM", trained.grad_cam, rand.grad_cam),
+                                                    ("input gradient", trained.input_gradient, rand.input_gradient))
+             if a is not None]
+    maps = [m for caption, a, b in pairs for m in ((f"{caption} trained", a), (f"{caption} random weights", b))]
     ui.chart(figs.saliency_pair(prepared.pixels, maps), width="stretch", key=f"sanity_{slot}")
-    sims = ", ".join(f"{caption}: {probe.similarity(a, b):.2f}" for caption, a, b in
-                     (("Grad-CAM", trained.grad_cam, rand.grad_cam),
-                      ("input gradient", trained.input_gradient, rand.input_gradient)) if a is not None)
+    sims = ", ".join(f"{caption}: {probe.similarity(a, b):.2f}" for caption, a, b in pairs)
     st.caption("Look for what changes: a map that looks much the same with random weights shows the drawing's "
                f"strokes, not what training taught, so a heatmap alone proves little (rank similarity {sims}).")
 

@@ -113,7 +113,7 @@ def main() -> None:
             x = (torch.from_numpy(np.stack(pix))[:, None] - card["normalize"][0]) / card["normalize"][1]
             with torch.no_grad():
                 probs = torch.softmax(model(x), 1).numpy()
-            smoothing = card.get("label_smoothing", 0.0)  # a smoothed model's "unsure" threshold is lower
+            smoothing = novelty.smoothing_of(card)  # a smoothed model's "unsure" threshold is lower
             rates.append(np.mean([novelty.judge(p, q, smoothing).unlike for p, q in zip(pix, probs)]))
         print(f"{name:12s} " + "  ".join(f"{r:7.1%}" for r in rates))
 

@@ -79,6 +79,19 @@ def low_top(smoothing: object = 0.0) -> float:
     return max(0.1, LOW_TOP - 2 * float(smoothing)) if ok else LOW_TOP
 
 
+def smoothing_of(card: dict) -> object:
+    """The label smoothing a checkpoint's card says its model was trained with (older cards: none, 0)."""
+    return card.get("label_smoothing", 0.0)
+
+
+def for_card(card: dict, pixels: np.ndarray, probs: np.ndarray) -> str | None:
+    """The page's "not a digit?" sentence for the model a card describes, or None: judged at that model's own
+    "unsure" threshold, and only for MNIST models (another dataset's pictures are not meant to be digits)."""
+    if card.get("dataset", "mnist") != "mnist":
+        return None
+    return judge(pixels, probs, smoothing_of(card)).message()
+
+
 def judge(pixels: np.ndarray, probs: np.ndarray, smoothing: object = 0.0) -> Novelty:
     """The three signs for one prepared (28, 28) input and the model's (K,) probabilities; `smoothing` is
     the label smoothing the model was trained with (its card's "label_smoothing"; old cards have none)."""

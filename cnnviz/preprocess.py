@@ -56,6 +56,17 @@ class Prepared:
         cols = [min(max(crop_left + (v - paste_left) / scale, 0), w) for v in (left, right)]
         return int(np.floor(rows[0])), int(np.ceil(rows[1])), int(np.floor(cols[0])), int(np.ceil(cols[1]))
 
+    def drawing_box(self, top: int, bottom: int, left: int, right: int
+                    ) -> tuple[np.ndarray, tuple[float, float, float, float]] | None:
+        """The drawing as the first preparation step shows it (small), and `source_box`'s region outlined on it
+        in that picture's pixels (top, bottom, left, right); None for an MNIST digit (no drawing behind it)."""
+        box = self.source_box(top, bottom, left, right)
+        if box is None:
+            return None
+        picture = self.steps[0][1]
+        f = picture.shape[0] / self.geometry[5]  # the small picture's pixels per drawing pixel
+        return picture, (box[0] * f, box[1] * f, box[2] * f, box[3] * f)
+
     def normalized(self, normalize: tuple[float, float]) -> torch.Tensor:
         """The same pixels normalised with another model's (mean, std): (1, 1, 28, 28)."""
         return _normalize(self.pixels, normalize)

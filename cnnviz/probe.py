@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnviz import dims
+from cnnviz import dims, novelty
 from cnnviz.arch import Spec
 from cnnviz.dims import Row
 
@@ -232,6 +232,12 @@ def look(model: nn.Module, x: torch.Tensor, labels: tuple[str, ...] = DIGITS, un
                if isinstance(m, nn.Conv2d)}
     target = result.verdict.index
     return Look(spec, dims.table(spec), result, weights, lambda: saliency(model, x, target))
+
+
+def look_for_card(model: nn.Module, x: torch.Tensor, card: dict) -> Look:
+    """`look` as the model's checkpoint card describes it: its class names, and its "Not sure" threshold
+    (lower for a model trained with label smoothing, as the "not a digit?" warning's: novelty.low_top)."""
+    return look(model, x, class_labels(card), novelty.low_top(novelty.smoothing_of(card)))
 
 
 def randomized(model: nn.Module, seed: int = 0) -> nn.Module:

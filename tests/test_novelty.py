@@ -78,3 +78,15 @@ def test_a_model_trained_with_label_smoothing_is_judged_unsure_lower_down():
     assert novelty.low_top(0.9) == 0.1
     for hostile in (None, "0.1", -1, 1.0, float("nan"), True, [0.1]):  # a card's value: only a number in [0, 1)
         assert novelty.low_top(hostile) == novelty.LOW_TOP
+
+
+def test_for_card_judges_mnist_models_at_their_own_threshold():
+    digit = np.zeros((28, 28))
+    digit[6:22, 12:16] = 1.0
+    probs = np.full(10, 0.6 / 9)
+    probs[1] = 0.4
+    assert novelty.for_card({"dataset": "mnist"}, digit, probs).startswith("This does not look like the digits")
+    assert novelty.for_card({}, digit, probs) is not None  # an old card without a dataset: MNIST
+    assert novelty.for_card({"dataset": "mnist", "label_smoothing": 0.1}, digit, probs) is None
+    assert novelty.for_card({"dataset": "fashion-mnist"}, np.ones((28, 28)), probs) is None  # not digits at all
+    assert novelty.smoothing_of({}) == 0.0 and novelty.smoothing_of({"label_smoothing": 0.1}) == 0.1

@@ -267,3 +267,7 @@ def test_source_box_maps_the_input_back_onto_the_drawing(mnist_test):
     t, b, l, r_ = prepared.source_box(0, 28, 0, 28)  # the whole input holds the whole drawing, clipped to the canvas
     assert t <= rows[0] and b >= rows[-1] + 1 and l <= cols[0] and r_ >= cols[-1] + 1 and b <= 280
     assert preprocess.from_mnist(mnist_test[0][0]).source_box(0, 1, 0, 1) is None
+    picture, box = prepared.drawing_box(r[0], r[-1] + 1, c[0], c[-1] + 1)  # the same region on the small picture
+    f = picture.shape[0] / 280
+    assert picture is prepared.steps[0][1] and box == pytest.approx((top * f, bottom * f, left * f, right * f))
+    assert preprocess.from_mnist(mnist_test[0][0]).drawing_box(0, 1, 0, 1) is None

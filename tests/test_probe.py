@@ -201,3 +201,15 @@ def test_look_computes_saliency_only_when_asked_and_then_once():
     assert first.target == look.inspection.verdict.index == direct.target
     np.testing.assert_allclose(first.input_gradient, direct.input_gradient, atol=1e-6)
     np.testing.assert_allclose(first.grad_cam, direct.grad_cam, atol=1e-6)
+
+
+def test_look_for_card_uses_the_cards_classes_and_its_models_threshold():
+    torch.manual_seed(0)
+    model = arch.build(arch.PRESETS["keras_small"]).eval()
+    x = torch.randn(1, 1, 28, 28)
+    named = probe.look_for_card(model, x, {"classes": list("abcdefghij")})
+    assert named.inspection.verdict.labels == tuple("abcdefghij")
+    plain, smoothed = (probe.look_for_card(model, x, {"label_smoothing": e}) for e in (0.0, 0.24))
+    assert 0.1 < plain.inspection.verdict.confidence < 0.5  # random weights: low, but above smoothing 0.24's 0.1
+    assert plain.inspection.verdict.note.startswith("Not sure")
+    assert "Not sure" not in (smoothed.inspection.verdict.note or "")  # novelty.low_top(0.24) = 0.1, its floor
