@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from cnnviz.figures.presenter import present
+from cnnviz.figures.presenter import page_css, present
 from cnnviz.urlstate import Schema, decode, encode
 
 PRESENT = "present"                        # session key of the presenter toggle, and its URL parameter
@@ -28,20 +28,6 @@ APP_PARAMS = (PRESENT, "lesson", "step")   # the app's own parameters: every pag
 _KEEP = "_ui_keep"                         # widget key -> last value, outliving the widget
 _WRITTEN = "_ui_written"                   # page -> the query it last wrote (so a new one is a new link)
 _NOTES = "_ui_notes"
-
-_DENSE = ("[data-testid='stMainBlockContainer'] {padding: 1rem 1.5rem 2rem 1.5rem}"
-          " .stApp h1 {padding-top: 0.25rem}")
-PRESENTER_CSS = """<style>""" + _DENSE + """
-.stApp p, .stApp li, .stApp label, .stApp input, .stApp textarea, .stApp [data-baseweb='select'] div,
-.stApp [data-testid='stCaptionContainer'], .stApp [data-testid='stCaptionContainer'] p,
-.stApp [data-testid='stMarkdownContainer'] code, .stApp pre code, .stApp button p,
-.stApp [data-testid='stMetricLabel'] p, .stApp [data-testid='stTooltipHoverTarget'] p,
-.stApp [data-testid='stTab'] p, .stApp [data-testid='stExpander'] summary p {font-size: 20px !important}
-.stApp [data-testid='stMetricValue'] p, .stApp [data-testid='stMetricValue'] div {font-size: inherit !important}
-.stApp h1 {font-size: 2.4rem} .stApp h2 {font-size: 2rem} .stApp h3 {font-size: 1.6rem}
-[class*='st-key-adv_'] {display: none}
-</style>"""
-NORMAL_CSS = f"<style>{_DENSE} .stApp h1 {{font-size: 2.2rem}}</style>"
 
 
 def presenting() -> bool:
@@ -59,7 +45,7 @@ def start_presenter_from_url() -> None:
 
 def style() -> None:
     """app.py, every run: the presenter stylesheet (bigger text, no band above titles, advanced hidden)."""
-    st.html(PRESENTER_CSS if presenting() else NORMAL_CSS)
+    st.html(page_css(presenting()))
 
 
 def _query() -> dict[str, list[str]]:

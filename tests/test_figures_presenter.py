@@ -6,7 +6,7 @@ from cnnviz import kernels, ops
 from cnnviz.figures import playground as pg
 from cnnviz.figures import training
 from cnnviz.figures.common import heatmap
-from cnnviz.figures.presenter import FONT, NUMBERS, present
+from cnnviz.figures.presenter import FONT, NUMBERS, page_css, present
 
 
 def _sizes(fig: go.Figure) -> list:
@@ -59,3 +59,11 @@ def test_numbers_that_cannot_fit_their_cells_are_dropped_not_piled_up():
 def test_bar_labels_may_not_shrink_below_the_floor():
     fig = go.Figure(go.Bar(x=list(range(10)), y=[0.1] * 10, text=["100%"] * 10, textposition="outside"))
     assert present(fig).layout.uniformtext.minsize == NUMBERS
+
+
+def test_the_page_stylesheet_is_bigger_and_hides_advanced_controls_only_when_presenting():
+    on, off = page_css(True), page_css(False)
+    assert on.startswith("<style>") and off.startswith("<style>") and on.endswith("</style>")
+    assert "font-size: 20px" in on and "[class*='st-key-adv_'] {display: none}" in on
+    assert "20px" not in off and "adv_" not in off
+    assert "stMainBlockContainer" in on and "stMainBlockContainer" in off  # dense padding either way

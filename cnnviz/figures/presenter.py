@@ -11,6 +11,27 @@ FONT = 16       # every label, tick, title and legend at least this many px
 NUMBERS = 14    # numbers written inside cells (heatmaps, bars) at least this many px
 TITLE = 20
 
+# The pages' own stylesheet (app_pages/ui.style puts it on every run): presenter mode's text at 20 px.
+_DENSE = ("[data-testid='stMainBlockContainer'] {padding: 1rem 1.5rem 2rem 1.5rem}"
+          " .stApp h1 {padding-top: 0.25rem}")
+PRESENTER_CSS = """<style>""" + _DENSE + """
+.stApp p, .stApp li, .stApp label, .stApp input, .stApp textarea, .stApp [data-baseweb='select'] div,
+.stApp [data-testid='stCaptionContainer'], .stApp [data-testid='stCaptionContainer'] p,
+.stApp [data-testid='stMarkdownContainer'] code, .stApp pre code, .stApp button p,
+.stApp [data-testid='stMetricLabel'] p, .stApp [data-testid='stTooltipHoverTarget'] p,
+.stApp [data-testid='stTab'] p, .stApp [data-testid='stExpander'] summary p {font-size: 20px !important}
+.stApp [data-testid='stMetricValue'] p, .stApp [data-testid='stMetricValue'] div {font-size: inherit !important}
+.stApp h1 {font-size: 2.4rem} .stApp h2 {font-size: 2rem} .stApp h3 {font-size: 1.6rem}
+[class*='st-key-adv_'] {display: none}
+</style>"""
+NORMAL_CSS = f"<style>{_DENSE} .stApp h1 {{font-size: 2.2rem}}</style>"
+
+
+def page_css(presenting: bool) -> str:
+    """The app's stylesheet for every run: denser padding; in presenter mode 20 px text, bigger headings and
+    the advanced controls (containers keyed adv_*) hidden, their values still applying."""
+    return PRESENTER_CSS if presenting else NORMAL_CSS
+
 
 def _bigger(font, size: int) -> None:
     """Raise `font.size` to at least `size` (an unset size counts as too small)."""
