@@ -7,6 +7,26 @@ from streamlit_drawable_canvas import st_canvas
 from cnnviz import owndata, preprocess
 
 COLS = 10  # thumbnails per row of the grid
+# The canvas sends a stroke to the server 200 ms after the pen lifts (its debounce); a click on Add inside
+# that window would save the drawing without its last stroke. Pressing Add (pointer or keyboard) first
+# makes every canvas send what it shows now (its toolbar's own "Update the app" action), so the click's
+# rerun carries exactly the drawing on screen. The canvas draws inside a shadow root: looked up there.
+FLUSH_ON_ADD = """<script>
+if (!window.cnnvizFlushOnAdd) {
+  window.cnnvizFlushOnAdd = true;
+  const flush = (ev) => {
+    if (ev.type === "keydown" && ev.key !== "Enter" && ev.key !== " ") return;
+    if (!ev.target.closest || !ev.target.closest(".st-key-ds_add_drawing")) return;
+    for (const host of document.querySelectorAll("*")) {
+      const send = host.shadowRoot && host.shadowRoot.querySelector(
+        "button[aria-label='Update the app with this drawing']");
+      if (send) send.click();
+    }
+  };
+  document.addEventListener("pointerdown", flush, true);
+  document.addEventListener("keydown", flush, true);
+}
+</script>"""
 
 
 def plain(text: str) -> str:
@@ -20,8 +40,11 @@ def flash(message: str, kind: str = "success") -> None:
 
 
 def show_flash() -> None:
+    """The message, in a slot that is always there: a message that comes and goes must not move the canvas
+    below it (Streamlit remounts a moved block, and a remounted canvas forgets its strokes)."""
+    slot = st.container()
     if said := st.session_state.pop("ds_flash", None):
-        getattr(st, said[0])(said[1])
+        getattr(slot, said[0])(said[1])
 
 
 def _fresh_inputs() -> None:
@@ -36,9 +59,12 @@ def draw_section(ds: owndata.OwnDataset, cls: str) -> None:
     brush = st.slider("Brush size", 8, 40, 20, key="ds_brush")
     canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000", height=280,
                        width=280, drawing_mode="freedraw", key=key, return_image_data=True)
-    blank = canvas.image_data is None or not canvas.image_data[..., :3].any()
-    if st.button(f"➕ Add this drawing to **{plain(cls)}**", key="ds_add_drawing", type="primary", disabled=blank,
-                 help="Draw on the black square first" if blank else None):
+    st.html(FLUSH_ON_ADD, unsafe_allow_javascript=True)
+    # Never disabled: a click made while the first stroke is on its way must not be silently ignored.
+    if st.button(f"➕ Add this drawing to **{plain(cls)}**", key="ds_add_drawing", type="primary"):
+        if canvas.image_data is None or not canvas.image_data[..., :3].any():
+            st.warning("The canvas is empty: draw on the black square first, then press Add.")
+            return
         try:
             owndata.add_drawing(ds.name, cls, canvas.image_data)
             n = owndata.open_dataset(ds.name).counts[cls]

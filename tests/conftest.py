@@ -51,12 +51,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory) -> str:
+def user_data(tmp_path_factory) -> Path:
+    """The folder where the browser tests' server keeps the datasets its visitors make."""
+    return tmp_path_factory.mktemp("user_data")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, user_data) -> str:
     """Start the real app under `streamlit run` on a free localhost port; yield its URL."""
     port = _free_port()
     log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("w")
     env = {**os.environ, "CNNVIZ_USER_CHECKPOINTS": str(tmp_path_factory.mktemp("user_ckpt")),
-           "CNNVIZ_USER_DATA": str(tmp_path_factory.mktemp("user_data"))}
+           "CNNVIZ_USER_DATA": str(user_data)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
