@@ -83,15 +83,24 @@ def test_create_draw_delete_and_refuse_bad_names():
     assert owndata.open_dataset("letters").counts == {"a": 0, "b": 0}
 
 
-def test_add_is_off_until_something_is_drawn_and_a_dot_is_refused():
+def _empty_said(at) -> bool:
+    return any("canvas is empty" in w.value for w in at.warning)
+
+
+def test_add_on_nothing_drawn_says_so_and_a_dot_is_refused():
+    """Add is never disabled (a click made while the first stroke travels must not be silently lost): on an
+    empty canvas it says so and saves nothing."""
     owndata.create("letters", ["a", "b"])
     at = _page(ds_pick="letters")
-    assert at.button(key="ds_add_drawing").disabled
+    at.button(key="ds_add_drawing").click().run()
+    assert _empty_said(at)
     blank = np.zeros((280, 280, 4), np.uint8)
     blank[..., 3] = 255
     at.session_state[at.session_state["ds_canvas_key"]] = canvas_state(blank)
     at.run()
-    assert at.button(key="ds_add_drawing").disabled  # a cleared canvas is black, not empty
+    at.button(key="ds_add_drawing").click().run()
+    assert _empty_said(at)  # a cleared canvas is black, not empty
+    assert owndata.open_dataset("letters").counts == {"a": 0, "b": 0}
     dot = blank.copy()
     dot[130:142, 130:142, :3] = 255
     at.session_state[at.session_state["ds_canvas_key"]] = canvas_state(dot)
