@@ -14,11 +14,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import streamlit as st  # noqa: E402
 
 from app_pages import lesson_ui, ui  # noqa: E402
-from app_pages import gate  # noqa: E402
+from app_pages import gate, housekeeping  # noqa: E402
 from cnnviz.checkpoints import plain  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
 from cnnviz.warmup import freeze_imports  # noqa: E402
 
+housekeeping.start()  # once per process: a closed tab's uploads leave memory when its session ends
 freeze_imports()  # once per process: Streamlit's gc after every rerun then skips torch/plotly (~200 ms -> us)
 
 st.set_page_config(page_title="cnnviz: CNNs you can touch", page_icon="🧠", layout="wide")

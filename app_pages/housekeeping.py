@@ -1,0 +1,51 @@
+"""Server housekeeping (not a page): what a closed tab uploaded leaves the server's memory.
+
+Streamlit keeps a closed tab's session for server.disconnectedSessionTTL (120 s) so a phone that reconnects
+loses nothing. When that time is up its session store simply forgets the session: nothing calls the session's
+shutdown, so the files it uploaded (held in memory by the uploaded-file manager, 19 MB for a phone photo) and
+its media references stay for the life of the server. A sweep every SWEEP_S seconds drops the files of every
+session the server no longer knows and trims malloc's heaps. It reads Streamlit's runtime internals, pinned
+in requirements.txt (streamlit==1.67.0); tests/test_housekeeping.py runs it against the real managers.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+from streamlit.runtime import Runtime
+
+from cnnviz.memory import give_back_freed_memory
+
+SWEEP_S = 30
+_START = threading.Lock()
+
+
+def sweep(runtime: Runtime) -> int:
+    """Drop the uploads and media references of sessions that are gone; how many sessions were swept."""
+    alive = {info.session.id for info in runtime._session_mgr.list_sessions()}  # active + kept for reconnecting
+    uploads = runtime.uploaded_file_mgr
+    gone = [sid for sid in list(getattr(uploads, "file_storage", {})) if sid not in alive]
+    for session_id in gone:
+        uploads.remove_session_files(session_id)
+        runtime.media_file_mgr.clear_session_refs(session_id)
+    if gone:
+        runtime.media_file_mgr.remove_orphaned_files()
+        give_back_freed_memory()
+    return len(gone)
+
+
+def _loop() -> None:
+    while True:
+        time.sleep(SWEEP_S)
+        if Runtime.exists():
+            try:
+                sweep(Runtime.instance())
+            except Exception as err:  # noqa: BLE001 - a failed sweep is retried; it must never end the thread
+                print(f"cnnviz housekeeping: sweep failed: {err!r}")
+
+
+def start() -> None:
+    """Start the sweeping thread once per server process (app.py calls this on every run)."""
+    with _START:  # two first visitors at once start one thread
+        if not any(t.name == "cnnviz-housekeeping" for t in threading.enumerate()):
+            threading.Thread(target=_loop, name="cnnviz-housekeeping", daemon=True).start()
