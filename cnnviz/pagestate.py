@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cnnviz import data, kernels, owndata, pictures
+from cnnviz import data, editor, kernels, owndata, pictures
 from cnnviz.arch import PRESETS
 from cnnviz.urlstate import Bool, Choice, Float, Grid, Int, Schema, Text
 
@@ -42,7 +42,7 @@ def dimensions(models: Sequence[str] = ()) -> Schema:
         "c": Int(1, 1024, None, key="calc_in_c"),   # no default: the chosen network's own input shape
         "h": Int(1, 1024, None, key="calc_in_h"),
         "iw": Int(1, 1024, None, key="calc_in_w"),
-        "layers": Text(2000, "", key="calc_layers"),
+        "layers": Text(2000, "", key="calc_layers", check=editor.check_layers),  # a network's layers, or refused
     }
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,20 +158,32 @@ class Choice(Field):
 
 @dataclass(frozen=True)
 class Text(Field):
-    """Free text of at most `max_chars` printable characters (a name, never code)."""
+    """Free text of at most `max_chars` printable characters (a name, never code).
+
+    `check`, when given, is called with the text and raises ValueError for text the page cannot use (a
+    network's layers as JSON); its message becomes the note.
+    """
 
     max_chars: int = 80
+    check: Callable[[str], Any] | None = None
 
-    def __init__(self, max_chars: int = 80, default: str = "", key: str | None = None):
+    def __init__(self, max_chars: int = 80, default: str = "", key: str | None = None,
+                 check: Callable[[str], Any] | None = None):
         object.__setattr__(self, "max_chars", max_chars)
         object.__setattr__(self, "default", default)
         object.__setattr__(self, "key", key)
+        object.__setattr__(self, "check", check)
 
     def parse(self, text: str) -> str:
         if len(text) > self.max_chars:
             raise Invalid(f"longer than {self.max_chars} characters")
         if not text.isprintable():
             raise Invalid("contains control characters")
+        if self.check is not None:
+            try:
+                self.check(text)
+            except ValueError as err:
+                raise Invalid(str(err)) from None
         return text
 
 
