@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 MAX_VALUE_CHARS = 2000  # a network's layers fit; a 10 kB value does not
 MAX_PARAMS = 64         # more query parameters than any page has: the rest are ignored unread
@@ -297,3 +298,9 @@ def _same(a: Any, b: Any) -> bool:
         return type(a) is type(b) and bool(a == b)
     except (TypeError, ValueError):  # numpy arrays and other things without a plain ==
         return False
+
+
+def address(base: str, query: Mapping[str, str]) -> str:
+    """The link that reopens a view: the page's URL `base` (a trailing / dropped) with `query` encoded."""
+    base = base.rstrip("/")
+    return f"{base}?{urlencode(query)}" if query else base
