@@ -15,9 +15,16 @@ import streamlit as st  # noqa: E402
 
 from app_pages import lesson_ui, ui  # noqa: E402
 from app_pages import gate, housekeeping  # noqa: E402
-from cnnviz.checkpoints import plain  # noqa: E402
+from cnnviz import checkpoints, pagestate  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
 from cnnviz.warmup import freeze_imports  # noqa: E402
+
+
+def active_model() -> str:
+    """The sidebar's line: the model *Draw a digit* uses (the page and this line resolve it the same way)."""
+    name = pagestate.active_model(st.session_state.get("active_checkpoint"), checkpoints.available())
+    return f"Active model: **{checkpoints.plain(name)}**" if name else "Active model: none yet (*Train a CNN*)"
+
 
 housekeeping.start()  # once per process: a closed tab's uploads leave memory when its session ends
 freeze_imports()  # once per process: Streamlit's gc after every rerun then skips torch/plotly (~200 ms -> us)
@@ -40,8 +47,9 @@ with st.sidebar:
     st.toggle("🎓 Presenter mode", key=ui.PRESENT, help="Big text for a projector; advanced controls hidden. "
               "Also ?present=1 in the link.")
     st.caption(f"Computing on: **{describe(pick_device())}**")
-    active = st.session_state.get("active_checkpoint")
-    st.caption(f"Active model: **{plain(active)}**" if active else "Active model: pick one on *Draw a digit*")
+    model_line = st.empty()
+    model_line.caption(active_model())
     lesson_ui.stepper(nav.url_path or "dimensions")
 
 nav.run()
+model_line.caption(active_model())  # again: the page (a link, a lesson step, the Model box) may have changed it

@@ -146,3 +146,4 @@ with one_layer:
     one_layer_tab()
 with whole_net:
     whole_network_tab()
+ui.sync(PAGE, SCHEMA)  # last: the URL and the "Copy link" popover show the values the widgets ended on

@@ -12,15 +12,16 @@ from streamlit_drawable_canvas import st_canvas
 from app_pages import draw_inside as inside
 from app_pages import draw_replay as replay
 from app_pages import ui
-from app_pages.cached import load_split
+from app_pages.cached import load_model, load_split, random_copy
 from cnnviz import checkpoints, data, images, pagestate, preprocess, probe
 from cnnviz.figures import draw as figs
 from cnnviz.figures import inline
 
 SOURCES = pagestate.DRAW_SOURCES
 SCHEMA = pagestate.draw(checkpoints.available())
-if "draw_model" not in st.session_state and st.session_state.get("active_checkpoint") in checkpoints.available():
-    st.session_state["draw_model"] = st.session_state["active_checkpoint"]  # first visit: the model in use
+active = pagestate.active_model(st.session_state.get("active_checkpoint"), checkpoints.available())
+if "draw_model" not in st.session_state and active:  # first visit: the model in use, as the sidebar names it
+    st.session_state["draw_model"] = active
 ui.bind("draw", SCHEMA)
 ui.title("✏️ Draw a digit", "Draw with the mouse (or a finger), white on black: the network answers as soon as you "
          "lift the pen. Then look inside it, below.", "draw", SCHEMA)
@@ -33,16 +34,6 @@ class Inputs:
 
     models: list[str]
     source: str
-
-
-@st.cache_resource(show_spinner="Loading the model…")
-def load_model(name: str, stamp: float):
-    return checkpoints.load(name)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def random_copy(name: str, stamp: float):
-    return probe.randomized(load_model(name, stamp)[0])
 
 
 @st.cache_data(show_spinner=False, max_entries=4)

@@ -85,11 +85,11 @@ def _unit(slot: int, name: str, model, x, look, prepared, stage: explain.Stage, 
     else:
         index = (i,)
     e = explain.unit(model, x, acts, stage.layer, index)
-    shown = float(out[index])
     with right if out.dim() == 3 else left:
         with st.container(key=f"arith_{slot}"):
             where = f"map {i}, row {index[1]}, col {index[2]}" if len(index) == 3 else f"unit {i}"
-            st.markdown(f"**{stage.shown}, {where}** holds **`{shown:.4f}`**. How it was computed:")
+            # the lines' own number, rounded as they round it (the map's float32 could round the other way)
+            st.markdown(f"**{stage.shown}, {where}** holds **`{e.value_text}`**. How it was computed:")
             for line in e.lines:
                 st.code(line, language=None, wrap_lines=True)
         _parts(e, acts, x, prepared)

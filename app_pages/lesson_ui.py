@@ -47,6 +47,7 @@ def _picked() -> None:
     picked = st.session_state["lesson_pick"]
     st.session_state[LESSON], st.session_state[STEP] = (None, None) if picked == NONE else (picked, None)
     st.session_state[GO] = None if picked == NONE else 1
+    st.session_state[SEEN] = (picked, "1")  # the URL's echo of this pick (no step yet) is not a new link
     if picked == NONE:
         st.query_params.pop("lesson", None)
         st.query_params.pop("step", None)
@@ -60,13 +61,14 @@ def stepper(current: str) -> None:
     """The sidebar's lesson section; `current` is the page now shown (its pagestate name)."""
     _from_link(current)
     target = st.session_state.pop(GO, None)
-    if target is not None and st.session_state.get(LESSON) and (lesson := _load(st.session_state[LESSON])):
+    name = st.session_state.get(LESSON)
+    lesson = _load(name) if name else None  # once a run: a malformed file is one message, not one per use
+    if target is not None and lesson is not None:
         _open(lesson, target, current)
     st.subheader("📚 Lesson")
     st.selectbox("Lesson", [NONE] + lessons.available(), key="lesson_pick", on_change=_picked,
                  label_visibility="collapsed")
-    name = st.session_state.get(LESSON)
-    if name is None or (lesson := _load(name)) is None:
+    if lesson is None:
         return
     n = st.session_state.get(STEP)
     if n is None:  # its file could not be read when it was picked

@@ -138,3 +138,4 @@ with tabs[TABS[2]]:
             st.info("An RGB picture has 3 channels, so the filter has depth 3: here the same kernel on each channel "
                     "(a trained CNN learns a different slice per channel). Its 3 responses add up to one output map.")
             ui.chart(figs.channels_figure(res.channels, height=H), width="stretch")
+ui.sync(PAGE, SCHEMA)  # last: the URL and the "Copy link" popover show the values the widgets ended on

@@ -83,6 +83,7 @@ with st.expander(folded if busy else "⚙️ Settings", expanded=not busy):
     except ValueError as err:  # DatasetMissing is a ValueError too: its message says where the files go
         st.error(str(err))
         spec = None  # nothing to start, but a run in progress stays visible and stoppable below
+ui.sync("trainer", SCHEMA)  # the settings as their widgets left them (the optimizer moves the learning rate)
 
 b1, b2, b3 = st.columns([1, 1, 3])
 if b1.button("▶ Start training", type="primary", disabled=busy or spec is None, key="start", width="stretch"):

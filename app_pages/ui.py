@@ -8,26 +8,28 @@ The pattern every page follows (the schema lives in cnnviz/pagestate.py, with it
     ui.chart(fig, width="stretch")                  # instead of st.plotly_chart: presenter fonts
     with ui.advanced("pg_more"):                    # controls hidden in presenter mode (values still apply)
         ...
+    ui.sync("playground", schema)                   # last (and at the end of a fragment that moves a value)
 
 `bind` (1) applies the URL's values when a link is opened (bad values are dropped with a visible note),
 (2) puts back the values Streamlit drops when a widget was not drawn in a run (another page visited, a
-section hidden), and (3) writes the page's state into the URL, so the address bar is always the link.
+section hidden), and (3) writes the page's state into the URL, so the address bar is always the link;
+`sync` writes it again, and into the "Copy link" popover, once the widgets have settled their values.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
-from urllib.parse import urlencode
 
 import streamlit as st
 
 from cnnviz.figures.presenter import page_css, present
-from cnnviz.urlstate import Schema, decode, encode
+from cnnviz.urlstate import Schema, address, decode, encode
 
 PRESENT = "present"                        # session key of the presenter toggle, and its URL parameter
 APP_PARAMS = (PRESENT, "lesson", "step")   # the app's own parameters: every page's URL may carry them
 _KEEP = "_ui_keep"                         # widget key -> last value, outliving the widget
 _WRITTEN = "_ui_written"                   # page -> the query it last wrote (so a new one is a new link)
 _NOTES = "_ui_notes"
+_LINK = "_ui_link"                         # this run's place for the address in the "Copy link" popover
 
 
 def presenting() -> bool:
@@ -54,6 +56,7 @@ def _query() -> dict[str, list[str]]:
 
 def bind(page: str, schema: Schema) -> None:
     """First call on a page: link values in, kept values back, the state out into the URL (see module doc)."""
+    st.session_state.pop(_LINK, None)  # a new full run: only its own title's popover may be written to
     query = {k: v for k, v in _query().items() if k not in APP_PARAMS}
     written = st.session_state.get(_WRITTEN, {}).get(page)
     if query and query != {k: [v] for k, v in (written or {}).items()}:  # a link opened, not our own echo
@@ -114,20 +117,16 @@ def params(schema: Schema) -> dict[str, str]:
 
 
 def sync(page: str, schema: Schema) -> None:
-    """Write the page's state into the URL (also from a fragment, after it moved a value)."""
+    """Write the page's state into the URL and the "Copy link" popover (also from a fragment, after it moved a
+    value: a page calls it last, so the link shows the values its widgets ended on, not those it started with)."""
     wanted = params(schema)
     st.session_state.setdefault(_WRITTEN, {})[page] = {k: v for k, v in wanted.items() if k not in APP_PARAMS}
     st.session_state.setdefault(_KEEP, {}).update(
         {f.key or n: st.session_state[f.key or n] for n, f in schema.items() if (f.key or n) in st.session_state})
     if {k: v[-1] for k, v in _query().items()} != wanted:
         st.query_params.from_dict(wanted)
-
-
-def link(page: str, schema: Schema) -> str:
-    """The full address that reopens this view."""
-    base = (st.context.url or "").rstrip("/")
-    query = urlencode(params(schema))
-    return f"{base}?{query}" if query else base
+    if (place := st.session_state.get(_LINK)) is not None:  # st.empty: each write replaces the last
+        place.code(address(st.context.url or "", wanted), language=None, wrap_lines=True)
 
 
 def title(text: str, caption: str, page: str, schema: Schema) -> None:
@@ -136,7 +135,8 @@ def title(text: str, caption: str, page: str, schema: Schema) -> None:
     left.title(text)
     with right.popover("🔗 Copy link", width="stretch"):
         st.caption("This link opens exactly this view (copy it with the button at the right):")
-        st.code(link(page, schema), language=None, wrap_lines=True)
+        st.session_state[_LINK] = st.empty()  # filled by every sync of this run, the page's last one included
+    sync(page, schema)
     st.caption(caption)
 
 

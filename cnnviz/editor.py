@@ -6,11 +6,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from cnnviz import dims
+from cnnviz import dims, nesting
 from cnnviz.arch import LAYER_KEYS, Layer, Spec
 
 # Editor columns -> Layer keys. "size" is out_channels for conv, out_features for linear.
 COLUMNS = ("order", "type", "size", "kernel_size", "stride", "padding", "dilation", "p")
+MAX_DEPTH = 4  # a link's layers are a list of flat objects: 2 levels (json.loads recurses per level)
 
 
 def spec_to_records(spec: Spec) -> list[dict[str, Any]]:
@@ -158,9 +159,20 @@ def layers_spec(text: str, start: Spec) -> Spec:
     if not text:
         return start
     try:
+        nesting.check(text, MAX_DEPTH)
+    except ValueError as err:
+        raise ValueError(f"the link's layers are {err}") from None
+    try:
         layers = json.loads(text)
     except ValueError as err:
         raise ValueError(f"the link's layers are not valid JSON ({err})") from None
+    except RecursionError:  # nesting the count missed: still a message, never a crash
+        raise ValueError("the link's layers are nested too deeply to read") from None
     if not isinstance(layers, list):
         raise ValueError("the link's layers are not a list")
     return Spec.from_json({"name": start.name, "input_shape": list(start.input_shape), "layers": layers})
+
+
+def check_layers(text: str) -> None:
+    """ValueError naming what is wrong with a link's layers text, checked without a network ("" is fine)."""
+    layers_spec(text, Spec((1, 1, 1)))

@@ -16,6 +16,7 @@ folded in) and the theoretical receptive field of a unit, walked back through th
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +28,7 @@ from cnnviz.dims import effective_kernel, shape_str
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 TOP_TERMS = 8   # a linear unit shows its largest contributions, then the rest summed
+SHOWN_SUMS = 6  # a conv unit's line shows this many channel sums, then the rest summed
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,11 @@ class Explanation:
     n_rest: int = 0
     softmax: Softmax | None = None
     lines: tuple[str, ...] = field(default=())
+
+    @property
+    def value_text(self) -> str:
+        """`value` written as the lines write it: the page's "holds" states the very number the lines end on."""
+        return _fmt(self.value)
 
 
 def unit(model: nn.Module, x: torch.Tensor, acts: dict[str, torch.Tensor], layer: str,
@@ -261,7 +268,8 @@ def softmax(logits: np.ndarray) -> Softmax:
 
 
 def _fmt(v: float) -> str:
-    return f"{v:.4f}" if abs(v) < 1e4 else f"{v:.4g}"
+    text = f"{v:.4f}" if abs(v) < 1e4 else f"{v:.4g}"
+    return text.lstrip("-") if float(text) == 0 else text  # -0.00001 is "0.0000", not "-0.0000"
 
 
 def _term(v: float) -> str:
@@ -269,34 +277,86 @@ def _term(v: float) -> str:
     return f"({_fmt(v)})" if v < 0 else _fmt(v)
 
 
+def _shown(text: str) -> float:
+    """The number a shown term stands for: '(-0.0326)' -> -0.0326."""
+    return float(text.strip("()"))
+
+
+def _is(result: str, again: str) -> str:
+    """'=' when the result recomputed from the shown numbers is written as the shown result is, else '≈'."""
+    return "=" if float(again) == float(result) else "≈"
+
+
+def _why(line: str) -> str:
+    """An '≈' line says why: its numbers are rounded, so they need not add up to the last digit."""
+    if "≈" not in line:
+        return line
+    digits = "4 significant digits" if re.search(r"\de[+-]\d", line) else "4 decimals"  # _fmt's two styles
+    return f"{line} (≈: terms rounded to {digits})"
+
+
+def _sum(terms: list[str], total: float) -> tuple[str, str]:
+    """(sign, text) for `total` written after the shown `terms`: '=' when they add up to it as shown."""
+    text = _fmt(total)
+    return _is(text, _fmt(sum(_shown(t) for t in terms))), text
+
+
+def _conv_lines(sums: np.ndarray, bias: float, pre: float) -> list[str]:
+    """Σ over the channels (the first SHOWN_SUMS, then the rest in one term), then + bias."""
+    n = len(sums)
+    terms = [_term(v) for v in sums[:SHOWN_SUMS]]
+    labels = list(terms)
+    if n > SHOWN_SUMS:
+        terms.append(_term(float(sums[SHOWN_SUMS:].sum())))
+        labels.append(f"{terms[-1]} (the other {n - SHOWN_SUMS})")
+    sign, total = _sum(terms, float(sums.sum()))
+    first = _why(f"Σ patch × kernel on {n} input channel{'s' * (n > 1)} = " + " + ".join(labels) + f" {sign} {total}")
+    sign, text = _sum([total, _term(bias)], pre)
+    return [first, _why(f"{total} + bias {_term(bias)} {sign} {text}")]
+
+
+def _linear_lines(terms: tuple[Term, ...], rest: float, n_rest: int, bias: float, pre: float) -> list[str]:
+    """The three largest contributions, then their sum + the rest + bias."""
+    top = _fmt(sum(t.product for t in terms))
+    sign, text = _sum([top, _term(rest), _term(bias)], pre)
+    return [" + ".join(f"{t.source}·w ({_fmt(t.input)}×{_fmt(t.weight)})" for t in terms[:3]) + " + …",
+            _why(f"= {top} (top {len(terms)}) + {_term(rest)} (the other {n_rest}) + bias {_term(bias)} {sign} {text}")]
+
+
+def _softmax_line(soft: Softmax, j: int) -> str:
+    """p_j with its logit and the largest one substituted; each '=' checked against the shown numbers."""
+    z, top, e, total = _fmt(soft.logits[j]), _fmt(soft.logits.max()), _fmt(soft.exps[j]), _fmt(soft.total)
+    p = f"{soft.probs[j]:.2%}"
+    first = _is(e, _fmt(math.exp(_shown(z) - _shown(top))))
+    second = "=" if f"{_shown(e) / _shown(total):.2%}" == p else "≈"
+    return _why(f"softmax: p = exp({z} − {top}) / Σ exp(z − max) {first} {e} / {total} {second} {p}")
+
+
 def _lines(e: dict) -> list[str]:
-    """The arithmetic in words and numbers, one step a line (the page prints them as they are)."""
+    """The arithmetic in words and numbers, one step a line (the page prints them as they are).
+
+    Each '=' holds for the numbers as shown (rounded): a result is written after '=' only when the shown
+    terms give it at the shown precision; otherwise '≈' and the reason, never terms that visibly do not add up.
+    """
     kind, pre = e["type"], e["pre"]
     out = []
     if kind == "conv":
-        sums = e["channel_sums"]
-        out.append(f"Σ patch × kernel on {len(sums)} input channel{'s' * (len(sums) > 1)} = "
-                   + " + ".join(_term(v) for v in sums[:6]) + (" + …" if len(sums) > 6 else "")
-                   + f" = {_fmt(float(sums.sum()))}")
-        out.append(f"+ bias {_term(e['bias'])} = {_fmt(pre)}")
+        out += _conv_lines(e["channel_sums"], e["bias"], pre)
     elif kind in ("maxpool", "avgpool"):
         k = e["window"].shape[0]
         out.append(f"{'max' if kind == 'maxpool' else 'average'} of the {k}×{k} window = {_fmt(pre)}")
     elif kind == "linear":
-        out.append(" + ".join(f"{t.source}·w ({_fmt(t.input)}×{_fmt(t.weight)})" for t in e["terms"][:3]) + " + …")
-        out.append(f"= {_fmt(sum(t.product for t in e['terms']))} (top {len(e['terms'])}) + {_fmt(e['rest'])} "
-                   f"(the other {e['n_rest']}) + bias {_fmt(e['bias'])} = {_fmt(pre)}")
+        out += _linear_lines(e["terms"], e["rest"], e["n_rest"], e["bias"], pre)
     elif kind == "dropout":
         out.append(f"dropout is off when predicting: {_fmt(pre)} passes unchanged")
     elif kind == "flatten":
         out.append(f"flatten only re-addresses the number: {_fmt(pre)}")
     if e["activation"]:
-        out.append(f"{e['activation']}({_fmt(pre)}) = {_fmt(e['value'])}")
-    soft = e["softmax"]
-    if soft is not None:
-        j = e["index"][0]
-        out.append(f"softmax: p = exp({_fmt(soft.logits[j])} − {_fmt(soft.logits.max())}) / "
-                   f"Σ exp(z − max) = {_fmt(soft.exps[j])} / {_fmt(soft.total)} = {soft.probs[j]:.2%}")
+        value = _fmt(e["value"])
+        again = _fmt(_FUNCS[e["activation"]](_shown(_fmt(pre))))
+        out.append(_why(f"{e['activation']}({_fmt(pre)}) {_is(value, again)} {value}"))
+    if e["softmax"] is not None:
+        out.append(_softmax_line(e["softmax"], e["index"][0]))
     return out
 
 

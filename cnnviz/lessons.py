@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cnnviz import pagestate
+from cnnviz import nesting, pagestate
 from cnnviz.urlstate import decode
 
 SHIPPED = Path(__file__).resolve().parents[1] / "lessons"
 MAX_BYTES = 100_000   # a lesson is a page of text; a bigger file is not read
 MAX_STEPS = 50
+MAX_DEPTH = 16        # a lesson nests 6 levels at most (JSON: lesson > steps > step > state > grid > row)
 _TEXT = ("question", "answer")
 
 
@@ -89,10 +90,17 @@ def _step(where: str, i: int, raw: Any, models: Sequence[str]) -> Step:
 
 def parse(text: str, where: str, models: Sequence[str] = ()) -> Lesson:
     """A lesson from the text of a .toml or .json file named `where`; LessonError naming the bad field."""
+    kind = "JSON" if where.endswith(".json") else "TOML"
     try:
-        raw = json.loads(text) if where.endswith(".json") else tomllib.loads(text)
+        nesting.check(text, MAX_DEPTH)  # before parsing: both parsers recurse once per level
+    except ValueError as err:
+        raise LessonError(f"{where}: {err}") from None
+    try:
+        raw = json.loads(text) if kind == "JSON" else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as err:
-        raise LessonError(f"{where}: not valid {'JSON' if where.endswith('.json') else 'TOML'} ({err})") from None
+        raise LessonError(f"{where}: not valid {kind} ({err})") from None
+    except RecursionError:  # nesting the count above missed (it skips what it takes for strings)
+        raise LessonError(f"{where}: not valid {kind} (nested too deeply to read)") from None
     if not isinstance(raw, dict):
         raise LessonError(f"{where}: a lesson is a table with a title and steps")
     title, steps = raw.get("title"), raw.get("steps")

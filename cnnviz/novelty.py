@@ -101,12 +101,27 @@ def judge(pixels: np.ndarray, probs: np.ndarray, smoothing: object = 0.0) -> Nov
     far = distance(pixels)
     reasons = []
     if top < low_top(smoothing):
-        reasons.append(f"the model is unsure: {top:.0%} at most")
+        reasons.append(f"the model is unsure: {apart(top, low_top(smoothing), percent=True)} at most")
     if not INK_RANGE[0] <= ink <= INK_RANGE[1]:
-        reasons.append(f"{ink:.0%} of the field is ink, digits have {INK_RANGE[0]:.0%}-{INK_RANGE[1]:.0%}")
+        edge = INK_RANGE[0] if ink < INK_RANGE[0] else INK_RANGE[1]
+        reasons.append(f"{apart(ink, edge, percent=True)} of the field is ink, "
+                       f"digits have {INK_RANGE[0]:.0%}-{INK_RANGE[1]:.0%}")
     if far > FAR:
-        reasons.append(f"its shape is far from every digit's ({far:.1f} vs at most {FAR} for 99% of digits)")
+        reasons.append(f"its shape is far from every digit's ({apart(far, FAR)} vs at most {FAR} for 99% of digits)")
     return Novelty(top, ink, far, tuple(reasons))
+
+
+def apart(value: float, limit: float, percent: bool = False) -> str:
+    """`value` with the fewest decimals (0 for a percentage, 1 otherwise, up to 6) that keep it from printing
+    as `limit` does: a distance of 4.6004 over the limit 4.6 is "4.6004", never "4.6"; beyond that, "just over"
+    or "just under" `limit`."""
+    first = 0 if percent else 1
+    for digits in range(first, first + 6):
+        text, edge = (f"{v:.{digits}%}" if percent else f"{v:.{digits}f}" for v in (value, limit))
+        if text != edge:
+            return text
+    shown = f"{limit:.{first}%}" if percent else f"{limit:g}"
+    return f"just {'over' if value > limit else 'under'} {shown}"
 
 
 def fit(images: np.ndarray, components: int = COMPONENTS, out: Path = SHAPES) -> Path:

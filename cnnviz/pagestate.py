@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cnnviz import data, kernels, owndata, pictures
+from cnnviz import data, editor, kernels, owndata, pictures
 from cnnviz.arch import PRESETS
 from cnnviz.urlstate import Bool, Choice, Float, Grid, Int, Schema, Text
 
@@ -25,6 +25,16 @@ PG_STEP_TABS = ("Step through one pixel", "Pooling step", "Output sizes")
 TRAIN_BATCHES = (16, 32, 64, 100, 128, 256, 512)
 TRAIN_OPTIMIZERS = ("sgd", "adam")
 DRAW_SOURCES = ("Draw", "Random MNIST test digit", "Upload a picture")
+DRAW_DEFAULT = "tutorial_a"  # the model Draw opens with when the session has not chosen one
+
+
+def active_model(choice: object, models: Sequence[str]) -> str | None:
+    """The model *Draw a digit* uses: the session's `choice` (the last one picked or trained) when it is one of
+    `models`, else DRAW_DEFAULT when shipped, else the first; None when there is none. The sidebar names the
+    same one before the page has run."""
+    if isinstance(choice, str) and choice in models:
+        return choice
+    return DRAW_DEFAULT if DRAW_DEFAULT in models else (models[0] if models else None)
 
 
 def dimensions(models: Sequence[str] = ()) -> Schema:
@@ -42,7 +52,7 @@ def dimensions(models: Sequence[str] = ()) -> Schema:
         "c": Int(1, 1024, None, key="calc_in_c"),   # no default: the chosen network's own input shape
         "h": Int(1, 1024, None, key="calc_in_h"),
         "iw": Int(1, 1024, None, key="calc_in_w"),
-        "layers": Text(2000, "", key="calc_layers"),
+        "layers": Text(2000, "", key="calc_layers", check=editor.check_layers),  # a network's layers, or refused
     }
 
 
@@ -93,10 +103,9 @@ def trainer() -> Schema:
 
 def draw(models: Sequence[str]) -> Schema:
     """The draw page: model(s), input source, the test digit shown, the brush."""
-    names = tuple(models) or ("tutorial_a",)
-    first = "tutorial_a" if "tutorial_a" in names else names[0]
+    names = tuple(models) or (DRAW_DEFAULT,)
     return {
-        "model": Choice(names, first, key="draw_model"),
+        "model": Choice(names, active_model(None, names), key="draw_model"),
         "compare": Bool(False, key="draw_compare"),
         "model2": Choice(names, names[min(1, len(names) - 1)], key="draw_model_2"),
         "src": Choice(DRAW_SOURCES, key="draw_source"),

@@ -25,6 +25,13 @@ LAYER_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "linear": (("out_features",), ("bias",)),
 }
 LAYER_TYPES = tuple(LAYER_KEYS)
+# Bounds on a spec's whole numbers: generous for any network a lesson or the trainer meets (the budget check,
+# not these, says what this server can train), small enough for a table cell, a browser's number (exact below
+# 2**53) and Arrow's int64 (a link's out_channels of 10**300 broke the calculator's table).
+MAX_WIDTH = 10_000_000   # out_channels, out_features, input channels
+MAX_SIDE = 4_096         # kernel_size, stride, padding, dilation, input height and width (the calculator's W)
+_BOUNDS = {"out_channels": (1, MAX_WIDTH), "out_features": (1, MAX_WIDTH), "kernel_size": (1, MAX_SIDE),
+           "stride": (1, MAX_SIDE), "padding": (0, MAX_SIDE), "dilation": (1, MAX_SIDE)}
 # The prefix of a layer's name in the built model: conv1, relu1, pool1, fc1 ...
 NAME_PREFIX = {"conv": "conv", "maxpool": "pool", "avgpool": "pool", "relu": "relu",
                "tanh": "tanh", "sigmoid": "sigmoid", "batchnorm": "bn",
@@ -55,14 +62,16 @@ class Layer:
         for f in fields(self):
             if f.name != "type" and f.name not in required + optional and getattr(self, f.name) is not None:
                 raise ValueError(f"a {self.type} layer takes no {f.name}")
-        for key in ("out_channels", "kernel_size", "stride", "dilation", "out_features"):
+        for key, (lo, hi) in _BOUNDS.items():
             value = getattr(self, key)
-            if value is not None and (not _is_int(value) or value < 1):
-                raise ValueError(f"{self.type}: {key} must be a whole number >= 1, got {value!r}")
-        if self.padding is not None and (not _is_int(self.padding) or self.padding < 0):
-            raise ValueError(f"{self.type}: padding must be a whole number >= 0, got {self.padding!r}")
-        if self.p is not None and not (0.0 <= float(self.p) < 1.0):
-            raise ValueError(f"dropout: p must be in [0, 1), got {self.p!r}")
+            if value is not None and not (_is_int(value) and value >= lo):
+                raise ValueError(f"{self.type}: {key} must be a whole number >= {lo}, got {_shown(value)}")
+            if value is not None and value > hi:
+                raise ValueError(f"{self.type}: {key} must be at most {hi:,}, got {_shown(value)}")
+        if self.bias is not None and not isinstance(self.bias, bool):
+            raise ValueError(f"{self.type}: bias must be true or false, got {_shown(self.bias)}")
+        if self.p is not None and not (_is_number(self.p) and 0.0 <= float(self.p) < 1.0):
+            raise ValueError(f"dropout: p must be in [0, 1), got {_shown(self.p)}")
 
     # torch's defaults, resolved
     @property
@@ -117,6 +126,18 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _shown(value: Any) -> str:
+    """A bad value as a message repeats it: 10**300 is '1000000000…' (301 digits), not 301 digits."""
+    text = repr(value)
+    if len(text) <= 24:
+        return text
+    return f"{text[:12]}… ({len(text)} digits)" if _is_int(value) else f"{text[:24]}…"
+
+
 @dataclass(frozen=True)
 class Spec:
     """An architecture: input shape (C, H, W) plus an ordered tuple of layers."""
@@ -127,8 +148,10 @@ class Spec:
 
     def __post_init__(self) -> None:
         shape = tuple(self.input_shape)
-        if len(shape) != 3 or not all(_is_int(v) and v >= 1 for v in shape):
-            raise ValueError(f"input_shape must be three whole numbers >= 1 (C, H, W), got {self.input_shape!r}")
+        highest = (MAX_WIDTH, MAX_SIDE, MAX_SIDE)
+        if len(shape) != 3 or not all(_is_int(v) and 1 <= v <= hi for v, hi in zip(shape, highest)):
+            raise ValueError(f"input_shape must be three whole numbers (C, H, W): C from 1 to {MAX_WIDTH:,}, H and W "
+                             f"from 1 to {MAX_SIDE:,}; got {_shown(self.input_shape)}")
         object.__setattr__(self, "input_shape", shape)
         object.__setattr__(self, "layers", tuple(self.layers))
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 MAX_VALUE_CHARS = 2000  # a network's layers fit; a 10 kB value does not
 MAX_PARAMS = 64         # more query parameters than any page has: the rest are ignored unread
@@ -158,20 +159,32 @@ class Choice(Field):
 
 @dataclass(frozen=True)
 class Text(Field):
-    """Free text of at most `max_chars` printable characters (a name, never code)."""
+    """Free text of at most `max_chars` printable characters (a name, never code).
+
+    `check`, when given, is called with the text and raises ValueError for text the page cannot use (a
+    network's layers as JSON); its message becomes the note.
+    """
 
     max_chars: int = 80
+    check: Callable[[str], Any] | None = None
 
-    def __init__(self, max_chars: int = 80, default: str = "", key: str | None = None):
+    def __init__(self, max_chars: int = 80, default: str = "", key: str | None = None,
+                 check: Callable[[str], Any] | None = None):
         object.__setattr__(self, "max_chars", max_chars)
         object.__setattr__(self, "default", default)
         object.__setattr__(self, "key", key)
+        object.__setattr__(self, "check", check)
 
     def parse(self, text: str) -> str:
         if len(text) > self.max_chars:
             raise Invalid(f"longer than {self.max_chars} characters")
         if not text.isprintable():
             raise Invalid("contains control characters")
+        if self.check is not None:
+            try:
+                self.check(text)
+            except ValueError as err:
+                raise Invalid(str(err)) from None
         return text
 
 
@@ -285,3 +298,9 @@ def _same(a: Any, b: Any) -> bool:
         return type(a) is type(b) and bool(a == b)
     except (TypeError, ValueError):  # numpy arrays and other things without a plain ==
         return False
+
+
+def address(base: str, query: Mapping[str, str]) -> str:
+    """The link that reopens a view: the page's URL `base` (a trailing / dropped) with `query` encoded."""
+    base = base.rstrip("/")
+    return f"{base}?{urlencode(query)}" if query else base

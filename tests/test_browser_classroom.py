@@ -142,3 +142,26 @@ def test_walk_the_shipped_lesson_to_the_end(projector, app_url, artifacts):
     assert side.get_by_role("button", name="Next ▶").is_disabled()
     assert "lesson=cnn_tutorial" in projector.url and "step=7" in projector.url
     projector.screenshot(path=str(artifacts / "lesson_last_step.png"))
+
+
+def _copied_link(pg) -> str:
+    pg.get_by_role("button", name="Copy link").click()
+    text = pg.locator("[data-testid='stPopoverBody'] code").inner_text().strip()
+    pg.keyboard.press("Escape")
+    return text
+
+
+def test_copy_link_follows_a_value_moved_inside_a_fragment(projector, app_url):
+    """Moving the stepped pixel reruns only the step-through (a fragment): the popover's link still follows it
+    (it showed the value the page started with: r=2 while the page showed row 0)."""
+    open_page(projector, app_url, "playground?src=Pattern&r=2&col=1")
+    assert "r=2" in _copied_link(projector)
+    row = projector.locator("[data-testid='stSlider']", has_text="Output row").get_by_role("slider")
+    row.focus()
+    projector.keyboard.press("Home")  # row 0
+    wait_idle(projector)
+    expect(projector.locator("p", has_text="Sum of the products")).to_contain_text("output[0, 1]")
+    link = _copied_link(projector)
+    assert "r=0" in link and "col=1" in link, link
+    assert "r=0" in projector.url
+    assert projector.locator("[data-testid='stException']").count() == 0

@@ -1,5 +1,6 @@
 """editor: the calculator's table <-> spec, and impossible layers marked without losing the rest."""
 import math
+import re
 
 import pytest
 
@@ -76,3 +77,22 @@ def test_layers_round_trip_through_link_text():
                      ('[{"type": "warp"}]', "unknown layer type 'warp'")):
         with pytest.raises(ValueError, match=why):
             editor.layers_spec(bad, start)
+
+
+@pytest.mark.parametrize("text, why", [
+    ("[" * 1_000 + "]" * 1_000, "the link's layers are nested 1,000 levels deep, more than 4"),
+    ('[{"type": "conv", "out_channels": 1' + "0" * 300 + ', "kernel_size": 3}]',
+     "layer 1: conv: out_channels must be at most 10,000,000"),
+], ids=["nested 1,000 deep", "out_channels 10**300"])
+def test_hostile_link_layers_are_a_value_error_naming_them(text, why):
+    with pytest.raises(ValueError, match=re.escape(why)):
+        editor.layers_spec(text, PRESETS["tutorial_a"])
+    with pytest.raises(ValueError, match=re.escape(why)):
+        editor.check_layers(text)
+    editor.check_layers("")  # the network's own layers
+    editor.check_layers(editor.layers_text(PRESETS["keras_small"], PRESETS["tutorial_a"]))
+
+
+def test_a_cell_beyond_the_bound_marks_its_row():
+    rep = editor.report((1, 28, 28), [{"order": 1, "type": "conv", "size": 1e300, "kernel_size": 3}])
+    assert rep.spec is None and "out_channels must be at most 10,000,000" in rep.rows[0].reason

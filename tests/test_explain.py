@@ -2,6 +2,9 @@
 of every shipped model; the receptive field equals the gradient footprint."""
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -141,3 +144,88 @@ def test_receptive_field_of_a_dense_unit_is_the_whole_input():
     rows = {r.name: r for r in __import__("cnnviz.dims", fromlist=["table"]).table(arch.PRESETS["tutorial_a"])}
     f = explain.receptive_field(arch.PRESETS["tutorial_a"], "pool2", 3, 3)  # a middle unit: not clipped
     assert f.bottom - f.top == rows["pool2"].receptive_field == f.right - f.left
+
+
+# --- the shown arithmetic: every line, recomputed from the numbers it shows -------------------------------
+
+N = r"\(?(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\)?"   # a shown number; negatives inside a sum are in brackets
+REASON = re.compile(r" \(≈: [^)]*rounded[^)]*\)$")
+
+
+def _agrees(value: float, shown: str) -> bool:
+    """`value` rounded as `shown` is rounded (4 decimals, or 4 significant digits in e-notation) equals it."""
+    if "e" in shown:
+        return float(f"{value:.4g}") == float(shown)
+    decimals = len(shown.split(".")[1]) if "." in shown else 0
+    return float(f"{value:.{decimals}f}") == float(shown)
+
+
+def _judge(sign: str, value: float, shown: str, operands: int, line: str, slack: float = 1.0) -> None:
+    """'=': the shown operands give the shown result at its precision; '≈': they do not, within rounding."""
+    if sign == "=":
+        assert _agrees(value, shown), f"{line!r}: the shown numbers give {value!r}, not {shown}"
+    else:
+        half = 0.5 * 10.0 ** -len(shown.split(".")[1]) if "e" not in shown else abs(float(shown)) * 5e-4
+        assert not _agrees(value, shown) and abs(value - float(shown)) <= slack * (operands + 1) * half, line
+
+
+def _recompute(e: explain.Explanation) -> int:
+    """Check every line of e.lines that states a result from numbers it shows; how many lines were checked."""
+    checked, previous = 0, None
+    for line in e.lines:
+        assert ("≈" in line) == bool(REASON.search(line)), f"{line!r}: an ≈ says why, an = needs no reason"
+        body = REASON.sub("", line)
+        if m := re.fullmatch(r"Σ .*? = (.+) ([=≈]) " + N, body):
+            terms = m.group(1).split(" + ")
+            if "…" not in m.group(1):
+                _judge(m.group(2), sum(float(re.match(N, t).group(1)) for t in terms), m.group(3), len(terms), line)
+                checked += 1
+            previous = m.group(3)
+        elif m := re.fullmatch(rf"(?:{N} )?\+ bias {N} ([=≈]) {N}", body):
+            first = m.group(1) if m.group(1) is not None else previous  # "S + bias b", or "+ bias b" under S
+            _judge(m.group(3), float(first) + float(m.group(2)), m.group(4), 2, line)
+            checked += 1
+        elif m := re.fullmatch(rf"= {N} \(top \d+\) \+ {N} \(the other \d+\) \+ bias {N} ([=≈]) {N}", body):
+            _judge(m.group(4), float(m.group(1)) + float(m.group(2)) + float(m.group(3)), m.group(5), 3, line)
+            checked += 1
+        elif m := re.fullmatch(rf"(relu|tanh|sigmoid)\({N}\) ([=≈]) {N}", body):
+            f = {"relu": lambda v: max(v, 0.0), "tanh": math.tanh, "sigmoid": lambda v: 1 / (1 + math.exp(-v))}
+            _judge(m.group(3), f[m.group(1)](float(m.group(2))), m.group(4), 1, line)
+            checked += 1
+        elif m := re.fullmatch(rf"softmax: p = exp\({N} − {N}\) / Σ exp\(z − max\) ([=≈]) {N} / {N} ([=≈]) {N}%",
+                               body):
+            a, b, sign1, ex, total, sign2, pct = m.groups()
+            _judge(sign1, math.exp(float(a) - float(b)), ex, 2, line, slack=max(1.0, float(ex)))
+            _judge(sign2, 100 * float(ex) / float(total), pct, 2, line, slack=100 / float(total))
+            checked += 1
+        else:
+            assert not re.search(r"[=≈] -?\d", body) or body.startswith(("max of", "average of", "dropout",
+                                                                           "flatten")), f"unchecked: {line!r}"
+    return checked
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shown_line_adds_up_at_the_shown_precision(name):
+    """Real MNIST test digits through a shipped model, many units of every layer: each line's result is its
+    shown numbers' result at the shown precision, or says ≈ and why; "holds" states the value as the lines do."""
+    from cnnviz import data
+
+    model, card = checkpoints.load(name)
+    split = data.load("mnist", "test", download=False)
+    rng = np.random.default_rng(18)
+    checked = approx = 0
+    for i in (0, 1, 2, 3):
+        x = preprocess.from_mnist(split.raw(i)[0]).normalized(tuple(card["normalize"]))
+        acts = probe.activations(model, x)
+        for layer, out in acts.items():
+            for index in _units(tuple(out.shape[1:]), rng, n=10):
+                e = explain.unit(model, x, acts, layer, index)
+                checked += _recompute(e)
+                approx += sum("≈" in line for line in e.lines)
+                results = [re.search(rf"[=≈] {N}(?: \(≈[^)]*\))?$", line) for line in e.lines]
+                stated = [r.group(1) for r in results if r is not None and "softmax" not in r.string]
+                if stated:  # the page's "holds" is this text
+                    assert e.value_text == stated[-1], (e.value_text, e.lines)
+                else:  # flatten / dropout: "... re-addresses the number: 0.1234"
+                    assert e.lines[-1].split(": ")[-1].split(" ")[0] == e.value_text, (e.value_text, e.lines)
+    assert checked > 200 and approx < checked / 2, (checked, approx)  # mostly exact; ≈ only where rounding bites

@@ -77,3 +77,21 @@ def test_the_lesson_folder_follows_the_environment(tmp_path, monkeypatch):
     (tmp_path / "mine.toml").write_text(GOOD)
     monkeypatch.setenv("CNNVIZ_LESSONS", str(tmp_path))
     assert lessons.available() == ["mine"]
+
+
+@pytest.mark.parametrize("file, text", [
+    ("deep.json", "[" * 40_000 + "]" * 40_000),
+    ("deep.toml", "x = " + "[" * 40_000 + "]" * 40_000),
+    ("deep.toml", 'title = "t"\n[[steps]]\nstate = { grid = ' + "[" * 500 + "]" * 500 + " }\n"),
+], ids=["json 40,000 deep", "toml 40,000 deep", "toml 500 deep inside a step"])
+def test_a_deeply_nested_lesson_is_a_message_naming_it_not_a_recursion_error(tmp_path, file, text):
+    (tmp_path / file).write_text(text)
+    assert len(text.encode()) <= lessons.MAX_BYTES  # read, not refused for its size
+    with pytest.raises(lessons.LessonError) as err:
+        lessons.load("deep", tmp_path)
+    assert str(err.value).startswith(f"lessons/{file}: nested ") and f"more than {lessons.MAX_DEPTH}" in str(err.value)
+
+
+def test_brackets_inside_a_lessons_text_do_not_count_as_nesting(tmp_path):
+    (tmp_path / "quoted.toml").write_text(GOOD.replace('question = "q"', 'question = "' + "[" * 100 + ' ?"'))
+    assert lessons.load("quoted", tmp_path).steps[0].question.startswith("[" * 100)

@@ -61,6 +61,29 @@ def test_each_sign_and_the_message():
         novelty.distance(np.zeros((27, 28)))
 
 
+def test_a_sign_past_its_threshold_never_prints_equal_to_it(monkeypatch):
+    """The issue's '(4.6 vs at most 4.6 for 99% of digits)': the number shows enough digits to differ."""
+    digit = np.zeros((28, 28))
+    digit[4:24, 12:16] = 1.0
+    monkeypatch.setattr(novelty, "distance", lambda pixels: novelty.FAR + 4e-4)
+    assert "(4.6004 vs at most 4.6 for 99% of digits)" in novelty.judge(digit, np.eye(10)[1]).message()
+    monkeypatch.setattr(novelty, "distance", lambda pixels: novelty.FAR + 1e-12)
+    assert "(just over 4.6 vs at most 4.6" in novelty.judge(digit, np.eye(10)[1]).message()
+    thin = np.zeros((28, 28))
+    thin.reshape(-1)[:47] = 1.0  # 47 of 784 pixels: 5.99% of the field, under the 6% digits have
+    assert novelty.judge(thin, np.eye(10)[1]).message().count("5.99% of the field is ink, digits have 6%-34%") == 1
+    unsure = np.full(10, 0.5004 / 9)
+    unsure[3] = 0.4996
+    assert "unsure: 49.96% at most" in novelty.judge(digit, unsure).message()
+
+
+@pytest.mark.parametrize("value, limit, percent, text", [
+    (4.64, 4.6, False, "4.64"), (5.0, 4.6, False, "5.0"), (0.7347, 0.34, True, "73%"), (0.0599, 0.06, True, "5.99%"),
+    (0.34001, 0.34, True, "34.001%"), (0.5 - 1e-12, 0.5, True, "just under 50%")])
+def test_apart(value, limit, percent, text):
+    assert novelty.apart(value, limit, percent) == text
+
+
 def test_shipped_shapes_are_orthonormal():
     mean, comps = novelty._shapes()
     assert mean.shape == (784,) and comps.shape == (novelty.COMPONENTS, 784)

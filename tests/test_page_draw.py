@@ -286,3 +286,24 @@ def test_a_model_trained_in_the_app_can_be_seen_at_an_earlier_snapshot(tmp_path,
     x = test.images[:1]
     expected = probe.class_labels(card)[int(untrained(x).argmax())]
     assert at.metric[0].value == expected, (said, at.metric[0].value, expected)  # the untrained network answers
+
+
+def _sidebar_model(at) -> str:
+    return next(c.value for c in at.sidebar.caption if c.value.startswith("Active model"))
+
+
+def test_the_sidebar_names_the_model_draw_uses_before_and_after_draw_ran():
+    """It said 'Active model: pick one on Draw a digit' while Draw showed tutorial_a."""
+    at = AppTest.from_file(str(PAGE.parents[1] / "app.py"), default_timeout=90).run()  # the calculator: Draw not yet run
+    assert not at.exception and _sidebar_model(at) == "Active model: **tutorial_a**"
+    at.switch_page("app_pages/draw.py").run()
+    assert at.selectbox(key="draw_model").value == "tutorial_a" and _sidebar_model(at) == "Active model: **tutorial_a**"
+    at.selectbox(key="draw_model").select("lenet5").run()
+    assert _sidebar_model(at) == "Active model: **lenet5**"
+    at.switch_page("app_pages/dimensions.py").run()
+    assert _sidebar_model(at) == "Active model: **lenet5**"
+    linked = AppTest.from_file(str(PAGE.parents[1] / "app.py"), default_timeout=90)
+    linked.switch_page("app_pages/draw.py")
+    linked.query_params["model"] = "tutorial_b"  # a shared link opens Draw with another model
+    linked.run()
+    assert linked.selectbox(key="draw_model").value == "tutorial_b" and _sidebar_model(linked).endswith("tutorial_b**")

@@ -2,6 +2,8 @@
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
+from cnnviz import lessons
+
 
 def _app(**query) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
@@ -52,3 +54,16 @@ def test_picking_a_lesson_in_the_sidebar_opens_step_one_and_none_ends_it():
     at.selectbox(key="lesson_pick").select("(none)").run()
     assert not at.exception and "lesson" not in at.query_params
     assert not [m for m in at.sidebar.markdown if m.value.startswith("**Step ")]
+
+
+def test_a_deeply_nested_lesson_picked_is_one_message_on_every_page(tmp_path, monkeypatch, data_root):
+    (tmp_path / "deep.json").write_text("[" * 40_000 + "]" * 40_000)
+    monkeypatch.setenv("CNNVIZ_LESSONS", str(tmp_path))
+    at = _app()
+    at.selectbox(key="lesson_pick").select("deep").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [e.value for e in at.sidebar.error] == [f"lessons/deep.json: nested 40,000 levels deep, more than "
+                                                   f"{lessons.MAX_DEPTH}"]
+    at.switch_page("app_pages/draw.py").run()  # and the other pages keep working, with the same one message
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.sidebar.error) == 1 and at.selectbox(key="draw_model").value == "tutorial_a"

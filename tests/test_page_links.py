@@ -34,3 +34,17 @@ def test_a_link_naming_a_model_that_is_not_there_falls_back_with_a_note():
     note = " ".join(w.value for w in at.warning)
     assert "model='no_such_model' ignored" in note and "brush='400' ignored" in note
     assert at.selectbox(key="draw_model").value == "tutorial_a"
+
+
+def test_hostile_layers_in_a_calculator_link_lose_only_themselves_with_a_note():
+    """Nested 1,000 deep (RecursionError before) and out_channels 10**300 (the table's Arrow conversion broke)."""
+    for layers, why in (("[" * 1_000 + "]" * 1_000, "nested 1,000 levels deep"),
+                        ('[{"type":"conv","out_channels":1' + "0" * 300 + ',"kernel_size":3},{"type":"relu"}]',
+                         "out_channels must be at most 10,000,000")):
+        at = _open("dimensions", tab="A whole network", net="lenet5", layers=layers)
+        assert not at.exception, [e.value for e in at.exception]
+        note = " ".join(w.value for w in at.warning)
+        assert "layers='[" in note and why in note, note
+        assert at.selectbox(key="calc_net").value == "lenet5"  # the rest of the link still applies
+        assert next(m for m in at.metric if m.label == "Parameters").value == "61,706"  # lenet5's own layers
+        assert "layers" not in at.query_params

@@ -155,3 +155,15 @@ def test_a_custom_kernel_from_a_link():
     assert not at.exception and not at.error and not at.warning
     assert at.session_state["pg_custom"] == ((0, 1, 0), (1, -4, 1), (0, 1, 0))
     _assert_sum_equals_output(at)
+
+
+def test_the_copy_link_shows_the_values_the_page_ended_on():
+    """The stepped pixel is kept inside the output during the run: the popover's link (built before) said r=3
+    while the page showed row 0 of a 1x1 output."""
+    at = _page()
+    at.slider(key="pg_pos_r").set_value(3).run()
+    assert [c.value for c in at.code if c.value.startswith("?")] == ["?src=Pattern&r=3&col=2"]
+    at.slider(key="pg_pattern_size").set_value(3).run()  # a 3x3 pattern: the 3x3 kernel's output is 1x1
+    assert not at.exception and "output[0, 0]" in _sum_line(at)
+    assert [c.value for c in at.code if c.value.startswith("?")] == ["?src=Pattern&psize=3&r=0&col=0"]
+    assert at.query_params["r"] == "0"

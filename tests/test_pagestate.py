@@ -37,3 +37,17 @@ def test_no_page_parameter_collides_with_the_apps_own(page):
     from app_pages.ui import APP_PARAMS  # present, lesson, step: on every page's URL
 
     assert not set(pagestate.schema(page, ["tutorial_a"])) & set(APP_PARAMS)
+
+
+@pytest.mark.parametrize("choice, models, active", [
+    (None, ["lenet5", "tutorial_a"], "tutorial_a"),          # nothing chosen yet: Draw's default
+    ("lenet5", ["lenet5", "tutorial_a"], "lenet5"),          # picked on Draw, or just trained
+    ("deleted", ["lenet5", "tutorial_a"], "tutorial_a"),     # a choice that is gone
+    (None, ["mine", "lenet5"], "mine"),                      # no tutorial_a: the first
+    (["lenet5"], ["lenet5"], "lenet5"),                      # not a name: as if nothing was chosen
+    ("tutorial_a", [], None),                                # no model at all
+])
+def test_active_model_is_the_one_draw_uses(choice, models, active):
+    assert pagestate.active_model(choice, models) == active
+    if models:
+        assert pagestate.draw(models)["model"].default == pagestate.active_model(None, models)

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cnnviz.urlstate import MAX_VALUE_CHARS, Bool, Choice, Float, Grid, Int, Text, decode, encode
+from cnnviz.urlstate import MAX_VALUE_CHARS, Bool, Choice, Float, Grid, Int, Text, address, decode, encode
 
 SCHEMA = {
     "stride": Int(1, 4, default=1),
@@ -129,3 +129,21 @@ def test_choice_keeps_the_option_type():
 def test_a_choice_needs_distinct_options():
     with pytest.raises(ValueError, match="distinct"):
         Choice((1, "1"))
+
+
+def test_a_text_field_s_check_drops_the_value_with_its_message_as_the_note():
+    def one_word(text: str) -> None:
+        if " " in text:
+            raise ValueError(f"{text.count(' ')} spaces in it")
+    schema = {"name": Text(20, "", check=one_word)}
+    assert decode(schema, {"name": "cnn"}).values == {"name": "cnn"}
+    out = decode(schema, {"name": "a b c"})
+    assert out.values == {} and out.notes == ["name='a b c' ignored: 2 spaces in it"]
+    with pytest.raises(ValueError, match="cannot put name='a b' in a link: 1 spaces in it"):
+        encode(schema, {"name": "a b"})
+
+
+def test_address_is_the_page_url_with_the_query_encoded():
+    assert address("http://h:8501/playground/", {"src": "Photo", "r": "2"}) == "http://h:8501/playground?src=Photo&r=2"
+    assert address("http://h:8501/", {}) == "http://h:8501"
+    assert address("", {"name": "a b&c"}) == "?name=a+b%26c"
