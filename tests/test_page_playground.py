@@ -155,3 +155,34 @@ def test_a_custom_kernel_from_a_link():
     assert not at.exception and not at.error and not at.warning
     assert at.session_state["pg_custom"] == ((0, 1, 0), (1, -4, 1), (0, 1, 0))
     _assert_sum_equals_output(at)
+
+
+def _stepped(at: AppTest) -> tuple[int, int]:
+    return at.slider(key="pg_pos_r").value, at.slider(key="pg_pos_c").value
+
+
+def test_the_stepped_pixel_starts_on_a_real_sum_and_play_walks_on_from_there(data_root):
+    """#18 item 11: from the photo to an MNIST digit, the window starts on the digit's strongest response, not
+    in a corner of zeros (the photo's centre clamped into the 26x26 output); Play moves on from that pixel."""
+    at = _page("Photo")
+    at.radio(key="pg_source").set_value("MNIST digit").run()
+    assert not at.exception and not at.error
+    line = _sum_line(at)
+    assert not line.startswith("Sum of the products: **0** "), line
+    start = _stepped(at)
+    assert start not in ((0, 0), (25, 25)), start
+    at.toggle(key="pg_play").set_value(True).run()
+    assert _stepped(at) == (start[0], start[1] + 1)
+    at.toggle(key="pg_play").set_value(False).run()
+    at.slider(key="pg_pos_r").set_value(3).run()  # a chosen pixel stays when the kernel changes
+    at.selectbox(key="pg_kernel").set_value("sobel_x").run()
+    assert _stepped(at) == (3, start[1] + 1)
+
+
+def test_the_pooling_step_starts_on_the_strongest_pooled_value():
+    at = _page()  # 7x7 vertical edge, outline, valid: its 5x5 output's strongest values lie by the edge
+    at.selectbox(key="pg_pool").set_value("max")
+    _tab(at, "Pooling step")
+    assert not at.exception and not at.error
+    line = next(m.value for m in at.markdown if m.value.startswith("max of the window"))
+    assert "= **3** = pooled[0, 1]" in line, line
