@@ -1,7 +1,7 @@
 """Caches shared by the pages (not a page: app.py lists the pages). The library stays free of streamlit."""
 import streamlit as st
 
-from cnnviz import data, owndata
+from cnnviz import checkpoints, data, owndata, probe
 
 
 @st.cache_resource(show_spinner="Loading the dataset into memory…")
@@ -26,3 +26,15 @@ def splits(name: str, seed: int = 0) -> tuple[data.Split, data.Split]:
 def downloader() -> data.Downloader:
     """The one Downloader of this server: every session sees the same "downloading…" or "failed" state."""
     return data.Downloader()
+
+
+@st.cache_resource(show_spinner="Loading the model…")
+def load_model(name: str, stamp: float):
+    """One copy per process of a checkpoint's (model, card); `stamp` (its mtime) makes a retrained one reload."""
+    return checkpoints.load(name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def random_copy(name: str, stamp: float):
+    """The same network with random weights (the Draw page's saliency sanity check)."""
+    return probe.randomized(load_model(name, stamp)[0])

@@ -12,7 +12,7 @@ from streamlit_drawable_canvas import st_canvas
 from app_pages import draw_inside as inside
 from app_pages import draw_replay as replay
 from app_pages import ui
-from app_pages.cached import load_split
+from app_pages.cached import load_model, load_split, random_copy
 from cnnviz import checkpoints, data, images, pagestate, preprocess, probe
 from cnnviz.figures import draw as figs
 from cnnviz.figures import inline
@@ -33,16 +33,6 @@ class Inputs:
 
     models: list[str]
     source: str
-
-
-@st.cache_resource(show_spinner="Loading the model…")
-def load_model(name: str, stamp: float):
-    return checkpoints.load(name)
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def random_copy(name: str, stamp: float):
-    return probe.randomized(load_model(name, stamp)[0])
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -85,6 +75,7 @@ def read_input(inputs: Inputs) -> preprocess.Prepared:
         return prepare_upload(file.file_id, file.getvalue())
     if ui.keep("canvas"):  # back from another page: the drawing as it was left (h9: state survives navigation)
         st.session_state["draw_initial"] = st.session_state["canvas"]["drawing"]["raw"]
+    st.space("small")  # 1 + 0.75 + 1 rem above the canvas: its toolbar (undo, redo, clear) rises 2.65 rem over it
     canvas = st_canvas(stroke_width=st.session_state["draw_brush"], stroke_color="#FFFFFF", height=280, width=280,
                        background_color="#000000", drawing_mode="freedraw", key="canvas", return_image_data=True,
                        initial_drawing=st.session_state.get("draw_initial"))
