@@ -57,6 +57,7 @@ def draw_section(ds: owndata.OwnDataset, cls: str) -> None:
     n = st.session_state.setdefault("ds_round", 0)
     key = st.session_state["ds_canvas_key"] = f"ds_canvas_{n}"
     brush = st.slider("Brush size", 8, 40, 20, key="ds_brush")
+    st.space("small")  # 1 + 0.75 + 1 rem above the canvas: its toolbar (undo, redo, clear) rises 2.65 rem over it
     canvas = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000", height=280,
                        width=280, drawing_mode="freedraw", key=key, return_image_data=True)
     st.html(FLUSH_ON_ADD, unsafe_allow_javascript=True)

@@ -76,6 +76,7 @@ def read_input(inputs: Inputs) -> preprocess.Prepared:
         return prepare_upload(file.file_id, file.getvalue())
     if ui.keep("canvas"):  # back from another page: the drawing as it was left (h9: state survives navigation)
         st.session_state["draw_initial"] = st.session_state["canvas"]["drawing"]["raw"]
+    st.space("small")  # 1 + 0.75 + 1 rem above the canvas: its toolbar (undo, redo, clear) rises 2.65 rem over it
     canvas = st_canvas(stroke_width=st.session_state["draw_brush"], stroke_color="#FFFFFF", height=280, width=280,
                        background_color="#000000", drawing_mode="freedraw", key="canvas", return_image_data=True,
                        initial_drawing=st.session_state.get("draw_initial"))
@@ -86,12 +87,12 @@ def read_input(inputs: Inputs) -> preprocess.Prepared:
 
 
 def analyse(name: str, prepared: preprocess.Prepared, slot: int = 0) -> tuple:
-    """(name, card, model, input tensor, look) for one model on the prepared picture."""
+    """(name, card, model, input tensor, look, snapshot batch or None) for one model on the prepared picture."""
     stamp = checkpoints.resolve(name).stat().st_mtime  # mtime: a retrained model reloads
     model, card = load_model(name, stamp)
-    model = replay.pick(name, stamp, model, card, slot)  # h11: a moment of its training, if it kept snapshots
+    model, moment = replay.pick(name, stamp, model, card, slot)  # h11: a moment of its training, if it kept any
     x = prepared.normalized(tuple(card["normalize"]))
-    return name, card, model, x, probe.look_for_card(model, x, card)
+    return name, card, model, x, probe.look_for_card(model, x, card), moment
 
 
 @st.fragment
@@ -117,7 +118,8 @@ def drawing(inputs: Inputs) -> None:
             except ValueError as err:
                 st.error(checkpoints.plain(f"{name}: {err}"))
                 continue
-            bars.append(inside.answer(results[slot][0], results[slot][1], results[slot][4], prepared.pixels, slot))
+            shown, card, _, _, look, moment = results[slot]
+            bars.append(inside.answer(shown, card, look, prepared.pixels, slot, moment))
     if len(inputs.models) == 1:
         with places[2]:
             st.markdown("**What the network sees**: crop, longer side to 20 px, centre of mass")
@@ -129,7 +131,7 @@ def drawing(inputs: Inputs) -> None:
     st.subheader("Inside the network")
     slot = 0 if len(results) == 1 else st.radio("Look inside", list(results), horizontal=True, key="draw_inside",
                                                 format_func=lambda s: checkpoints.plain(results[s][0]))
-    name, card, model, x, look = results[slot]
+    name, card, model, x, look, _ = results[slot]
     inside.overview(slot, name, model, x, look, prepared)
     for draw_bars in bars:  # after the overview: the answer is painted first (draw_inside.answer)
         draw_bars()

@@ -15,8 +15,10 @@ from cnnviz.figures import draw as figs
 PICKED = "draw_pick"   # session key: {model name: (stage index, unit index, (row, col) or None)}
 
 
-def answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: int) -> Callable[[], None]:
-    """The model's answer: the digit, how sure, a "not a digit?" warning when due; a place for the probabilities.
+def answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: int,
+           moment: int | None = None) -> Callable[[], None]:
+    """The model's answer: the digit, how sure, a "not a digit?" ("not one of your classes?", or "untrained"
+    at `moment` 0, the snapshot before training) warning when due; a place for the probabilities.
 
     Returns the function that draws the probability bars into their place: the page calls it after the
     overview, so the browser paints the answer before it spends ~40 ms drawing the bars (bench/browser_latency.py).
@@ -25,9 +27,8 @@ def answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: in
     shown = checkpoints.plain(name)  # a folder name is text, never Markdown (#13 item 3)
     st.metric(f"{shown} says", verdict.label, help=f"{shown}: test accuracy {card['test_accuracy']:.2f}%")
     st.caption(f"{verdict.confidence:.0%} sure")
-    unlike = novelty.for_card(card, pixels, probs)
-    if unlike or verdict.note:
-        st.warning(f"**Not a digit?** {unlike}" if unlike else verdict.note)
+    if said := novelty.warning(card, pixels, probs, look.features, moment) or verdict.note:
+        st.warning(said)
     place = st.empty()
     return lambda: ui.chart(figs.probabilities(probs, verdict.labels, verdict.index, height=210), place,
                             width="stretch", key=f"probs_{slot}", config={"displayModeBar": False})

@@ -25,19 +25,20 @@ def _model_at(name: str, stamp: float, i: int, spec_json: str) -> nn.Module:
     return snapshots.model_at(Spec.from_json(json.loads(spec_json)), _snapshots(name, stamp)[i])
 
 
-def pick(name: str, stamp: float, model: nn.Module, card: dict, slot: int) -> nn.Module:
-    """The trained model, or the same network at the snapshot the slider picks (when the checkpoint has any)."""
+def pick(name: str, stamp: float, model: nn.Module, card: dict, slot: int) -> tuple[nn.Module, int | None]:
+    """(the trained model, None), or (the same network at the snapshot the slider picks, that snapshot's batch:
+    0 before training) when the checkpoint has snapshots."""
     try:
         snaps = _snapshots(name, stamp)
     except ValueError as err:  # a damaged snapshots file: the trained model still works
         st.caption(f"Its training snapshots cannot be read ({err}).")
-        return model
+        return model, None
     if len(snaps) < 2:
-        return model
+        return model, None
     last = len(snaps) - 1
     i = st.select_slider("The network as it was during training", range(len(snaps)), last, key=f"draw_snap_{slot}",
                          format_func=lambda k: "trained (the end)" if k == last else snapshots.label(snaps[k]),
                          help="Snapshots kept while it trained: slide back to see what it saw early on.")
     if i == last:
-        return model
-    return _model_at(name, stamp, i, json.dumps(card["spec"], sort_keys=True))
+        return model, None
+    return _model_at(name, stamp, i, json.dumps(card["spec"], sort_keys=True)), snaps[i].batch

@@ -27,13 +27,16 @@ def show_size(label: str, worked: tuple) -> None:
         st.caption(note)
 
 
-def position(label: str, shape: tuple[int, ...], key: str, play: bool = False) -> tuple[int, int]:
-    """Row and column sliders for an output position (kept inside the output); `play` steps it once first."""
-    r, c = ops.clamp_position(st.session_state.get(f"{key}_r"), st.session_state.get(f"{key}_c"), shape)
-    st.session_state[f"{key}_r"], st.session_state[f"{key}_c"] = ops.next_position(r, c, *shape[:2]) if play else (r, c)
+def position(label: str, out: np.ndarray, key: str, play: bool = False) -> tuple[int, int]:
+    """Row and column sliders for an output position: a link's or the slider's choice, else the strongest pixel
+    (ops.stepped_position); `play` steps it once first."""
+    at = ops.stepped_position(st.session_state.get(f"{key}_r"), st.session_state.get(f"{key}_c"), out,
+                              st.session_state.get(f"{key}_at"))
+    at = st.session_state[f"{key}_at"] = at.next() if play else at
+    st.session_state[f"{key}_r"], st.session_state[f"{key}_c"] = at.row, at.col
     cols = st.columns(2)
     return tuple(col.slider(f"{label} {axis}", 0, n - 1, key=f"{key}_{a}") if n > 1 else 0
-                 for col, axis, a, n in zip(cols, ("row", "column"), "rc", shape[:2]))
+                 for col, axis, a, n in zip(cols, ("row", "column"), "rc", at.shape))
 
 
 def step_conv(res: ops.Result, s: ops.Settings, play: bool) -> None:
@@ -47,7 +50,7 @@ def step_conv(res: ops.Result, s: ops.Settings, play: bool) -> None:
                        help=None if small else f"For outputs up to {PLAY_MAX}x{PLAY_MAX}: crop the picture first.")
         if small and on != play:
             st.rerun()  # the whole page: the fragment's timer (run_every) is set outside it
-        r, c = position("Output", out.shape, "pg_pos", play)
+        r, c = position("Output", out, "pg_pos", play)
         ex = ops.explain_pixel(res.image, s.kernel_array, r, c, s.stride, s.padding, s.dilation)
         st.markdown(ops.sum_text(ex, out, res.activated))
     if right is None:  # presenting: no room for the zoomed window at 20 px; the patch block shows its numbers
@@ -64,7 +67,7 @@ def step_pool(res: ops.Result, s: ops.Settings) -> None:
     src, pooled = res.pool_input, res.pooled
     left, mid, right = st.columns([3, 3, 4])
     with left:
-        r, c = position("Pooled", pooled.shape, "pg_ppos")
+        r, c = position("Pooled", pooled, "pg_ppos")
         ex = ops.explain_pool(src, r, c, s.pool, s.pool_size, s.pool_stride)
         ch = st.radio("Channel", (0, 1, 2), format_func="RGB".__getitem__, horizontal=True) if src.ndim == 3 else 0
         value = pooled[r, c] if pooled.ndim == 2 else pooled[r, c, ch]
@@ -108,15 +111,15 @@ except ValueError as err:
     st.stop()
 
 last = res.pooled if res.pooled is not None else res.activated
-cols = st.columns([4, 2, 4, 4] if last is not None else [5, 2, 5])
-ui.chart(figs.picture(res.image, f"Input ({pictures.describe(res.image)})", settings.padding, height=H), cols[0],
+row = st.container(horizontal=True)  # the kernel at its own width: a plotly chart under 150 px is cut off
+ui.chart(figs.picture(res.image, f"Input ({pictures.describe(res.image)})", settings.padding, height=H), row,
          width="stretch")
 if settings.convolve:
-    ui.chart(figs.kernel_figure(settings.kernel_array, height=H), cols[1], width="stretch")
-    ui.chart(figs.picture(res.conv, "Convolution output", height=H), cols[2], width="stretch")
+    ui.chart(figs.kernel_figure(settings.kernel_array, height=H), row, width=figs.KERNEL_WIDTH)
+    ui.chart(figs.picture(res.conv, "Convolution output", height=H), row, width="stretch")
 if last is not None:
     ui.chart(figs.picture(last, f"After {settings.pool} pooling" if res.pooled is not None else "After ReLU: max(0, x)",
-                          height=H), cols[-1], width="stretch")
+                          height=H), row, width="stretch")
 tabs = dict(zip(TABS, st.tabs(TABS, key="pg_step_tab", on_change="rerun")))
 with tabs[TABS[0]]:
     if res.conv is None:

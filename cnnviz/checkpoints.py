@@ -38,7 +38,7 @@ from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
 from torch import nn
 
-from cnnviz import budget
+from cnnviz import budget, novelty
 from cnnviz.arch import Spec, build
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -221,7 +221,31 @@ def card_problems(card: Any) -> list[str]:
             bad.append(f"{key} must be a list")
     if isinstance(card.get("classes"), list) and not all(isinstance(c, str) for c in card["classes"]):
         bad.append("classes must be a list of names")
+    if "class_shapes" in card:
+        bad += _class_shapes_problems(card["class_shapes"], card.get("classes"))
     return bad
+
+
+def _class_shapes_problems(shapes: Any, classes: Any) -> list[str]:
+    """What is wrong with a card's "class_shapes" (novelty.ClassShapes.to_card), [] when it is usable."""
+    what = "class_shapes must hold one centroid (a list of finite numbers, all of one length) and one radius > 0 " \
+           "per class, and low_top, a probability"
+    if not isinstance(shapes, dict) or not (_number(shapes.get("low_top")) and 0 <= shapes["low_top"] <= 1):
+        return [what]
+    if not (isinstance(shapes.get("layer"), str) and len(shapes["layer"]) <= 200):
+        return ["class_shapes must name the layer it measured"]
+    cents, radius = shapes.get("centroids"), shapes.get("radius")
+    if not (isinstance(cents, list) and isinstance(radius, list) and cents and len(cents) == len(radius)):
+        return [what]
+    if not all(isinstance(row, list) and row and len(row) == len(cents[0]) for row in cents):
+        return [what]
+    if len(cents) * len(cents[0]) > novelty.MAX_SHAPE_NUMBERS:
+        return [f"class_shapes holds more than {novelty.MAX_SHAPE_NUMBERS:,} numbers"]
+    if not (all(_number(v) for row in cents for v in row) and all(_number(r) and r > 0 for r in radius)):
+        return [what]
+    if isinstance(classes, list) and len(classes) != len(cents):
+        return [f"class_shapes has {len(cents)} classes, the card names {len(classes)}"]
+    return []
 
 
 def _spec_problems(spec: Any) -> list[str]:

@@ -334,3 +334,41 @@ def sum_text(ex: PixelExplanation, out: np.ndarray, activated: np.ndarray | None
 def clamp_position(row: int | None, col: int | None, shape: tuple[int, ...]) -> tuple[int, int]:
     """An output position kept inside a (rows, cols, ...) output; None (not chosen yet) is the centre."""
     return tuple(n // 2 if v is None else min(max(int(v), 0), n - 1) for v, n in zip((row, col), shape[:2]))
+
+
+def start_position(out: np.ndarray) -> tuple[int, int]:
+    """Where the step-through starts: the output pixel of largest |value| (the first, row by row, on ties), so
+    the first sum a class sees is a real one; the centre of an output that is 0 everywhere."""
+    a = np.abs(np.asarray(out, dtype=np.float64))
+    a = a if a.ndim == 2 else a.max(axis=tuple(range(2, a.ndim)))  # (H, W): the strongest channel
+    if not np.any(a > 0):
+        return clamp_position(None, None, a.shape)
+    r, c = np.unravel_index(int(np.nanargmax(a)), a.shape)
+    return int(r), int(c)
+
+
+@dataclass(frozen=True)
+class Stepped:
+    """The stepped pixel as the page last showed it: on which output shape, where, and whether it was the
+    automatic start (which follows the output) or a choice (a link's, the slider's, Play's), which stays."""
+
+    shape: tuple[int, int]
+    row: int
+    col: int
+    auto: bool
+
+    def next(self) -> "Stepped":
+        """One cell on, row by row (Play): a position Play moved to is kept like a chosen one."""
+        return Stepped(self.shape, *next_position(self.row, self.col, *self.shape), False)
+
+
+def stepped_position(row: int | None, col: int | None, out: np.ndarray, last: Stepped | None = None) -> Stepped:
+    """The pixel to step through on `out`: (row, col) when someone chose it since `last` was shown (a link,
+    a lesson, the slider), kept inside the output; else the start_position, for a new output or one whose
+    start moved, and for a picture of another size (a kept position would land in a corner of it)."""
+    shape = tuple(int(n) for n in np.shape(out)[:2])
+    if row is not None and col is not None:
+        chosen = last is None or (int(row), int(col)) != (last.row, last.col)
+        if chosen or (not last.auto and last.shape == shape):
+            return Stepped(shape, *clamp_position(row, col, shape), False)
+    return Stepped(shape, *start_position(out), True)

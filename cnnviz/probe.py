@@ -5,7 +5,7 @@ import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -204,6 +204,7 @@ class Look:
     inspection: Inspection
     kernels: dict[str, np.ndarray]   # conv layer name -> weights (O, I, k, k)
     why: Callable[[], Saliency] | None = field(repr=False, compare=False, default=None)  # computes `saliency`
+    features: np.ndarray | None = None  # (D,) novelty.features: for a card with class shapes (own classes)
 
     @functools.cached_property
     def saliency(self) -> Saliency:
@@ -235,9 +236,15 @@ def look(model: nn.Module, x: torch.Tensor, labels: tuple[str, ...] = DIGITS, un
 
 
 def look_for_card(model: nn.Module, x: torch.Tensor, card: dict) -> Look:
-    """`look` as the model's checkpoint card describes it: its class names, and its "Not sure" threshold
-    (lower for a model trained with label smoothing, as the "not a digit?" warning's: novelty.low_top)."""
-    return look(model, x, class_labels(card), novelty.low_top(novelty.smoothing_of(card)))
+    """`look` as the model's checkpoint card describes it: its class names, its "Not sure" threshold (the
+    warning's: novelty.unsure_top, lower for label smoothing, above a blind guess for your own few classes),
+    and the drawing's features when the card has class shapes to compare them with."""
+    labels = class_labels(card)
+    found = look(model, x, labels, novelty.unsure_top(card, len(labels)))
+    shapes = novelty.ClassShapes.from_card(card)
+    if shapes is None:
+        return found
+    return replace(found, features=novelty.features(model, x, shapes.layer)[0])
 
 
 def randomized(model: nn.Module, seed: int = 0) -> nn.Module:

@@ -145,3 +145,26 @@ def stroke(page, points: list[tuple[float, float]]) -> None:
     for x, y in xy[1:]:
         page.mouse.move(x, y, steps=3)
     page.mouse.up()
+
+
+# The canvas's toolbar (undo, redo, clear) floats over the canvas's top edge while the mouse is on the canvas
+# (streamlit-drawable-canvas 0.13: top -2.65rem). Every element container it meets, except the canvas's own
+# and empty space.
+_TOOLBAR_HITS = """toolbar => {
+    const t = toolbar.getBoundingClientRect(), hits = [];
+    for (const el of document.querySelectorAll("[data-testid='stElementContainer']")) {
+        const r = el.getBoundingClientRect();
+        const own = r.left <= t.left && t.right <= r.right && r.top <= t.bottom && t.bottom <= r.bottom;
+        const room = el.querySelector("[data-testid='stSpace']") !== null;  // st.space: left there for the toolbar
+        if (r.width && r.height && !own && !room && r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom)
+            hits.push([(el.innerText || el.className).slice(0, 40), r.left, r.top, r.width, r.height]);
+    }
+    return {box: [t.left, t.top, t.width, t.height], opacity: getComputedStyle(toolbar).opacity, hits};
+}"""
+
+
+def toolbar_hits(page) -> dict:
+    """Hover the canvas, let its toolbar rise, and return its box and every other element it covers."""
+    page.locator(CANVAS).first.hover()
+    page.wait_for_timeout(600)  # the toolbar's transition: 0.15 s after 0.1 s
+    return page.locator(".dc-toolbar").first.evaluate(_TOOLBAR_HITS)

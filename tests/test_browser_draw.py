@@ -5,7 +5,7 @@ import math
 import re
 
 import pytest
-from conftest import stroke as _stroke, open_page, wait_idle
+from conftest import stroke as _stroke, open_page, toolbar_hits, wait_idle
 
 CANVAS = "canvas.upper-canvas"
 PREDICTION = "[data-testid='stMetricValue']"
@@ -119,5 +119,25 @@ def test_comparing_two_models_fits_the_first_screen(app_url, browser):
         for selector in (CANVAS, f"{PREDICTION} >> nth=0", f"{PREDICTION} >> nth=1", ".st-key-probs_0",
                          ".st-key-probs_1"):
             _fits(page, selector)
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_the_canvas_toolbar_covers_no_other_widget(app_url, browser, artifacts):
+    """#18 item 12: the toolbar rising over the canvas's top edge sat on the Model dropdown (1280x720, /draw)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        open_page(page, app_url, "draw")
+        for drawn in (False, True):
+            if drawn:
+                draw_seven(page)
+                read_prediction(page)
+            found = toolbar_hits(page)
+            page.screenshot(path=str(artifacts / f"draw_toolbar_{'drawn' if drawn else 'empty'}.png"))
+            assert found["opacity"] == "1" and found["box"][3] > 20, found  # shown, where the hover put it
+            assert found["hits"] == [], found
     finally:
         context.close()

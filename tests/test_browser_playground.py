@@ -72,3 +72,29 @@ def test_a_corrupt_upload_is_a_plain_message(page, app_url, artifacts):
     wait_idle(page)
     expect(page.get_by_text("Convolution output: 339 x 510")).to_be_visible()  # 341x512 after downscaling
     assert page.locator("[data-testid='stAlert']").filter(has_text="not a picture").count() == 0
+
+
+CHART_FIT = """() => Array.from(document.querySelectorAll("[data-testid='stPlotlyChart']")).map(el => {
+    const plot = el.querySelector('.js-plotly-plot');
+    return {title: plot._fullLayout.title.text, drawn: plot._fullLayout.width,
+            shown: el.getBoundingClientRect().width, x: plot._fullLayout.xaxis.range};
+})"""
+
+
+@pytest.mark.parametrize("query", ["pool=max", ""])
+def test_every_chart_of_the_top_row_fits_its_place_at_1280x720(browser, app_url, artifacts, query):
+    """#18 item 11: Streamlit draws a plotly chart at least 150 px wide and cuts off what its place cannot hold:
+    with pooling on, the kernel's column was 121 px and its right column of weights was lost."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        open_page(page, app_url, f"playground?{query}")
+        charts = page.evaluate(CHART_FIT)
+        page.screenshot(path=str(artifacts / f"playground_top_row_{query or 'plain'}.png"))
+        kernel = next(c for c in charts if "Kernel 3x3" in c["title"])
+        assert kernel["x"][0] <= -0.5 and kernel["x"][1] >= 2.5, kernel  # all three columns in the axis range
+        for chart in charts:
+            assert chart["drawn"] <= chart["shown"] + 1, chart  # the whole figure on screen, nothing cut off
+    finally:
+        context.close()

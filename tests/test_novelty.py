@@ -1,7 +1,9 @@
 """cnnviz.novelty: the "not a digit?" warning stays quiet on MNIST digits drawn on the canvas and speaks up on
-scribbles, letters and photos (bench/not_a_digit.py measures the full rates: README)."""
+scribbles, letters and photos (bench/not_a_digit.py measures the full rates: README); "not one of your
+classes?" does the same for a model of your own classes (bench/not_one_of_yours.py)."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -9,10 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz import checkpoints, novelty, preprocess
+from cnnviz import checkpoints, novelty, owndata, preprocess, probe
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import not_a_digit as bench  # noqa: E402  # the bench's own generators: the test checks what the README reports
+import not_one_of_yours as own  # noqa: E402  # the same for models of your own classes
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +116,101 @@ def test_for_card_judges_mnist_models_at_their_own_threshold():
     assert novelty.for_card({"dataset": "mnist", "label_smoothing": 0.1}, digit, probs) is None
     assert novelty.for_card({"dataset": "fashion-mnist"}, np.ones((28, 28)), probs) is None  # not digits at all
     assert novelty.smoothing_of({}) == 0.0 and novelty.smoothing_of({"label_smoothing": 0.1}) == 0.1
+
+
+# --- "not one of your classes?": models trained on your own classes (#18 item 13) ---------------------------
+
+def _rate(model, card, pixels: np.ndarray) -> float:
+    return float(own.flagged(model, card, pixels).mean())
+
+
+@pytest.fixture(scope="module")
+def shapes_model():
+    """tutorial_a trained as the trainer trains the shipped shapes dataset (circle, square, triangle), seed 0."""
+    torch.set_num_threads(1)
+    train, test = owndata.splits("shapes", 0)
+    return (*own.train_own(train, test, "tutorial_a", 0), test)
+
+
+@pytest.fixture(scope="module")
+def drawn_model():
+    """tutorial_a trained on check, plus and wave drawn with PIL strokes (40 each), seed 0; 60 fresh drawings each."""
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(7)
+    pixels = np.concatenate([own.drawings(k, 40, rng) for k in own.SYNTHETIC])
+    model, card = own.train_own(*own.own_splits(pixels, np.repeat(np.arange(3), 40), own.SYNTHETIC), "tutorial_a")
+    return model, card, np.concatenate([own.drawings(k, 60, rng) for k in own.SYNTHETIC]), rng
+
+
+def test_own_class_models_carry_their_class_shapes_in_a_valid_card(shapes_model):
+    model, card, _ = shapes_model
+    shapes = novelty.ClassShapes.from_card(card)
+    assert shapes.layer == "fc1" and shapes.centroids.shape == (3, 32 * 7 * 7) and shapes.radius.shape == (3,)
+    assert 1 / 3 < shapes.low_top < 1 and np.all(shapes.radius > 0)
+    assert checkpoints.card_problems(card) == []
+    assert len(json.dumps(card)) < 60_000  # 3 x 1,568 numbers to 3 significant digits
+    assert novelty.OWN_PREFIX == owndata.PREFIX
+
+
+def test_own_held_out_drawings_are_rarely_flagged_and_mnist_digits_often(shapes_model):
+    """The shipped shapes: its 12 held-out drawings and 20 augmented copies of each (bench: 0.4-4.2% over 5
+    presets x 3 seeds) against MNIST test digits drawn on the canvas (bench: 72% for this model)."""
+    model, card, test = shapes_model
+    held = own.held_out_pixels(test)
+    assert _rate(model, card, held) <= 0.05
+    rng = np.random.default_rng(1)
+    digits = np.stack(bench.prepared("mnist", bench.mnist(200, 2000, rng)))
+    assert _rate(model, card, digits) >= 0.5
+
+
+def test_a_circle_for_a_check_plus_wave_model_is_not_one_of_your_classes(drawn_model):
+    """The tracker's case: fresh check/plus/wave drawings are rarely flagged, circles (drawn with the same brush)
+    nearly always, and the warning names the classes."""
+    model, card, fresh, rng = drawn_model
+    assert _rate(model, card, fresh) <= 0.05   # bench: 0% over 5 presets x 3 seeds
+    circles = own.drawings("circle", 100, rng)
+    assert _rate(model, card, circles) >= 0.8  # bench: 98-99% for tutorial_a at seeds 0, 1
+    x = (torch.from_numpy(circles[:1])[:, None] - card["normalize"][0]) / card["normalize"][1]
+    look = probe.look_for_card(model, x, card)
+    said = novelty.warning(card, circles[0], look.inspection.probs, look.features)
+    assert said.startswith("**Not one of your classes (check, plus, wave)?** This does not look like the drawings "
+                           "of check, plus, wave"), said
+    assert "digit" not in said
+
+
+def test_an_older_own_card_without_class_shapes_is_judged_on_confidence_alone():
+    card = {"dataset": "own:signs", "classes": ["check", "plus", "wave"], "label_smoothing": 0.1}
+    sure, unsure = np.array([0.9, 0.05, 0.05]), np.array([0.4, 0.35, 0.25])
+    assert novelty.for_card(card, np.zeros((28, 28)), sure, np.ones(8)) is None  # features, but nothing to compare
+    said = novelty.for_card(card, np.zeros((28, 28)), unsure)
+    assert "the model is unsure: 40% at most" in said and "check, plus, wave" in said
+    assert novelty.own_low_top(3, 0.1) == pytest.approx(1 / 3 + novelty.BLIND_MARGIN)  # above a blind guess
+    assert novelty.unsure_top({"dataset": "mnist", "label_smoothing": 0.1}, 10) == pytest.approx(0.3)  # unchanged
+    assert novelty.headline(card) == "Not one of your classes (check, plus, wave)?"
+    assert novelty.headline({"dataset": "mnist"}) == "Not a digit?"
+
+
+def test_a_damaged_class_shapes_entry_makes_the_card_damaged():
+    good = {"layer": "fc1", "low_top": 0.5, "radius": [0.5, 0.6], "centroids": [[0.1, 0.2], [0.3, 0.4]]}
+    base = {"name": "m", "spec": {"input_shape": [1, 28, 28], "layers": [{"type": "flatten"},
+            {"type": "linear", "out_features": 2}]}, "dataset": "own:x", "normalize": [0.1, 0.3],
+            "test_accuracy": 90.0, "classes": ["a", "b"]}
+    assert checkpoints.card_problems({**base, "class_shapes": good}) == []
+    for bad in ({**good, "radius": [0.5, 0.0]}, {**good, "centroids": [[0.1], [0.3, 0.4]]},
+                {**good, "centroids": [[0.1, float("nan")], [0.3, 0.4]]}, {**good, "low_top": 2},
+                {**good, "layer": 3}, {**good, "radius": [0.5]}, "shapes"):
+        assert any("class_shapes" in p for p in checkpoints.card_problems({**base, "class_shapes": bad})), bad
+    assert any("names 3" in p for p in checkpoints.card_problems({**base, "classes": ["a", "b", "c"],
+                                                                   "class_shapes": good}))
+
+
+def test_before_training_the_warning_blames_the_untrained_network_not_the_drawing():
+    digit = np.zeros((28, 28))
+    digit[6:22, 12:16] = 1.0
+    probs = np.full(10, 0.1)
+    for card, p in (({"dataset": "mnist"}, probs), ({"dataset": "own:signs", "classes": ["a", "b", "c"]}, probs[:3])):
+        said = novelty.warning(card, digit, p / p.sum(), None, 0)
+        assert said.startswith("**The network is untrained.**") and "random" in said, said
+        assert "does not look like" not in said and "Not a digit" not in said
+    later = novelty.warning({"dataset": "mnist"}, digit, probs, None, 117)  # a later moment: judged as usual
+    assert later.startswith("**Not a digit?** This does not look like the digits")

@@ -249,3 +249,63 @@ def test_run_per_channel_keeps_channels_and_pooling_alone_pools_the_picture():
 def test_run_refuses_a_kernel_bigger_than_the_picture():
     with pytest.raises(ValueError, match="do not fit"):
         ops.run(np.zeros((1, 1)), ops.Settings(kernel=ops.settings_kernel(np.ones((5, 5)))))
+
+
+# -- where the step-through starts (#18 item 11) ------------------------------------------------------------------
+
+def _shipped_pictures(data_root) -> dict[str, np.ndarray]:
+    """Every picture the playground offers by default: each photo, each pattern at its default size, digit 0."""
+    from cnnviz import data, pagestate, pictures
+
+    defaults = pagestate.playground()
+    found = {f"photo {name}": pictures.photo(name) for name in pictures.PHOTOS}
+    found.update({f"pattern {name}": pictures.pattern(name, defaults["psize"].default) for name in pictures.PATTERNS})
+    split = data.load("mnist", "test", root=data_root, download=False)
+    found["MNIST digit"] = pictures.digit(split, defaults["digit"].default)[0]
+    return found
+
+
+def test_the_first_stepped_pixel_is_a_real_sum_for_every_shipped_picture_and_kernel(data_root):
+    """A class's first look at the worked pixel: never a window of zeros (the corner of an MNIST digit was)."""
+    for label, picture in _shipped_pictures(data_root).items():
+        for name in kernels.NAMED:
+            s = ops.Settings(kernel=ops.settings_kernel(kernels.KERNELS[name]))
+            res = ops.run(picture, s)
+            at = ops.stepped_position(None, None, res.conv)
+            ex = ops.explain_pixel(res.image, s.kernel_array, at.row, at.col)
+            assert np.any(ex.products != 0), (label, name, at)
+            assert abs(res.conv[at.row, at.col]) == np.abs(res.conv).max(), (label, name)
+
+
+def test_start_position_is_the_strongest_pixel_first_on_ties_centre_when_all_zero():
+    out = np.zeros((4, 5))
+    assert ops.start_position(out) == (2, 2)
+    out[1, 3], out[2, 0], out[3, 4] = -2.0, 2.0, 1.0
+    assert ops.start_position(out) == (1, 3)  # |-2| == |2|: the first, row by row
+    rgb = np.zeros((3, 3, 3))
+    rgb[2, 1, 2] = 5.0
+    assert ops.start_position(rgb) == (2, 1)  # a pooled RGB picture: its strongest channel
+
+
+def _at(stepped: ops.Stepped) -> tuple[int, int]:
+    return stepped.row, stepped.col
+
+
+def test_stepped_position_follows_the_output_until_someone_chooses_a_pixel():
+    a, b = np.zeros((6, 6)), np.zeros((6, 6))
+    a[4, 1], b[0, 5] = 1.0, 1.0
+    first = ops.stepped_position(None, None, a)
+    assert (first.row, first.col, first.auto) == (4, 1, True)
+    assert _at(ops.stepped_position(4, 1, b, first)) == (0, 5)  # untouched: it follows the new output's start
+    link = ops.stepped_position(2, 3, a, None)  # a link's position, on its first run: it wins
+    assert (link.row, link.col, link.auto) == (2, 3, False)
+    slid = ops.stepped_position(5, 5, a, first)  # the slider moved: kept, and kept when the kernel changes
+    assert (slid.row, slid.col, slid.auto) == (5, 5, False)
+    assert _at(ops.stepped_position(5, 5, b, slid)) == (5, 5)
+    small = np.zeros((3, 3))
+    small[1, 1] = 1.0
+    assert _at(ops.stepped_position(5, 5, small, slid)) == (1, 1)  # another picture's size: not its corner
+    assert _at(ops.stepped_position(9, 9, small, None)) == (2, 2)  # a link beyond the output: kept inside
+    played = first.next()
+    assert (played.row, played.col, played.auto) == (4, 2, False)
+    assert _at(ops.stepped_position(4, 2, b, played)) == (4, 2)  # Play goes on from where it is

@@ -307,3 +307,54 @@ def test_the_sidebar_names_the_model_draw_uses_before_and_after_draw_ran():
     linked.query_params["model"] = "tutorial_b"  # a shared link opens Draw with another model
     linked.run()
     assert linked.selectbox(key="draw_model").value == "tutorial_b" and _sidebar_model(linked).endswith("tutorial_b**")
+
+
+def _save_own_model(tmp_path, monkeypatch) -> str:
+    """tutorial_a trained on the shipped shapes dataset as the trainer trains it, saved with its snapshots."""
+    from cnnviz import checkpoints, owndata, snapshots
+    from cnnviz import train as tr
+
+    monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(tmp_path))
+    train, test = owndata.splits("shapes", 0)
+    config = tr.TrainConfig(dataset=train.name, live_every_s=0, val_every=0)
+    result = tr.train(arch.with_num_classes(arch.PRESETS["tutorial_a"], 3), config, train, test)
+    card = tr.make_card(result, "shapes-a", how="test")
+    checkpoints.save(result.model, card, extras={snapshots.EXTRA: snapshots.to_tensors(result.snapshots)})
+    return "shapes-a"
+
+
+def test_a_drawing_unlike_your_classes_is_not_one_of_them_and_before_training_the_model_is_to_blame(
+        tmp_path, monkeypatch, data_root):
+    """#18 item 13: a model of your own classes warns "not one of your classes?" (it never warned: a digit was
+    'triangle 87%'); at the replay's 'before training' the warning blames the untrained network, not the drawing."""
+    name = _save_own_model(tmp_path, monkeypatch)
+    ring = _page(draw_model=name, canvas=canvas_state(stroke_zero()))  # a circle: one of its classes
+    assert not ring.exception and ring.metric[0].value == "circle"
+    assert not [w for w in ring.warning if "classes" in w.value]
+    at = _page(draw_model=name, draw_source="Random MNIST test digit", draw_digit=0)  # a 7
+    assert not at.exception
+    said = [w.value for w in at.warning]
+    assert any(w.startswith("**Not one of your classes (circle, square, triangle)?** This does not look like the "
+                            "drawings of circle, square, triangle") for w in said), said
+    at.select_slider(key="draw_snap_0").set_value(0).run()  # the network before training
+    said = [w.value for w in at.warning]
+    assert len(said) == 1 and said[0].startswith("**The network is untrained.**"), said
+    assert "does not look like" not in said[0] and "classes?" not in said[0]
+
+
+def test_an_mnist_model_before_training_is_called_untrained_not_the_drawing_odd(tmp_path, monkeypatch, data_root):
+    from cnnviz import checkpoints, data, snapshots
+    from cnnviz import train as tr
+
+    monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(tmp_path))
+    test = data.load("mnist", "test", root=data_root)
+    small = data.Split("mnist", "train", test.images[2000:2512], test.labels[2000:2512], test.mean, test.std)
+    config = tr.TrainConfig(batch_size=32, max_batches=8, val_every=0, live_every_s=0)
+    result = tr.train(arch.PRESETS["tutorial_a"], config, small, test.subset(200))
+    checkpoints.save(result.model, tr.make_card(result, "early", how="test"),
+                     extras={snapshots.EXTRA: snapshots.to_tensors(result.snapshots)})
+    at = _page(draw_model="early", canvas=canvas_state(stroke_one()), draw_snap_0=0)
+    assert not at.exception
+    said = [w.value for w in at.warning]
+    assert len(said) == 1 and said[0].startswith("**The network is untrained.**"), said
+    assert "Not a digit" not in said[0] and "does not look like the digits" not in said[0]

@@ -162,8 +162,40 @@ def test_the_copy_link_shows_the_values_the_page_ended_on():
     while the page showed row 0 of a 1x1 output."""
     at = _page()
     at.slider(key="pg_pos_r").set_value(3).run()
-    assert [c.value for c in at.code if c.value.startswith("?")] == ["?src=Pattern&r=3&col=2"]
+    col = at.slider(key="pg_pos_c").value  # the column the window starts on (the strongest response)
+    assert [c.value for c in at.code if c.value.startswith("?")] == [f"?src=Pattern&r=3&col={col}"]
     at.slider(key="pg_pattern_size").set_value(3).run()  # a 3x3 pattern: the 3x3 kernel's output is 1x1
     assert not at.exception and "output[0, 0]" in _sum_line(at)
     assert [c.value for c in at.code if c.value.startswith("?")] == ["?src=Pattern&psize=3&r=0&col=0"]
     assert at.query_params["r"] == "0"
+
+
+def _stepped(at: AppTest) -> tuple[int, int]:
+    return at.slider(key="pg_pos_r").value, at.slider(key="pg_pos_c").value
+
+
+def test_the_stepped_pixel_starts_on_a_real_sum_and_play_walks_on_from_there(data_root):
+    """#18 item 11: from the photo to an MNIST digit, the window starts on the digit's strongest response, not
+    in a corner of zeros (the photo's centre clamped into the 26x26 output); Play moves on from that pixel."""
+    at = _page("Photo")
+    at.radio(key="pg_source").set_value("MNIST digit").run()
+    assert not at.exception and not at.error
+    line = _sum_line(at)
+    assert not line.startswith("Sum of the products: **0** "), line
+    start = _stepped(at)
+    assert start not in ((0, 0), (25, 25)), start
+    at.toggle(key="pg_play").set_value(True).run()
+    assert _stepped(at) == (start[0], start[1] + 1)
+    at.toggle(key="pg_play").set_value(False).run()
+    at.slider(key="pg_pos_r").set_value(3).run()  # a chosen pixel stays when the kernel changes
+    at.selectbox(key="pg_kernel").set_value("sobel_x").run()
+    assert _stepped(at) == (3, start[1] + 1)
+
+
+def test_the_pooling_step_starts_on_the_strongest_pooled_value():
+    at = _page()  # 7x7 vertical edge, outline, valid: its 5x5 output's strongest values lie by the edge
+    at.selectbox(key="pg_pool").set_value("max")
+    _tab(at, "Pooling step")
+    assert not at.exception and not at.error
+    line = next(m.value for m in at.markdown if m.value.startswith("max of the window"))
+    assert "= **3** = pooled[0, 1]" in line, line

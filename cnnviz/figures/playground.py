@@ -20,6 +20,9 @@ from cnnviz.ops import PixelExplanation, PoolExplanation, Window
 
 SMALL_SIDE = 40     # at most this many pixels a side: a Heatmap with hover values
 TEXT_SIDE = 16      # at most this many: every value written in its cell
+KERNEL_WIDTH = 185  # px: the kernel figure's own width on the page. Streamlit draws a plotly chart at least
+                    # 150 px wide and cuts off what its column cannot hold (the right column of the kernel was
+                    # lost in a 121 px column); 185 px fits a square kernel at the playground's 235 px height
 WINDOW_COLOUR = "#f59e0b"
 PAD_COLOUR = "#2563eb"
 # diverging: negative blue, 0 white, positive red (RdBu reversed)
