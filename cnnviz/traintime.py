@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import statistics
 import time
 from dataclasses import replace
 from typing import Callable
@@ -35,17 +36,20 @@ def seconds_per_batch(run: Callable[[int], None], warmup: int = WARMUP, batches:
                       budget_s: float = TIME_BUDGET_S, clock: Callable[[], float] | None = None) -> float:
     """Seconds per batch of `run(n)` (n batches, done on return), timed after `warmup` batches.
 
-    The mean of up to `batches` batches, timed one by one until `budget_s` has passed. The mean, not the median:
-    a run's time is the sum of its batches, the slow ones (a neighbour's burst on a shared core) included."""
+    The median of up to `batches` batches, timed one by one until `budget_s` has passed. The median, not the
+    mean: on a shared machine one batch of the few timed here can stall for seconds (seen: a 0.5 s window
+    that said 408 s for a 10 s run), where a whole run spreads such stalls over hundreds of batches."""
     if batches < 1 or warmup < 0:
         raise ValueError(f"need batches >= 1 and warmup >= 0, got batches={batches!r}, warmup={warmup!r}")
     clock = clock or time.perf_counter
     run(warmup)
-    done, start = 0, clock()
-    while done < batches and (done == 0 or clock() - start < budget_s):
+    times: list[float] = []
+    start = clock()
+    while len(times) < batches and (not times or clock() - start < budget_s):
+        before = clock()
         run(1)
-        done += 1
-    return (clock() - start) / done
+        times.append(clock() - before)
+    return statistics.median(times)
 
 
 def probe_images(spec: Spec, batch_size: int) -> int:

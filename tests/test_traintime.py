@@ -67,6 +67,19 @@ def test_the_measurement_is_real_batches_of_that_network_and_kept_for_the_proces
         traintime._measured.cache_clear()
 
 
+def test_one_stalled_batch_does_not_make_the_estimate():
+    """A shared machine can stall one batch for seconds (a 0.5 s window once said 408 s for a 10 s run)."""
+    machine = FakeMachine(0.01)
+    plain_run = machine.run
+
+    def run(n: int) -> None:
+        plain_run(n)
+        if machine.batches == traintime.WARMUP + 3:  # the third timed batch waits 5 s for a core
+            machine.now += 5.0
+
+    assert traintime.seconds_per_batch(run, clock=machine.clock) == pytest.approx(0.01)
+
+
 def test_a_big_network_is_timed_on_fewer_images():
     assert traintime.probe_images(PRESETS["tutorial_a"], 128) == 128
     big = Spec.from_json({"input_shape": [1, 28, 28], "layers": [
