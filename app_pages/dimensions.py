@@ -1,11 +1,9 @@
 """Dimension calculator: one layer worked out, then a whole network's shapes, parameters, memory and MACs."""
-import math
-
 import pandas as pd
 import streamlit as st
 
 from app_pages import dimensions_parts, ui
-from cnnviz import budget, checkpoints, dims, editor, export, pagestate
+from cnnviz import budget, checkpoints, dims, editor, export, pagestate, traintime
 from cnnviz.arch import PRESET_NOTES, PRESETS, Spec
 from cnnviz.figures import network as figs
 
@@ -115,7 +113,7 @@ def whole_network_tab() -> None:
 
 def _totals(report: editor.Report) -> budget.Verdict:
     t = dims.totals(report.spec, report.analysis.rows)
-    fits = budget.check(budget.estimate(report.spec), limit_seconds=math.inf)  # memory; time depends on epochs
+    fits = traintime.default_run(report.spec)  # memory, and the time the trainer's default run takes here
     c = st.columns(5)
     c[0].metric("Parameters", f"{t.params:,}", help=f"{dims.human_bytes(t.param_bytes)} as float32")
     c[1].metric("MACs per image", f"{t.macs:,}", help="multiply-accumulates in conv and linear layers")

@@ -25,7 +25,7 @@ def answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: in
     """
     verdict, probs = look.inspection.verdict, look.inspection.probs
     shown = checkpoints.plain(name)  # a folder name is text, never Markdown (#13 item 3)
-    st.metric(f"{shown} says", verdict.label, help=f"{shown}: test accuracy {card['test_accuracy']:.2f}%")
+    st.metric(f"{shown} says", verdict.label, help=f"{shown}: test accuracy {checkpoints.test_text(card)}")
     st.caption(f"{verdict.confidence:.0%} sure")
     if said := novelty.warning(card, pixels, probs, look.features, moment) or verdict.note:
         st.warning(said)

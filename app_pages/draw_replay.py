@@ -35,9 +35,9 @@ def pick(name: str, stamp: float, model: nn.Module, card: dict, slot: int) -> tu
         return model, None
     if len(snaps) < 2:
         return model, None
-    last = len(snaps) - 1
+    last, held = len(snaps) - 1, checkpoints.held_out(card)
     i = st.select_slider("The network as it was during training", range(len(snaps)), last, key=f"draw_snap_{slot}",
-                         format_func=lambda k: "trained (the end)" if k == last else snapshots.label(snaps[k]),
+                         format_func=lambda k: "trained (the end)" if k == last else snapshots.label(snaps[k], held),
                          help="Snapshots kept while it trained: slide back to see what it saw early on.")
     if i == last:
         return model, None

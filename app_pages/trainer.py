@@ -5,7 +5,7 @@ from app_pages import download, runqueue
 from app_pages import training_view as view
 from app_pages import ui
 from app_pages.cached import splits
-from cnnviz import budget, data, owndata, pagestate, worker
+from cnnviz import data, owndata, pagestate, traintime, worker
 from cnnviz import train as tr
 from cnnviz.arch import PRESET_NOTES, PRESETS, Spec
 from cnnviz.device import describe, pick_device
@@ -15,8 +15,8 @@ SCHEMA = pagestate.trainer()
 
 
 def _default_lr() -> None:
-    """The learning rate follows the optimizer (SGD 0.075, the shipped recipe; Adam 0.005) when it changes."""
-    st.session_state["lr"] = tr.TrainConfig.lr if st.session_state.get("opt", "sgd") == "sgd" else 0.005
+    """The learning rate follows the optimizer when it changes: its default (cnnviz.train.DEFAULT_LR)."""
+    st.session_state["lr"] = tr.default_lr(st.session_state.get("opt", tr.TrainConfig.optimizer))
 
 
 def choose(busy: bool) -> tuple[Spec, tr.TrainConfig]:
@@ -63,23 +63,30 @@ def start(work, single: bool, what: str) -> None:
 
 ui.bind("trainer", SCHEMA)
 runner = st.session_state.get("trainer_runner")
-busy = runner is not None and runner.snapshot().state == "running"
+snap = runner.snapshot() if runner is not None else None
+busy = snap is not None and snap.state == "running"
+# a single run that ended tested (done, or stopped when good enough): its result and Save come first
+result = snap.kept() if snap is not None and st.session_state.get("trainer_single") else None
 if busy:  # the first screen belongs to the run: bar, Stop, curves, digits, filters
     st.subheader("Train a CNN, live")
 else:
     ui.title("Train a CNN, live", f"Training runs on **{describe(pick_device())}**, in the background: the rest "
              "of the app stays usable.", "trainer", SCHEMA)
+if result is not None:
+    view.headline(result, snap.message)
 spec = config = None
 folded = f"⚙️ Training {st.session_state.get('trainer_summary', '')} (settings locked while it runs)"
-with st.expander(folded if busy else "⚙️ Settings", expanded=not busy):
+label = folded if busy else "⚙️ Settings for the next run" if result is not None else "⚙️ Settings"
+with st.expander(label, expanded=not busy and result is None):  # folded under a result until asked for
     try:
         spec, config = choose(busy)
         if not owndata.is_own(config.dataset) and not download.ready(config.dataset):
             spec = None  # ready() showed "not downloaded" / "downloading…" / "failed" and the Download button
         else:
             train_split, test_split = splits(config.dataset, config.seed)
-            # before anything is built: memory and time against this machine (ValueError naming the numbers)
-            st.caption(budget.require(budget.for_run(spec, config, len(train_split), len(test_split))).message)
+            # memory before anything is built, then the time measured here (ValueError naming the numbers)
+            st.caption(traintime.require(spec, config, len(train_split), len(test_split),
+                                         len(train_split.classes)).message)
     except ValueError as err:  # DatasetMissing is a ValueError too: its message says where the files go
         st.error(str(err))
         spec = None  # nothing to start, but a run in progress stays visible and stoppable below
@@ -105,10 +112,8 @@ if b3.button("Reproduce the tutorials (Models A, B, C: plain pixels, SGD lr 0.01
 if runner is not None and busy and not runner.started:
     runqueue.waiting(runner)  # "you are 2nd in line" + Leave the queue, until its turn comes
 elif runner is not None:
-    snap = runner.snapshot()
-    view.live(runner, busy, st.session_state.get("trainer_test") or splits("mnist")[1])
-    done = [r for r in snap.results if r.evaluation is not None]
+    view.live(runner, busy, st.session_state.get("trainer_test") or splits("mnist")[1], said=result is not None)
     if snap.state == "done" and not st.session_state.get("trainer_single"):
-        view.tutorials(done)
-    elif snap.state == "done" and done:
-        view.results(done[0])
+        view.tutorials(snap.tested)
+    elif result is not None:
+        view.details(result)

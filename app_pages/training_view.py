@@ -10,7 +10,7 @@ from app_pages import ui
 from app_pages.cached import splits
 from cnnviz import checkpoints, data, owndata, snapshots
 from cnnviz import train as tr
-from cnnviz.evaluate import misclassified, per_class_lines
+from cnnviz.evaluate import misclassified, per_class_lines, percent_text
 from cnnviz.figures import inline, svg
 from cnnviz.figures import training as figs
 
@@ -27,13 +27,14 @@ def _panel(frame: snapshots.Frame | None, test: data.Split) -> str:
                              font_px=20 if ui.presenting() else 15)
 
 
-def live(runner: tr.Runner, busy: bool, test: data.Split) -> None:
+def live(runner: tr.Runner, busy: bool, test: data.Split, said: bool = False) -> None:
     """Polls the background run once a second: progress bar, then curves, digit grid and filters in ONE piece of
     HTML (SVG and PNG pictures; plotly curves once the run has ended).
 
     Kept cheap for the browser, which shares the cores with training (bench/train_inapp.py): no sliding animation
     on the bar (repainted at 60 fps for most of each second), no plotly while it runs (157 ms of JavaScript per
-    second), one element instead of six (each costs the browser about as much as its pictures).
+    second), one element instead of six (each costs the browser about as much as its pictures). `said`: the
+    run's message is already on the page (above its result), so it is not repeated under the curves.
     """
     st.html("<style>[data-testid='stProgress'] * {transition: none !important; animation: none !important}</style>")
 
@@ -60,7 +61,7 @@ def live(runner: tr.Runner, busy: bool, test: data.Split) -> None:
             ui.chart(figs.curves(history, height=300), where=left, key="curves")
         if snap.state == "failed":  # under the curve that blew up
             left.error(snap.message)
-        elif snap.state == "stopped":
+        elif snap.state == "stopped" and not said:
             left.warning(snap.message)
         with right:
             live_frame(frame, test)
@@ -68,26 +69,35 @@ def live(runner: tr.Runner, busy: bool, test: data.Split) -> None:
     poll()
 
 
-def results(result: tr.Result) -> None:
-    """Test accuracy, per-class table, confusion matrix, the misclassified digits, replay, save."""
+def headline(result: tr.Result, message: str | None) -> None:
+    """The first screen after a run: how it ended, the test accuracy with its real count, and Save."""
+    ev = result.evaluation
+    st.subheader("How well did it learn?")
+    if message:  # "Stopped by you after 120 batches. It was tested as it was then: ..."
+        st.warning(message)
+    st.metric("Test accuracy", percent_text(ev.correct, ev.total))
+    st.caption(result.test_text())
+    st.caption(tr.summary_text(result))
+    if warning := tr.stalled_message(result, len(result.classes) or 10):
+        st.warning(warning)
+    save(result)
+
+
+def details(result: tr.Result) -> None:
+    """Below the curves: per-class table, confusion matrix, the misclassified digits, replay."""
     ev, test = result.evaluation, st.session_state.get("trainer_test") or splits(result.config.dataset)[1]
     classes = test.classes
-    st.subheader("How well did it learn?")
-    st.metric("Test accuracy", f"{ev.accuracy:.2f}%", help=f"{ev.correct:,} of {ev.total:,} test images")
-    st.caption(tr.summary_text(result))
-    if warning := tr.stalled_message(result, len(classes)):
-        st.warning(warning)
     c1, c2 = st.columns([2, 3])
     c1.code("\n".join(per_class_lines(ev, classes)), language=None)
     c2.plotly_chart(figs.confusion(ev.confusion, classes), key="confusion")
     wrong = misclassified(ev, 32)
     if len(wrong):
         st.subheader("Misclassified test images: predicted (true)")
-        st.caption(f"The first {len(wrong)} of the {ev.total - ev.correct:,} test images it got wrong.")
+        st.caption(f"The first {len(wrong)} of the {ev.total - ev.correct:,} "
+                   f"{owndata.test_items(result.config.dataset)} it got wrong.")
         st.plotly_chart(figs.labelled_grid(test.raw(wrong)[:, 0].numpy(), ev.predictions[wrong],
                                            ev.labels[wrong], classes), key="wrong")
     replay(result, test)
-    save(result)
 
 
 def replay(result: tr.Result, test: data.Split) -> None:
@@ -98,7 +108,7 @@ def replay(result: tr.Result, test: data.Split) -> None:
     st.subheader("Replay: watch it learn again")
     st.caption("Snapshots of the weights, every quarter epoch. Slide to see what the network knew then.")
     i = st.select_slider("Moment of the run", range(len(snaps)), len(snaps) - 1, key="replay",
-                         format_func=lambda k: snapshots.label(snaps[k]))
+                         format_func=lambda k: snapshots.label(snaps[k], result.held_out))
     model = snapshots.model_at(result.spec, snaps[i])
     frame = snapshots.frame(model, *snapshots.grid(tr.as_trained(test, result.config)), snaps[i].batch, snaps[i].epoch)
     live_frame(frame, test)
@@ -106,7 +116,6 @@ def replay(result: tr.Result, test: data.Split) -> None:
 
 def save(result: tr.Result) -> None:
     """Name + save button; the checkpoint carries the run's snapshots (the Draw page can replay them)."""
-    st.subheader("Keep this model")
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     name = c1.text_input("Checkpoint name", key="ckpt",  # e.g. shapes-tutorial_a-seed0 for an own dataset
                          value=owndata.model_name(result.config.dataset, result.spec.name, result.config.seed))

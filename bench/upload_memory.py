@@ -50,7 +50,7 @@ async def one_upload(browser, url: str, path: str) -> str | None:
         await page.get_by_text("Upload a picture").click()
         await page.wait_for_selector("[data-testid='stFileUploaderDropzoneInput']", state="attached")
         await page.set_input_files("[data-testid='stFileUploaderDropzoneInput']", path)
-        await page.wait_for_selector("[data-testid='stFileUploaderFile']")
+        await page.wait_for_selector("[data-testid='stFileChip']")
         await page.wait_for_timeout(500)
         await page.wait_for_selector(IDLE)
         if await page.locator("[data-testid='stException']").count():

@@ -22,9 +22,9 @@ MEMORY_SHARE = 0.7
 # autograd keeps more than the layer outputs (ReLU masks, pooling indices, conv workspaces):
 # measured peaks stayed under 1.5x of values + gradients for the presets (tests/test_budget.py checks).
 ACTIVATION_OVERHEAD = 1.5
-# Training throughput in MACs per second, counting forward + backward as 3x the forward MACs.
-# Conservative: tutorial_a trained at ~9,200 img/s x 2.8 M MACs x 3 ~ 78 G/s (bf16, idle 2 cores);
-# a class loads the machine, so estimates use a quarter of that.
+# An arithmetic guess at training throughput in MACs per second (forward + backward = 3x the forward MACs),
+# for `estimate` without a measurement. The pages show cnnviz.traintime's estimate instead, timed on this
+# machine: this constant (a quarter of an idle 2-core's ~78 G/s) said 26 s for a run that took 41 s.
 TRAIN_MACS_PER_S = 20e9
 # Longest run one student may start on a shared server (minutes); CNNVIZ_MAX_TRAIN_MINUTES overrides.
 MAX_TRAIN_MINUTES = 30.0
@@ -44,7 +44,7 @@ class Estimate:
     dataset: int         # the training and test splits held in memory as float32
     macs_per_image: int
     images: int          # images the run will see (epochs x dataset, or max_batches x batch)
-    seconds: float
+    seconds: float | None  # None: not known (no time check, no time in the message)
 
     @property
     def total(self) -> int:
@@ -97,7 +97,8 @@ def estimate(spec: Spec, batch_size: int = 128, optimizer: str = "sgd", momentum
 
 
 def for_run(spec: Spec, config, n_train: int, n_test: int = 10_000) -> Estimate:
-    """`estimate` from a TrainConfig-like object (batch_size, optimizer, momentum, epochs, max_batches)."""
+    """`estimate` from a TrainConfig-like object (batch_size, optimizer, momentum, epochs, max_batches); its
+    seconds are the arithmetic guess (cnnviz.traintime.verdict puts the measured time in)."""
     per_epoch = math.ceil(n_train / config.batch_size)
     batches = max(1, math.ceil(config.epochs * per_epoch))
     if getattr(config, "max_batches", None):
@@ -152,13 +153,14 @@ def check(est: Estimate, free_bytes: int | None = None, limit_seconds: float | N
                f"use {round(100 * MEMORY_SHARE)}% of it ({dims.human_bytes(limit)}). Use fewer or smaller "
                f"layers, or a smaller batch.")
         return Verdict(False, msg, est, free, limit, seconds_limit)
-    if est.seconds > seconds_limit:
-        msg = (f"Too long for a shared server: {est.images:,} images x {est.macs_per_image:,} MACs would take "
-               f"about {human_seconds(est.seconds)} here; the limit is {human_seconds(seconds_limit)} "
-               f"(CNNVIZ_MAX_TRAIN_MINUTES). Train fewer epochs, or a smaller network.")
+    run = f"{math.ceil(est.images / est.batch_size):,} batches of {est.batch_size}"
+    if est.seconds is not None and est.seconds > seconds_limit:
+        msg = (f"Too long for a shared server: {run} would take about {human_seconds(est.seconds)} here; the "
+               f"limit is {human_seconds(seconds_limit)} (CNNVIZ_MAX_TRAIN_MINUTES). Train fewer epochs, or a "
+               f"smaller network.")
         return Verdict(False, msg, est, free, limit, seconds_limit)
-    msg = (f"Fits: {need}, of {dims.human_bytes(limit)} allowed; about {human_seconds(est.seconds)} "
-           f"of training.")
+    took = "" if est.seconds is None else f"; about {human_seconds(est.seconds)} of training ({run})"
+    msg = f"Fits: {need}, of {dims.human_bytes(limit)} allowed{took}."
     return Verdict(True, msg, est, free, limit, seconds_limit)
 
 

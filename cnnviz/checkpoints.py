@@ -38,8 +38,9 @@ from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
 from torch import nn
 
-from cnnviz import budget, novelty
+from cnnviz import budget, novelty, owndata
 from cnnviz.arch import Spec, build
+from cnnviz.evaluate import accuracy_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "checkpoints"
@@ -303,6 +304,26 @@ def read_card(name_or_path: str | Path) -> dict[str, Any]:
     if bad:
         raise CheckpointError(f"the model card of {display_name(folder.name)!r} is damaged: " + "; ".join(bad))
     return card
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def test_text(card: dict[str, Any]) -> str:
+    """A card's test accuracy with its real count: '9,913 of 10,000 test images (99.13%)'.
+
+    A card written before the counts were kept gives its percentage alone."""
+    correct, total = _count(card.get("test_correct")), _count(card.get("test_total"))
+    if correct is None or not total or correct > total:
+        return f"{card['test_accuracy']:g}%"
+    return accuracy_text(correct, total, owndata.test_items(str(card.get("dataset", ""))))
+
+
+def held_out(card: dict[str, Any]) -> tuple[int, str] | None:
+    """(how many, what) a card's training snapshots were measured on, e.g. (1000, 'test images'); None unknown."""
+    total = _count(card.get("held_out_images"))
+    return (total, owndata.test_items(str(card.get("dataset", "")))) if total else None
 
 
 # --- weights ------------------------------------------------------------------------------------

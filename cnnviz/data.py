@@ -28,6 +28,7 @@ from torchvision import datasets as tvd
 from cnnviz.messages import no_paths
 
 SPLITS = ("train", "test")
+SIZES = {"train": 60_000, "test": 10_000}  # images per split, the same for every dataset of the MNIST family
 
 
 class DatasetInfo(NamedTuple):

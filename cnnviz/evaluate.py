@@ -62,6 +62,34 @@ def evaluate(model: nn.Module, split: Split, num_classes: int = 10, batch_size: 
                       confusion.reshape(num_classes, num_classes).cpu().numpy(), loss)
 
 
+def percent_decimals(total: int) -> int:
+    """Decimals a percentage of `total` items can honestly show: 0 under 1,000, 1 under 10,000, else 2."""
+    if not isinstance(total, (int, np.integer)) or total < 1:
+        raise ValueError(f"a percentage needs a whole number of items >= 1, got total={total!r}")
+    return 0 if total < 1_000 else 1 if total < 10_000 else 2
+
+
+def percent_text(correct: int, total: int) -> str:
+    """`correct` of `total` as a percentage with only the decimals `total` justifies: '100%', '98.5%', '99.13%'.
+
+    It never rounds a miss up to 100% or a hit down to 0% (199 of 200 is '>99%', not '100%')."""
+    if not 0 <= correct <= total:
+        raise ValueError(f"correct must be from 0 to total, got correct={correct!r}, total={total!r}")
+    digits = percent_decimals(total)
+    step = 10.0 ** -digits
+    text = f"{100.0 * correct / total:.{digits}f}"
+    if correct < total and float(text) >= 100:
+        return f">{100 - step:.{digits}f}%"
+    if correct > 0 and float(text) <= 0:
+        return f"<{step:.{digits}f}%"
+    return f"{text}%"
+
+
+def accuracy_text(correct: int, total: int, what: str = "test images") -> str:
+    """'4 of 4 held-out drawings (100%)': the real count, then the percentage its size justifies."""
+    return f"{correct:,} of {total:,} {what} ({percent_text(correct, total)})"
+
+
 def per_class_lines(ev: Evaluation, classes: tuple[str, ...] | None = None) -> list[str]:
     """The tutorials' table: 'Test Accuracy of 0: 99% (787/790)', one line per class."""
     names = classes or tuple(str(k) for k in range(len(ev.confusion)))

@@ -159,6 +159,11 @@ def is_own(key: str) -> bool:
     return str(key).startswith(PREFIX)
 
 
+def test_items(key: str) -> str:
+    """What a dataset's test images are called beside a count: 'held-out drawings' (own), else 'test images'."""
+    return "held-out drawings" if is_own(key) else "test images"
+
+
 def _bases() -> list[tuple[Path, bool]]:
     return [(SHIPPED, True), (user_dir(), False)]
 

@@ -70,8 +70,10 @@ class RunQueue:
         with self._lock:
             return sum(1 for t in self._tickets if not t.runner.started)
 
-    def leave(self, ticket: Ticket, message: str = "You left the queue before your run started.") -> None:
-        """Leave the line (the Runner ends as 'stopped' without running) or stop the run if it is running."""
+    def leave(self, ticket: Ticket, message: str = "You left the queue before your run started.",
+              timeout: float = 1.0) -> None:
+        """Leave the line (the Runner ends as 'stopped' without running) or stop the run if it is running,
+        waiting up to `timeout` s for it to end (a stopped run is tested first)."""
         with self._lock:
             ticket.left = True
             started = ticket.runner.started
@@ -80,7 +82,7 @@ class RunQueue:
                 if ticket in self._tickets:
                     self._tickets.remove(ticket)
         if started:
-            ticket.runner.stop(timeout=1.0)
+            ticket.runner.stop(timeout=timeout)
 
     def _advance(self) -> None:
         """Under the lock: drop finished runs, start waiting ones while slots are free."""

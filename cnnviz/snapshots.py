@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from cnnviz.arch import Spec, build
+from cnnviz.evaluate import accuracy_text
 
 EXTRA = "snapshots"  # saved as <checkpoint>/snapshots.safetensors (checkpoints.save extras)
 GRID = 16          # digits in the live grid
@@ -117,10 +118,18 @@ def model_at(spec: Spec, snap: WeightSnapshot) -> nn.Module:
     return model.eval()
 
 
-def label(snap: WeightSnapshot) -> str:
-    """'after 117 batches (epoch 0.25) · held-out 94.1%' (or 'before training' for batch 0)."""
+def label(snap: WeightSnapshot, held_out: tuple[int, str] | None = None) -> str:
+    """'after 117 batches (epoch 0.25) · held-out 94.1%' (or 'before training' for batch 0).
+
+    With `held_out`, (how many, what) the accuracy was measured on, the real count: '... · held-out: 941 of 1,000
+    test images (94.1%)'."""
     when = "before training" if snap.batch == 0 else f"after {snap.batch:,} batches (epoch {snap.epoch:.2f})"
-    return when + ("" if snap.val_accuracy is None else f" · held-out {snap.val_accuracy:.1f}%")
+    if snap.val_accuracy is None:
+        return when
+    if not held_out:
+        return f"{when} · held-out {snap.val_accuracy:.1f}%"
+    total, what = held_out
+    return f"{when} · held-out: {accuracy_text(round(snap.val_accuracy * total / 100), total, what)}"
 
 
 def to_tensors(snaps: list[WeightSnapshot]) -> dict[str, torch.Tensor]:

@@ -38,13 +38,26 @@ from cnnviz import novelty, owndata, rng
 from cnnviz import snapshots
 from cnnviz.arch import PRESETS, Spec, training_order
 from cnnviz.device import describe, pick_device
-from cnnviz.evaluate import Evaluation, evaluate
+from cnnviz.evaluate import Evaluation, accuracy_text, evaluate
 from cnnviz.messages import no_paths
 from cnnviz.snapshots import Frame, WeightSnapshot
 
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("onecycle", "constant")
+# Learning rates per optimizer, in one place. DEFAULT_LR is what a run starts from: TrainConfig (lr=None), the
+# page's optimizer switch and `--lr` left out on the command line all read it. SAFE_LR is what the "far too
+# high" check suggests, and it calls a rate too high only past TOO_HIGH x that: never a default (tested).
+DEFAULT_LR = {"sgd": 0.075,   # the shipped recipe's one-cycle peak (0.1 was unsteady on 2,400-image own datasets)
+              "adam": 0.005}  # Adam's steps are already scaled per weight: a tenth of SGD's and more is too much
 SAFE_LR = {"sgd": 0.01, "adam": 0.001}
+TOO_HIGH = 20
+
+
+def default_lr(optimizer: str) -> float:
+    """The learning rate a run with `optimizer` starts from (DEFAULT_LR); ValueError naming an unknown one."""
+    if optimizer not in DEFAULT_LR:
+        raise ValueError(f"unknown optimizer {optimizer!r} (choose {', '.join(OPTIMIZERS)})")
+    return DEFAULT_LR[optimizer]
 
 
 @dataclass(frozen=True)
@@ -53,7 +66,7 @@ class TrainConfig:
 
     dataset: str = "mnist"
     optimizer: str = "sgd"          # "sgd" (momentum 0.9, Nesterov) or "adam"
-    lr: float = 0.075               # peak lr under "onecycle" (0.1 was unsteady on 2,400-image own datasets)
+    lr: float | None = None         # peak lr under "onecycle"; None: the optimizer's DEFAULT_LR (set at init)
     batch_size: int = 128
     epochs: float = 1.5             # with label smoothing: tutorial_a >= 99.0% in 1.5 epochs (6 seeds: 99.03-99.13)
     seed: int = 0
@@ -76,9 +89,11 @@ class TrainConfig:
         bad = []
         if self.optimizer not in OPTIMIZERS:
             bad.append(f"optimizer {self.optimizer!r} (choose {', '.join(OPTIMIZERS)})")
+        elif self.lr is None:  # frozen: the one place a default is filled in
+            object.__setattr__(self, "lr", DEFAULT_LR[self.optimizer])
         if self.schedule not in SCHEDULES:
             bad.append(f"schedule {self.schedule!r} (choose {', '.join(SCHEDULES)})")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
+        if self.lr is not None and not (self.lr > 0 and math.isfinite(self.lr)):
             bad.append(f"learning rate {self.lr!r} (must be > 0)")
         if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
             bad.append(f"batch size {self.batch_size!r} (must be a whole number >= 1)")
@@ -115,11 +130,14 @@ class Progress:
     val_accuracy: float | None = None
     job: str = ""
     frame: Frame | None = field(default=None, repr=False, compare=False)  # the live view (filters, digit grid), about once a second
+    val_total: int | None = None    # how many held-out images val_* were measured on (with val_*)
+    val_what: str = "test images"   # what they are: owndata.test_items ('held-out drawings' for an own dataset)
 
 
 @dataclass
 class Result:
-    """What a run produced. `evaluation` is None when the run was stopped or diverged."""
+    """What a run produced. `evaluation`: its test, None when it diverged or had no test split (a stopped run
+    is tested as it was when it stopped: `stopped`, after `batches` of `planned_batches`)."""
 
     model: nn.Module
     spec: Spec
@@ -144,6 +162,23 @@ class Result:
     @property
     def images_per_s(self) -> float:
         return self.batches * self.config.batch_size / max(self.train_seconds, 1e-9)
+
+    @property
+    def planned_batches(self) -> int:
+        """The batches the run was set to take (more than `batches` when it was stopped)."""
+        return self.history[-1].total_batches if self.history else self.batches
+
+    @property
+    def held_out(self) -> tuple[int, str] | None:
+        """(how many, what) the held-out curve and snapshots were measured on, e.g. (1000, 'test images')."""
+        last = next((e for e in reversed(self.history) if e.val_total is not None), None)
+        return None if last is None else (last.val_total, last.val_what)
+
+    def test_text(self) -> str:
+        """'4 of 4 held-out drawings (100%)': the test accuracy with its real count (ValueError when untested)."""
+        if self.evaluation is None:
+            raise ValueError("this run has no test evaluation (it diverged, or had no test split)")
+        return accuracy_text(self.evaluation.correct, self.evaluation.total, owndata.test_items(self.config.dataset))
 
 
 class Diverged(RuntimeError):
@@ -173,7 +208,7 @@ def blowup_loss(num_classes: int) -> float:
 def _lr_too_high(config: TrainConfig) -> str | None:
     """"the learning rate 10 is far too high; try 0.01" when lr is over 20x the optimizer's safe value, else None."""
     safe = SAFE_LR[config.optimizer]
-    return f"the learning rate {config.lr:g} is far too high; try {safe:g}" if config.lr > safe * 20 else None
+    return f"the learning rate {config.lr:g} is far too high; try {safe:g}" if config.lr > safe * TOO_HIGH else None
 
 
 def divergence_message(value: float, batch: int, config: TrainConfig, num_classes: int = 10) -> str:
@@ -206,8 +241,8 @@ def stalled_message(result: Result, num_classes: int = 10) -> str | None:
     if acc is None or acc >= 2 * chance:
         return None
     hint = _lr_too_high(result.config) or "try a smaller learning rate, more epochs, or a different network"
-    return (f"Test accuracy {acc:.1f}% is no better than guessing ({chance:.0f}%): the network learned nothing "
-            f"— {hint}.")
+    return (f"Test accuracy {result.test_text()} is no better than guessing ({chance:.0f}%): the network learned "
+            f"nothing — {hint}.")
 
 
 def _optimizer(model: nn.Module, config: TrainConfig, total: int):
@@ -376,13 +411,11 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
     device = torch.device(config.device) if config.device else pick_device()
     gens = rng.run_generators(config.seed, device)  # the run's own streams: no global seeding (#13 item 6)
     gen = gens.batches
-    bf16 = use_bf16(device, config.precision)
-    fmt = torch.channels_last if bf16 else torch.contiguous_format
-    model = rng.own_dropout(rng.build(spec, gens.init), gens.dropout).to(device, memory_format=fmt)
-    net = training_order(model)  # what the loop runs: the same weights and numbers, ReLUs after the pools
+    model, net, bf16, fmt = _models(spec, config, device, gens)
     on_device = train_split.to(device)
     x, y = on_device.images, on_device.labels  # (N, 1, 28, 28), (N,)
     val = test_split.subset(config.val_size).to(device) if test_split is not None and config.val_every != 0 else None
+    val_of = {} if val is None else {"val_total": len(val), "val_what": owndata.test_items(val.name)}
     grid = _grid(test_split, config, device, fmt)
     total = total_batches(len(train_split), config)
     opt, sched = _optimizer(model, config, total)
@@ -400,14 +433,7 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
     t0 = time.perf_counter()
     for b, idx in enumerate(_batches(len(x), config.batch_size, total, gen, device), start=1):
         xb, yb = x[idx].contiguous(memory_format=fmt), y[idx]
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            logits = net(xb)
-        plain, loss = smoothed_loss(logits.float(), yb, config.label_smoothing)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if sched is not None:
-            sched.step()
+        plain, logits = _step(net, opt, sched, xb, yb, bf16, config.label_smoothing)
         window.add(plain, logits, yb)
         seen += len(idx)
         snap_now = snap_every and b % snap_every == 0 and b < total
@@ -435,7 +461,8 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
         if grid is not None and (time.perf_counter() - last_frame >= config.live_every_s or b == total or halt or died):
             frame, last_frame = snapshots.frame(model, *grid, b, b / per_epoch, bf16), time.perf_counter()
         _emit(history, [Progress(b, total, b / per_epoch, mean_loss, acc, seen / elapsed, elapsed,
-                                 elapsed / b * (total - b), vl, va, job, frame)], on_progress)
+                                 elapsed / b * (total - b), vl, va, job, frame, **(val_of if va is not None else {}))],
+              on_progress)
         window = _Window(first=b + 1)
         if died:
             diverged = dead_message(b, config)
@@ -451,12 +478,67 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
     result = Result(model, spec, config, history, b, seconds, describe(device),
                     "bf16" if bf16 else "fp32", stopped, diverged, snapshots=snaps,
                     classes=tuple(train_split.classes), normalize=(train_split.mean, train_split.std))
-    if test_split is not None and not stopped and diverged is None:
+    if test_split is not None and diverged is None:  # stopped too: stopping when it is good enough is a use
         result.evaluation = evaluate(model, test_split, len(train_split.classes))
     if owndata.is_own(config.dataset) and not stopped and diverged is None:  # ~0.3 s for 2,400 drawings
         result.class_shapes = novelty.fit_classes(model, train_split.images, train_split.labels,
                                                   len(train_split.classes), config.seed)
     return result
+
+
+def _models(spec: Spec, config: TrainConfig, device: torch.device,
+            gens: rng.RunGenerators) -> tuple[nn.Module, nn.Module, bool, torch.memory_format]:
+    """(model, net, bf16, memory format) of a run; `net` is what the loop runs.
+
+    `net` holds the same weights as `model`, its ReLUs after the pools (the same numbers, faster)."""
+    bf16 = use_bf16(device, config.precision)
+    fmt = torch.channels_last if bf16 else torch.contiguous_format
+    model = rng.own_dropout(rng.build(spec, gens.init), gens.dropout).to(device, memory_format=fmt)
+    return model, training_order(model), bf16, fmt
+
+
+def _step(net: nn.Module, opt, sched, xb: torch.Tensor, yb: torch.Tensor, bf16: bool,
+          smoothing: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """One training batch: forward (bf16 autocast where chosen), loss, backward, step. (plain loss, logits)."""
+    with torch.autocast(xb.device.type, dtype=torch.bfloat16, enabled=bf16):
+        logits = net(xb)
+    plain, loss = smoothed_loss(logits.float(), yb, smoothing)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    if sched is not None:
+        sched.step()
+    return plain, logits
+
+
+def step_runner(spec: Spec, config: TrainConfig, num_classes: int, images: int | None = None) -> Callable[[int], None]:
+    """`run(n)`: n training batches of `spec` as `train` takes them, on random images (for cnnviz.traintime).
+
+    The same work per batch as the loop: batch by index, the step with its model order, precision, optimizer
+    and device, the report window. `images` per batch (default config.batch_size); returns once they are done."""
+    device = torch.device(config.device) if config.device else pick_device()
+    gens = rng.run_generators(config.seed, device)
+    model, net, bf16, fmt = _models(spec, config, device, gens)
+    opt, sched = _optimizer(model, config, 1 << 30)  # one-cycle needs a total; these few steps barely start it
+    n, every = images or config.batch_size, report_interval(config, device)
+    x = torch.randn((2 * n, *spec.input_shape), generator=gens.init).to(device)  # (2n, C, H, W)
+    y = torch.randint(num_classes, (2 * n,), generator=gens.init).to(device)
+    window = [_Window()]
+    net.train()
+
+    def run(batches: int) -> None:
+        for _ in range(batches):
+            idx = torch.randperm(2 * n, generator=gens.batches)[:n].to(device)
+            xb, yb = x[idx].contiguous(memory_format=fmt), y[idx]
+            plain, logits = _step(net, opt, sched, xb, yb, bf16, config.label_smoothing)
+            window[0].add(plain, logits, yb)
+            if len(window[0].sizes) == every:  # a progress report: the loop's one host sync
+                window[0].read()
+                window[0] = _Window()
+        if device.type == "cuda":  # the GPU runs ahead of Python: wait for it, or nothing was measured
+            torch.cuda.synchronize(device)
+
+    return run
 
 
 def _accuracy(held: tuple[float, float] | None) -> float | None:
@@ -481,6 +563,15 @@ class Snapshot:
     results: list[Any]
     message: str | None
     job: str
+
+    @property
+    def tested(self) -> list[Any]:
+        """The results that were tested (a run that blew up has no test; a stopped one has)."""
+        return [r for r in self.results if getattr(r, "evaluation", None) is not None]
+
+    def kept(self) -> Any | None:
+        """The first tested result once the run has ended (done, or stopped when good enough): what can be kept."""
+        return self.tested[0] if self.state in ("done", "stopped") and self.tested else None
 
 
 class Runner:
@@ -531,8 +622,10 @@ class Runner:
                     state, message = "failed", r.diverged
                 elif getattr(r, "stopped", False):
                     state = "stopped"
-                    message = (f"{self._stopped_why} after {r.batches:,} batches. A stopped run is not tested, "
-                               "so there is nothing to save.")
+                    tested = getattr(r, "evaluation", None) is not None
+                    message = f"{self._stopped_why} after {r.batches:,} batches. " + (
+                        "It was tested as it was then: keep it with Save if it is good enough." if tested
+                        else "It was not tested, so there is nothing to save.")
         except Exception as err:  # the page shows the message; the thread must never die silently
             results, state, message = [], "failed", f"{type(err).__name__}: {no_paths(err)}"
         with self._lock:
@@ -620,10 +713,13 @@ def tutorial_table(results: list[Result]) -> list[dict[str, Any]]:
 # --- model cards and the CLI ---------------------------------------------------------------------
 
 def make_card(result: Result, name: str, how: str) -> dict[str, Any]:
-    """The JSON model card for a finished run (accuracy must already be measured)."""
+    """The JSON model card for a tested run (finished, or stopped: the card says at which batch)."""
     ev, cfg = result.evaluation, result.config
     if ev is None:
-        raise ValueError("this run has no test evaluation (it was stopped or diverged), so it has no card")
+        raise ValueError("this run has no test evaluation (it diverged, or had no test split), so it has no card")
+    if result.stopped:
+        how += f" (stopped at batch {result.batches:,} of {result.planned_batches:,})"
+    held = result.held_out
     return {
         "name": name, "spec": result.spec.to_json(), "dataset": cfg.dataset,
         "normalize": list(result.normalize or datamod.info(cfg.dataset).norm),
@@ -631,6 +727,8 @@ def make_card(result: Result, name: str, how: str) -> dict[str, Any]:
         "test_accuracy": round(ev.accuracy, 2), "test_correct": ev.correct, "test_total": ev.total,
         "per_class_accuracy": [round(a, 2) for a in ev.per_class_accuracy()],
         "epochs": cfg.epochs, "batches": result.batches, "seed": cfg.seed,
+        "stopped": result.stopped, "planned_batches": result.planned_batches,
+        "held_out_images": held[0] if held else None,  # what the snapshots' held-out accuracies were measured on
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "device": result.device, "precision": result.precision, "optimizer": cfg.optimizer,
         "lr": cfg.lr, "schedule": cfg.schedule, "momentum": cfg.momentum, "batch_size": cfg.batch_size,
@@ -646,8 +744,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--preset", required=True, choices=sorted(PRESETS))
     p.add_argument("--dataset", default="mnist", choices=sorted(datamod.DATASETS))
     p.add_argument("--epochs", type=float, default=TrainConfig.epochs)
-    p.add_argument("--optimizer", default="sgd", choices=OPTIMIZERS)
-    p.add_argument("--lr", type=float, default=TrainConfig.lr)
+    p.add_argument("--optimizer", default=TrainConfig.optimizer, choices=OPTIMIZERS)
+    p.add_argument("--lr", type=float, default=None,
+                   help="peak learning rate (default: the optimizer's: "
+                        + ", ".join(f"{o} {v:g}" for o, v in DEFAULT_LR.items()) + ")")
     p.add_argument("--schedule", default="onecycle", choices=SCHEDULES)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--seed", type=int, default=0)
@@ -668,7 +768,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--half", action="store_true", help="store float16 weights (accuracy measured after)")
     p.add_argument("--name", default=None, help="checkpoint name (default: the preset)")
     p.add_argument("--out", default=None, help="folder for the checkpoint (default: the user folder)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.lr is None:
+        args.lr = default_lr(args.optimizer)
+    return args
 
 
 def _config(args: argparse.Namespace) -> TrainConfig:
@@ -717,8 +820,8 @@ def main(argv: list[str] | None = None) -> int:
     card = make_card(result, args.name or args.preset, how)
     extra = {snapshots.EXTRA: snapshots.to_tensors(result.snapshots)} if result.snapshots else None
     folder = checkpoints.save(result.model, card, args.out, half=args.half, overwrite=True, extras=extra)
-    print(f"{args.preset}: test accuracy {result.test_accuracy:.2f}% ({result.evaluation.correct}/"
-          f"{result.evaluation.total}) after {result.batches} batches in {result.train_seconds:.1f} s "
+    print(f"{args.preset}: test accuracy {result.test_text()} after {result.batches} batches in "
+          f"{result.train_seconds:.1f} s "
           f"({result.images_per_s:,.0f} img/s) on {result.device} ({result.precision}); saved {folder}")
     return 0
 

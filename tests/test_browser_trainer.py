@@ -74,7 +74,38 @@ def test_the_running_trainer_fits_1280x720_and_the_digit_grid_changes(browser, a
         page.get_by_role("button", name="Stop").click()
         page.get_by_text("Stopped by you").wait_for()
         wait_idle(page)
-        assert page.get_by_text("⚙️ Settings").is_visible() and page.get_by_label("Network", exact=True).first.is_visible()
+        assert page.get_by_text("⚙️ Settings").is_visible()
+        page.get_by_text("⚙️ Settings").click()  # issue 18: folded under the stopped run's result until asked for
+        assert page.get_by_label("Network", exact=True).first.is_visible()
+        assert page.locator("[data-testid='stException']").count() == 0
+    finally:
+        context.close()
+
+
+TO_TOP = "() => { window.scrollTo(0, 0); document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; }); }"
+
+
+def test_after_a_run_the_result_and_save_are_on_the_first_screen(browser, app_url, artifacts):
+    """Issue 18 item 10: when a run ends, its test accuracy and Save are on the first screen of a 1280x720
+    projector (they were at y~2,800 of a 2,900 px page), the settings folded until asked for."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        open_page(page, app_url, "trainer?cap=30")  # a link: stop after 30 batches
+        page.get_by_role("button", name="Start training").click()
+        save = page.get_by_role("button", name="Save checkpoint")
+        save.wait_for(timeout=180_000)
+        wait_idle(page)
+        page.evaluate(TO_TOP)
+        page.wait_for_timeout(300)
+        box, metric = save.bounding_box(), page.locator("[data-testid='stMetric']").first.bounding_box()
+        assert 0 <= metric["y"] and metric["y"] + metric["height"] <= 720, metric  # "Test accuracy"
+        assert 0 <= box["y"] < 720 and box["y"] + box["height"] <= 720, box
+        assert not page.get_by_label("Network", exact=True).first.is_visible()  # settings folded
+        page.screenshot(path=str(artifacts / "trainer_result_1280x720.png"))
+        save.click()
+        page.get_by_text("it is now the active model").wait_for()
         assert page.locator("[data-testid='stException']").count() == 0
     finally:
         context.close()

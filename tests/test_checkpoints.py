@@ -334,3 +334,15 @@ def test_a_huge_weights_file_is_refused_before_it_is_read(user_dir, monkeypatch)
     monkeypatch.setattr(ck.Path, "read_bytes", lambda self: pytest.fail("read a 300 MB file into memory"))
     with pytest.raises(ck.CheckpointError, match="more than the"):
         ck.load("tiny")
+
+
+def test_a_cards_test_accuracy_is_shown_with_its_real_count():
+    """Issue 18: what Draw shows for a model: its count, and the decimals the count justifies."""
+    shipped = ck.read_card("tutorial_a")
+    correct, percent = shipped["test_correct"], shipped["test_accuracy"]
+    assert ck.test_text(shipped) == f"{correct:,} of 10,000 test images ({percent:.2f}%)"
+    own = {"test_accuracy": 91.67, "test_correct": 11, "test_total": 12, "dataset": "own:shapes",
+           "held_out_images": 12}
+    assert ck.test_text(own) == "11 of 12 held-out drawings (92%)"
+    assert ck.held_out(own) == (12, "held-out drawings") and ck.held_out(shipped) is None
+    assert ck.test_text({"test_accuracy": 98.5, "dataset": "mnist"}) == "98.5%"  # an older card: no count kept

@@ -8,7 +8,8 @@ from torch import nn
 
 from cnnviz import data
 from cnnviz.arch import PRESETS, build
-from cnnviz.evaluate import Evaluation, evaluate, first_layer_filters, misclassified, per_class_lines
+from cnnviz.evaluate import (Evaluation, accuracy_text, evaluate, first_layer_filters, misclassified, per_class_lines,
+                             percent_decimals, percent_text)
 
 
 class Fixed(nn.Module):
@@ -48,3 +49,29 @@ def test_first_layer_filters():
     assert first_layer_filters(build(PRESETS["tutorial_a"])).shape == (16, 5, 5)
     with pytest.raises(ValueError, match="no convolution layer"):
         first_layer_filters(build(PRESETS["logistic"]))
+
+
+@pytest.mark.parametrize("correct, total, text", [
+    (4, 4, "4 of 4 held-out drawings (100%)"),        # issue 18: not "100.00%" of 1,000 test images
+    (11, 12, "11 of 12 held-out drawings (92%)"),     # under 1,000: no decimals
+    (985, 1000, "985 of 1,000 held-out drawings (98.5%)"),   # under 10,000: one
+    (9913, 10_000, "9,913 of 10,000 held-out drawings (99.13%)"),  # 10,000 and more: two
+    (199, 200, "199 of 200 held-out drawings (>99%)"),  # a miss is never rounded up to 100%
+    (1, 999, "1 of 999 held-out drawings (<1%)"),       # nor a hit down to 0%
+    (0, 3, "0 of 3 held-out drawings (0%)")])
+def test_an_accuracy_names_its_count_and_only_the_decimals_the_count_justifies(correct, total, text):
+    assert accuracy_text(correct, total, "held-out drawings") == text
+    assert accuracy_text(correct, total) == text.replace("held-out drawings", "test images")
+
+
+@pytest.mark.parametrize("correct, total, match", [(5, 4, "correct=5, total=4"), (0, 0, "total=0"),
+                                                   (-1, 3, "correct=-1")])
+def test_an_impossible_count_is_named(correct, total, match):
+    with pytest.raises(ValueError, match=match):
+        accuracy_text(correct, total)
+
+
+def test_decimals_follow_the_count():
+    assert [percent_decimals(n) for n in (1, 999, 1000, 9999, 10_000, 60_000)] == [0, 0, 1, 1, 2, 2]
+    assert percent_text(1, 3) == "33%" and percent_text(1000, 3000) == "33.3%"
+    assert percent_text(1, 3000) == "<0.1%" and percent_text(2999, 3000) == ">99.9%"

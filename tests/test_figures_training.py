@@ -98,3 +98,16 @@ def test_the_plan_is_what_the_plotly_figure_draws():
     assert list(f.data[0].y) == plan.loss and list(f.data[3].y) == plan.val_acc
     assert list(f.layout.yaxis.tickvals) == plan.loss_ticks and tuple(f.layout.yaxis2.range) == plan.acc_range
     assert plan.epochs == 1.0 and plan.broken == []
+
+
+def test_the_held_out_curve_names_its_real_count():
+    """Issue 18: an own dataset of 4 held-out drawings was labelled 'held-out (1,000 test images)' at '100.0%'."""
+    own = [Progress(b, 4, b / 4, 1.0 / b, 50.0, 1000.0, 0.1 * b, 0.0, val_loss=0.5, val_accuracy=100.0, val_total=4,
+                    val_what="held-out drawings") for b in range(1, 5)]
+    plan = fig.curve_plan(own)
+    assert plan.val_name == "4 held-out drawings"
+    assert plan.acc_title == "accuracy: 50.0% (held-out 100%)"  # not 100.0%: the count is 4 (in the legend)
+    assert [t.name for t in fig.curves(own).data][:2] == [fig.TRAIN_NAME, "4 held-out drawings"]
+    mnist = [Progress(1, 9, 0.1, 1.0, 50.0, 1000.0, 0.1, 0.0, val_loss=0.5, val_accuracy=98.5, val_total=1000)]
+    assert fig.curve_plan(mnist).val_name == "held-out (1,000 test images)"
+    assert fig.curve_plan(mnist).acc_title.endswith("(held-out 98.5%)")

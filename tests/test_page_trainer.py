@@ -135,7 +135,7 @@ def test_a_short_run_shows_progress_results_and_saves(user_dir):
     assert any("alt='first-layer filters'" in p for p in pictures)
 
 
-def test_stop_button_stops_the_run():
+def test_stop_button_stops_the_run_and_the_stopped_model_can_be_kept(user_dir):
     at = _app()
     at.selectbox(key="net").set_value("tutorial_b")  # ~1 minute of training: Stop comes long before the end
     at.button(key="start").click().run()
@@ -146,6 +146,15 @@ def test_stop_button_stops_the_run():
     at.button(key="stop").click().run()
     assert not at.exception and not runner.running
     assert runner.snapshot().state == "stopped" and "Stopped by you" in at.warning[0].value
+    # issue 18 item 9: good enough is a reason to stop; the stopped network was tested and can be saved
+    stopped_at = runner.snapshot().results[0].batches
+    assert "nothing to save" not in at.warning[0].value and at.metric[0].label == "Test accuracy"
+    assert any(c.value.endswith(" of 10,000 test images (" + at.metric[0].value + ")") for c in at.caption)
+    at.button(key="save").click().run()
+    assert not at.exception and "it is now the active model" in at.success[0].value
+    card = checkpoints.read_card(user_dir / at.session_state["active_checkpoint"])
+    assert card["stopped"] is True and card["batches"] == stopped_at
+    assert card["how"].endswith(f"(stopped at batch {stopped_at:,} of {card['planned_batches']:,})")
 
 
 def test_the_calculators_network_is_offered():
@@ -255,3 +264,61 @@ def _idle_runner_unstarted() -> tr.Runner:
         return SimpleNamespace(stopped=True, diverged=None, batches=0, evaluation=None)
 
     return tr.Runner(work)
+
+
+def test_picking_adam_sets_adams_default_learning_rate():
+    """Issue 18 item 7: the page's optimizer switch reads the library's one table (was a literal 0.005)."""
+    at = _app()
+    assert at.number_input(key="lr").value == tr.DEFAULT_LR["sgd"]
+    at.radio(key="opt").set_value("adam").run()
+    assert not at.exception and at.number_input(key="lr").value == tr.default_lr("adam") == tr.DEFAULT_LR["adam"]
+    assert not any("far too high" in m.value for m in [*at.error, *at.warning])
+
+
+def test_the_calculator_and_the_trainer_show_the_same_measured_estimate(monkeypatch):
+    """Issue 18 item 6: 26 s on the calculator, 38 s on the trainer for one run; now one measured estimate."""
+    from cnnviz import traintime
+
+    clock = SimpleNamespace(now=0.0)
+
+    def step_runner(spec, config, num_classes, images=None):  # each batch "takes" 50 ms on this fake machine
+        return lambda n: setattr(clock, "now", clock.now + n * 0.05)
+
+    monkeypatch.setattr(tr, "step_runner", step_runner)
+    monkeypatch.setattr(traintime, "time", SimpleNamespace(perf_counter=lambda: clock.now))
+    traintime._measured.cache_clear()
+    try:
+        calc = AppTest.from_file(str(PAGE.parent / "dimensions.py"), default_timeout=60).run()
+        trainer = _app()
+    finally:
+        traintime._measured.cache_clear()
+    said = "about 35 s of training (704 batches of 128)"  # 704 batches x the measured 0.05 s, both places
+    assert not calc.exception and any(said in c.value for c in calc.caption), [c.value for c in calc.caption]
+    assert any(said in c.value for c in trainer.caption), [c.value for c in trainer.caption]
+
+
+def test_an_own_dataset_result_names_its_real_count_and_comes_first_with_save(user_dir):
+    """Issue 18 items 5 and 10: 12 held-out drawings are not '1,000 test images' at '100.00%', and after a run
+    the result and Save come first, the settings folded."""
+    at = _app()
+    at.selectbox(key="dataset").set_value("own:shapes").run()
+    at.number_input(key="max_batches").set_value(20)
+    at.button(key="start").click().run()
+    _wait_done(at)
+    held_out = next(c.value for c in at.caption if "held-out drawings" in c.value)
+    assert held_out.endswith(f" of 12 held-out drawings ({at.metric[0].value})") and "." not in at.metric[0].value
+    curves = at.get("plotly_chart")[0].proto.spec  # the run's curves, the held-out line named with its count
+    assert '"12 held-out drawings"' in curves and "1,000 test images" not in curves
+    settings = at.expander[0]
+    assert settings.label == "⚙️ Settings for the next run" and not settings.proto.expanded
+    order = [node.type for node in _walk(at._tree)]
+    assert order.index("metric") < order.index("expander") and at.button[0].key == "save"  # before the settings
+    at.button(key="save").click().run()
+    assert not at.exception and at.session_state["active_checkpoint"].startswith("shapes-tutorial_a-seed0")
+
+
+def _walk(node):
+    """The page's elements in the order they are drawn (depth first)."""
+    for child in getattr(node, "children", {}).values():
+        yield child
+        yield from _walk(child)

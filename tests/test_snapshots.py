@@ -118,3 +118,13 @@ def test_frame_leaves_the_model_in_training_mode(mnist):
     model = build(PRESETS["keras_small"]).train()
     f = sn.frame(model, mnist[1].images[:16], mnist[1].labels[:16], 0, 0.0)
     assert model.training and f.filters.shape == (8, 5, 5)
+
+
+def test_a_snapshots_held_out_label_names_its_real_count():
+    """Issue 18: the replay slider says how many held-out images, with only the decimals they justify."""
+    snap = sn.WeightSnapshot(117, 0.25, {}, 75.0)
+    assert sn.label(snap) == "after 117 batches (epoch 0.25) · held-out 75.0%"  # the count unknown: as before
+    assert sn.label(snap, (4, "held-out drawings")) == \
+        "after 117 batches (epoch 0.25) · held-out: 3 of 4 held-out drawings (75%)"
+    assert sn.label(sn.WeightSnapshot(5, 0.5, {}, 94.1), (1000, "test images")).endswith(
+        "941 of 1,000 test images (94.1%)")

@@ -183,7 +183,8 @@ def _finished(accuracy_hits: int, lr: float = 0.05) -> tr.Result:
 def test_a_run_no_better_than_guessing_is_explained():
     assert tr.stalled_message(_finished(97)) is None
     msg = tr.stalled_message(_finished(11, lr=10))
-    assert msg.startswith("Test accuracy 11.0% is no better than guessing (10%)") and "try 0.01" in msg
+    assert msg.startswith("Test accuracy 11 of 100 test images (11%) is no better than guessing (10%)")  # #18
+    assert "try 0.01" in msg
     assert "smaller learning rate" in tr.stalled_message(_finished(11, lr=0.01))
 
 
@@ -203,7 +204,7 @@ def test_stop_ends_the_background_run_within_a_second(mnist):
     assert runner.stop(timeout=1.0), "the thread was still running a second after stop()"
     snap = runner.snapshot()
     assert snap.state == "stopped" and "Stopped by you" in snap.message
-    assert snap.results[0].stopped and snap.results[0].evaluation is None
+    assert snap.results[0].stopped and snap.results[0].evaluation is not None  # issue 18: tested, can be kept
 
 
 def test_runner_reports_failures_instead_of_dying():
@@ -382,3 +383,51 @@ def test_status_lines():
         "cnnviz app: tutorial_a on mnist, sgd lr 0.075 (onecycle), batch 128, 1.5 epochs, label smoothing 0.1, seed 0"
     assert tr.run_summary(PRESETS["tutorial_a"], tr.TrainConfig(max_batches=300)) == \
         "tutorial_a on mnist · sgd lr 0.075 · batch 128 · 1.5 epochs · seed 0 · stop after 300 batches"
+
+
+def test_a_stopped_run_is_tested_and_its_card_says_where_it_stopped(mnist, user_dir):
+    """Issue 18 item 9: stopping when it is good enough is a use; the stopped model is tested and can be kept."""
+    train_split, test_split = mnist
+    stop = threading.Event()
+
+    def stop_after_6(event: tr.Progress) -> None:
+        if event.batch >= 6:
+            stop.set()
+
+    config = tr.TrainConfig(batch_size=32, epochs=2, report_every=3, live_every_s=0)
+    result = tr.train(PRESETS["logistic"], config, train_split, test_split, stop_after_6, stop)
+    assert result.stopped and result.batches == 7 and result.planned_batches == 32  # stopped at the next batch
+    assert result.evaluation is not None and result.evaluation.total == 500
+    card = tr.make_card(result, "stopped", how="test")
+    assert card["stopped"] is True and card["batches"] == 7 and card["planned_batches"] == 32
+    assert card["how"] == "test (stopped at batch 7 of 32)" and card["test_total"] == 500
+    assert card["held_out_images"] == 500  # what its snapshots' held-out accuracies were measured on
+    model, loaded = checkpoints.load(checkpoints.save(result.model, card))
+    assert loaded["stopped"] is True and loaded["test_accuracy"] == round(result.test_accuracy, 2)
+    finished = tr.make_card(tr.train(PRESETS["logistic"], tr.replace(config, max_batches=3), train_split,
+                                     test_split), "done", how="test")
+    assert finished["stopped"] is False and finished["how"] == "test"
+
+
+def test_one_default_learning_rate_per_optimizer_for_the_page_the_cli_and_the_check():
+    """Issue 18 item 7: `--optimizer adam` trained at SGD's 0.075, which the check itself called far too high."""
+    for optimizer, lr in tr.DEFAULT_LR.items():
+        assert tr.TrainConfig(optimizer=optimizer).lr == tr.default_lr(optimizer) == lr
+        assert tr._parse(["--preset", "logistic", "--optimizer", optimizer]).lr == lr
+        assert tr._lr_too_high(tr.TrainConfig(optimizer=optimizer)) is None, "a default is never far too high"
+    assert tr._config(tr._parse(["--preset", "logistic", "--optimizer", "adam"])).lr == tr.DEFAULT_LR["adam"]
+    assert tr._parse(["--preset", "logistic", "--optimizer", "adam", "--lr", "0.002"]).lr == 0.002  # asked for
+    assert tr._lr_too_high(tr.TrainConfig(optimizer="adam", lr=0.075)) == \
+        "the learning rate 0.075 is far too high; try 0.001"
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprop'"):
+        tr.default_lr("rmsprop")
+
+
+def test_the_held_out_events_say_how_many_images_they_measured(mnist):
+    train_split, test_split = mnist
+    config = tr.TrainConfig(batch_size=64, max_batches=4, report_every=2, val_size=300, live_every_s=0)
+    result = tr.train(PRESETS["logistic"], config, train_split, test_split.subset(40))
+    held = [e for e in result.history if e.val_accuracy is not None]
+    assert held and all((e.val_total, e.val_what) == (40, "test images") for e in held)  # 40, not val_size
+    assert result.held_out == (40, "test images")
+    assert result.test_text().startswith(f"{result.evaluation.correct} of 40 test images (")

@@ -16,7 +16,7 @@ import html
 import math
 from typing import Callable, Sequence
 
-from cnnviz.figures.training import (TRAIN_COLOR, TRAIN_NAME, VAL_COLOR, VAL_NAME, WRONG, CurvePlan, curve_plan,
+from cnnviz.figures.training import (TRAIN_COLOR, TRAIN_NAME, VAL_COLOR, WRONG, CurvePlan, curve_plan,
                                      linear_ticks)
 
 MOST_POINTS = 800  # per line: a long run is thinned (every k-th event, the last always kept)
@@ -131,7 +131,7 @@ def curves(history: Sequence, height: int = 250, font_px: int = 14) -> str:
     alt = html.escape(f"training curves: {plan.loss_title}; {plan.acc_title}", quote=True)
     legend = (f"<div class='cnnviz-legend' style='display:flex;gap:18px;flex-wrap:wrap;font-size:{font_px}px;"
               f"color:{INK};margin:2px 0 0 1%'>" + _key(TRAIN_COLOR, TRAIN_NAME, False)
-              + (_key(VAL_COLOR, VAL_NAME, True) if plan.xv else "") + "</div>")
+              + (_key(VAL_COLOR, plan.val_name, True) if plan.xv else "") + "</div>")
     return (titles + f"<img class='cnnviz-curves' alt='{alt}' src='data:image/svg+xml;base64,{picture}' "
             f"style='display:block;width:100%;height:{height}px'/>" + legend)
 

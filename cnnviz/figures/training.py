@@ -9,10 +9,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from cnnviz.evaluate import percent_text
 from cnnviz.figures.common import heatmap, tile
 
 TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#ff7f0e"
-TRAIN_NAME, VAL_NAME = "train (last few batches)", "held-out (1,000 test images)"
+TRAIN_NAME, VAL_NAME = "train (last few batches)", "held-out"  # VAL_NAME: when the events do not say how many
 RIGHT, WRONG = "#2ca02c", "#d62728"
 
 
@@ -29,6 +30,13 @@ def log_ticks(lo: float, hi: float) -> list[float]:
         if len(inside) >= 3:
             return inside
     return inside
+
+
+def val_name(total: int | None, what: str = "test images") -> str:
+    """The held-out curve's name with its real count: 'held-out (1,000 test images)', '4 held-out drawings'."""
+    if total is None:
+        return VAL_NAME
+    return f"{total:,} {what}" if what.startswith(VAL_NAME) else f"{VAL_NAME} ({total:,} {what})"
 
 
 def run_epochs(history: Sequence) -> float:
@@ -64,6 +72,7 @@ class CurvePlan:
     loss_ticks: list[float]
     acc_range: tuple[float, float]   # percent
     broken: list[float]          # epochs where the loss was NaN/inf (marked at the top of the loss axis)
+    val_name: str = VAL_NAME     # the held-out curve's name, with its count when the events carry it
 
 
 def curve_plan(history: Sequence) -> CurvePlan:
@@ -76,14 +85,24 @@ def curve_plan(history: Sequence) -> CurvePlan:
     peak = max((v for v in loss if math.isfinite(v)), default=math.nan)
     loss_title = f"loss: {history[0].loss:.3g} → {history[-1].loss:.3g}" + (
         f" (peak {peak:,.3g})" if peak > 2 * max(loss[0], 1e-9) else "")
-    acc_title = f"accuracy: {history[-1].train_accuracy:.1f}%" + (
-        f" (held-out {val[-1].val_accuracy:.1f}%)" if val else "")
+    acc_title = f"accuracy: {history[-1].train_accuracy:.1f}%" + (_held_out_title(val[-1]) if val else "")
+    total = getattr(val[-1], "val_total", None) if val else None
     finite = [v for v in loss + val_loss if math.isfinite(v)] or [1.0]
     lo, hi = max(min(finite), 1e-6) / 1.3, max(finite) * 1.3
     accs = [a for a in acc + val_acc if math.isfinite(a)] or [0.0]
     return CurvePlan(loss_title, acc_title, [e.epoch for e in history], loss, acc, [e.epoch for e in val],
                      val_loss, val_acc, run_epochs(history), (lo, hi), log_ticks(lo, hi),
-                     (max(0.0, min(accs) - 5), 101.0), [e.epoch for e in history if not math.isfinite(e.loss)])
+                     (max(0.0, min(accs) - 5), 101.0), [e.epoch for e in history if not math.isfinite(e.loss)],
+                     val_name(total, getattr(val[-1], "val_what", "test images")) if val else VAL_NAME)
+
+
+def _held_out_title(event) -> str:
+    """' (held-out 98.5%)': with only the decimals its count justifies when the event carries the count (named in
+    the legend: the title stays short enough for half a projector's width)."""
+    total = getattr(event, "val_total", None)
+    if not total:
+        return f" (held-out {event.val_accuracy:.1f}%)"
+    return f" (held-out {percent_text(round(event.val_accuracy * total / 100), total)})"
 
 
 def curves(history: Sequence, height: int = 340) -> go.Figure:
@@ -98,7 +117,7 @@ def curves(history: Sequence, height: int = 340) -> go.Figure:
         fig.add_trace(go.Scatter(x=plan.x, y=ys, name=TRAIN_NAME, mode="lines", hovertemplate=hover,
                                  line={"color": TRAIN_COLOR, "width": 2.5}, legendgroup="train",
                                  showlegend=col == 1), 1, col)
-        fig.add_trace(go.Scatter(x=plan.xv, y=yv, name=VAL_NAME, mode="lines+markers",
+        fig.add_trace(go.Scatter(x=plan.xv, y=yv, name=plan.val_name, mode="lines+markers",
                                  hovertemplate=hover, line={"color": VAL_COLOR, "width": 2.5},
                                  legendgroup="val", showlegend=col == 1 and bool(plan.xv)), 1, col)
     lo, hi = plan.loss_range
