@@ -1,10 +1,12 @@
 """Server housekeeping (not a page): what a closed tab uploaded leaves the server's memory.
 
 Streamlit keeps a closed tab's session for server.disconnectedSessionTTL (120 s) so a phone that reconnects
-loses nothing. When that time is up its session store simply forgets the session: nothing calls the session's
-shutdown, so the files it uploaded (held in memory by the uploaded-file manager, 19 MB for a phone photo) and
-its media references stay for the life of the server. A sweep every SWEEP_S seconds drops the files of every
-session the server no longer knows and trims malloc's heaps. It reads Streamlit's runtime internals, pinned
+loses nothing. When that time is up nothing calls the session's shutdown: its store (a TTL cache that reaps
+only when another session is written to it) keeps the whole session, with its widget values (a copy of each
+uploaded picture), and the uploaded-file manager keeps the uploads (19 MB for a phone photo), both for as long
+as no other tab closes, and the uploads for the life of the server. Every SWEEP_S seconds a sweep reaps the
+expired sessions and shuts each down as Streamlit does a session it will not resume, drops any upload whose
+session the server no longer knows, and trims malloc's heaps. It reads Streamlit's runtime internals, pinned
 in requirements.txt (streamlit==1.67.0); tests/test_housekeeping.py runs it against the real managers.
 """
 from __future__ import annotations
@@ -20,8 +22,21 @@ SWEEP_S = 30
 _START = threading.Lock()
 
 
+def reap_expired(sessions) -> int:
+    """Shut down the closed tabs' sessions whose time to reconnect is up; how many."""
+    cache = getattr(getattr(sessions, "_session_storage", None), "_cache", None)
+    if not hasattr(cache, "expire"):
+        return 0
+    with sessions._storage_lock:  # the lock a reconnecting tab takes to resume its session
+        removed = cache.expire()
+    for _, info in removed:
+        info.session.shutdown()  # its uploads, media and state go, as for a session Streamlit does not keep
+    return len(removed)
+
+
 def sweep(runtime: Runtime) -> int:
-    """Drop the uploads and media references of sessions that are gone; how many sessions were swept."""
+    """Reap expired sessions, drop uploads and media of sessions that are gone; how many sessions were swept."""
+    reaped = reap_expired(runtime._session_mgr)
     alive = {info.session.id for info in runtime._session_mgr.list_sessions()}  # active + kept for reconnecting
     uploads = runtime.uploaded_file_mgr
     gone = [sid for sid in list(getattr(uploads, "file_storage", {})) if sid not in alive]
@@ -30,8 +45,9 @@ def sweep(runtime: Runtime) -> int:
         runtime.media_file_mgr.clear_session_refs(session_id)
     if gone:
         runtime.media_file_mgr.remove_orphaned_files()
+    if gone or reaped:
         give_back_freed_memory()
-    return len(gone)
+    return reaped + len(gone)
 
 
 def _loop() -> None:

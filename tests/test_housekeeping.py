@@ -7,6 +7,12 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
 from streamlit.runtime.uploaded_file_manager import UploadedFileRec
 
+from streamlit.runtime.caching.ttl_cache import TTLCache
+from streamlit.runtime.memory_session_storage import MemorySessionStorage
+from streamlit.runtime.session_manager import SessionInfo
+from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+from streamlit.runtime.websocket_session_manager import WebsocketSessionManager
+
 from app_pages import housekeeping
 from cnnviz import memory
 
@@ -46,3 +52,31 @@ def test_the_pictures_shown_to_a_session_that_is_gone_are_released():
 
 def test_trimming_the_heap_runs_on_glibc():
     assert memory.give_back_freed_memory() is sys.platform.startswith("linux")
+
+
+class _Session:
+    def __init__(self, sid: str, rt) -> None:
+        self.id, self.rt, self.shut = sid, rt, False
+
+    def shutdown(self) -> None:  # what AppSession.shutdown does with the uploads
+        self.shut = True
+        self.rt.uploaded_file_mgr.remove_session_files(self.id)
+
+
+def test_a_closed_tabs_session_is_shut_down_once_its_time_to_reconnect_is_up():
+    """Streamlit's store reaps an expired session only when another is written to it, and never shuts it
+    down: the session (with a copy of every upload in its widget values) stayed in memory."""
+    now = [0.0]
+    storage = MemorySessionStorage(ttl_seconds=120)
+    storage._cache = TTLCache(maxsize=128, ttl=120, timer=lambda: now[0])
+    rt = _runtime(alive=[])
+    rt._session_mgr = WebsocketSessionManager(storage, rt.uploaded_file_mgr, ScriptCache(), None)
+    closed = _Session("closed", rt)
+    _upload(rt, "closed")
+    storage.save(SessionInfo(client=None, session=closed, script_run_count=1))
+    now[0] = 60.0
+    assert housekeeping.sweep(rt) == 0 and not closed.shut  # may still reconnect
+    assert "closed" in rt.uploaded_file_mgr.file_storage
+    now[0] = 121.0
+    assert housekeeping.sweep(rt) == 1 and closed.shut
+    assert len(storage._cache._data) == 0 and rt.uploaded_file_mgr.file_storage == {}
