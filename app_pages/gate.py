@@ -4,14 +4,15 @@ import time
 
 import streamlit as st
 
-from cnnviz import access
+from cnnviz import access, serverwide
 
 OK, FAILS, LAST = "_class_code_ok", "_class_code_fails", "_class_code_last"
 
 
-@st.cache_resource
 def _gate() -> access.Gate:
-    return access.Gate()  # one per server: its limit on wrong guesses counts every session together
+    """The server's one Gate: its limit on wrong guesses counts every session together (not a cache: any client
+    can clear those, and a fresh Gate would forget every wrong guess)."""
+    return serverwide.single("class-code gate", access.Gate)
 
 
 def locked() -> bool:
