@@ -13,6 +13,10 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import streamlit as st  # noqa: E402
 
+from app_pages import server_guards  # noqa: E402
+
+server_guards.install()  # first, before the slow imports: once per process, uploads and details for locked sessions
+
 from app_pages import lesson_ui, ui  # noqa: E402
 from app_pages import gate, housekeeping  # noqa: E402
 from cnnviz import checkpoints, pagestate  # noqa: E402

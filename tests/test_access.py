@@ -79,3 +79,12 @@ def test_visitors_never_see_tracebacks_with_server_paths():
     import tomllib
     config = tomllib.loads((APP.parent / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] in ("type", "none")
+
+
+def test_unlocked_sessions_are_remembered_by_id_until_they_end():
+    sessions = access.UnlockedSessions()
+    sessions.add("a")
+    sessions.add("b")
+    assert "a" in sessions and "c" not in sessions and None not in sessions
+    assert sessions.keep_only(["b", "c"]) == 1
+    assert "a" not in sessions and "b" in sessions

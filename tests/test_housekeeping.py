@@ -46,3 +46,11 @@ def test_the_pictures_shown_to_a_session_that_is_gone_are_released():
 
 def test_trimming_the_heap_runs_on_glibc():
     assert memory.give_back_freed_memory() is sys.platform.startswith("linux")
+
+
+def test_sessions_that_entered_the_class_code_are_forgotten_when_they_end():
+    from app_pages import server_guards
+    server_guards.unlocked().add("ended")
+    server_guards.unlocked().add("here")
+    housekeeping.sweep(_runtime(alive=["here"]))
+    assert "ended" not in server_guards.unlocked() and "here" in server_guards.unlocked()
