@@ -6,12 +6,14 @@ time (hmac.compare_digest over SHA-256 digests, so neither content nor length le
 are never logged and never put in a URL. Wrong guesses are slowed twice: per session (a growing wait
 after a few tries) and per server (at most `server_limit` wrong guesses a minute from everyone together,
 so opening new tabs does not buy more guesses). `UnlockedSessions` lets the server's own checks (the upload
-route, app_pages/server_guards.py) tell by session id who entered the code.
+route, app_pages/server_guards.py) tell by session id who entered the code; `who_can_reach` is the sidebar's
+line on who can open the server at all.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import threading
 import time
@@ -110,3 +112,26 @@ class UnlockedSessions:
             self._ids -= gone
         return len(gone)
 
+
+_EVERY_INTERFACE = {"", "0.0.0.0", "::"}
+
+
+def _loopback(address: str) -> bool:
+    if address.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:  # a host name: whoever can resolve and reach it
+        return False
+
+
+def who_can_reach(address: str | None, code_set: bool) -> str:
+    """Who can open this server, from Streamlit's server.address (None: unset) and whether a class code is set."""
+    address = (address or "").strip()
+    if _loopback(address):
+        return "Only this computer can open this app."
+    who = "Anyone on this network" if address in _EVERY_INTERFACE else f"Anyone who can reach {address}"
+    if code_set:
+        return f"{who} can open this app, with the class code."
+    return (f"{who} can open this app: set {ENV} to lock it, or run it with --server.address 127.0.0.1 "
+            "to keep it to this computer.")

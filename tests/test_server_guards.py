@@ -154,6 +154,7 @@ def test_in_chromium_the_code_opens_the_app_and_its_uploads(locked_url, page):
     page.get_by_role("button", name="Enter").click()
     wait_idle(page)
     sidebar = page.locator("[data-testid='stSidebar']")
+    expect(sidebar.get_by_text("Only this computer can open this app.")).to_be_visible()  # served on 127.0.0.1
     sidebar.get_by_text("Upload", exact=True).click()
     wait_idle(page)
     page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
