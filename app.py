@@ -13,9 +13,13 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import streamlit as st  # noqa: E402
 
+from app_pages import server_guards  # noqa: E402
+
+server_guards.install()  # first, before the slow imports: once per process, uploads and details for locked sessions
+
 from app_pages import lesson_ui, ui  # noqa: E402
 from app_pages import gate, housekeeping  # noqa: E402
-from cnnviz import checkpoints, pagestate  # noqa: E402
+from cnnviz import access, checkpoints, pagestate  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
 from cnnviz.warmup import freeze_imports  # noqa: E402
 
@@ -47,6 +51,7 @@ with st.sidebar:
     st.toggle("🎓 Presenter mode", key=ui.PRESENT, help="Big text for a projector; advanced controls hidden. "
               "Also ?present=1 in the link.")
     st.caption(f"Computing on: **{describe(pick_device())}**")
+    st.caption(f"🌐 {access.who_can_reach(st.get_option('server.address'), access.class_code() is not None)}")
     model_line = st.empty()
     model_line.caption(active_model())
     lesson_ui.stepper(nav.url_path or "dimensions")

@@ -1,7 +1,7 @@
 """Caches shared by the pages (not a page: app.py lists the pages). The library stays free of streamlit."""
 import streamlit as st
 
-from cnnviz import checkpoints, data, owndata, probe
+from cnnviz import checkpoints, data, owndata, probe, serverwide
 
 
 @st.cache_resource(show_spinner="Loading the dataset into memory…")
@@ -22,10 +22,12 @@ def splits(name: str, seed: int = 0) -> tuple[data.Split, data.Split]:
     return load_split(name, "train"), load_split(name, "test")
 
 
-@st.cache_resource
 def downloader() -> data.Downloader:
-    """The one Downloader of this server: every session sees the same "downloading…" or "failed" state."""
-    return data.Downloader()
+    """The one Downloader of this server: every session sees the same "downloading…" or "failed" state.
+
+    Not a cache (any client can clear those): a fresh Downloader would start a second download of the same files.
+    """
+    return serverwide.single("dataset downloader", data.Downloader)
 
 
 @st.cache_resource(show_spinner="Loading the model…")

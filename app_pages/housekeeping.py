@@ -16,6 +16,7 @@ import time
 
 from streamlit.runtime import Runtime
 
+from app_pages import server_guards
 from cnnviz.memory import give_back_freed_memory
 
 SWEEP_S = 30
@@ -38,6 +39,7 @@ def sweep(runtime: Runtime) -> int:
     """Reap expired sessions, drop uploads and media of sessions that are gone; how many sessions were swept."""
     reaped = reap_expired(runtime._session_mgr)
     alive = {info.session.id for info in runtime._session_mgr.list_sessions()}  # active + kept for reconnecting
+    server_guards.unlocked().keep_only(alive)  # who entered the class code: only sessions that still exist
     uploads = runtime.uploaded_file_mgr
     gone = [sid for sid in list(getattr(uploads, "file_storage", {})) if sid not in alive]
     for session_id in gone:

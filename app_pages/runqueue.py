@@ -10,14 +10,13 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cnnviz import runs, worker
+from cnnviz import runs, serverwide, worker
 from cnnviz import train as tr
 
 
-@st.cache_resource
 def run_queue() -> runs.RunQueue:
-    """The one queue of this server process: one training run at a time."""
-    return runs.RunQueue(slots=1, grace_s=5.0)
+    """The one queue of this server process: one training run at a time (not a cache: a client may clear those)."""
+    return serverwide.single("training queue", lambda: runs.RunQueue(slots=1, grace_s=5.0))
 
 
 def _alive() -> Callable[[], bool] | None:

@@ -5,16 +5,20 @@ student typed with `Gate.check` and keeps the result in the session. Codes are c
 time (hmac.compare_digest over SHA-256 digests, so neither content nor length leaks through timing),
 are never logged and never put in a URL. Wrong guesses are slowed twice: per session (a growing wait
 after a few tries) and per server (at most `server_limit` wrong guesses a minute from everyone together,
-so opening new tabs does not buy more guesses).
+so opening new tabs does not buy more guesses). `UnlockedSessions` lets the server's own checks (the upload
+route, app_pages/server_guards.py) tell by session id who entered the code; `who_can_reach` is the sidebar's
+line on who can open the server at all.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 ENV = "CNNVIZ_CLASS_CODE"
@@ -78,3 +82,56 @@ class Gate:
                 return Verdict(True)
             self._fails.append(now)
         return Verdict(False, "That is not the class code. Ask your teacher for it.", wrong=True)
+
+
+class UnlockedSessions:
+    """The ids of the sessions that entered the class code, for the server's own checks (thread-safe).
+
+    The upload route and the websocket handlers know a session only by its id, not its st.session_state;
+    the gate adds an id here when its session enters the code, and housekeeping forgets the sessions that ended.
+    """
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, session_id: str) -> None:
+        """Remember that this session entered the class code."""
+        with self._lock:
+            self._ids.add(session_id)
+
+    def __contains__(self, session_id: object) -> bool:
+        with self._lock:
+            return session_id in self._ids
+
+    def keep_only(self, alive: Iterable[str]) -> int:
+        """Forget every session not in `alive` (they ended); how many were forgotten."""
+        alive = set(alive)
+        with self._lock:
+            gone = self._ids - alive
+            self._ids -= gone
+        return len(gone)
+
+
+_EVERY_INTERFACE = {"", "0.0.0.0", "::"}
+
+
+def _loopback(address: str) -> bool:
+    if address.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:  # a host name: whoever can resolve and reach it
+        return False
+
+
+def who_can_reach(address: str | None, code_set: bool) -> str:
+    """Who can open this server, from Streamlit's server.address (None: unset) and whether a class code is set."""
+    address = (address or "").strip()
+    if _loopback(address):
+        return "Only this computer can open this app."
+    who = "Anyone on this network" if address in _EVERY_INTERFACE else f"Anyone who can reach {address}"
+    if code_set:
+        return f"{who} can open this app, with the class code."
+    return (f"{who} can open this app: set {ENV} to lock it, or run it with --server.address 127.0.0.1 "
+            "to keep it to this computer.")

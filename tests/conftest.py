@@ -1,6 +1,7 @@
 """Shared fixtures: real MNIST location, a live `streamlit run app.py` server, a Chromium page."""
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -56,18 +57,16 @@ def user_data(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("user_data")
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory, user_data) -> str:
-    """Start the real app under `streamlit run` on a free localhost port; yield its URL."""
+@contextlib.contextmanager
+def serve(logdir: Path, env: dict[str, str]):
+    """`streamlit run app.py` on a free localhost port with `env` added to this environment; yields its URL."""
     port = _free_port()
-    log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("w")
-    env = {**os.environ, "CNNVIZ_USER_CHECKPOINTS": str(tmp_path_factory.mktemp("user_ckpt")),
-           "CNNVIZ_USER_DATA": str(user_data)}
+    log = (logdir / "streamlit.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc)
@@ -79,6 +78,14 @@ def app_url(tmp_path_factory, user_data) -> str:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, user_data) -> str:
+    """Start the real app under `streamlit run` on a free localhost port; yield its URL."""
+    env = {"CNNVIZ_USER_CHECKPOINTS": str(tmp_path_factory.mktemp("user_ckpt")), "CNNVIZ_USER_DATA": str(user_data)}
+    with serve(tmp_path_factory.mktemp("server"), env) as url:
+        yield url
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:

@@ -79,3 +79,36 @@ def test_visitors_never_see_tracebacks_with_server_paths():
     import tomllib
     config = tomllib.loads((APP.parent / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] in ("type", "none")
+
+
+@pytest.mark.parametrize("address, code_set, says", [
+    (None, False, "Anyone on this network can open this app: set CNNVIZ_CLASS_CODE to lock it"),
+    ("", False, "Anyone on this network"), ("0.0.0.0", False, "Anyone on this network"),
+    ("::", False, "set CNNVIZ_CLASS_CODE"),
+    (None, True, "Anyone on this network can open this app, with the class code."),
+    ("192.168.1.20", False, "Anyone who can reach 192.168.1.20 can open this app: set CNNVIZ_CLASS_CODE"),
+    ("127.0.0.1", False, "Only this computer"), ("127.0.1.1", True, "Only this computer"),
+    ("localhost", False, "Only this computer"), ("::1", False, "Only this computer"),
+    ("[::1]", False, "Only this computer")])
+def test_who_can_reach_the_server(address, code_set, says):
+    said = access.who_can_reach(address, code_set)
+    assert says in said
+    assert ("--server.address 127.0.0.1" in said) is ("set CNNVIZ_CLASS_CODE" in said)  # how to close it too
+
+
+@pytest.mark.parametrize("code", [None, "owl-42"])
+def test_the_sidebar_says_who_can_reach_the_server(monkeypatch, code):
+    at = _app(monkeypatch, code)
+    if code:
+        _enter(at, code)
+    reach = [c.value for c in at.sidebar.caption if "can open this app" in c.value]
+    assert reach == [f"🌐 {access.who_can_reach(None, code is not None)}"]  # AppTest: server.address unset
+
+
+def test_unlocked_sessions_are_remembered_by_id_until_they_end():
+    sessions = access.UnlockedSessions()
+    sessions.add("a")
+    sessions.add("b")
+    assert "a" in sessions and "c" not in sessions and None not in sessions
+    assert sessions.keep_only(["b", "c"]) == 1
+    assert "a" not in sessions and "b" in sessions

@@ -80,3 +80,11 @@ def test_a_closed_tabs_session_is_shut_down_once_its_time_to_reconnect_is_up():
     now[0] = 121.0
     assert housekeeping.sweep(rt) == 1 and closed.shut
     assert len(storage._cache._data) == 0 and rt.uploaded_file_mgr.file_storage == {}
+
+
+def test_sessions_that_entered_the_class_code_are_forgotten_when_they_end():
+    from app_pages import server_guards
+    server_guards.unlocked().add("ended")
+    server_guards.unlocked().add("here")
+    housekeeping.sweep(_runtime(alive=["here"]))
+    assert "ended" not in server_guards.unlocked() and "here" in server_guards.unlocked()
