@@ -6,7 +6,8 @@ only when another session is written to it) keeps the whole session, with its wi
 uploaded picture), and the uploaded-file manager keeps the uploads (19 MB for a phone photo), both for as long
 as no other tab closes, and the uploads for the life of the server. Every SWEEP_S seconds a sweep reaps the
 expired sessions and shuts each down as Streamlit does a session it will not resume, drops any upload whose
-session the server no longer knows, and trims malloc's heaps. It reads Streamlit's runtime internals, pinned
+session the server no longer knows, and trims malloc's heaps. Blocks of 4 MB and more get their own mappings
+(memory.hand_back_big_blocks), so what the sweep frees leaves the process's resident memory. It reads Streamlit's runtime internals, pinned
 in requirements.txt (streamlit==1.67.0); tests/test_housekeeping.py runs it against the real managers.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from streamlit.runtime import Runtime
 
 from app_pages import server_guards
-from cnnviz.memory import give_back_freed_memory
+from cnnviz.memory import give_back_freed_memory, hand_back_big_blocks
 
 SWEEP_S = 30
 _START = threading.Lock()
@@ -65,5 +66,6 @@ def _loop() -> None:
 def start() -> None:
     """Start the sweeping thread once per server process (app.py calls this on every run)."""
     with _START:  # two first visitors at once start one thread
+        hand_back_big_blocks()  # freed uploads and decoded photos leave the process, not only its heap
         if not any(t.name == "cnnviz-housekeeping" for t in threading.enumerate()):
             threading.Thread(target=_loop, name="cnnviz-housekeeping", daemon=True).start()

@@ -7,8 +7,8 @@ slower training in a bare loop (tests/test_memory.py counts the faults; in bench
 long-lived process the gain was within noise, 0.97x paired). Raising malloc's mmap and trim thresholds keeps
 them for the next batch.
 
-Only processes that train call this (the CLI, the app's training child, which ends with its run); the server
-keeps the defaults, so memory that a class's sessions free goes back to the OS.
+Only processes that train call this (the CLI, the app's training child, which ends with its run). The server
+does the opposite (hand_back_big_blocks): memory that a class's sessions free goes back to the OS.
 """
 from __future__ import annotations
 
@@ -32,6 +32,26 @@ def keep_freed_memory() -> bool:
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
+SERVER_MMAP_THRESHOLD = 4 << 20  # the server: blocks of 4 MB and more (uploads, decoded photos) are mmapped
+
+
+def hand_back_big_blocks(threshold: int = SERVER_MMAP_THRESHOLD) -> bool:
+    """Give big blocks their own mappings, returned to the OS when freed; False (nothing changed) without glibc.
+
+    glibc raises its mmap threshold after the first big free (up to 32 MB), so a server that received a few
+    19 MB uploads puts the next ones inside its heaps, where they stay resident after being freed; a fixed
+    threshold turns that off. The opposite of keep_freed_memory, for the server, which does not train.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(mallopt(M_MMAP_THRESHOLD, threshold))
 
 
 def give_back_freed_memory() -> bool:
