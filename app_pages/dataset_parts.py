@@ -107,7 +107,11 @@ def manage_section(ds: owndata.OwnDataset) -> None:
     sure = st.checkbox(f"Yes, delete **{plain(ds.name)}** and its {sum(ds.counts.values())} examples",
                        key="ds_sure")
     if st.button("🗑 Delete this dataset", key="ds_delete", disabled=not sure):
-        owndata.delete_dataset(ds.name)
+        try:
+            owndata.delete_dataset(ds.name)
+        except ValueError as err:  # e.g. a permission: said, the dataset is still whole
+            st.error(plain(str(err)))
+            return
         st.session_state.pop("ds_pick", None)
         flash(f"Deleted {plain(ds.name)}.", "info")
         st.rerun()

@@ -55,6 +55,7 @@ MAX_RATIO = 200                  # declared size / compressed size of one entry:
 JUNK = ("__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 _TMP = ".tmp-"
+_DELETED = _TMP + "deleted-"  # a dataset being deleted (a killed delete leaves one)
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,8 @@ def available() -> list[str]:
     """Names of the datasets on disk: shipped ones first, then yours (hidden and temp folders skipped)."""
     names: list[str] = []
     user = user_dir().resolve()
+    if user.is_dir():
+        _sweep(user)  # what a killed delete or import left: the next visitor's listing removes it
     for base, shipped in _bases():
         if not base.is_dir():
             continue
@@ -231,10 +234,11 @@ def _free(name: str) -> str:
 
 
 def _sweep(base: Path, older_than_s: float = 3600) -> None:
-    """Remove temp folders a crash left behind (hidden, so nothing ever listed them)."""
+    """Remove what crashes left behind (hidden, so nothing ever listed it): a killed delete's folder at once, a
+    build folder once it is `older_than_s` old (younger ones may be an import still running in another session)."""
     for p in base.glob(_TMP + "*"):
         try:
-            if time.time() - p.stat().st_mtime > older_than_s:
+            if p.name.startswith(_DELETED) or time.time() - p.stat().st_mtime > older_than_s:
                 shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink()
         except OSError:
             pass
@@ -286,11 +290,23 @@ def copy(name: str, new_name: str | None = None) -> OwnDataset:
 
 
 def delete_dataset(name: str) -> None:
-    """Remove a dataset of yours: renamed away first (atomic), then deleted."""
+    """Remove a dataset of yours: moved into a fresh hidden folder first (atomic), then deleted.
+
+    The hidden folder's name is new every time, so what a killed delete left never blocks the next one;
+    it is swept by the next delete or listing.
+    """
     ds = _writable(name)
-    gone = ds.folder.with_name(_TMP + "deleted-" + ds.folder.name)
-    os.rename(ds.folder, gone)
-    shutil.rmtree(gone, ignore_errors=True)
+    base = ds.folder.parent
+    _sweep(base)
+    grave = None
+    try:
+        grave = Path(tempfile.mkdtemp(dir=base, prefix=_DELETED))
+        os.rename(ds.folder, grave / ds.folder.name)
+    except OSError as err:
+        raise ValueError(f"Could not delete the dataset '{ds.name}': {err.strerror or err}") from err
+    finally:
+        if grave is not None:
+            shutil.rmtree(grave, ignore_errors=True)
 
 
 def _png(pixels: np.ndarray) -> bytes:
