@@ -35,7 +35,7 @@ from PIL import Image
 
 from cnnviz import data, preprocess
 from cnnviz.arch import Spec, with_num_classes
-from cnnviz.images import read_upload
+from cnnviz.images import decoded_size, read_upload
 from cnnviz.messages import no_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +52,11 @@ MAX_ZIP_FILES = MAX_CLASSES * MAX_EXAMPLES
 MAX_ZIP_UNPACKED = 100 * 2**20   # declared total size of all entries
 MAX_ENTRY_BYTES = 10 * 2**20     # one picture
 MAX_RATIO = 200                  # declared size / compressed size of one entry: more is a zip bomb
+# What decoding costs is pixels, not bytes: 5,000 copies of a 3 kB 1-bit 5000x5000 PNG pass every byte limit
+# above and took ~75 ms of CPU each (bench/zip_bomb.py). An RGB PNG costs ~18 ns a pixel to decode.
+MAX_ZIP_PIXELS = 500_000_000     # all pictures of one zip as decoded, counted from their headers first
+MAX_IMPORT_CPU_S = 30.0          # CPU seconds of the importing thread
+MAX_IMPORT_WALL_S = 120.0        # seconds on the clock (a class loads the server: CPU is the tighter one alone)
 JUNK = ("__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 _TMP = ".tmp-"
@@ -89,6 +94,15 @@ class OwnDataset:
         if few:
             out.append(f"Every class needs at least {MIN_EXAMPLES} examples; add more to: {', '.join(few)}.")
         return out
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """What importing one zip may cost: decoded pixels (counted from headers before decoding), CPU and wall seconds."""
+
+    pixels: int = MAX_ZIP_PIXELS
+    cpu_s: float = MAX_IMPORT_CPU_S
+    wall_s: float = MAX_IMPORT_WALL_S
 
 
 @dataclass(frozen=True)
@@ -366,11 +380,11 @@ def add_drawing(name: str, cls: str, rgba: np.ndarray) -> Path:
 
 def picture_pixels(blob: bytes) -> np.ndarray:
     """Picture bytes -> (28, 28) example: a 28x28 light-on-dark grey picture as it is, anything else prepared."""
-    picture = read_upload(blob, max_side=512, grey=True)
+    picture = read_upload(blob, max_side=preprocess.UPLOAD_SIDE, grey=True)
     px = picture.pixels
     if px.shape == (SIDE, SIDE) and picture.alpha is None and float(np.median(px)) <= 0.5:
         return _check_pixels(px)  # already an example (an exported dataset): kept exactly
-    return preprocess.from_upload(blob).pixels
+    return preprocess.from_picture(picture).pixels  # the same decoded picture: decoded once, not twice
 
 
 def add_pictures(name: str, cls: str, uploads: list[tuple[str, bytes]]) -> tuple[list[Path], list[str]]:
@@ -574,8 +588,11 @@ def _layout(entries: list[tuple[zipfile.ZipInfo, list[str]]]) -> tuple[str | Non
 
 def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     """An entry's bytes, reading at most its declared size (a header that lies about it is refused)."""
-    with zf.open(info) as f:
-        blob = f.read(info.file_size + 1)
+    try:
+        with zf.open(info) as f:
+            blob = f.read(info.file_size + 1)
+    except (zipfile.BadZipFile, OSError, EOFError) as err:  # bad CRC, damaged data
+        raise ValueError(f"'{_shown(info.filename)}' is damaged in the zip ({err}).") from err
     if len(blob) > info.file_size:
         raise ValueError(f"'{_shown(info.filename)}' is larger than its zip header says: refused.")
     return blob
@@ -590,40 +607,91 @@ def _looks_like_picture(blob: bytes) -> bool:
         return False
 
 
-def import_zip(blob: bytes, name: str | None = None, default_name: str = "imported") -> tuple[OwnDataset, list[str]]:
+class _Stopwatch:
+    """The import's own CPU (this thread's: other sessions' work not counted) and wall time against its limits."""
+
+    def __init__(self, limits: ZipLimits) -> None:
+        self.limits, self.cpu0, self.wall0 = limits, time.thread_time(), time.monotonic()
+
+    def check(self, step: str, done: int, total: int) -> None:
+        cpu, wall = time.thread_time() - self.cpu0, time.monotonic() - self.wall0
+        if cpu > self.limits.cpu_s or wall > self.limits.wall_s:
+            raise ValueError(f"Importing this zip was stopped: after {wall:,.1f} s ({cpu:,.1f} s of the server's CPU; "
+                             f"the limits are {self.limits.cpu_s:,.0f} s of CPU and {self.limits.wall_s:,.0f} s) "
+                             f"it had {step} {done:,} of its {total:,} pictures. Nothing was saved: make the "
+                             "pictures smaller (a few hundred pixels across is plenty) or split the zip.")
+
+
+def _count_pixels(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: ZipLimits, clock: _Stopwatch) -> None:
+    """Refuse, before any picture is decoded, a zip whose pictures would decode to more than `limits.pixels`."""
+    total = 0
+    for n, info in enumerate(infos, 1):
+        try:
+            w, h = decoded_size(_read_entry(zf, info), max_side=preprocess.UPLOAD_SIDE)
+            total += w * h
+        except ValueError:
+            pass  # damaged, not a picture or too big to open: judged (refused or skipped) when it is read
+        clock.check("looked at", n, len(infos))
+    if total > limits.pixels:
+        raise ValueError(f"The zip's {len(infos):,} pictures would decode to {_megapixels(total)} megapixels "
+                         f"(counted from their headers); at most {_megapixels(limits.pixels)} megapixels per zip. "
+                         "Nothing was decoded or saved: make the pictures smaller (a few hundred pixels across "
+                         "is plenty) or split the zip.")
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1e6:,.1f}" if pixels < 10_000_000 else f"{pixels / 1e6:,.0f}"
+
+
+def _decode_all(zf: zipfile.ZipFile, by_class: dict[str, list], clock: _Stopwatch
+                ) -> tuple[dict[str, list[np.ndarray]], list[str]]:
+    """class -> prepared (28, 28) examples, and a note per skipped picture; ValueError for a file that is not one."""
+    examples: dict[str, list[np.ndarray]] = {}
+    notes: list[str] = []
+    total, done = sum(len(v) for v in by_class.values()), 0
+    for cls, infos in by_class.items():
+        pics = examples[check_name(cls)] = []
+        for info in infos:
+            blob_i = _read_entry(zf, info)
+            try:
+                pics.append(picture_pixels(blob_i))
+            except preprocess.EmptyInput as err:
+                notes.append(f"{_shown(info.filename)}: {err} Skipped.")
+            except ValueError as err:
+                if not _looks_like_picture(blob_i):
+                    raise ValueError(f"'{_shown(info.filename)}' is not a picture (PNG or JPEG expected): "
+                                     "the zip was refused, nothing was saved.") from err
+                notes.append(f"{_shown(info.filename)}: {err} Skipped.")  # damaged, huge, too small
+            done += 1
+            clock.check("prepared", done, total)
+    if not any(examples.values()):
+        raise ValueError(f"None of the zip's {total:,} pictures could be used, so no dataset was made. "
+                         f"{notes[0]}" + (f" (and {len(notes) - 1:,} more)" if len(notes) > 1 else ""))
+    return examples, notes
+
+
+def import_zip(blob: bytes, name: str | None = None, default_name: str = "imported",
+               limits: ZipLimits | None = None) -> tuple[OwnDataset, list[str]]:
     """A teacher's .zip (one folder per class) -> a new dataset of yours; (dataset, notes on skipped pictures).
 
     Named `name`, else after the zip's top folder, else `default_name` (e.g. the zip's file name).
 
-    Refused whole, before anything is written, for: an unsafe path, a symlink, a zip bomb, too many
-    files or classes, bad class names, a file that is not a picture.
+    Refused whole, before anything is written, for: an unsafe path, a symlink, a zip bomb (bytes, or pixels
+    counted from the pictures' headers before any is decoded), too many files or classes, bad class names, a
+    file that is not a picture, no usable picture at all, an import that runs past its time (`limits`).
     """
+    limits = limits or ZipLimits()
     if len(blob) > MAX_ZIP_BYTES:
         raise ValueError(f"The zip is {len(blob) / 2**20:.1f} MB; the limit is {MAX_ZIP_BYTES // 2**20} MB.")
     try:
         zf = zipfile.ZipFile(io.BytesIO(blob))
     except (zipfile.BadZipFile, OSError, ValueError) as err:
         raise ValueError("This file is not a .zip archive cnnviz can read.") from err
+    clock = _Stopwatch(limits)
     with zf:
         top, by_class = _layout(_zip_entries(zf))
-        examples: dict[str, list[np.ndarray]] = {}
-        notes: list[str] = []
-        for cls, infos in by_class.items():
-            pics = examples[check_name(cls)] = []
-            for info in infos:
-                try:
-                    blob_i = _read_entry(zf, info)
-                except (zipfile.BadZipFile, OSError, EOFError) as err:  # bad CRC, damaged data
-                    raise ValueError(f"'{_shown(info.filename)}' is damaged in the zip ({err}).") from err
-                try:
-                    pics.append(picture_pixels(blob_i))
-                except preprocess.EmptyInput as err:
-                    notes.append(f"{_shown(info.filename)}: {err} Skipped.")
-                except ValueError as err:
-                    if not _looks_like_picture(blob_i):
-                        raise ValueError(f"'{_shown(info.filename)}' is not a picture (PNG or JPEG expected): "
-                                         "the zip was refused, nothing was saved.") from err
-                    notes.append(f"{_shown(info.filename)}: {err} Skipped.")  # damaged, huge, too small
+        _count_pixels(zf, [i for infos in by_class.values() for i in infos], limits, clock)
+        examples, notes = _decode_all(zf, by_class, clock)
     wanted = "imported"
     for candidate in (name, top, default_name):
         try:

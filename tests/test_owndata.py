@@ -315,6 +315,52 @@ def test_zip_pictures_without_ink_are_skipped_with_a_note():
     assert len(notes) == 1 and "blank.png" in notes[0]
 
 
+def _blank_1bit(side: int = 5000) -> bytes:
+    buf = io.BytesIO()
+    Image.new("1", (side, side)).save(buf, format="PNG")  # 25 megapixels in 3 kB: within every byte limit
+    return buf.getvalue()
+
+
+def test_a_zip_of_too_many_pixels_is_refused_from_the_headers_before_decoding(user_data, monkeypatch):
+    """Issue 24's zip, scaled: every byte limit passes, but 10 x 5 pictures of 25 megapixels is 1,250
+    megapixels. Refused with the numbers, nothing decoded, nothing written."""
+    blob = _zip([(f"bomb/c{k}/{i}.png", _blank_1bit()) for k in range(10) for i in range(5)])
+    assert len(blob) < owndata.MAX_ZIP_BYTES // 100
+
+    def no_decoding(blob: bytes):
+        raise AssertionError("a picture was decoded")
+    monkeypatch.setattr(owndata, "picture_pixels", no_decoding)
+    with pytest.raises(ValueError, match=r"50 pictures would decode to 1,250 megapixels .* at most 500 megapixels"):
+        owndata.import_zip(blob)
+    assert tree(user_data) == []
+
+
+def test_pixels_are_counted_as_they_will_be_decoded():
+    """A big JPEG is decoded at reduced scale, so it counts as such; a picture over the per-file limit is
+    skipped unread, so it does not count."""
+    photo = io.BytesIO()
+    Image.new("L", (4000, 3000), 255).save(photo, format="JPEG")
+    entries = [(f"a/{i}.jpg", photo.getvalue()) for i in range(3)] + [("b/huge.png", _blank_1bit(8000))] + _good()
+    with pytest.raises(ValueError, match=r"8 pictures would decode to 2.3 megapixels .* at most 1.0"):  # 3x1000x750 + 4x784
+        owndata.import_zip(_zip(entries), limits=owndata.ZipLimits(pixels=1_000_000))
+
+
+@pytest.mark.parametrize("limit", ["cpu_s", "wall_s"])
+def test_an_import_past_its_time_stops_and_saves_nothing(limit, user_data):
+    made(5)
+    before = tree(user_data)
+    with pytest.raises(ValueError, match=r"stopped: .* looked at 1 of its 4 pictures. Nothing was saved"):
+        owndata.import_zip(_zip(_good()), limits=owndata.ZipLimits(**{limit: 0.0}))
+    assert tree(user_data) == before and owndata.available() == ["shapes", "toy"]
+
+
+def test_a_zip_whose_pictures_are_all_skipped_makes_no_dataset(user_data):
+    blank = png_bytes(np.zeros((28, 28)))
+    with pytest.raises(ValueError, match=r"None of the zip's 4 pictures could be used.*no ink.* \(and 3 more\)"):
+        owndata.import_zip(_zip([(f"{c}/{i}.png", blank) for c in "ab" for i in range(2)]))
+    assert owndata.available() == ["shapes"] and tree(user_data) == []
+
+
 # --- splits, augmentation, training ----------------------------------------------------------------
 
 def test_stratified_split_is_seeded_and_keeps_every_class():
