@@ -6,18 +6,23 @@ time (hmac.compare_digest over SHA-256 digests, so neither content nor length le
 are never logged and never put in a URL. Wrong guesses are slowed twice: per session (a growing wait
 after a few tries) and per server (at most `server_limit` wrong guesses a minute from everyone together,
 so opening new tabs does not buy more guesses).
+
+`is_teacher` tells the teacher's browser from the students': the one on the server's own computer.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Iterable
 
 ENV = "CNNVIZ_CLASS_CODE"
+PROXY_HEADERS = ("x-forwarded-for", "x-real-ip", "forwarded")  # a proxy relayed it: the peer address is the proxy's
 FREE_TRIES = 5          # wrong codes a session may type before it has to wait
 MAX_WAIT_S = 300.0      # the longest a session waits between guesses
 
@@ -78,3 +83,20 @@ class Gate:
                 return Verdict(True)
             self._fails.append(now)
         return Verdict(False, "That is not the class code. Ask your teacher for it.", wrong=True)
+
+
+def is_teacher(ip_address: str | None, header_names: Iterable[str]) -> bool:
+    """True for a browser on the server's own computer: connected over loopback (Streamlit's st.context.ip_address
+    is None for 127.0.0.1 and ::1), not through a proxy. No headers: no browser connection (AppTest), not the teacher.
+    """
+    names = {str(h).lower() for h in header_names}
+    if not names or names & set(PROXY_HEADERS):
+        return False  # behind a proxy on this computer every student would look local: nobody is, there
+    if ip_address is None:
+        return True
+    try:
+        ip = ipaddress.ip_address(ip_address)
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback

@@ -79,3 +79,16 @@ def test_visitors_never_see_tracebacks_with_server_paths():
     import tomllib
     config = tomllib.loads((APP.parent / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorDetails"] in ("type", "none")
+
+
+@pytest.mark.parametrize("ip, headers, teacher", [
+    (None, ["Host", "User-Agent"], True),                 # Streamlit's ip_address for 127.0.0.1 and ::1
+    ("127.0.0.2", ["host"], True), ("::1", ["host"], True), ("::ffff:127.0.0.1", ["host"], True),
+    ("192.168.1.20", ["host"], False), ("10.0.0.5", ["host"], False), ("2001:db8::1", ["host"], False),
+    ("not an address", ["host"], False),
+    (None, [], False),                                    # no browser connection at all (AppTest)
+    (None, ["Host", "X-Forwarded-For"], False),           # a proxy on this computer relays students
+    (None, ["host", "X-Real-IP"], False), (None, ["host", "Forwarded"], False),
+])
+def test_the_teacher_is_the_browser_on_the_servers_own_computer(ip, headers, teacher):
+    assert access.is_teacher(ip, headers) is teacher

@@ -162,6 +162,67 @@ def test_shipped_example_is_read_only_and_can_be_copied(user_data):
     assert owndata.open_dataset("my shapes").counts["circle"] == shapes.counts["circle"] + 1
 
 
+def _editors() -> tuple[owndata.Editor, owndata.Editor, owndata.Editor]:
+    """Two students' browser sessions and the teacher's."""
+    return owndata.Editor("alice-secret"), owndata.Editor("bob-secret"), owndata.Editor("teacher-secret", teacher=True)
+
+
+def test_a_dataset_belongs_to_the_session_that_made_it(user_data):
+    """Only its owner (or the teacher) changes it; anyone else gets a ValueError and may copy it instead."""
+    ALICE, BOB, TEACHER = _editors()
+    owndata.create("toy", ["ring", "bar"], by=ALICE)
+    owndata.add_pixels("toy", "ring", ring(0), by=ALICE)
+    ds = owndata.open_dataset("toy")
+    assert owndata.can_change(ds, ALICE) and not owndata.can_change(ds, BOB) and owndata.can_change(ds, TEACHER)
+    assert "alice-secret" not in (ds.folder / owndata.OWNER_FILE).read_text()  # a hash, never the token
+    attempts = [lambda: owndata.add_pixels("toy", "ring", ring(1), by=BOB),
+                lambda: owndata.add_drawing("toy", "ring", np.zeros((280, 280, 4), np.uint8), by=BOB),
+                lambda: owndata.add_class("toy", "star", by=BOB),
+                lambda: owndata.delete_example("toy", "ring", ds.files[1][0].name, by=BOB),
+                lambda: owndata.delete_dataset("toy", by=BOB),
+                lambda: owndata.delete_dataset("toy", by=owndata.Editor(""))]
+    for attempt in attempts:
+        with pytest.raises(ValueError, match="'toy' was made by another browser session: only that session and "
+                                             "the teacher can change it. Make your own copy"):
+            attempt()
+    saved, refused = owndata.add_pictures("toy", "bar", [("b.png", png_bytes(bar(0)))], by=BOB)
+    assert saved == [] and refused[0].startswith("b.png: 'toy' was made by another browser session")
+    assert owndata.open_dataset("toy").counts == {"bar": 0, "ring": 1}
+    mine = owndata.copy("toy", by=BOB)
+    assert mine.name == "my toy" and owndata.can_change(mine, BOB) and not owndata.can_change(mine, ALICE)
+    owndata.add_pixels("my toy", "bar", bar(0), by=BOB)
+    assert owndata.label("toy", ALICE) == "toy (yours: bar, ring)"
+    assert owndata.label("toy", BOB) == "toy (shared: bar, ring)"
+    owndata.add_class("toy", "star", by=TEACHER)
+    owndata.delete_dataset("toy", by=TEACHER)
+    assert owndata.available() == ["shapes", "my toy"]
+
+
+def test_imports_are_owned_and_zips_carry_no_owner(user_data):
+    ALICE, BOB, _ = _editors()
+    owndata.create("toy", ["ring", "bar"], by=ALICE)
+    blob = owndata.to_zip("toy")
+    assert owndata.OWNER_FILE not in " ".join(zipfile.ZipFile(io.BytesIO(blob)).namelist())
+    owndata.add_pixels("toy", "ring", ring(0), by=ALICE)
+    owndata.add_pixels("toy", "bar", bar(0), by=ALICE)
+    back, _ = owndata.import_zip(owndata.to_zip("toy"), by=BOB)
+    assert owndata.can_change(back, BOB) and not owndata.can_change(back, ALICE)
+
+
+def test_a_dataset_without_an_owner_is_the_teachers(user_data):
+    """Made before owners were kept (no .owner file), or by code on the server: students can only copy it."""
+    ALICE, _, TEACHER = _editors()
+    made(5)
+    ds = owndata.open_dataset("toy")
+    assert ds.owner is None and not owndata.can_change(ds, ALICE) and owndata.can_change(ds, TEACHER)
+    assert owndata.can_change(ds, None)  # tools/ and tests: the server's own code
+    with pytest.raises(ValueError, match="no owner on record .* only the teacher can change it"):
+        owndata.delete_dataset("toy", by=ALICE)
+    (ds.folder / owndata.OWNER_FILE).write_text("not a digest")  # a damaged owner file: nobody's, so the teacher's
+    assert owndata.open_dataset("toy").owner is None
+    assert "You are the teacher" in owndata.rights(ds, TEACHER) and "is yours" not in owndata.rights(ds, TEACHER)
+
+
 def test_crash_leftovers_are_invisible_and_swept(user_data):
     ds = made(5)
     (ds.folder / "ring" / ".abc.tmp").write_bytes(b"half a png")  # a crash mid-write of one example
@@ -341,7 +402,8 @@ def test_pixels_are_counted_as_they_will_be_decoded():
     photo = io.BytesIO()
     Image.new("L", (4000, 3000), 255).save(photo, format="JPEG")
     entries = [(f"a/{i}.jpg", photo.getvalue()) for i in range(3)] + [("b/huge.png", _blank_1bit(8000))] + _good()
-    with pytest.raises(ValueError, match=r"8 pictures would decode to 2.3 megapixels .* at most 1.0"):  # 3x1000x750 + 4x784
+    # 3 JPEGs at 1/4 scale (1000 x 750) + 4 drawings of 28 x 28; the 64-megapixel PNG is skipped unread
+    with pytest.raises(ValueError, match=r"8 pictures would decode to 2.3 megapixels .* at most 1.0"):
         owndata.import_zip(_zip(entries), limits=owndata.ZipLimits(pixels=1_000_000))
 
 
