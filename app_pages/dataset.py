@@ -4,6 +4,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages import dataset_parts as parts
+from app_pages.who import editor
 from cnnviz import owndata
 
 NEW = "➕ New dataset…"
@@ -12,6 +13,7 @@ st.caption("Teach a CNN your own classes: name 2 to 10 (circle / triangle / squa
            f"upload at least {owndata.MIN_EXAMPLES} examples of each (about 20 work well), then train on it. "
            "Everything is kept as plain 28×28 PNG files, one folder per class.")
 parts.show_flash()
+who = editor()
 
 
 def pick() -> str:
@@ -22,7 +24,7 @@ def pick() -> str:
     if st.session_state.get("ds_pick") not in [NEW, *names]:
         st.session_state["ds_pick"] = names[0] if names else NEW
     return st.selectbox("Dataset", [NEW, *names], key="ds_pick",
-                        format_func=lambda n: n if n == NEW else owndata.label(n))
+                        format_func=lambda n: n if n == NEW else owndata.label(n, who))
 
 
 def create_form() -> None:
@@ -32,7 +34,7 @@ def create_form() -> None:
                             placeholder="e.g. circle, triangle, square")
     if st.button("Create the dataset", key="ds_create", type="primary"):
         try:
-            ds = owndata.create(name, [c for c in classes.split(",")] if classes.strip() else [])
+            ds = owndata.create(name, [c for c in classes.split(",")] if classes.strip() else [], by=who)
         except (ValueError, OSError) as err:
             st.error(parts.plain(str(err)))
         else:
@@ -47,7 +49,7 @@ def import_zip() -> None:
                             key=f"ds_zip_{st.session_state.get('ds_round', 0)}")
     if file is not None and st.button("Import it", key="ds_import"):
         try:
-            ds, notes = owndata.import_zip(file.getvalue(), default_name=Path(file.name).stem)
+            ds, notes = owndata.import_zip(file.getvalue(), default_name=Path(file.name).stem, by=who)
         except ValueError as err:
             st.error(parts.plain(str(err)))
             return
@@ -86,18 +88,19 @@ except ValueError as err:  # deleted from another tab meanwhile
     st.error(parts.plain(str(err)))
     st.stop()
 status(ds)
-if ds.shipped:
-    st.info(f"**{parts.plain(ds.name)}** ships with cnnviz and is read-only: make your own copy to add or "
-            "delete examples.")
+mine = owndata.can_change(ds, who)
+if not mine:
+    st.info(f"**{parts.plain(ds.name)}** {owndata.rights(ds, who)}")
     if st.button(f"📄 Make my copy of {parts.plain(ds.name)}", key="ds_copy"):
         try:
-            st.session_state["ds_select"] = owndata.copy(ds.name).name
+            st.session_state["ds_select"] = owndata.copy(ds.name, by=who).name
         except ValueError as err:  # e.g. the disk is full: said, nothing half-made is left
             st.error(parts.plain(str(err)))
         else:
             parts.flash("Your copy is ready: add or delete examples as you like.")
             st.rerun()
 else:
+    st.caption(f"**{parts.plain(ds.name)}** {owndata.rights(ds, who)}")
     if (nxt := st.session_state.pop("ds_class_next", None)) in ds.classes:
         st.session_state["ds_class"] = nxt
     elif st.session_state.get("ds_class") not in ds.classes:  # another dataset was picked
@@ -105,12 +108,12 @@ else:
     left, right = st.columns([2, 3])
     with left:
         cls = st.radio("Add examples of", ds.classes, horizontal=True, key="ds_class")
-        parts.draw_section(ds, cls)
+        parts.draw_section(ds, cls, who)
     with right:  # the examples beside the canvas: the dataset grows while you draw
         with st.expander(f"Upload pictures of {parts.plain(cls)} instead (several at once)"):
-            parts.upload_section(ds, cls)
+            parts.upload_section(ds, cls, who)
         with st.expander("Classes and the dataset"):
-            parts.manage_section(ds)
-        parts.grid(ds, cols=8)
-if ds.shipped:
-    parts.grid(ds)
+            parts.manage_section(ds, who)
+        parts.grid(ds, who, cols=8)
+if not mine:
+    parts.grid(ds, None)

@@ -52,7 +52,7 @@ def _fresh_inputs() -> None:
     st.session_state["ds_round"] = st.session_state.get("ds_round", 0) + 1
 
 
-def draw_section(ds: owndata.OwnDataset, cls: str) -> None:
+def draw_section(ds: owndata.OwnDataset, cls: str, who: owndata.Editor) -> None:
     """The canvas and its 'Add' button: the drawing goes through the Draw page's MNIST preparation."""
     n = st.session_state.setdefault("ds_round", 0)
     key = st.session_state["ds_canvas_key"] = f"ds_canvas_{n}"
@@ -67,7 +67,7 @@ def draw_section(ds: owndata.OwnDataset, cls: str) -> None:
             st.warning("The canvas is empty: draw on the black square first, then press Add.")
             return
         try:
-            owndata.add_drawing(ds.name, cls, canvas.image_data)
+            owndata.add_drawing(ds.name, cls, canvas.image_data, by=who)
             n = owndata.open_dataset(ds.name).counts[cls]
         except preprocess.EmptyInput as hint:
             st.warning(str(hint))
@@ -79,27 +79,27 @@ def draw_section(ds: owndata.OwnDataset, cls: str) -> None:
             st.rerun()
 
 
-def upload_section(ds: owndata.OwnDataset, cls: str) -> None:
+def upload_section(ds: owndata.OwnDataset, cls: str, who: owndata.Editor) -> None:
     """Several pictures at once, each prepared like an upload on the Draw page."""
     files = st.file_uploader(f"Pictures of **{plain(cls)}**: photos or scans, prepared like the Draw page's uploads",
                              type=["png", "jpg", "jpeg", "webp", "bmp"], accept_multiple_files=True,
                              key=f"ds_upload_{st.session_state.get('ds_round', 0)}")
     if files and st.button(f"➕ Add {len(files)} picture(s) to **{plain(cls)}**", key="ds_add_files"):
-        saved, refused = owndata.add_pictures(ds.name, cls, [(f.name, f.getvalue()) for f in files])
+        saved, refused = owndata.add_pictures(ds.name, cls, [(f.name, f.getvalue()) for f in files], by=who)
         flash(f"Added {len(saved)} picture(s) to {plain(cls)}." +
               ("".join(f"\n- {plain(r)}" for r in refused) if refused else ""), "warning" if refused else "success")
         _fresh_inputs()
         st.rerun()
 
 
-def manage_section(ds: owndata.OwnDataset) -> None:
+def manage_section(ds: owndata.OwnDataset, who: owndata.Editor) -> None:
     """Add a class; delete the whole dataset (after a confirmation)."""
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     new = c1.text_input("New class", key="ds_new_class", placeholder="e.g. star",
                         disabled=len(ds.classes) >= owndata.MAX_CLASSES)
     if c2.button("Add class", key="ds_add_class", disabled=not new):
         try:
-            owndata.add_class(ds.name, new)
+            owndata.add_class(ds.name, new, by=who)
         except (ValueError, OSError) as err:
             st.error(plain(str(err)))
         else:
@@ -108,15 +108,19 @@ def manage_section(ds: owndata.OwnDataset) -> None:
     sure = st.checkbox(f"Yes, delete **{plain(ds.name)}** and its {sum(ds.counts.values())} examples",
                        key="ds_sure")
     if st.button("🗑 Delete this dataset", key="ds_delete", disabled=not sure):
-        owndata.delete_dataset(ds.name)
+        try:
+            owndata.delete_dataset(ds.name, by=who)
+        except ValueError as err:  # e.g. a permission: said, the dataset is still whole
+            st.error(plain(str(err)))
+            return
         st.session_state.pop("ds_pick", None)
         flash(f"Deleted {plain(ds.name)}.", "info")
         st.rerun()
 
 
-def grid(ds: owndata.OwnDataset, cols: int = COLS) -> None:
-    """Each class as a grid of its examples (28x28 shown at 56 px); in delete mode each gets a 🗑 button."""
-    deleting = not ds.shipped and st.toggle("🗑 Delete examples", key="ds_delete_mode",
+def grid(ds: owndata.OwnDataset, who: owndata.Editor | None, cols: int = COLS) -> None:
+    """Each class as a grid of its examples (28x28 shown at 56 px); for `who` (None: read-only) a 🗑 under each."""
+    deleting = who is not None and st.toggle("🗑 Delete examples", key="ds_delete_mode",
                                             help="Shows a delete button under every example")
     for cls, files in zip(ds.classes, ds.files):
         short = max(0, owndata.MIN_EXAMPLES - len(files))
@@ -136,7 +140,7 @@ def grid(ds: owndata.OwnDataset, cols: int = COLS) -> None:
             for col, path in zip(st.columns(cols), files[start:start + cols]):
                 if col.button("🗑", key=f"ds_del_{cls}_{path.name}", help="Delete this example"):
                     try:
-                        owndata.delete_example(ds.name, cls, path.name)
+                        owndata.delete_example(ds.name, cls, path.name, by=who)
                     except ValueError as err:  # deleted meanwhile (another tab)
                         flash(plain(str(err)), "warning")
                     st.rerun()

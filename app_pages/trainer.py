@@ -5,6 +5,7 @@ from app_pages import download, runqueue
 from app_pages import training_view as view
 from app_pages import ui
 from app_pages.cached import splits
+from app_pages.who import editor
 from cnnviz import data, owndata, pagestate, traintime, worker
 from cnnviz import train as tr
 from cnnviz.arch import PRESET_NOTES, PRESETS, Spec
@@ -34,7 +35,7 @@ def choose(busy: bool) -> tuple[Spec, tr.TrainConfig]:
     c1.caption(PRESET_NOTES.get(net, "handed over by the Dimension calculator's *Train this network*"))
     # MNIST's family by plain name: a label that changed with the download state would reset the choice
     dataset = c1.selectbox("Dataset", list(data.DATASETS) + owndata.keys(), key="dataset",  # own: *Make a dataset*
-                           disabled=busy, format_func=lambda n: owndata.label(n) if owndata.is_own(n) else n)
+                           disabled=busy, format_func=lambda n: owndata.label(n, editor()) if owndata.is_own(n) else n)
     opt = c2.radio("Optimizer", pagestate.TRAIN_OPTIMIZERS, horizontal=True, key="opt", on_change=_default_lr,
                    format_func={"sgd": "SGD + momentum", "adam": "Adam"}.get, disabled=busy)
     lr = c2.number_input("Learning rate (peak)", 1e-5, 100.0, format="%g", key="lr", disabled=busy,

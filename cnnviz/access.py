@@ -8,6 +8,8 @@ after a few tries) and per server (at most `server_limit` wrong guesses a minute
 so opening new tabs does not buy more guesses). `UnlockedSessions` lets the server's own checks (the upload
 route, app_pages/server_guards.py) tell by session id who entered the code; `who_can_reach` is the sidebar's
 line on who can open the server at all.
+
+`is_teacher` tells the teacher's browser from the students': the one on the server's own computer.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 ENV = "CNNVIZ_CLASS_CODE"
+PROXY_HEADERS = ("x-forwarded-for", "x-real-ip", "forwarded")  # a proxy relayed it: the peer address is the proxy's
 FREE_TRIES = 5          # wrong codes a session may type before it has to wait
 MAX_WAIT_S = 300.0      # the longest a session waits between guesses
 
@@ -135,3 +138,20 @@ def who_can_reach(address: str | None, code_set: bool) -> str:
         return f"{who} can open this app, with the class code."
     return (f"{who} can open this app: set {ENV} to lock it, or run it with --server.address 127.0.0.1 "
             "to keep it to this computer.")
+
+
+def is_teacher(ip_address: str | None, header_names: Iterable[str]) -> bool:
+    """True for a browser on the server's own computer: connected over loopback (Streamlit's st.context.ip_address
+    is None for 127.0.0.1 and ::1), not through a proxy. No headers: no browser connection (AppTest), not the teacher.
+    """
+    names = {str(h).lower() for h in header_names}
+    if not names or names & set(PROXY_HEADERS):
+        return False  # behind a proxy on this computer every student would look local: nobody is, there
+    if ip_address is None:
+        return True
+    try:
+        ip = ipaddress.ip_address(ip_address)
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback

@@ -57,6 +57,18 @@ def read_upload(data: bytes, max_side: int = 1024, grey: bool = False) -> Pictur
     return _to_picture(img, grey, tuple(notes))
 
 
+def decoded_size(data: bytes, max_side: int = 1024) -> tuple[int, int]:
+    """(width, height) `read_upload(data, max_side)` would decode, read from the header only (a big JPEG at its
+    reduced scale); ValueError, as read_upload's, for a file that is not a picture or too big to open."""
+    if not data:
+        raise ValueError("The file is empty.")
+    img = _open(data)
+    check_pixels(*img.size, len(data))
+    if img.format == "JPEG":
+        img.draft(img.mode, (max_side, max_side))  # sets the scale the decoder will use; decodes nothing
+    return img.size
+
+
 def check_pixels(width: int, height: int, file_bytes: int) -> None:
     """ValueError unless a picture of width x height from `file_bytes` bytes is safe to decode."""
     pixels = width * height

@@ -9,16 +9,24 @@ Every write is atomic: an example is written to a temp file and renamed into pla
 copied or imported dataset is built in a hidden temp folder and renamed into place whole. A
 crash leaves at most a hidden temp file or folder, which nothing lists and which is swept later.
 
+A dataset belongs to the browser session that made it (created, copied or imported): a hash of that
+session's secret token is kept in the dataset's hidden `.owner` file. Only that session and the teacher
+may add or delete examples, add classes or delete it; anyone may copy it. Functions that change a
+dataset take `by`, an `Editor`; None is code on the server itself (tools, tests), as the teacher. A
+dataset with no owner on record (made before owners were kept, or on the server) is the teacher's.
+
 Zips are never extracted: each entry's path only names a class, its bytes are checked against
 size limits before they are read and decoded as a picture, and cnnviz writes its own PNG files.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import math
 import os
 import re
+import secrets
 import shutil
 import stat
 import tempfile
@@ -35,7 +43,7 @@ from PIL import Image
 
 from cnnviz import data, preprocess
 from cnnviz.arch import Spec, with_num_classes
-from cnnviz.images import read_upload
+from cnnviz.images import decoded_size, read_upload
 from cnnviz.messages import no_paths
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,9 +60,16 @@ MAX_ZIP_FILES = MAX_CLASSES * MAX_EXAMPLES
 MAX_ZIP_UNPACKED = 100 * 2**20   # declared total size of all entries
 MAX_ENTRY_BYTES = 10 * 2**20     # one picture
 MAX_RATIO = 200                  # declared size / compressed size of one entry: more is a zip bomb
+# What decoding costs is pixels, not bytes: 5,000 copies of a 3 kB 1-bit 5000x5000 PNG pass every byte limit
+# above and took ~75 ms of CPU each (bench/zip_bomb.py). An RGB PNG costs ~18 ns a pixel to decode.
+MAX_ZIP_PIXELS = 500_000_000     # all pictures of one zip as decoded, counted from their headers first
+MAX_IMPORT_CPU_S = 30.0          # CPU seconds of the importing thread
+MAX_IMPORT_WALL_S = 120.0        # seconds on the clock (a class loads the server: CPU is the tighter one alone)
 JUNK = ("__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 _TMP = ".tmp-"
+OWNER_FILE = ".owner"            # hidden: never a class, never listed, never zipped
+_DELETED = _TMP + "deleted-"  # a dataset being deleted (a killed delete leaves one)
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,7 @@ class OwnDataset:
     classes: tuple[str, ...]
     files: tuple[tuple[Path, ...], ...]   # files[k]: the examples of classes[k], sorted
     shipped: bool
+    owner: str | None = None   # SHA-256 of the owning session's token; None: no owner on record (the teacher's)
 
     @property
     def key(self) -> str:
@@ -88,6 +104,23 @@ class OwnDataset:
         if few:
             out.append(f"Every class needs at least {MIN_EXAMPLES} examples; add more to: {', '.join(few)}.")
         return out
+
+
+@dataclass(frozen=True)
+class Editor:
+    """Who asks to change a dataset: a browser session's secret token (never shown) and whether it is the teacher."""
+
+    token: str
+    teacher: bool = False
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """What importing one zip may cost: decoded pixels (counted from headers before decoding), CPU and wall seconds."""
+
+    pixels: int = MAX_ZIP_PIXELS
+    cpu_s: float = MAX_IMPORT_CPU_S
+    wall_s: float = MAX_IMPORT_WALL_S
 
 
 @dataclass(frozen=True)
@@ -180,6 +213,8 @@ def available() -> list[str]:
     """Names of the datasets on disk: shipped ones first, then yours (hidden and temp folders skipped)."""
     names: list[str] = []
     user = user_dir().resolve()
+    if user.is_dir():
+        _sweep(user)  # what a killed delete or import left: the next visitor's listing removes it
     for base, shipped in _bases():
         if not base.is_dir():
             continue
@@ -206,15 +241,62 @@ def open_dataset(name_or_key: str) -> OwnDataset:
     files = tuple(tuple(sorted(p for p in (folder / c).iterdir()
                                if p.suffix == ".png" and not p.name.startswith(".") and p.is_file()))
                   for c in classes)
-    return OwnDataset(name, folder, tuple(classes), files, shipped)
+    return OwnDataset(name, folder, tuple(classes), files, shipped, None if shipped else _read_owner(folder))
 
 
 # --- writing -------------------------------------------------------------------------------------
 
-def _writable(name: str) -> OwnDataset:
+def new_token() -> str:
+    """A fresh secret token for one browser session (it proves that session made a dataset)."""
+    return secrets.token_urlsafe(24)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _read_owner(folder: Path) -> str | None:
+    try:
+        text = (folder / OWNER_FILE).read_text("ascii").strip()
+    except (OSError, UnicodeError):
+        return None
+    return text if re.fullmatch(r"[0-9a-f]{64}", text) else None
+
+
+def _is_owner(ds: OwnDataset, by: Editor | None) -> bool:
+    return (by is not None and bool(by.token) and ds.owner is not None
+            and hmac.compare_digest(ds.owner, _digest(by.token)))
+
+
+def can_change(ds: OwnDataset, by: Editor | None) -> bool:
+    """True when `by` may add or delete examples, add classes or delete `ds`: its owner or the teacher (None:
+    code on the server itself). Nobody changes a shipped dataset."""
+    return not ds.shipped and (by is None or by.teacher or _is_owner(ds, by))
+
+
+def rights(ds: OwnDataset, by: Editor | None) -> str:
+    """Who may change `ds`, as `by` sees it: a sentence that follows the dataset's name on the page."""
+    copy_it = "Make your own copy to add or delete examples."
+    if ds.shipped:
+        return "ships with cnnviz and is read-only: make your own copy to add or delete examples."
+    if _is_owner(ds, by):
+        return ("is yours: only this browser tab (until it is reloaded) and the teacher can change or delete it; "
+                "others can make their own copy.")
+    made = ("was made by another browser session" if ds.owner else
+            "has no owner on record (made before datasets had owners, or on the server itself)")
+    if by is None or by.teacher:
+        return f"{made}. You are the teacher (a browser on the server's own computer): you can change or delete it."
+    if ds.owner:
+        return f"{made}: only that session and the teacher can change it. {copy_it}"
+    return f"{made}: only the teacher can change it. {copy_it}"
+
+
+def _writable(name: str, by: Editor | None = None) -> OwnDataset:
     ds = open_dataset(name)
     if ds.shipped:
         raise ValueError(f"'{ds.name}' ships with cnnviz and is read-only: make a copy to change it.")
+    if not can_change(ds, by):
+        raise ValueError(f"'{ds.name}' {rights(ds, by)}")
     return ds
 
 
@@ -236,23 +318,26 @@ def _free(name: str) -> str:
 
 
 def _sweep(base: Path, older_than_s: float = 3600) -> None:
-    """Remove temp folders a crash left behind (hidden, so nothing ever listed them)."""
+    """Remove what crashes left behind (hidden, so nothing ever listed it): a killed delete's folder at once, a
+    build folder once it is `older_than_s` old (younger ones may be an import still running in another session)."""
     for p in base.glob(_TMP + "*"):
         try:
-            if time.time() - p.stat().st_mtime > older_than_s:
+            if p.name.startswith(_DELETED) or time.time() - p.stat().st_mtime > older_than_s:
                 shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink()
         except OSError:
             pass
 
 
-def _publish(build, name: str) -> OwnDataset:
-    """Build a dataset in a hidden temp folder with `build(folder)`, then rename it into place whole."""
+def _publish(build, name: str, by: Editor | None = None) -> OwnDataset:
+    """Build a dataset in a hidden temp folder with `build(folder)`, owned by `by`, then rename it into place whole."""
     base = user_dir()
     base.mkdir(parents=True, exist_ok=True)
     _sweep(base)
     tmp = Path(tempfile.mkdtemp(dir=base, prefix=_TMP))
     try:
         build(tmp)
+        if by is not None and by.token:
+            (tmp / OWNER_FILE).write_text(_digest(by.token) + "\n", "ascii")
         os.chmod(tmp, 0o755)
         target = base / name
         if target.exists() or _folder_of(name) is not None:
@@ -266,36 +351,48 @@ def _publish(build, name: str) -> OwnDataset:
     return open_dataset(name)
 
 
-def create(name: str, classes: list[str]) -> OwnDataset:
-    """A new empty dataset with 2-10 class folders; ValueError for a bad or taken name."""
+def create(name: str, classes: list[str], by: Editor | None = None) -> OwnDataset:
+    """A new empty dataset with 2-10 class folders, owned by `by`; ValueError for a bad or taken name."""
     name = check_name(name, "dataset name")
     classes = check_classes(classes)
     if _folder_of(name) is not None or name.casefold() in {n.casefold() for n in available()}:
         raise ValueError(f"A dataset called '{name}' already exists: choose another name.")
-    return _publish(lambda tmp: [(tmp / c).mkdir() for c in classes], name)
+    return _publish(lambda tmp: [(tmp / c).mkdir() for c in classes], name, by)
 
 
-def add_class(name: str, cls: str) -> OwnDataset:
-    """Add one (empty) class to a dataset of yours."""
-    ds = _writable(name)
+def add_class(name: str, cls: str, by: Editor | None = None) -> OwnDataset:
+    """Add one (empty) class to a dataset `by` may change."""
+    ds = _writable(name, by)
     check_classes([*ds.classes, cls])
     (ds.folder / check_name(cls)).mkdir()
     return open_dataset(name)
 
 
-def copy(name: str, new_name: str | None = None) -> OwnDataset:
-    """A copy of any dataset (a shipped one, to edit it) under your folder; returns the copy."""
+def copy(name: str, new_name: str | None = None, by: Editor | None = None) -> OwnDataset:
+    """A copy of any dataset (a shipped one or another's, to edit it), owned by `by`; returns the copy."""
     src = open_dataset(name)
     new = _free(check_name(new_name or f"my {src.name}", "dataset name"))
-    return _publish(lambda tmp: [shutil.copytree(src.folder / c, tmp / c) for c in src.classes], new)
+    return _publish(lambda tmp: [shutil.copytree(src.folder / c, tmp / c) for c in src.classes], new, by)
 
 
-def delete_dataset(name: str) -> None:
-    """Remove a dataset of yours: renamed away first (atomic), then deleted."""
-    ds = _writable(name)
-    gone = ds.folder.with_name(_TMP + "deleted-" + ds.folder.name)
-    os.rename(ds.folder, gone)
-    shutil.rmtree(gone, ignore_errors=True)
+def delete_dataset(name: str, by: Editor | None = None) -> None:
+    """Remove a dataset `by` may change: moved into a fresh hidden folder first (atomic), then deleted.
+
+    The hidden folder's name is new every time, so what a killed delete left never blocks the next one;
+    it is swept by the next delete or listing.
+    """
+    ds = _writable(name, by)
+    base = ds.folder.parent
+    _sweep(base)
+    grave = None
+    try:
+        grave = Path(tempfile.mkdtemp(dir=base, prefix=_DELETED))
+        os.rename(ds.folder, grave / ds.folder.name)
+    except OSError as err:
+        raise ValueError(f"Could not delete the dataset '{ds.name}': {err.strerror or err}") from err
+    finally:
+        if grave is not None:
+            shutil.rmtree(grave, ignore_errors=True)
 
 
 def _png(pixels: np.ndarray) -> bytes:
@@ -335,9 +432,9 @@ def _check_pixels(pixels: np.ndarray) -> np.ndarray:
     return pixels
 
 
-def add_pixels(name: str, cls: str, pixels: np.ndarray) -> Path:
+def add_pixels(name: str, cls: str, pixels: np.ndarray, by: Editor | None = None) -> Path:
     """Save one prepared (28, 28) example in [0, 1] into class `cls`; returns its file."""
-    ds = _writable(name)
+    ds = _writable(name, by)
     folder = _class_folder(ds, cls)
     if len(ds.files[ds.classes.index(cls)]) >= MAX_EXAMPLES:
         raise ValueError(f"'{cls}' already has {MAX_EXAMPLES} examples, the most a class may have.")
@@ -348,34 +445,40 @@ def add_pixels(name: str, cls: str, pixels: np.ndarray) -> Path:
     return _write_png(folder, pixels)
 
 
-def add_drawing(name: str, cls: str, rgba: np.ndarray) -> Path:
+def add_drawing(name: str, cls: str, rgba: np.ndarray, by: Editor | None = None) -> Path:
     """A canvas drawing (H, W, 4) -> the Draw page's MNIST preparation -> one saved example."""
-    return add_pixels(name, cls, preprocess.to_mnist(rgba).pixels)
+    _writable(name, by)  # refused before the drawing is prepared
+    return add_pixels(name, cls, preprocess.to_mnist(rgba).pixels, by)
 
 
 def picture_pixels(blob: bytes) -> np.ndarray:
     """Picture bytes -> (28, 28) example: a 28x28 light-on-dark grey picture as it is, anything else prepared."""
-    picture = read_upload(blob, max_side=512, grey=True)
+    picture = read_upload(blob, max_side=preprocess.UPLOAD_SIDE, grey=True)
     px = picture.pixels
     if px.shape == (SIDE, SIDE) and picture.alpha is None and float(np.median(px)) <= 0.5:
         return _check_pixels(px)  # already an example (an exported dataset): kept exactly
-    return preprocess.from_upload(blob).pixels
+    return preprocess.from_picture(picture).pixels  # the same decoded picture: decoded once, not twice
 
 
-def add_pictures(name: str, cls: str, uploads: list[tuple[str, bytes]]) -> tuple[list[Path], list[str]]:
+def add_pictures(name: str, cls: str, uploads: list[tuple[str, bytes]],
+                 by: Editor | None = None) -> tuple[list[Path], list[str]]:
     """Prepare and save several uploaded pictures; (saved files, one message per picture that was refused)."""
+    try:
+        _writable(name, by)
+    except ValueError as err:  # gone, or someone else's: every picture refused, none decoded
+        return [], [f"{_shown(filename)}: {err}" for filename, _ in uploads]
     saved, refused = [], []
     for filename, blob in uploads:
         try:
-            saved.append(add_pixels(name, cls, picture_pixels(blob)))
+            saved.append(add_pixels(name, cls, picture_pixels(blob), by))
         except ValueError as err:  # EmptyInput too: a picture with no ink
             refused.append(f"{_shown(filename)}: {err}")
     return saved, refused
 
 
-def delete_example(name: str, cls: str, filename: str) -> None:
-    """Delete one example file of a dataset of yours."""
-    folder = _class_folder(_writable(name), cls)
+def delete_example(name: str, cls: str, filename: str, by: Editor | None = None) -> None:
+    """Delete one example file of a dataset `by` may change."""
+    folder = _class_folder(_writable(name, by), cls)
     if Path(filename).name != filename or not filename.endswith(".png"):
         raise ValueError(f"'{_shown(filename)}' is not an example file name")
     path = folder / filename
@@ -563,8 +666,11 @@ def _layout(entries: list[tuple[zipfile.ZipInfo, list[str]]]) -> tuple[str | Non
 
 def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     """An entry's bytes, reading at most its declared size (a header that lies about it is refused)."""
-    with zf.open(info) as f:
-        blob = f.read(info.file_size + 1)
+    try:
+        with zf.open(info) as f:
+            blob = f.read(info.file_size + 1)
+    except (zipfile.BadZipFile, OSError, EOFError) as err:  # bad CRC, damaged data
+        raise ValueError(f"'{_shown(info.filename)}' is damaged in the zip ({err}).") from err
     if len(blob) > info.file_size:
         raise ValueError(f"'{_shown(info.filename)}' is larger than its zip header says: refused.")
     return blob
@@ -579,40 +685,91 @@ def _looks_like_picture(blob: bytes) -> bool:
         return False
 
 
-def import_zip(blob: bytes, name: str | None = None, default_name: str = "imported") -> tuple[OwnDataset, list[str]]:
-    """A teacher's .zip (one folder per class) -> a new dataset of yours; (dataset, notes on skipped pictures).
+class _Stopwatch:
+    """The import's own CPU (this thread's: other sessions' work not counted) and wall time against its limits."""
+
+    def __init__(self, limits: ZipLimits) -> None:
+        self.limits, self.cpu0, self.wall0 = limits, time.thread_time(), time.monotonic()
+
+    def check(self, step: str, done: int, total: int) -> None:
+        cpu, wall = time.thread_time() - self.cpu0, time.monotonic() - self.wall0
+        if cpu > self.limits.cpu_s or wall > self.limits.wall_s:
+            raise ValueError(f"Importing this zip was stopped: after {wall:,.1f} s ({cpu:,.1f} s of the server's CPU; "
+                             f"the limits are {self.limits.cpu_s:,.0f} s of CPU and {self.limits.wall_s:,.0f} s) "
+                             f"it had {step} {done:,} of its {total:,} pictures. Nothing was saved: make the "
+                             "pictures smaller (a few hundred pixels across is plenty) or split the zip.")
+
+
+def _count_pixels(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: ZipLimits, clock: _Stopwatch) -> None:
+    """Refuse, before any picture is decoded, a zip whose pictures would decode to more than `limits.pixels`."""
+    total = 0
+    for n, info in enumerate(infos, 1):
+        try:
+            w, h = decoded_size(_read_entry(zf, info), max_side=preprocess.UPLOAD_SIDE)
+            total += w * h
+        except ValueError:
+            pass  # damaged, not a picture or too big to open: judged (refused or skipped) when it is read
+        clock.check("looked at", n, len(infos))
+    if total > limits.pixels:
+        raise ValueError(f"The zip's {len(infos):,} pictures would decode to {_megapixels(total)} megapixels "
+                         f"(counted from their headers); at most {_megapixels(limits.pixels)} megapixels per zip. "
+                         "Nothing was decoded or saved: make the pictures smaller (a few hundred pixels across "
+                         "is plenty) or split the zip.")
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1e6:,.1f}" if pixels < 10_000_000 else f"{pixels / 1e6:,.0f}"
+
+
+def _decode_all(zf: zipfile.ZipFile, by_class: dict[str, list], clock: _Stopwatch
+                ) -> tuple[dict[str, list[np.ndarray]], list[str]]:
+    """class -> prepared (28, 28) examples, and a note per skipped picture; ValueError for a file that is not one."""
+    examples: dict[str, list[np.ndarray]] = {}
+    notes: list[str] = []
+    total, done = sum(len(v) for v in by_class.values()), 0
+    for cls, infos in by_class.items():
+        pics = examples[check_name(cls)] = []
+        for info in infos:
+            blob_i = _read_entry(zf, info)
+            try:
+                pics.append(picture_pixels(blob_i))
+            except preprocess.EmptyInput as err:
+                notes.append(f"{_shown(info.filename)}: {err} Skipped.")
+            except ValueError as err:
+                if not _looks_like_picture(blob_i):
+                    raise ValueError(f"'{_shown(info.filename)}' is not a picture (PNG or JPEG expected): "
+                                     "the zip was refused, nothing was saved.") from err
+                notes.append(f"{_shown(info.filename)}: {err} Skipped.")  # damaged, huge, too small
+            done += 1
+            clock.check("prepared", done, total)
+    if not any(examples.values()):
+        raise ValueError(f"None of the zip's {total:,} pictures could be used, so no dataset was made. "
+                         f"{notes[0]}" + (f" (and {len(notes) - 1:,} more)" if len(notes) > 1 else ""))
+    return examples, notes
+
+
+def import_zip(blob: bytes, name: str | None = None, default_name: str = "imported", limits: ZipLimits | None = None,
+               by: Editor | None = None) -> tuple[OwnDataset, list[str]]:
+    """A teacher's .zip (one folder per class) -> a new dataset owned by `by`; (dataset, notes on skipped pictures).
 
     Named `name`, else after the zip's top folder, else `default_name` (e.g. the zip's file name).
 
-    Refused whole, before anything is written, for: an unsafe path, a symlink, a zip bomb, too many
-    files or classes, bad class names, a file that is not a picture.
+    Refused whole, before anything is written, for: an unsafe path, a symlink, a zip bomb (bytes, or pixels
+    counted from the pictures' headers before any is decoded), too many files or classes, bad class names, a
+    file that is not a picture, no usable picture at all, an import that runs past its time (`limits`).
     """
+    limits = limits or ZipLimits()
     if len(blob) > MAX_ZIP_BYTES:
         raise ValueError(f"The zip is {len(blob) / 2**20:.1f} MB; the limit is {MAX_ZIP_BYTES // 2**20} MB.")
     try:
         zf = zipfile.ZipFile(io.BytesIO(blob))
     except (zipfile.BadZipFile, OSError, ValueError) as err:
         raise ValueError("This file is not a .zip archive cnnviz can read.") from err
+    clock = _Stopwatch(limits)
     with zf:
         top, by_class = _layout(_zip_entries(zf))
-        examples: dict[str, list[np.ndarray]] = {}
-        notes: list[str] = []
-        for cls, infos in by_class.items():
-            pics = examples[check_name(cls)] = []
-            for info in infos:
-                try:
-                    blob_i = _read_entry(zf, info)
-                except (zipfile.BadZipFile, OSError, EOFError) as err:  # bad CRC, damaged data
-                    raise ValueError(f"'{_shown(info.filename)}' is damaged in the zip ({err}).") from err
-                try:
-                    pics.append(picture_pixels(blob_i))
-                except preprocess.EmptyInput as err:
-                    notes.append(f"{_shown(info.filename)}: {err} Skipped.")
-                except ValueError as err:
-                    if not _looks_like_picture(blob_i):
-                        raise ValueError(f"'{_shown(info.filename)}' is not a picture (PNG or JPEG expected): "
-                                         "the zip was refused, nothing was saved.") from err
-                    notes.append(f"{_shown(info.filename)}: {err} Skipped.")  # damaged, huge, too small
+        _count_pixels(zf, [i for infos in by_class.values() for i in infos], limits, clock)
+        examples, notes = _decode_all(zf, by_class, clock)
     wanted = "imported"
     for candidate in (name, top, default_name):
         try:
@@ -628,7 +785,7 @@ def import_zip(blob: bytes, name: str | None = None, default_name: str = "import
             for px in pics:
                 _write_png(tmp / cls, px)
 
-    return _publish(build, final), notes
+    return _publish(build, final, by), notes
 
 
 # --- what the trainer needs -----------------------------------------------------------------------
@@ -650,10 +807,12 @@ def fit_spec(spec: Spec, key: str) -> Spec:
     return with_num_classes(spec, num_classes(key)) if is_own(key) else spec
 
 
-def label(key: str) -> str:
-    """How the trainer's dataset picker shows an own dataset: 'shapes (yours: circle, square, triangle)'."""
+def label(key: str, by: Editor | None = None) -> str:
+    """How a dataset picker shows an own dataset to `by`: 'shapes (example: circle, square, triangle)',
+    'letters (yours: a, b)', or 'shared' for one `by` did not make (None: every dataset not shipped is 'yours')."""
     ds = open_dataset(key)
-    return f"{ds.name} ({'example' if ds.shipped else 'yours'}: {', '.join(ds.classes)})"
+    whose = "example" if ds.shipped else "yours" if by is None or _is_owner(ds, by) else "shared"
+    return f"{ds.name} ({whose}: {', '.join(ds.classes)})"
 
 
 def model_name(key: str, network: str | None, seed: int) -> str:

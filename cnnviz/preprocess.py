@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnnviz.images import read_upload, to_grey
+from cnnviz.images import Picture, read_upload, to_grey
 
 MNIST_NORMALIZE = (0.1307, 0.3081)
 SIZE = 28          # the field
@@ -21,6 +21,7 @@ BOX = 20           # the longer side of the digit inside it
 CENTRE = 14.0      # where MNIST's centres of mass sit (mean over the test set: 13.99, 14.01)
 INK = 0.2          # a pixel with more ink than this counts as drawn
 MIN_UPLOAD_SIDE = 8
+UPLOAD_SIDE = 512  # an upload is decoded with its longer side at most this (a JPEG at reduced scale)
 DISPLAY_SIDE = 56  # steps are shown small: big pictures are block-averaged down to this
 
 
@@ -124,7 +125,11 @@ def from_mnist(pixels: np.ndarray | torch.Tensor, normalize: tuple[float, float]
 
 def from_upload(data: bytes, normalize: tuple[float, float] = MNIST_NORMALIZE) -> Prepared:
     """Uploaded picture bytes -> Prepared; dark-on-light photos are inverted; ValueError with a plain message."""
-    picture = read_upload(data, max_side=512, grey=True)
+    return from_picture(read_upload(data, max_side=UPLOAD_SIDE, grey=True), normalize)
+
+
+def from_picture(picture: Picture, normalize: tuple[float, float] = MNIST_NORMALIZE) -> Prepared:
+    """A decoded grey upload (read_upload(..., max_side=UPLOAD_SIDE, grey=True)) -> Prepared, as from_upload."""
     h, w = picture.pixels.shape[:2]
     if min(h, w) < MIN_UPLOAD_SIDE:
         raise ValueError(f"The picture is only {w}x{h} pixels: too small to hold a digit "

@@ -18,11 +18,14 @@ import tempfile
 import threading
 import time
 import types
+from pathlib import Path
 from typing import Any, Callable
 
 from cnnviz import memory
 
 POLL_S = 0.05  # how often the relay looks at the queue and the stop flag
+PARENT_POLL_S = 0.2  # how often a training process checks that its server still runs
+JOB_PREFIX = "cnnviz-train-"  # the job files in the temp folder: cnnviz-train-<server pid>-<random>.pkl
 NICE = 10      # in a class, the training process yields the cores to the pages: a stroke on Draw is answered first
 
 
@@ -42,15 +45,24 @@ def niceness() -> int:
     return min(max(value, 0), 19)
 
 
-def _child(job_path: str, out, stop, nice: int = 0) -> None:
+def _child(job_path: str, out, stop, nice: int = 0, parent: int | None = None) -> None:
     """In the child: run the pickled (fn, args, kwargs), sending ("progress", event) ... then ("done", result)."""
+    try:
+        job = open(job_path, "rb")
+    except OSError as err:  # the parent gave up (and removed it) before this process got here
+        out.put(("error", pickle.dumps(RuntimeError(f"the training job was gone before it started ({err})"))))
+        return
+    with contextlib.suppress(OSError):
+        os.remove(job_path)  # read from the open file: from now on a killed server leaves no file behind
+    if parent is not None:
+        _end_with(parent)
     memory.keep_freed_memory()  # this process only trains, then ends: batch after batch, reuse the same memory
     if nice > 0 and hasattr(os, "nice"):  # before torch starts its threads, which inherit it (no nice on Windows)
         with contextlib.suppress(OSError):
             os.nice(nice)
     try:
-        with open(job_path, "rb") as f:
-            fn, args, kwargs = pickle.load(f)
+        with job:
+            fn, args, kwargs = pickle.load(job)
         result = fn(*args, **kwargs, on_progress=lambda event: out.put(("progress", event)), stop_event=stop)
         out.put(("done", pickle.dumps(result)))
     except BaseException as err:  # everything goes back to the parent, which raises it there
@@ -58,6 +70,39 @@ def _child(job_path: str, out, stop, nice: int = 0) -> None:
             out.put(("error", pickle.dumps(err)))
         except Exception:  # an exception that cannot be pickled: its text still can
             out.put(("error", pickle.dumps(RuntimeError(f"{type(err).__name__}: {err}"))))
+
+
+def _end_with(parent: int, poll_s: float = PARENT_POLL_S) -> None:
+    """End this process as soon as `parent` is no longer its parent (killed, even by SIGKILL: no goodbye comes).
+
+    A training process must not outlive its server: nobody would read its result, and it would keep a core
+    busy for minutes. Polling getppid() works everywhere (a dead parent's children are adopted by another).
+    """
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(1)  # at once: nothing here is worth finishing for a server that is gone
+
+    threading.Thread(target=watch, name="cnnviz-parent-watch", daemon=True).start()
+
+
+def _sweep_jobs(folder: str) -> None:
+    """Remove job files whose server died before its child could read them (the pid in the name has ended)."""
+    for path in Path(folder).glob(f"{JOB_PREFIX}*.pkl"):
+        pid = path.name[len(JOB_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = None,
@@ -75,12 +120,15 @@ def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = N
     out, stop = ctx.Queue(), ctx.Event()
     # The work goes through a temp file, pickled by value (no /dev/shm, 64 MB in Docker): the spawn pipe then
     # carries a few bytes, and a child that dies at start cannot leave the parent blocked writing to it.
-    fd, job_path = tempfile.mkstemp(prefix="cnnviz-train-", suffix=".pkl")
+    # The child removes it as soon as it has opened it, and the server in `finally`; a server killed before its
+    # child started leaves its pid in the name, for the next run to sweep.
+    _sweep_jobs(tempfile.gettempdir())
+    fd, job_path = tempfile.mkstemp(prefix=f"{JOB_PREFIX}{os.getpid()}-", suffix=".pkl")
     with os.fdopen(fd, "wb") as f:
         pickle.dump((fn, args, kwargs or {}), f)
     ask = nice if callable(nice) else (lambda: nice)
     now, asked = max(0, ask()), time.monotonic()
-    proc = ctx.Process(target=_child, args=(job_path, out, stop, now), name="cnnviz-train", daemon=True)
+    proc = ctx.Process(target=_child, args=(job_path, out, stop, now, os.getpid()), name="cnnviz-train", daemon=True)
     try:
         _start(proc)
         while True:
@@ -107,6 +155,8 @@ def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = N
                 return pickle.loads(value)
     finally:
         stop.set()  # the caller gave up (or is done): the child stops at its next batch
+        with contextlib.suppress(OSError):
+            os.remove(job_path)  # the child has (or never will): not left for the reaper, which may not get to run
         threading.Thread(target=_reap, args=(proc, job_path), name="cnnviz-train-reaper", daemon=True).start()
 
 

@@ -112,3 +112,16 @@ def test_unlocked_sessions_are_remembered_by_id_until_they_end():
     assert "a" in sessions and "c" not in sessions and None not in sessions
     assert sessions.keep_only(["b", "c"]) == 1
     assert "a" not in sessions and "b" in sessions
+
+
+@pytest.mark.parametrize("ip, headers, teacher", [
+    (None, ["Host", "User-Agent"], True),                 # Streamlit's ip_address for 127.0.0.1 and ::1
+    ("127.0.0.2", ["host"], True), ("::1", ["host"], True), ("::ffff:127.0.0.1", ["host"], True),
+    ("192.168.1.20", ["host"], False), ("10.0.0.5", ["host"], False), ("2001:db8::1", ["host"], False),
+    ("not an address", ["host"], False),
+    (None, [], False),                                    # no browser connection at all (AppTest)
+    (None, ["Host", "X-Forwarded-For"], False),           # a proxy on this computer relays students
+    (None, ["host", "X-Real-IP"], False), (None, ["host", "Forwarded"], False),
+])
+def test_the_teacher_is_the_browser_on_the_servers_own_computer(ip, headers, teacher):
+    assert access.is_teacher(ip, headers) is teacher

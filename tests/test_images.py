@@ -98,3 +98,17 @@ def test_a_big_jpeg_is_decoded_small_and_says_so():
     pic = images.read_upload(buf.getvalue(), max_side=300)
     assert max(pic.pixels.shape[:2]) == 300
     assert "Downscaled from 2400x1500 to 300x188" in pic.notes[0]
+
+
+def test_decoded_size_comes_from_the_header_and_knows_the_jpeg_scale():
+    png, jpeg = io.BytesIO(), io.BytesIO()
+    Image.new("1", (5000, 4000)).save(png, format="PNG")
+    Image.new("L", (4000, 3000), 255).save(jpeg, format="JPEG")
+    assert images.decoded_size(png.getvalue(), max_side=512) == (5000, 4000)
+    assert images.decoded_size(jpeg.getvalue(), max_side=512) == (1000, 750)  # decoded at 1/4
+    assert images.decoded_size(jpeg.getvalue(), max_side=4000) == (4000, 3000)
+    bomb = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(bomb, format="PNG")
+    for bad, says in ((bomb.getvalue(), "megapixels"), (b"hello", "not a picture"), (b"", "empty")):
+        with pytest.raises(ValueError, match=says):
+            images.decoded_size(bad)

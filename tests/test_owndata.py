@@ -162,6 +162,67 @@ def test_shipped_example_is_read_only_and_can_be_copied(user_data):
     assert owndata.open_dataset("my shapes").counts["circle"] == shapes.counts["circle"] + 1
 
 
+def _editors() -> tuple[owndata.Editor, owndata.Editor, owndata.Editor]:
+    """Two students' browser sessions and the teacher's."""
+    return owndata.Editor("alice-secret"), owndata.Editor("bob-secret"), owndata.Editor("teacher-secret", teacher=True)
+
+
+def test_a_dataset_belongs_to_the_session_that_made_it(user_data):
+    """Only its owner (or the teacher) changes it; anyone else gets a ValueError and may copy it instead."""
+    ALICE, BOB, TEACHER = _editors()
+    owndata.create("toy", ["ring", "bar"], by=ALICE)
+    owndata.add_pixels("toy", "ring", ring(0), by=ALICE)
+    ds = owndata.open_dataset("toy")
+    assert owndata.can_change(ds, ALICE) and not owndata.can_change(ds, BOB) and owndata.can_change(ds, TEACHER)
+    assert "alice-secret" not in (ds.folder / owndata.OWNER_FILE).read_text()  # a hash, never the token
+    attempts = [lambda: owndata.add_pixels("toy", "ring", ring(1), by=BOB),
+                lambda: owndata.add_drawing("toy", "ring", np.zeros((280, 280, 4), np.uint8), by=BOB),
+                lambda: owndata.add_class("toy", "star", by=BOB),
+                lambda: owndata.delete_example("toy", "ring", ds.files[1][0].name, by=BOB),
+                lambda: owndata.delete_dataset("toy", by=BOB),
+                lambda: owndata.delete_dataset("toy", by=owndata.Editor(""))]
+    for attempt in attempts:
+        with pytest.raises(ValueError, match="'toy' was made by another browser session: only that session and "
+                                             "the teacher can change it. Make your own copy"):
+            attempt()
+    saved, refused = owndata.add_pictures("toy", "bar", [("b.png", png_bytes(bar(0)))], by=BOB)
+    assert saved == [] and refused[0].startswith("b.png: 'toy' was made by another browser session")
+    assert owndata.open_dataset("toy").counts == {"bar": 0, "ring": 1}
+    mine = owndata.copy("toy", by=BOB)
+    assert mine.name == "my toy" and owndata.can_change(mine, BOB) and not owndata.can_change(mine, ALICE)
+    owndata.add_pixels("my toy", "bar", bar(0), by=BOB)
+    assert owndata.label("toy", ALICE) == "toy (yours: bar, ring)"
+    assert owndata.label("toy", BOB) == "toy (shared: bar, ring)"
+    owndata.add_class("toy", "star", by=TEACHER)
+    owndata.delete_dataset("toy", by=TEACHER)
+    assert owndata.available() == ["shapes", "my toy"]
+
+
+def test_imports_are_owned_and_zips_carry_no_owner(user_data):
+    ALICE, BOB, _ = _editors()
+    owndata.create("toy", ["ring", "bar"], by=ALICE)
+    blob = owndata.to_zip("toy")
+    assert owndata.OWNER_FILE not in " ".join(zipfile.ZipFile(io.BytesIO(blob)).namelist())
+    owndata.add_pixels("toy", "ring", ring(0), by=ALICE)
+    owndata.add_pixels("toy", "bar", bar(0), by=ALICE)
+    back, _ = owndata.import_zip(owndata.to_zip("toy"), by=BOB)
+    assert owndata.can_change(back, BOB) and not owndata.can_change(back, ALICE)
+
+
+def test_a_dataset_without_an_owner_is_the_teachers(user_data):
+    """Made before owners were kept (no .owner file), or by code on the server: students can only copy it."""
+    ALICE, _, TEACHER = _editors()
+    made(5)
+    ds = owndata.open_dataset("toy")
+    assert ds.owner is None and not owndata.can_change(ds, ALICE) and owndata.can_change(ds, TEACHER)
+    assert owndata.can_change(ds, None)  # tools/ and tests: the server's own code
+    with pytest.raises(ValueError, match="no owner on record .* only the teacher can change it"):
+        owndata.delete_dataset("toy", by=ALICE)
+    (ds.folder / owndata.OWNER_FILE).write_text("not a digest")  # a damaged owner file: nobody's, so the teacher's
+    assert owndata.open_dataset("toy").owner is None
+    assert "You are the teacher" in owndata.rights(ds, TEACHER) and "is yours" not in owndata.rights(ds, TEACHER)
+
+
 def test_crash_leftovers_are_invisible_and_swept(user_data):
     ds = made(5)
     (ds.folder / "ring" / ".abc.tmp").write_bytes(b"half a png")  # a crash mid-write of one example
@@ -173,6 +234,36 @@ def test_crash_leftovers_are_invisible_and_swept(user_data):
     os.utime(crashed, (0, 0))
     owndata.create("next", ["a", "b"])
     assert not crashed.exists()
+
+
+def test_a_delete_killed_halfway_never_blocks_that_name_again(user_data):
+    """SIGKILL during *Delete this dataset*: the folder was renamed away and half removed. Re-creating and
+    deleting that name works, and the leftovers go at the next delete or listing, whatever their age."""
+    made(5)
+    for leftover in (user_data / ".tmp-deleted-toy", user_data / ".tmp-deleted-k1ll3d" / "toy"):
+        (leftover / "ring").mkdir(parents=True)
+        (leftover / "ring" / "a.png").write_bytes(b"half")
+    owndata.delete_dataset("toy")  # before: OSError [Errno 39] Directory not empty, no message
+    assert owndata.available() == ["shapes"] and tree(user_data) == []
+    made(5)
+    half = user_data / ".tmp-deleted-k1ll3d"
+    (half / "toy" / "bar").mkdir(parents=True)
+    assert owndata.available() == ["shapes", "toy"]  # a listing sweeps what a killed delete left
+    assert not half.exists()
+    owndata.delete_dataset("toy")
+    assert tree(user_data) == []
+
+
+def test_a_delete_that_fails_says_why(user_data, monkeypatch):
+    made(5)
+
+    def refuse(src, dst):
+        raise OSError(13, "Permission denied")
+    with monkeypatch.context() as patched:
+        patched.setattr(owndata.os, "rename", refuse)
+        with pytest.raises(ValueError, match="Could not delete the dataset 'toy': Permission denied"):
+            owndata.delete_dataset("toy")
+    assert owndata.available() == ["shapes", "toy"] and not list(user_data.glob(".tmp-*"))
 
 
 def test_a_failing_build_leaves_nothing(user_data):
@@ -283,6 +374,53 @@ def test_zip_pictures_without_ink_are_skipped_with_a_note():
     ds, notes = owndata.import_zip(_zip(_good("t/") + [("t/a/blank.png", png_bytes(np.zeros((28, 28))))]))
     assert ds.name == "t" and ds.counts == {"a": 2, "b": 2}
     assert len(notes) == 1 and "blank.png" in notes[0]
+
+
+def _blank_1bit(side: int = 5000) -> bytes:
+    buf = io.BytesIO()
+    Image.new("1", (side, side)).save(buf, format="PNG")  # 25 megapixels in 3 kB: within every byte limit
+    return buf.getvalue()
+
+
+def test_a_zip_of_too_many_pixels_is_refused_from_the_headers_before_decoding(user_data, monkeypatch):
+    """Issue 24's zip, scaled: every byte limit passes, but 10 x 5 pictures of 25 megapixels is 1,250
+    megapixels. Refused with the numbers, nothing decoded, nothing written."""
+    blob = _zip([(f"bomb/c{k}/{i}.png", _blank_1bit()) for k in range(10) for i in range(5)])
+    assert len(blob) < owndata.MAX_ZIP_BYTES // 100
+
+    def no_decoding(blob: bytes):
+        raise AssertionError("a picture was decoded")
+    monkeypatch.setattr(owndata, "picture_pixels", no_decoding)
+    with pytest.raises(ValueError, match=r"50 pictures would decode to 1,250 megapixels .* at most 500 megapixels"):
+        owndata.import_zip(blob)
+    assert tree(user_data) == []
+
+
+def test_pixels_are_counted_as_they_will_be_decoded():
+    """A big JPEG is decoded at reduced scale, so it counts as such; a picture over the per-file limit is
+    skipped unread, so it does not count."""
+    photo = io.BytesIO()
+    Image.new("L", (4000, 3000), 255).save(photo, format="JPEG")
+    entries = [(f"a/{i}.jpg", photo.getvalue()) for i in range(3)] + [("b/huge.png", _blank_1bit(8000))] + _good()
+    # 3 JPEGs at 1/4 scale (1000 x 750) + 4 drawings of 28 x 28; the 64-megapixel PNG is skipped unread
+    with pytest.raises(ValueError, match=r"8 pictures would decode to 2.3 megapixels .* at most 1.0"):
+        owndata.import_zip(_zip(entries), limits=owndata.ZipLimits(pixels=1_000_000))
+
+
+@pytest.mark.parametrize("limit", ["cpu_s", "wall_s"])
+def test_an_import_past_its_time_stops_and_saves_nothing(limit, user_data):
+    made(5)
+    before = tree(user_data)
+    with pytest.raises(ValueError, match=r"stopped: .* looked at 1 of its 4 pictures. Nothing was saved"):
+        owndata.import_zip(_zip(_good()), limits=owndata.ZipLimits(**{limit: 0.0}))
+    assert tree(user_data) == before and owndata.available() == ["shapes", "toy"]
+
+
+def test_a_zip_whose_pictures_are_all_skipped_makes_no_dataset(user_data):
+    blank = png_bytes(np.zeros((28, 28)))
+    with pytest.raises(ValueError, match=r"None of the zip's 4 pictures could be used.*no ink.* \(and 3 more\)"):
+        owndata.import_zip(_zip([(f"{c}/{i}.png", blank) for c in "ab" for i in range(2)]))
+    assert owndata.available() == ["shapes"] and tree(user_data) == []
 
 
 # --- splits, augmentation, training ----------------------------------------------------------------

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import checkpoints, owndata
+from app_pages.who import TOKEN
+from cnnviz import access, checkpoints, owndata
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "app_pages" / "dataset.py"
@@ -90,8 +91,8 @@ def _empty_said(at) -> bool:
 def test_add_on_nothing_drawn_says_so_and_a_dot_is_refused():
     """Add is never disabled (a click made while the first stroke travels must not be silently lost): on an
     empty canvas it says so and saves nothing."""
-    owndata.create("letters", ["a", "b"])
-    at = _page(ds_pick="letters")
+    owndata.create("letters", ["a", "b"], by=owndata.Editor("this session"))
+    at = _page(ds_pick="letters", **{TOKEN: "this session"})
     at.button(key="ds_add_drawing").click().run()
     assert _empty_said(at)
     blank = np.zeros((280, 280, 4), np.uint8)
@@ -146,3 +147,52 @@ def test_trainer_says_what_a_dataset_still_needs():
     trainer.run()
     assert not trainer.exception
     assert any("at least 5 examples" in e.value for e in trainer.error)
+
+
+def _made_by_a_student() -> AppTest:
+    """Student A's session creates 'letters' on the page."""
+    a = _page()
+    a.selectbox(key="ds_pick").set_value(None).run()
+    a.text_input(key="ds_new_name").input("letters")
+    a.text_input(key="ds_new_classes").input("a, b").run()
+    a.button(key="ds_create").click().run()
+    assert not a.exception and not a.error and a.selectbox(key="ds_pick").value == "letters"
+    return a
+
+
+def _edit_keys(at: AppTest) -> set[str]:
+    return {b.key for b in at.button if b.key in ("ds_add_drawing", "ds_delete", "ds_add_class")}
+
+
+def test_another_student_cannot_change_my_dataset_but_can_copy_it():
+    a = _made_by_a_student()
+    assert _edit_keys(a) == {"ds_add_drawing", "ds_delete", "ds_add_class"}
+    assert any("is yours" in c.value for c in a.caption)
+    b = _page(ds_pick="letters")  # student B: another browser session
+    assert _edit_keys(b) == set() and not [t for t in b.toggle if t.key == "ds_delete_mode"]
+    said = " ".join(i.value for i in b.info)
+    assert "made by another browser session: only that session and the teacher can change it" in said
+    assert b.session_state[TOKEN] != a.session_state[TOKEN]
+    with pytest.raises(ValueError, match="another browser session"):
+        owndata.delete_dataset("letters", by=owndata.Editor(b.session_state[TOKEN]))
+    b.button(key="ds_copy").click().run()
+    assert not b.exception and not b.error
+    assert b.selectbox(key="ds_pick").value == "my letters"
+    assert _edit_keys(b) == {"ds_add_drawing", "ds_delete", "ds_add_class"}
+    a.run()
+    assert a.selectbox(key="ds_pick").options == ["➕ New dataset…", "shapes (example: circle, square, triangle)",
+                                                  "letters (yours: a, b)", "my letters (shared: a, b)"]
+    a.selectbox(key="ds_pick").set_value("my letters").run()
+    assert _edit_keys(a) == set()
+    assert owndata.available() == ["shapes", "letters", "my letters"]
+
+
+def test_the_teacher_can_delete_a_students_dataset(monkeypatch):
+    _made_by_a_student()
+    monkeypatch.setattr(access, "is_teacher", lambda ip, headers: True)  # a browser on the server's computer
+    teacher = _page(ds_pick="letters")
+    assert any("You are the teacher" in c.value for c in teacher.caption)
+    teacher.checkbox(key="ds_sure").check().run()
+    teacher.button(key="ds_delete").click().run()
+    assert not teacher.exception and not teacher.error
+    assert owndata.available() == ["shapes"]

@@ -100,3 +100,99 @@ def test_a_run_started_alone_yields_once_a_class_connects():
 
     nices = worker.run(_my_thread_nices, (), nice=class_now)
     assert nices == [min(mine + 7, 19)] and len(asked) >= 2
+
+
+SPIN = '''
+import os, time
+
+def spin(pid_file, on_progress=None, stop_event=None):
+    """A run that never looks at its stop event: only its parent's death can end it."""
+    with open(pid_file + ".part", "w") as f:
+        f.write(str(os.getpid()))
+    os.replace(pid_file + ".part", pid_file)
+    while True:
+        time.sleep(0.05)
+'''
+SERVER = '''
+import sys
+sys.path.insert(0, sys.argv[1])
+import spin
+from cnnviz import worker
+worker.run(spin.spin, (sys.argv[2],))
+'''
+
+
+def _running(pid: int) -> bool:
+    """True while `pid` runs (a zombie nobody has reaped yet counts as ended)."""
+    import os
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+
+def test_a_killed_server_takes_its_training_process_and_files_with_it(tmp_path):
+    """SIGKILL of the server (no finally runs there): the child notices its parent is gone and ends, and the
+    pickled work left nothing in the temp folder."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "spin.py").write_text(SPIN)
+    tmp, pid_file = tmp_path / "tmp", tmp_path / "child.pid"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": str(root)}
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(tmp_path), str(pid_file)], cwd=root, env=env)
+    child = None
+    try:
+        deadline = time.monotonic() + 180  # a spawn imports torch: slow on a loaded machine
+        while not pid_file.exists() and server.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pid_file.exists(), f"the run never started (server exit code {server.poll()})"
+        child = int(pid_file.read_text())
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+        deadline = time.monotonic() + 30  # generous: the point is that it ends, not how fast
+        while _running(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(child), "the training process outlived its killed server"
+        assert sorted(p.name for p in tmp.iterdir() if p.name.startswith("cnnviz-train-")) == []
+    finally:
+        if server.poll() is None:
+            server.kill()
+        if child is not None and _running(child):
+            os.kill(child, signal.SIGKILL)
+
+
+def test_a_finished_run_leaves_no_file(tmp_path, monkeypatch):
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert worker.run(_my_niceness, ()) is not None
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("cnnviz-train-")] == []
+
+
+def test_work_left_by_a_killed_server_is_swept_by_the_next_run(tmp_path, monkeypatch):
+    """A server killed before its child started: the next run removes that server's file (its pid is gone)."""
+    import subprocess
+    import sys
+    import tempfile
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    stale = tmp_path / f"cnnviz-train-{dead_pid}-abc.pkl"
+    stale.write_bytes(b"x" * 1000)
+    alive = tmp_path / "cnnviz-train-1-abc.pkl"   # pid 1 is alive: not ours to remove
+    alive.write_bytes(b"x")
+    worker.run(_my_niceness, ())
+    assert not stale.exists() and alive.exists()
