@@ -109,12 +109,9 @@ def params(schema: Schema) -> dict[str, str]:
                 out.update(encode({name: field}, {name: st.session_state[key]}))
             except ValueError:
                 pass  # e.g. a stepped pixel beyond a bound: the page shows its own value, the link omits it
-    if presenting():
-        out[PRESENT] = "1"
-    for name in ("lesson", "step"):
-        if st.session_state.get(f"_lesson_{name}") is not None:
-            out[name] = str(st.session_state[f"_lesson_{name}"])
-    return out
+    lesson = {name: st.session_state.get(f"_lesson_{name}") for name in ("lesson", "step")}
+    return {**out, **({PRESENT: "1"} if presenting() else {}),
+            **{name: str(value) for name, value in lesson.items() if value is not None}}
 
 
 def sync(page: str, schema: Schema) -> None:

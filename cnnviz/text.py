@@ -24,8 +24,9 @@ _MARKUP = re.compile(
     r"|:(?=\S)"                                      # ':red[', ':smile:', 'http://': a colon before a space is prose
     r"|(?<=^\d)\.|(?<=^\d\d)\.|(?<=^\d\d\d)\.)"      # '1.' at the start would open a numbered list
 )
-# GFM turns bare addresses into links after the escapes above are resolved (remarkjs/remark-gfm#33): 'www.x.org', 'http://x',
-# 'a@b.org'. A word joiner (U+2060, invisible, not a space) breaks the pattern without changing what is seen.
+# GFM turns bare addresses into links after the escapes above are resolved (remarkjs/remark-gfm#33):
+# 'www.x.org', 'http://x', 'a@b.org'. A word joiner (U+2060, invisible, not a space) breaks the pattern
+# without changing what is seen.
 _AUTOLINK = re.compile(r"(?i)((?<![a-z0-9])(?:www(?=\\?\.)|http(?=s?\\?:))|(?=\\@))")
 _JOINER = "\u2060"
 _SHORTCODE = re.compile(r":[\w/+-]+(?=:)")  # ':smile:', ':material/home:' stay emoji after '\:': break them too
@@ -34,7 +35,7 @@ _BREAKS = re.compile(r"\s*[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+\s*")
 
 
 def printable(text: object) -> str:
-    """`text` as printable one-line text: line breaks become one space, undecodable bytes '�', control characters '?'."""
+    """`text` as one printable line: line breaks become a space, undecodable bytes '�', control characters '?'."""
     text = _BREAKS.sub(" ", _SURROGATE.sub("\ufffd", str(text)))  # a lone surrogate cannot be sent to a browser
     return "".join("?" if unicodedata.category(ch)[0] == "C" else ch for ch in text)
 

@@ -47,5 +47,6 @@ def test_plain_makes_one_printable_line():
 
 
 def test_plotly_escapes_tags_and_entities():
-    assert text.plotly('<a href="http://evil/">x</a> & <b>') == '&lt;a href="http://evil/"&gt;x&lt;/a&gt; &amp; &lt;b&gt;'
+    escaped = '&lt;a href="http://evil/"&gt;x&lt;/a&gt; &amp; &lt;b&gt;'
+    assert text.plotly('<a href="http://evil/">x</a> & <b>') == escaped
     assert text.plotly("circle") == "circle" and text.plotly("7") == "7"
