@@ -21,13 +21,14 @@ from app_pages import lesson_ui, ui  # noqa: E402
 from app_pages import gate, housekeeping  # noqa: E402
 from cnnviz import access, checkpoints, pagestate  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
+from cnnviz.text import plain  # noqa: E402
 from cnnviz.warmup import freeze_imports  # noqa: E402
 
 
 def active_model() -> str:
     """The sidebar's line: the model *Draw a digit* uses (the page and this line resolve it the same way)."""
     name = pagestate.active_model(st.session_state.get("active_checkpoint"), checkpoints.available())
-    return f"Active model: **{checkpoints.plain(name)}**" if name else "Active model: none yet (*Train a CNN*)"
+    return f"Active model: **{plain(name)}**" if name else "Active model: none yet (*Train a CNN*)"
 
 
 housekeeping.start()  # once per process: a closed tab's uploads leave memory when its session ends

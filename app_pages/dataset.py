@@ -6,6 +6,7 @@ import streamlit as st
 from app_pages import dataset_parts as parts
 from app_pages.who import editor
 from cnnviz import owndata
+from cnnviz.text import plain
 
 NEW = "➕ New dataset…"
 st.title("🗂️ Make a dataset")
@@ -36,10 +37,10 @@ def create_form() -> None:
         try:
             ds = owndata.create(name, [c for c in classes.split(",")] if classes.strip() else [], by=who)
         except (ValueError, OSError) as err:
-            st.error(parts.plain(str(err)))
+            st.error(plain(str(err)))
         else:
             st.session_state["ds_select"] = ds.name
-            parts.flash(f"Created {parts.plain(ds.name)}: now draw a few examples of each class.")
+            parts.flash(f"Created {plain(ds.name)}: now draw a few examples of each class.")
             st.rerun()
 
 
@@ -51,12 +52,12 @@ def import_zip() -> None:
         try:
             ds, notes = owndata.import_zip(file.getvalue(), default_name=Path(file.name).stem, by=who)
         except ValueError as err:
-            st.error(parts.plain(str(err)))
+            st.error(plain(str(err)))
             return
         st.session_state["ds_select"] = ds.name
         st.session_state["ds_round"] = st.session_state.get("ds_round", 0) + 1
-        counts = ", ".join(f"{parts.plain(c)} {n}" for c, n in ds.counts.items())
-        parts.flash(f"Imported {parts.plain(ds.name)}: {counts}." + "".join(f"\n- {parts.plain(n)}" for n in notes),
+        counts = ", ".join(f"{plain(c)} {n}" for c, n in ds.counts.items())
+        parts.flash(f"Imported {plain(ds.name)}: {counts}." + "".join(f"\n- {plain(n)}" for n in notes),
                     "warning" if notes else "success")
         st.rerun()
 
@@ -66,7 +67,7 @@ def status(ds: owndata.OwnDataset) -> None:
     c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="center")
     problems = ds.problems()
     if problems:
-        c1.warning(parts.plain(" ".join(problems)))
+        c1.warning(plain(" ".join(problems)))
     else:
         c1.success(f"Ready to train: {sum(ds.counts.values())} examples in {len(ds.classes)} classes.")
     if c2.button("🏋️ Train on it", key="ds_train", disabled=bool(problems), width="stretch"):
@@ -85,32 +86,32 @@ if choice == NEW:
 try:
     ds = owndata.open_dataset(choice)
 except ValueError as err:  # deleted from another tab meanwhile
-    st.error(parts.plain(str(err)))
+    st.error(plain(str(err)))
     st.stop()
 status(ds)
 mine = owndata.can_change(ds, who)
 if not mine:
-    st.info(f"**{parts.plain(ds.name)}** {owndata.rights(ds, who)}")
-    if st.button(f"📄 Make my copy of {parts.plain(ds.name)}", key="ds_copy"):
+    st.info(f"**{plain(ds.name)}** {owndata.rights(ds, who)}")
+    if st.button(f"📄 Make my copy of {plain(ds.name)}", key="ds_copy"):
         try:
             st.session_state["ds_select"] = owndata.copy(ds.name, by=who).name
         except ValueError as err:  # e.g. the disk is full: said, nothing half-made is left
-            st.error(parts.plain(str(err)))
+            st.error(plain(str(err)))
         else:
             parts.flash("Your copy is ready: add or delete examples as you like.")
             st.rerun()
 else:
-    st.caption(f"**{parts.plain(ds.name)}** {owndata.rights(ds, who)}")
+    st.caption(f"**{plain(ds.name)}** {owndata.rights(ds, who)}")
     if (nxt := st.session_state.pop("ds_class_next", None)) in ds.classes:
         st.session_state["ds_class"] = nxt
     elif st.session_state.get("ds_class") not in ds.classes:  # another dataset was picked
         st.session_state.pop("ds_class", None)
     left, right = st.columns([2, 3])
     with left:
-        cls = st.radio("Add examples of", ds.classes, horizontal=True, key="ds_class")
+        cls = st.radio("Add examples of", ds.classes, horizontal=True, key="ds_class", format_func=plain)
         parts.draw_section(ds, cls, who)
     with right:  # the examples beside the canvas: the dataset grows while you draw
-        with st.expander(f"Upload pictures of {parts.plain(cls)} instead (several at once)"):
+        with st.expander(f"Upload pictures of {plain(cls)} instead (several at once)"):
             parts.upload_section(ds, cls, who)
         with st.expander("Classes and the dataset"):
             parts.manage_section(ds, who)

@@ -1,10 +1,10 @@
-"""Sections of the *Make a dataset* page (not a page: app.py lists the pages): adding examples, the grid."""
-import re
-
+"""Sections of the *Make a dataset* page (not a page: app.py lists the pages): adding examples, the grid.
+File, dataset and class names come from users: every one is shown through cnnviz.text.plain."""
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from cnnviz import owndata, preprocess
+from cnnviz.text import plain
 
 COLS = 10  # thumbnails per row of the grid
 # The canvas sends a stroke to the server 200 ms after the pen lifts (its debounce); a click on Add inside
@@ -27,11 +27,6 @@ if (!window.cnnvizFlushOnAdd) {
   document.addEventListener("keydown", flush, true);
 }
 </script>"""
-
-
-def plain(text: str) -> str:
-    """Text shown as typed: markdown and HTML characters escaped (file and class names come from users)."""
-    return re.sub(r"([\\`*_{}\[\]()<>#+!|~$:])", r"\\\1", str(text))
 
 
 def flash(message: str, kind: str = "success") -> None:

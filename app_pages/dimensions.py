@@ -91,7 +91,7 @@ def whole_network_tab() -> None:
     try:
         start = editor.layers_spec(st.session_state["calc_seed"], preset)
     except ValueError as err:
-        st.warning(f"{err}: showing {name}'s own layers.")
+        st.warning(checkpoints.plain(f"{err}: showing {name}'s own layers."))
         start = preset
     table = st.data_editor(pd.DataFrame(editor.spec_to_records(start), columns=editor.COLUMNS),
                            num_rows="dynamic", key=f"editor_{name}", hide_index=True, width="stretch", placeholder="",
@@ -101,7 +101,7 @@ def whole_network_tab() -> None:
         st.session_state["calc_layers"] = editor.layers_text(report.spec, preset)
         ui.sync(PAGE, SCHEMA)
     if report.error:
-        st.error(f"This network is impossible: {report.error}")
+        st.error(f"This network is impossible: {checkpoints.plain(report.error)}")
     st.dataframe(pd.DataFrame([editor.display_row(r) for r in report.rows]), hide_index=True, width="stretch")
     if report.spec is None or not report.spec.layers:
         return

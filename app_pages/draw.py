@@ -16,6 +16,7 @@ from app_pages.cached import load_model, load_split, random_copy
 from cnnviz import checkpoints, data, images, pagestate, preprocess, probe
 from cnnviz.figures import draw as figs
 from cnnviz.figures import inline
+from cnnviz.text import plain
 
 SOURCES = pagestate.DRAW_SOURCES
 SCHEMA = pagestate.draw(checkpoints.available())
@@ -66,7 +67,7 @@ def read_input(inputs: Inputs) -> preprocess.Prepared:
             roll = st.session_state["draw_roll"] = st.session_state.get("draw_roll", -1) + 1
             st.session_state["draw_digit"] = int(np.random.default_rng(roll).integers(len(split)))
         i = min(int(st.session_state["draw_digit"]), len(split) - 1)
-        st.caption(f"Test digit #{i}, labelled **{split.classes[int(split.labels[i])]}**")
+        st.caption(f"Test digit #{i}, labelled **{plain(split.classes[int(split.labels[i])])}**")
         return preprocess.from_mnist(split.raw(i)[0])
     if inputs.source == SOURCES[2]:
         file = st.file_uploader("A photo or scan of one handwritten digit", type=images.UPLOAD_TYPES,
@@ -116,7 +117,7 @@ def drawing(inputs: Inputs) -> None:
             try:
                 results[slot] = analyse(name, prepared, slot)
             except ValueError as err:
-                st.error(checkpoints.plain(f"{name}: {err}"))
+                st.error(plain(f"{name}: {err}"))
                 continue
             shown, card, _, _, look, moment = results[slot]
             bars.append(inside.answer(shown, card, look, prepared.pixels, slot, moment))
@@ -130,7 +131,7 @@ def drawing(inputs: Inputs) -> None:
         return
     st.subheader("Inside the network")
     slot = 0 if len(results) == 1 else st.radio("Look inside", list(results), horizontal=True, key="draw_inside",
-                                                format_func=lambda s: checkpoints.plain(results[s][0]))
+                                                format_func=lambda s: plain(results[s][0]))
     name, card, model, x, look, _ = results[slot]
     inside.overview(slot, name, model, x, look, prepared)
     for draw_bars in bars:  # after the overview: the answer is painted first (draw_inside.answer)

@@ -11,6 +11,7 @@ import torch
 from app_pages import ui
 from cnnviz import checkpoints, explain, novelty, preprocess, probe
 from cnnviz.figures import draw as figs
+from cnnviz.text import plain
 
 PICKED = "draw_pick"   # session key: {model name: (stage index, unit index, (row, col) or None)}
 
@@ -24,10 +25,10 @@ def answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: in
     overview, so the browser paints the answer before it spends ~40 ms drawing the bars (bench/browser_latency.py).
     """
     verdict, probs = look.inspection.verdict, look.inspection.probs
-    shown = checkpoints.plain(name)  # a folder name is text, never Markdown (#13 item 3)
-    st.metric(f"{shown} says", verdict.label, help=f"{shown}: test accuracy {checkpoints.test_text(card)}")
+    shown = plain(name)  # a folder name, a card's class names: text, never Markdown (#13 item 3, #24 item 4)
+    st.metric(f"{shown} says", plain(verdict.label), help=f"{shown}: test accuracy {checkpoints.test_text(card)}")
     st.caption(f"{verdict.confidence:.0%} sure")
-    if said := novelty.warning(card, pixels, probs, look.features, moment) or verdict.note:
+    if said := novelty.warning(card, pixels, probs, look.features, moment) or plain(verdict.note or ""):
         st.warning(said)
     place = st.empty()
     return lambda: ui.chart(figs.probabilities(probs, verdict.labels, verdict.index, height=210), place,

@@ -13,6 +13,7 @@ from torch import nn
 
 from cnnviz import checkpoints, snapshots
 from cnnviz.spec import Spec
+from cnnviz.text import plain
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -31,7 +32,7 @@ def pick(name: str, stamp: float, model: nn.Module, card: dict, slot: int) -> tu
     try:
         snaps = _snapshots(name, stamp)
     except ValueError as err:  # a damaged snapshots file: the trained model still works
-        st.caption(f"Its training snapshots cannot be read ({err}).")
+        st.caption(f"Its training snapshots cannot be read ({plain(err)}).")
         return model, None
     if len(snaps) < 2:
         return model, None

@@ -7,17 +7,19 @@ import streamlit as st
 
 from app_pages import ui
 from cnnviz import checkpoints, lessons, pagestate
+from cnnviz.text import plain
 
 FILES = {page: f"app_pages/{page}.py" for page in pagestate.PAGES}
 NONE = "(none)"
 LESSON, STEP, SEEN, SHOWN, GO = "_lesson_lesson", "_lesson_step", "_lesson_seen", "_lesson_revealed", "_lesson_go"
+NOTE = "_lesson_note"  # a link's bad step, said on the page the lesson opens (the link may switch pages first)
 
 
 def _load(name: str) -> lessons.Lesson | None:
     try:
         return lessons.load(name, models=checkpoints.available())
     except lessons.LessonError as err:
-        st.error(str(err))
+        st.error(plain(err))  # the name may come from a link: text, never Markdown
         return None
 
 
@@ -40,7 +42,8 @@ def _from_link(current: str) -> None:
         return
     st.session_state[SEEN] = (name, step)
     if (lesson := _load(name)) is not None:
-        _open(lesson, int(step) if step.isdigit() and len(step) < 4 else 1, current)
+        n, st.session_state[NOTE] = lessons.step_number(step, len(lesson.steps))
+        _open(lesson, n, current)
 
 
 def _picked() -> None:
@@ -66,6 +69,8 @@ def stepper(current: str) -> None:
     if target is not None and lesson is not None:
         _open(lesson, target, current)
     st.subheader("📚 Lesson")
+    if note := st.session_state.pop(NOTE, None):
+        st.warning(plain(note), icon="🔗")
     st.selectbox("Lesson", [NONE] + lessons.available(), key="lesson_pick", on_change=_picked,
                  label_visibility="collapsed")
     if lesson is None:
@@ -78,10 +83,10 @@ def stepper(current: str) -> None:
     back, ahead = st.columns(2)
     back.button("◀ Back", key="lesson_back", disabled=n <= 1, width="stretch", on_click=_go, args=(n - 1,))
     ahead.button("Next ▶", key="lesson_next", disabled=n >= total, width="stretch", on_click=_go, args=(n + 1,))
-    st.markdown(f"**Step {n} of {total}** · {lesson.title}")
-    st.info(step.question, icon="❓")
+    st.markdown(f"**Step {n} of {total}** · {plain(lesson.title)}")  # a lesson file's text is shown as typed
+    st.info(plain(step.question), icon="❓")
     if st.session_state.get(SHOWN):
-        st.success(step.answer, icon="💡")
+        st.success(plain(step.answer), icon="💡")
     else:
         st.button("Reveal the answer", key="lesson_reveal", width="stretch",
                   on_click=lambda: st.session_state.update({SHOWN: True}))

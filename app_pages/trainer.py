@@ -10,6 +10,7 @@ from cnnviz import data, owndata, pagestate, traintime, worker
 from cnnviz import train as tr
 from cnnviz.arch import PRESET_NOTES, PRESETS, Spec
 from cnnviz.device import describe, pick_device
+from cnnviz.text import plain
 
 CALC = "the network from the calculator"
 SCHEMA = pagestate.trainer()
@@ -76,7 +77,7 @@ else:
 if result is not None:
     view.headline(result, snap.message)
 spec = config = None
-folded = f"⚙️ Training {st.session_state.get('trainer_summary', '')} (settings locked while it runs)"
+folded = f"⚙️ Training {plain(st.session_state.get('trainer_summary', ''))} (settings locked while it runs)"
 label = folded if busy else "⚙️ Settings for the next run" if result is not None else "⚙️ Settings"
 with st.expander(label, expanded=not busy and result is None):  # folded under a result until asked for
     try:
@@ -89,7 +90,7 @@ with st.expander(label, expanded=not busy and result is None):  # folded under a
             st.caption(traintime.require(spec, config, len(train_split), len(test_split),
                                          len(train_split.classes)).message)
     except ValueError as err:  # DatasetMissing is a ValueError too: its message says where the files go
-        st.error(str(err))
+        st.error(str(err))  # own dataset and class names are letters, digits, ' ', '-', '_' (owndata.check_name)
         spec = None  # nothing to start, but a run in progress stays visible and stoppable below
 ui.sync("trainer", SCHEMA)  # the settings as their widgets left them (the optimizer moves the learning rate)
 

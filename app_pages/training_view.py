@@ -13,6 +13,7 @@ from cnnviz import train as tr
 from cnnviz.evaluate import misclassified, per_class_lines, percent_text
 from cnnviz.figures import inline, svg
 from cnnviz.figures import training as figs
+from cnnviz.text import plain
 
 FILTERS_NOTE = "first-layer filters (white = strong positive weight, black = negative)"
 
@@ -125,12 +126,12 @@ def save(result: tr.Result) -> None:
             card = tr.make_card(result, name, tr.describe_run(result.spec, result.config))
             folder = checkpoints.save(result.model, card, extras=extra)
         except ValueError as err:
-            st.error(str(err))
+            st.error(plain(err))  # it names the typed name: text, never Markdown
         else:  # rerun so the sidebar shows the new active model at once
             st.session_state["active_checkpoint"] = st.session_state["trainer_saved"] = folder.name
             st.rerun()
     if saved := st.session_state.get("trainer_saved"):
-        st.success(f"Saved as **{saved}**: it is now the active model on *Draw a digit*, with its "
+        st.success(f"Saved as **{plain(saved)}**: it is now the active model on *Draw a digit*, with its "
                    f"{len(result.snapshots)} snapshots.")
 
 

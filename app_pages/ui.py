@@ -10,10 +10,10 @@ The pattern every page follows (the schema lives in cnnviz/pagestate.py, with it
         ...
     ui.sync("playground", schema)                   # last (and at the end of a fragment that moves a value)
 
-`bind` (1) applies the URL's values when a link is opened (bad values are dropped with a visible note),
-(2) puts back the values Streamlit drops when a widget was not drawn in a run (another page visited, a
-section hidden), and (3) writes the page's state into the URL, so the address bar is always the link;
-`sync` writes it again, and into the "Copy link" popover, once the widgets have settled their values.
+`bind` (1) applies the URL's values when a link is opened (bad values dropped with a note, shown as text),
+(2) puts back the values Streamlit drops when a widget was not drawn in a run (another page visited, a section
+hidden), (3) writes the page's state into the URL, so the address bar is always the link; `sync` writes it
+again, and into the "Copy link" popover, once the widgets have settled their values.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from cnnviz.figures.presenter import page_css, present
+from cnnviz.text import plain
 from cnnviz.urlstate import Schema, address, decode, encode
 
 PRESENT = "present"                        # session key of the presenter toggle, and its URL parameter
@@ -74,7 +75,7 @@ def bind(page: str, schema: Schema) -> None:
         elif field.default is not None:
             st.session_state[key] = field.default
     if notes := st.session_state.pop(_NOTES, None):
-        st.warning("Some settings in this link were ignored: " + "; ".join(notes) + ".", icon="🔗")
+        st.warning("Some settings in this link were ignored: " + "; ".join(map(plain, notes)) + ".", icon="🔗")
     sync(page, schema)
 
 
@@ -108,12 +109,9 @@ def params(schema: Schema) -> dict[str, str]:
                 out.update(encode({name: field}, {name: st.session_state[key]}))
             except ValueError:
                 pass  # e.g. a stepped pixel beyond a bound: the page shows its own value, the link omits it
-    if presenting():
-        out[PRESENT] = "1"
-    for name in ("lesson", "step"):
-        if st.session_state.get(f"_lesson_{name}") is not None:
-            out[name] = str(st.session_state[f"_lesson_{name}"])
-    return out
+    lesson = {name: st.session_state.get(f"_lesson_{name}") for name in ("lesson", "step")}
+    return {**out, **({PRESENT: "1"} if presenting() else {}),
+            **{name: str(value) for name, value in lesson.items() if value is not None}}
 
 
 def sync(page: str, schema: Schema) -> None:
@@ -141,10 +139,7 @@ def title(text: str, caption: str, page: str, schema: Schema) -> None:
 
 
 def chart(fig, where=None, **kwargs):
-    """st.plotly_chart (into `where`, a column or container) with presenter fonts when presenting.
-
-    Presenter styling works on a copy of the figure; normal mode passes the figure through unchanged.
-    """
+    """st.plotly_chart (into `where`, a column or container); presenting: a copy of the figure, with its fonts."""
     return (where or st).plotly_chart(present(fig) if presenting() else fig, **kwargs)
 
 

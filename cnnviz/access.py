@@ -10,6 +10,10 @@ route, app_pages/server_guards.py) tell by session id who entered the code; `who
 line on who can open the server at all.
 
 `is_teacher` tells the teacher's browser from the students': the one on the server's own computer.
+
+"Everyone" spans the replicas of a class: the recent wrong
+guesses are kept in a file of the shared folder (cnnviz.shared, $CNNVIZ_SHARED), read and written under
+its lock, so three replicas do not give three times the guesses.
 """
 from __future__ import annotations
 
@@ -19,12 +23,15 @@ import ipaddress
 import os
 import threading
 import time
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
+
+from cnnviz import shared
 
 ENV = "CNNVIZ_CLASS_CODE"
 PROXY_HEADERS = ("x-forwarded-for", "x-real-ip", "forwarded")  # a proxy relayed it: the peer address is the proxy's
+FAILS_FILE = "class-code-wrong.txt"   # in the shared folder: one time of a recent wrong guess a line
 FREE_TRIES = 5          # wrong codes a session may type before it has to wait
 MAX_WAIT_S = 300.0      # the longest a session waits between guesses
 
@@ -63,12 +70,15 @@ class Verdict:
 
 
 class Gate:
-    """Checks attempts against the class code; shared by all sessions of one server (thread-safe)."""
+    """Checks attempts against the class code; one budget of wrong guesses for every session of every replica
+    sharing a folder (thread- and process-safe). `clock` must be one all of them read: time.monotonic is the
+    machine's, so replicas on one machine share it."""
 
-    def __init__(self, server_limit: int = 30, window_s: float = 60.0, clock=time.monotonic) -> None:
-        self._fails: deque[float] = deque()
+    def __init__(self, server_limit: int = 30, window_s: float = 60.0, clock=time.monotonic,
+                 folder: Path | None = None) -> None:
         self._lock = threading.Lock()
         self._limit, self._window, self._clock = server_limit, window_s, clock
+        self._folder = folder  # None: cnnviz.shared.folder() at each check ($CNNVIZ_SHARED)
 
     def check(self, given: str, expected: str, failures: int, last_failure: float | None) -> Verdict:
         """Judge one attempt by a session that has `failures` wrong ones so far (the last at `last_failure`)."""
@@ -76,15 +86,32 @@ class Gate:
         wait = session_wait(failures)
         if last_failure is not None and now - last_failure < wait:
             return Verdict(False, f"Too many wrong codes: wait {wait - (now - last_failure):.0f} s and try again.")
-        with self._lock:
-            while self._fails and now - self._fails[0] > self._window:
-                self._fails.popleft()
-            if len(self._fails) >= self._limit:
+        folder = self._folder or shared.folder()
+        with self._lock, shared.locked(folder / (FAILS_FILE + ".lock")):
+            fails = self._recent(folder / FAILS_FILE, now)
+            if len(fails) >= self._limit:
                 return Verdict(False, "Too many wrong codes on this server just now: wait a minute and try again.")
             if code_matches(given, expected):
                 return Verdict(True)
-            self._fails.append(now)
+            shared.write_atomic(folder / FAILS_FILE, "".join(f"{t!r}\n" for t in [*fails, now][-self._limit:]))
         return Verdict(False, "That is not the class code. Ask your teacher for it.", wrong=True)
+
+    def _recent(self, path: Path, now: float) -> list[float]:
+        """The wrong guesses of the last window_s seconds in the file (a damaged line, or a time ahead of now
+        from before a reboot, counts for nothing)."""
+        try:
+            lines = path.read_text(encoding="utf-8").split()[-self._limit:]
+        except (FileNotFoundError, UnicodeDecodeError):
+            return []
+        times = []
+        for line in lines:
+            try:
+                t = float(line)
+            except ValueError:
+                continue
+            if 0 <= now - t <= self._window:
+                times.append(t)
+        return times
 
 
 class UnlockedSessions:

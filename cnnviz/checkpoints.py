@@ -41,6 +41,7 @@ from torch import nn
 from cnnviz import budget, novelty, owndata
 from cnnviz.arch import Spec, build
 from cnnviz.evaluate import accuracy_text
+from cnnviz.text import plain as text_plain
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "checkpoints"
@@ -56,7 +57,6 @@ MAX_EXTRA_BYTES = 1 << 30         # an extra file (training snapshots) is read w
 TEMP_PREFIX, OLD_PREFIX = ".tmp-", ".old-"
 STALE_SECONDS = 15 * 60           # a hidden folder this old belongs to no running save (even on another host)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_MARKUP = re.compile(r"""([!"#$%&'()*+,./:;<=>?@\[\\\]^`{|}~]|(?<![A-Za-z0-9])[-_]|[-_](?![A-Za-z0-9]))""")
 _EXTRA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _COLLISION = {errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR}
 _HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
@@ -80,11 +80,8 @@ def display_name(name: str) -> str:
 
 
 def plain(text: str) -> str:
-    """`text` made safe for Streamlit Markdown: ASCII punctuation backslash-escaped, so it shows as typed.
-
-    '_' and '-' between two letters or digits stay as they are ('tutorial_a'): there they never make markup.
-    """
-    return _MARKUP.sub(r"\\\1", display_name(text))
+    """`text` made safe for Streamlit Markdown, shown as typed: the app's one escaper, `cnnviz.text.plain`."""
+    return text_plain(text)
 
 
 def _is_checkpoint(folder: Path) -> bool:

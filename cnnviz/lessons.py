@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ SHIPPED = Path(__file__).resolve().parents[1] / "lessons"
 MAX_BYTES = 100_000   # a lesson is a page of text; a bigger file is not read
 MAX_STEPS = 50
 MAX_DEPTH = 16        # a lesson nests 6 levels at most (JSON: lesson > steps > step > state > grid > row)
+_STEP = re.compile(r"[0-9]{1,3}")   # ASCII digits only: '²'.isdigit() is True, and int('²') raises
 _TEXT = ("question", "answer")
 
 
@@ -110,6 +112,16 @@ def parse(text: str, where: str, models: Sequence[str] = ()) -> Lesson:
         raise LessonError(f"{where}, steps: a list of 1 to {MAX_STEPS} steps")
     name = Path(where).stem
     return Lesson(name, title.strip(), tuple(_step(where, i, s, models) for i, s in enumerate(steps, 1)))
+
+
+def step_number(text: str | None, total: int) -> tuple[int, str | None]:
+    """A link's `step=` as a step of a lesson of `total` steps: (n, None), or (1, a note) when it is not 1 to total."""
+    if text is None:
+        return 1, None
+    if isinstance(text, str) and _STEP.fullmatch(text) and 1 <= int(text) <= total:
+        return int(text), None
+    shown = repr(text[:20] + "…" if len(str(text)) > 20 else text)
+    return 1, f"step={shown} in this link ignored: this lesson has steps 1 to {total}, so it starts at step 1"
 
 
 def home() -> Path:

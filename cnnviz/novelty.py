@@ -32,6 +32,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from cnnviz.text import plain
+
 LOW_TOP = 0.5
 INK_RANGE = (0.06, 0.34)
 FAR = 4.6             # 99.3rd percentile of the distance over the calibration digits
@@ -129,6 +131,8 @@ def warning(card: dict, pixels: np.ndarray, probs: np.ndarray, features: np.ndar
                 "see it learn.")
     if snapshot_batch is not None:
         features = None  # the class shapes describe the trained weights, not this moment's
+    if _class_names(card):  # a card's class names are text, never Markdown (#24 item 4)
+        card = {**card, "classes": [plain(name) for name in _class_names(card)]}
     said = for_card(card, pixels, probs, features)
     return None if said is None else f"**{headline(card)}** {said}"
 

@@ -1,4 +1,5 @@
-"""One training run at a time per server, in arrival order; a run ends when its session ends.
+"""One training run at a time per server (every replica of a class together), in arrival order; a run ends
+when its session ends.
 
 Two runs on 2 cores starve each other (each at half speed, both late, and the
 drawing students' answers slow down too), so a class shares one queue: the
@@ -7,15 +8,24 @@ line", and anyone may leave the line. Each ticket carries an `alive()` callable
 from the page (built on the server's session registry: the library never imports
 streamlit); when it has answered False for `grace_s` seconds (a closed or
 reloaded tab), the run is stopped or the ticket leaves the line.
+
+Replicas are separate processes: a run may only start while it holds one of the `slots` slot files of the
+shared folder (cnnviz.shared, $CNNVIZ_SHARED) under an flock, held from its start until it has ended (the
+kernel lets go if the replica dies). While another replica's run holds it, this replica's line waits, and
+each replica's line keeps its own arrival order; when the slot frees, the replica that asks first gets it.
 """
 from __future__ import annotations
 
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
+from cnnviz import shared
 from cnnviz.train import Runner
+
+SLOT_FILE = "training-slot-{}.lock"   # in the shared folder; a run holds one from its start to its end
 
 
 def ordinal(n: int) -> str:
@@ -33,15 +43,17 @@ class Ticket:
     label: str = ""
     left: bool = False
     dead_since: float | None = field(default=None, repr=False)
+    slot: shared.Hold | None = field(default=None, repr=False)   # the shared slot its run holds
 
 
 class RunQueue:
     """A FIFO of tickets; at most `slots` Runners run at once. A watchdog thread exists only while tickets do."""
 
-    def __init__(self, slots: int = 1, grace_s: float = 5.0, poll_s: float = 0.5) -> None:
+    def __init__(self, slots: int = 1, grace_s: float = 5.0, poll_s: float = 0.5, folder: Path | None = None) -> None:
         if slots < 1:
             raise ValueError(f"slots must be >= 1, got {slots!r}")
         self.slots, self.grace_s, self.poll_s = slots, grace_s, poll_s
+        self._folder = folder  # None: cnnviz.shared.folder() when a slot is taken ($CNNVIZ_SHARED)
         self._lock = threading.Lock()
         self._tickets: list[Ticket] = []   # running first (up to `slots`), then waiting, in arrival order
         self._watchdog: threading.Thread | None = None
@@ -58,12 +70,15 @@ class RunQueue:
         return ticket
 
     def position(self, ticket: Ticket) -> int | None:
-        """0 while it runs, k when k-th in line to start, None once it has ended or left."""
+        """0 while it runs, k when k-th in line to start (here: a run of another replica is ahead of the 1st),
+        None once it has ended or left."""
         with self._lock:
             if ticket not in self._tickets:
                 return None
-            index = self._tickets.index(ticket)
-            return 0 if index < self.slots and ticket.runner.started else index - self.slots + 1
+            if ticket.runner.started:
+                return 0
+            running = sum(1 for t in self._tickets if t.runner.started)
+            return self._tickets.index(ticket) - running + 1
 
     def waiting(self) -> int:
         """How many tickets wait for a slot."""
@@ -85,11 +100,26 @@ class RunQueue:
             ticket.runner.stop(timeout=timeout)
 
     def _advance(self) -> None:
-        """Under the lock: drop finished runs, start waiting ones while slots are free."""
+        """Under the lock: drop finished runs (their slots freed), start waiting ones while a slot is free here
+        and in the shared folder."""
+        for t in self._tickets:
+            if t.runner.started and not t.runner.running and t.slot is not None:
+                t.slot.release()
+                t.slot = None
         self._tickets = [t for t in self._tickets if not (t.runner.started and not t.runner.running)]
         for t in self._tickets[: self.slots]:
             if not t.runner.started:
+                t.slot = self._take_slot()
+                if t.slot is None:
+                    return  # every slot is held by a run of another replica: the watchdog asks again
                 t.runner.start()
+
+    def _take_slot(self) -> shared.Hold | None:
+        folder = self._folder or shared.folder()
+        for i in range(self.slots):
+            if (hold := shared.try_hold(folder / SLOT_FILE.format(i))) is not None:
+                return hold
+        return None
 
     def _sweep(self, now: float) -> list[Ticket]:
         """Under the lock: tickets whose session has been gone for grace_s (their runs must stop)."""

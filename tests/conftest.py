@@ -29,6 +29,21 @@ if "CNNVIZ_DATA" not in os.environ and (ROOT.parent / "shared" / "datasets").is_
     os.environ["CNNVIZ_DATA"] = str(ROOT.parent / "shared" / "datasets")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _shared_for_the_session(tmp_path_factory):
+    """A $CNNVIZ_SHARED of this test session (servers it starts inherit it): never a folder a real server or
+    another test session on this machine uses (one training slot, one budget of wrong class codes)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CNNVIZ_SHARED", str(tmp_path_factory.mktemp("shared")))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _shared_for_the_test(tmp_path_factory, monkeypatch):
+    """Each test its own $CNNVIZ_SHARED: a class-wide limit (cnnviz.shared) never carries from one test to the next."""
+    monkeypatch.setenv("CNNVIZ_SHARED", str(tmp_path_factory.mktemp("shared")))
+
+
 @pytest.fixture(scope="session")
 def data_root() -> Path:
     """The folder holding MNIST/raw (torchvision's layout)."""

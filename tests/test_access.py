@@ -125,3 +125,21 @@ def test_unlocked_sessions_are_remembered_by_id_until_they_end():
 ])
 def test_the_teacher_is_the_browser_on_the_servers_own_computer(ip, headers, teacher):
     assert access.is_teacher(ip, headers) is teacher
+
+
+def test_two_server_processes_share_one_budget_of_wrong_guesses(tmp_path, monkeypatch):
+    """#24 item 7: replicas behind one proxy are separate processes; each had its own budget (3 replicas,
+    3 times the guesses). Another process spends the budget; this one then judges no guess either."""
+    import os
+    import subprocess
+    import sys
+    monkeypatch.setenv("CNNVIZ_SHARED", str(tmp_path))
+    spend = ("from cnnviz import access\n"
+             "gate = access.Gate(server_limit=3)\n"
+             "print([gate.check('x', 'owl-42', 0, None).wrong for _ in range(4)])\n")
+    out = subprocess.run([sys.executable, "-c", spend], capture_output=True, text=True, check=True,
+                         cwd=APP.parent, env={**os.environ, "CNNVIZ_SHARED": str(tmp_path)}).stdout
+    assert out.strip() == "[True, True, True, False]"  # the 4th is not even judged
+    here = access.Gate(server_limit=3)
+    assert "on this server" in here.check("owl-42", "owl-42", 0, None).message  # not judged here either
+    assert access.Gate(server_limit=4).check("owl-42", "owl-42", 0, None).ok    # a budget is a budget of wrong ones

@@ -111,3 +111,14 @@ def test_the_held_out_curve_names_its_real_count():
     mnist = [Progress(1, 9, 0.1, 1.0, 50.0, 1000.0, 0.1, 0.0, val_loss=0.5, val_accuracy=98.5, val_total=1000)]
     assert fig.curve_plan(mnist).val_name == "held-out (1,000 test images)"
     assert fig.curve_plan(mnist).acc_title.endswith("(held-out 98.5%)")
+
+
+def test_class_names_are_text_in_the_confusion_matrix_and_the_captions():
+    """#24 item 4: plotly renders <a href>, <b>, <img ...> in ticks and annotations; a class name is text."""
+    names = ['<a href="http://evil/">a</a>', "<b>b</b>"]
+    f = fig.confusion(np.eye(2, dtype=int), names)
+    shown = ['&lt;a href="http://evil/"&gt;a&lt;/a&gt;', "&lt;b&gt;b&lt;/b&gt;"]
+    assert list(f.data[0].x) == list(f.data[0].y) == shown
+    grid = fig.labelled_grid(np.zeros((2, 28, 28)), [0, 1], [1, 1], names)
+    assert [a.text for a in grid.layout.annotations][1] == "&lt;b&gt;b&lt;/b&gt; (&lt;b&gt;b&lt;/b&gt;)"
+    assert not [a.text for a in grid.layout.annotations if "<" in a.text]

@@ -95,3 +95,11 @@ def test_a_deeply_nested_lesson_is_a_message_naming_it_not_a_recursion_error(tmp
 def test_brackets_inside_a_lessons_text_do_not_count_as_nesting(tmp_path):
     (tmp_path / "quoted.toml").write_text(GOOD.replace('question = "q"', 'question = "' + "[" * 100 + ' ?"'))
     assert lessons.load("quoted", tmp_path).steps[0].question.startswith("[" * 100)
+
+
+def test_a_links_step_is_ascii_digits_within_the_lesson():
+    """#24 item 4: '²'.isdigit() is True and int('²') raises; only 1 to the number of steps opens that step."""
+    assert lessons.step_number("3", 7) == (3, None) and lessons.step_number(None, 7) == (1, None)
+    for bad in ("²", "٣", "0", "8", "-1", " 3", "3.0", "1" * 400, ""):
+        n, note = lessons.step_number(bad, 7)
+        assert n == 1 and "ignored" in note and "1 to 7" in note and len(note) < 120, (bad, note)

@@ -214,3 +214,12 @@ def test_before_training_the_warning_blames_the_untrained_network_not_the_drawin
         assert "does not look like" not in said and "Not a digit" not in said
     later = novelty.warning({"dataset": "mnist"}, digit, probs, None, 117)  # a later moment: judged as usual
     assert later.startswith("**Not a digit?** This does not look like the digits")
+
+
+def test_the_warning_shows_a_cards_class_names_as_text_not_markdown():
+    """#24 item 4: the warning is Markdown; the class names inside it come from a file and are escaped."""
+    card = {"dataset": "own:signs", "classes": ["[x](http://evil/x)", "![y](http://evil/y.png)", "<img src=z>"]}
+    said = novelty.warning(card, np.zeros((28, 28)), np.array([0.4, 0.35, 0.25]))
+    assert said.startswith("**Not one of your classes (\\[x\\]\\(http") and "\\!\\[y\\]" in said and "\\<img" in said
+    assert "](" not in said and "![" not in said and "<img" not in said.replace("\\<img", "")
+    assert card["classes"][0] == "[x](http://evil/x)"  # the card itself is left as it was

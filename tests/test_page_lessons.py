@@ -1,4 +1,5 @@
 """AppTest: the sidebar lesson stepper walks the shipped lesson across pages; a malformed lesson is a message."""
+import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
@@ -67,3 +68,36 @@ def test_a_deeply_nested_lesson_picked_is_one_message_on_every_page(tmp_path, mo
     at.switch_page("app_pages/draw.py").run()  # and the other pages keep working, with the same one message
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.sidebar.error) == 1 and at.selectbox(key="draw_model").value == "tutorial_a"
+
+
+def test_a_lesson_link_naming_markup_is_a_message_of_plain_text():
+    """#24 item 4: ?lesson=![x](http://host/x.png) loaded a remote picture in the 'no lesson' message."""
+    at = _app(lesson="![x](http://host/x.png)")
+    assert not at.exception
+    said = " ".join(e.value for e in at.sidebar.error)
+    assert "no lesson" in said and "\\!\\[x\\]\\(http" in said and "![" not in said and "](" not in said
+
+
+def test_a_lesson_files_text_is_shown_as_typed(tmp_path, monkeypatch):
+    (tmp_path / "odd.toml").write_text('title = "[t](http://host/t)"\n[[steps]]\npage = "dimensions"\n'
+                                       'question = "![q](http://host/q.png)"\nanswer = "<img src=a> **a**"\n')
+    monkeypatch.setenv("CNNVIZ_LESSONS", str(tmp_path))
+    at = _app(lesson="odd")
+    at.button(key="lesson_reveal").click().run()
+    assert not at.exception
+    assert _step_line(at).endswith("\\[t\\]\\(http\u2060\\://host/t\\)")
+    assert at.sidebar.info[0].value.startswith("\\!\\[q\\]") and at.sidebar.success[0].value.startswith("\\<img")
+    for text in [_step_line(at), at.sidebar.info[0].value, at.sidebar.success[0].value]:
+        assert "](" not in text and "![" not in text and "**a**" not in text
+
+
+@pytest.mark.parametrize("page", ["dimensions", "playground", "trainer", "draw", "dataset"])
+def test_a_step_that_is_not_an_ascii_number_is_a_note_on_every_page(page, data_root):
+    """'²'.isdigit() is True and int('²') raised ValueError on every page; now the lesson opens at step 1."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
+    at.switch_page(f"app_pages/{page}.py")
+    at.query_params.update(lesson="cnn_tutorial", step="²")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("step='²' in this link ignored" in w.value for w in at.sidebar.warning)
+    assert _step_line(at).startswith("**Step 1 of 7**")

@@ -2,6 +2,7 @@
 are shown as plain text on Draw, the calculator and the sidebar (#13 item 3)."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -69,3 +70,49 @@ def test_the_sidebar_shows_the_active_model_as_text(hostile):
     assert not at.exception
     assert any(ck.plain(hostile) in c.value for c in at.sidebar.caption)
     _no_raw_markup(at)
+
+
+# A model card's class names are file-supplied text too (#24 item 4): each kind of markup the tracker named.
+CARD_CLASSES = ["[x0](http://evil/x)", "![x1](http://evil/x.png)", "<img src=x2>", "**bold3**",
+                "http://evil/4", "[x5](http://evil/x)", "![x6](http://evil/x.png)", "<a href=x>7</a>",
+                "**bold8**", ":red[x9]"]
+RAW = ("](", "![", "<img", "<a ", "**bold", "http://", ":red[")
+
+
+@pytest.fixture
+def hostile_card(tmp_path, monkeypatch) -> str:
+    """tutorial_a in the user folder with a card whose class names are Markdown, links and HTML."""
+    user = tmp_path / "user"
+    shutil.copytree(ck.SHIPPED / "tutorial_a", user / "evil_card")
+    card = json.loads((user / "evil_card" / ck.CARD).read_text())
+    (user / "evil_card" / ck.CARD).write_text(json.dumps({**card, "name": "evil_card", "classes": CARD_CLASSES}))
+    monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(user))
+    return "evil_card"
+
+
+def _plotly_texts(at: AppTest) -> list[str]:
+    """Every category label and bar text of every plotly figure on the page (where plotly renders HTML)."""
+    texts = []
+    for chart in at.get("plotly_chart"):
+        for trace in json.loads(chart.proto.spec)["data"]:
+            for key in ("x", "y", "text"):
+                values = trace.get(key)
+                texts += [v for v in (values if isinstance(values, list) else []) if isinstance(v, str)]
+    return texts
+
+
+def test_a_cards_class_names_are_text_on_draw_and_in_the_probability_bars(hostile_card):
+    at = AppTest.from_file(str(ROOT / "app_pages" / "draw.py"), default_timeout=60)
+    at.session_state["active_checkpoint"] = hostile_card
+    at.session_state["canvas"] = stroke.canvas_state(stroke.stroke_one())
+    at.run()
+    assert not at.exception
+    answer = at.metric[0].value
+    assert answer == ck.plain(CARD_CLASSES[1]) and "\\!\\[x1\\]" in answer  # the '1', escaped
+    texts = _texts(at) + [m.value for m in at.metric] + [w.value for w in at.warning] + [i.value for i in at.info]
+    for text in texts:
+        for raw in RAW:
+            assert raw not in text, (raw, text)
+    bars = _plotly_texts(at)
+    assert any("&lt;img src=x2&gt;" in t for t in bars)  # both bar charts name every class...
+    assert not [t for t in bars if "<" in t]              # ...and none as a tag plotly would render

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -115,3 +116,70 @@ def test_stop_before_start_cancels():
 def test_bad_slots():
     with pytest.raises(ValueError, match="slots must be >= 1, got 0"):
         runs.RunQueue(slots=0)
+
+
+HOLD_A_RUN = """
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+from cnnviz import runs
+from cnnviz import train as tr
+
+def work(on_progress, stop):
+    print("training", flush=True)
+    sys.stdin.readline()  # until the test says the run is over
+    return SimpleNamespace(stopped=False, diverged=None, batches=1, evaluation=None)
+
+queue = runs.RunQueue(poll_s=0.05)
+ticket = queue.submit(tr.Runner(work))
+ticket.runner._thread.join()
+"""
+
+
+def _other_replica(tmp_path):
+    """Another server process with a run training, sharing the folder $CNNVIZ_SHARED = tmp_path."""
+    import os
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_A_RUN], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, cwd=Path(runs.__file__).parents[1],
+                            env={**os.environ, "CNNVIZ_SHARED": str(tmp_path)})
+    assert proc.stdout.readline().strip() == "training"
+    return proc
+
+
+def test_two_server_processes_share_one_training_slot(tmp_path, monkeypatch):
+    """#24 item 7: each replica had its own queue, so three replicas trained three runs at once on one machine."""
+    monkeypatch.setenv("CNNVIZ_SHARED", str(tmp_path))
+    other = _other_replica(tmp_path)
+    queue = runs.RunQueue(grace_s=0.3, poll_s=0.05)
+    try:
+        mine, next_ = queue.submit(_runner()), queue.submit(_runner())
+        time.sleep(0.3)
+        assert not mine.runner.started, "the other replica's run trains: this one waits"
+        assert [queue.position(mine), queue.position(next_)] == [1, 2]  # "you are 2nd in line": that run is 1st
+        other.stdin.write("done\n")
+        other.stdin.flush()
+        assert other.wait(timeout=30) == 0
+        assert _until(lambda: mine.runner.started), "it starts once the other replica's run has ended"
+        assert queue.position(mine) == 0 and not next_.runner.started
+    finally:
+        other.kill()
+        for t in list(queue._tickets):
+            queue.leave(t)
+
+
+def test_a_replica_that_dies_while_training_frees_the_slot(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNVIZ_SHARED", str(tmp_path))
+    other = _other_replica(tmp_path)
+    queue = runs.RunQueue(grace_s=0.3, poll_s=0.05)
+    try:
+        mine = queue.submit(_runner())
+        time.sleep(0.2)
+        assert not mine.runner.started
+        other.kill()  # no clean exit: the kernel lets go of its lock
+        other.wait(timeout=30)
+        assert _until(lambda: mine.runner.started)
+    finally:
+        for t in list(queue._tickets):
+            queue.leave(t)

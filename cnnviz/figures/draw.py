@@ -23,6 +23,7 @@ from cnnviz.dims import Row, shape_str
 from cnnviz.explain import Explanation, Field, Stage
 from cnnviz.figures.common import tile
 from cnnviz.probe import Look
+from cnnviz.text import plotly as shown
 
 # Colorscales resolved to lists here: without validation plotly would send a Python-only name
 # such as "gray" to the browser as it is, and plotly.js would fall back to its default.
@@ -86,7 +87,7 @@ def bars(values: np.ndarray, title: str, height: int = 220) -> go.Figure:
 def probabilities(probs: np.ndarray, labels: tuple[str, ...], chosen: int, height: int = 260) -> go.Figure:
     """The class probabilities as bars, the predicted class highlighted in red."""
     probs = np.asarray(probs, dtype=np.float64).reshape(-1)
-    trace = {"type": "bar", "x": list(labels), "y": probs,
+    trace = {"type": "bar", "x": [shown(n) for n in labels], "y": probs,  # a card's names: text, no HTML
              "marker": {"color": ["#ff4b4b" if k == chosen else "#8ea8c3" for k in range(probs.size)]},
              "text": [f"{p:.0%}" for p in probs], "textposition": "outside",
              "hovertemplate": "%{x}: %{y:.1%}<extra></extra>"}
@@ -193,7 +194,7 @@ def panel(look: Look, pixels: np.ndarray) -> Panel:
 def panel_saliency(look: Look, pixels: np.ndarray) -> go.Figure:
     """Grad-CAM (when the model has a conv layer) and the input gradient over the input, side by side."""
     sal = look.saliency
-    name = look.inspection.verdict.labels[sal.target]  # the class name (a digit, or an own dataset's class)
+    name = shown(look.inspection.verdict.labels[sal.target])  # the class name (a digit, or an own class)
     maps = [(f"Grad-CAM for {name} ({sal.layer})", sal.grad_cam)] if sal.grad_cam is not None else []
     return saliency_pair(pixels, maps + [(f"input gradient for {name}", sal.input_gradient)])
 
@@ -291,7 +292,7 @@ def _stage_traces(out: np.ndarray, k: int, stage: Stage) -> list[dict[str, Any]]
 
 def _prob_bars(probs: np.ndarray, labels: tuple[str, ...], chosen: int) -> dict[str, Any]:
     probs = np.asarray(probs, dtype=np.float64).reshape(-1)
-    return {"type": "bar", "orientation": "h", "x": probs, "y": list(labels),
+    return {"type": "bar", "orientation": "h", "x": probs, "y": [shown(n) for n in labels],
             "marker": {"color": ["#ff4b4b" if k == chosen else "#8ea8c3" for k in range(probs.size)]},
             "text": [f"{p:.0%}" if p >= 0.01 else "" for p in probs], "textposition": "auto",
             "hovertemplate": "%{y}: %{x:.1%}<extra></extra>"}

@@ -11,6 +11,7 @@ from plotly.subplots import make_subplots
 
 from cnnviz.evaluate import percent_text
 from cnnviz.figures.common import heatmap, tile
+from cnnviz.text import plotly as shown
 
 TRAIN_COLOR, VAL_COLOR = "#1f77b4", "#ff7f0e"
 TRAIN_NAME, VAL_NAME = "train (last few batches)", "held-out"  # VAL_NAME: when the events do not say how many
@@ -138,8 +139,8 @@ def curves(history: Sequence, height: int = 340) -> go.Figure:
 
 def confusion(matrix: np.ndarray, classes: Sequence[str], height: int = 460) -> go.Figure:
     """The confusion matrix as a heatmap with counts; rows = true class, columns = predicted."""
-    matrix = np.asarray(matrix)
-    fig = go.Figure(go.Heatmap(z=np.log1p(matrix), x=list(classes), y=list(classes), colorscale="Blues",
+    matrix, names = np.asarray(matrix), [shown(c) for c in classes]  # an own dataset's names: text, no HTML
+    fig = go.Figure(go.Heatmap(z=np.log1p(matrix), x=names, y=names, colorscale="Blues",
                                text=matrix, texttemplate="%{text}", textfont={"size": 13}, showscale=False,
                                xgap=1, ygap=1, hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font={"size": 14},
@@ -154,7 +155,7 @@ def confusion(matrix: np.ndarray, classes: Sequence[str], height: int = 460) -> 
 def labelled_grid(images: np.ndarray, predicted: Sequence[int], true: Sequence[int], classes: Sequence[str],
                   cols: int = 8, gap: int = 6, captions: Sequence[str] | None = None) -> go.Figure:
     """Digits (N, H, W) in [0, 1] tiled into ONE heatmap, each captioned 'pred (true)': green right, red wrong."""
-    captions = captions or [f"{classes[p]} ({classes[t]})" for p, t in zip(predicted, true)]
+    captions = captions or [shown(f"{classes[p]} ({classes[t]})") for p, t in zip(predicted, true)]
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 3 or len(images) == 0:
         raise ValueError(f"labelled_grid needs (N, H, W) images with N >= 1, got shape {images.shape}")
