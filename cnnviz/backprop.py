@@ -334,12 +334,18 @@ def weight_terms(s: Step, name: str, index: tuple[int, ...]) -> list[tuple[float
     return [(float(a), float(b)) for a, b in zip(t.inputs, t.upstream)]
 
 
-def strongest(s: Step, name: str) -> tuple[int, ...]:
-    """The index of the parameter's entry with the largest |gradient| (the page opens on a real sum, not zeros)."""
+def strongest(s: Step, name: str, out: int | None = None) -> tuple[int, ...]:
+    """The index of the parameter's entry with the largest |gradient|, within filter / output `out` when given
+    (the page opens on a real sum, not on zeros)."""
     if name not in s.grads:
         raise ValueError(f"no parameter {name!r}; the parameters are {', '.join(s.grads)}")
     g = s.grads[name]
-    return tuple(int(v) for v in np.unravel_index(int(g.abs().argmax()), tuple(g.shape)))
+    if out is None:
+        return tuple(int(v) for v in np.unravel_index(int(g.abs().argmax()), tuple(g.shape)))
+    if not 0 <= int(out) < g.shape[0]:
+        raise ValueError(f"{name}: output {out} is outside 0..{g.shape[0] - 1}")
+    rest = np.unravel_index(int(g[int(out)].abs().argmax()), tuple(g.shape[1:])) if g.dim() > 1 else ()
+    return (int(out), *(int(v) for v in rest))
 
 
 def weight_names(s: Step) -> list[str]:
@@ -397,7 +403,8 @@ def weight_lines(s: Step, name: str, index: tuple[int, ...], top: int = TOP_TERM
     t = terms(s, name, index)
     prods = t.products
     order = np.argsort(-np.abs(prods), kind="stable")
-    head_terms, n = order[:top], len(prods)
+    n = len(prods)
+    head_terms = [m for m in order[:top] if prods[m] != 0] or order[:1]   # zeros are not worth a line
     what = "1 (a bias)" if name.endswith(".bias") else f"{_source(s, t.layer)}'s value"
     head = f"∂L/∂{name}[{', '.join(map(str, t.index))}]"
     if n == 1:  # a dense weight: one input times one output's gradient
@@ -412,9 +419,12 @@ def weight_lines(s: Step, name: str, index: tuple[int, ...], top: int = TOP_TERM
         lines.append(_sig_line(f"{_at(t, int(m))}: {a} × {bracket(b)} {sign(prod, shown(a) * shown(b), fmt_sig)} "
                                f"{prod}"))
         shown_terms.append(prod)
-    if n > top:
-        rest = fmt_sig(float(prods[order[top:]].sum()))
-        lines.append(f"the other {n - top:,} terms sum to {rest}")
+    others = order[len(head_terms):]
+    if len(others) and not np.any(prods[others]):
+        lines.append(f"the other {len(others):,} terms are 0 (the input or the gradient there was 0)")
+    elif len(others):
+        rest = fmt_sig(float(prods[others].sum()))
+        lines.append(f"the other {len(others):,} terms sum to {rest}")
         shown_terms.append(rest)
     total = fmt_sig(t.grad)
     again = sum(shown(v) for v in shown_terms)
@@ -594,3 +604,13 @@ def untrained(preset: str, seed: int = 0) -> nn.Module:
     if preset not in PRESETS:
         raise ValueError(f"no preset {preset!r}; the presets are {', '.join(PRESETS)}")
     return rng.build(PRESETS[preset], torch.Generator().manual_seed(seed)).eval()
+
+
+def untrained_card(preset: str) -> dict:
+    """The card an untrained preset is shown with: MNIST's digits and normalisation, nothing learned."""
+    from cnnviz.arch import PRESETS
+    from cnnviz.preprocess import MNIST_NORMALIZE
+    if preset not in PRESETS:
+        raise ValueError(f"no preset {preset!r}; the presets are {', '.join(PRESETS)}")
+    return {"name": UNTRAINED + preset, "dataset": "mnist", "normalize": list(MNIST_NORMALIZE),
+            "spec": PRESETS[preset].to_json()}

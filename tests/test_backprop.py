@@ -320,6 +320,10 @@ def test_weight_lines_list_the_largest_terms_then_the_rest(digits):
     products = [abs(float(re.search(rf"([=≈]) {N}$", REASON.sub("", line)).group(2)))
                 for line in lines[1:1 + backprop.TOP_TERMS]]
     assert products == sorted(products, reverse=True)
+    s = backprop.step(backprop.untrained("tutorial_a"), torch.zeros(1, 1, 28, 28), 7)  # a blank picture
+    lines = backprop.weight_lines(s, "conv1.weight", (0, 0, 2, 2))                     # meets only zeros
+    assert len(lines) == 4 and lines[2] == "the other 783 terms are 0 (the input or the gradient there was 0)"
+    assert lines[-1] == "g = 0.000 = 0.000"
 
 
 def test_loss_output_and_after_lines(digits):
