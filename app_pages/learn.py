@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app_pages import learn_input as given
 from app_pages import learn_parts as parts
 from app_pages import ui
 from cnnviz import backprop, checkpoints, pagestate, probe
@@ -44,12 +45,12 @@ def lesson(inputs: Inputs) -> None:
     """Everything that depends on the image: a stroke, a label or a click reruns only this."""
     places = st.columns([3.1, 3.2, 3.7])
     with places[0]:
-        prepared, truth = parts.read_input(inputs.source)
+        prepared, truth = given.read_input(inputs.source)
     ui.sync("learn", SCHEMA)
     if prepared is None:
         return
     try:
-        model, card = parts.load(inputs.model)
+        model, card = given.load(inputs.model)
         probe.check_input(model.spec.input_shape)
     except ValueError as err:
         places[1].error(checkpoints.plain(f"{inputs.model}: {err}"))
@@ -57,22 +58,21 @@ def lesson(inputs: Inputs) -> None:
     labels = probe.class_labels(card)
     x = prepared.normalized(tuple(card["normalize"]))
     with places[1]:
-        label = parts.label_box(labels, truth)
+        label = given.label_box(labels, truth)
         s = backprop.step(model, x, label, inputs.lr)
         parts.forward(s, labels)
     with places[2]:
         if not st.session_state.get(STEPPED):
             st.markdown("**Forward done.** Now one step of learning: send the error back and nudge every weight.")
-            if not st.button("▶ Take one step", type="primary", key="learn_step"):
-                return
-            st.session_state[STEPPED] = True
+            st.button("▶ Take one step", type="primary", key="learn_step",  # its callback runs before the rerun,
+                      on_click=lambda: st.session_state.update({STEPPED: True}))  # so the rerun draws the step
+            return
     parts.after(s, labels, places[2])
     st.subheader("Backward: the error flows back, last layer first")
     parts.outputs(s, labels)
     parts.backward(s)
     st.subheader("One weight: its gradient, term by term, and its update")
     name, index = parts.pick_weight(s, inputs.model)
-    parts.terms(s, name, index)
     st.subheader("After the step")
     parts.kernel(s, name, index)
     what = (inputs.model, label, inputs.lr, hash(x.numpy().tobytes()))

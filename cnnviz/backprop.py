@@ -7,6 +7,7 @@ in float64 from the float32 numbers the model used:
     loss    L = −log p[label]                     at the outputs  ∂L/∂z = p − y (y: one-hot label)
     linear  z = W a + b        ∂L/∂W[o, i] = a[i] · ∂L/∂z[o]     ∂L/∂a = Wᵀ ∂L/∂z
     conv    ∂L/∂W[o, c, u, v] = Σ over output positions (i, j) of in[c, i·s + u·d − p, j·s + v·d − p] · ∂L/∂out[o, i, j]
+            (s stride, d dilation, p padding; 0 where the kernel hangs over the padding)
     maxpool only the max of each window gets the window's gradient; avgpool: each of the k×k inputs gets 1/k²
     relu    the gradient passes where the unit was on (output > 0), 0 where it was off; tanh × (1 − y²)
 
@@ -26,9 +27,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnviz.arch import Spec
-from cnnviz.explain import SIGNIFICANT, bracket, fmt, fmt_sig, reason, shown, sign
+from cnnviz.explain import DECIMALS, SIGNIFICANT, bracket, fmt, fmt_sig, reason, shown, sign
 
 TOP_TERMS = 8          # a weight's gradient lists this many terms (largest |product| first), the rest summed
+FACTOR_DIGITS = 5      # factors are shown with one digit more than their 4-digit product: with 4 and 4, about half
+                       # the products of the shown factors rounded differently (an '≈' on every other line)
+FACTORS = "5 significant digits"
 DEFAULT_LR = 0.05
 LEARNING_RATES = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0)  # the page's choices
 MAX_STEPS = 100        # `steps` refuses more: a page button must stay cheap
@@ -329,7 +333,7 @@ def _conv_terms(s: Step, name: str, index: tuple[int, ...], layer: str, kind: st
 
 
 def weight_terms(s: Step, name: str, index: tuple[int, ...]) -> list[tuple[float, float]]:
-    """(input value, upstream gradient) pairs whose products add up to s.grads[name][index]; one pair for a dense weight."""
+    """(input value, upstream gradient) pairs whose products add up to s.grads[name][index] (one for a dense weight)."""
     t = terms(s, name, index)
     return [(float(a), float(b)) for a, b in zip(t.inputs, t.upstream)]
 
@@ -369,7 +373,8 @@ def loss_line(s: Step, labels: tuple[str, ...] | None = None) -> str:
     """'loss = −log p(7) = −log(0.9731) ≈ 0.02727 (≈: ...)': the cross-entropy with the number substituted."""
     p, loss = fmt_sig(float(s.probs_before[s.label])), fmt_sig(s.loss)
     again = -math.log(shown(p)) if shown(p) > 0 else math.inf
-    return _sig_line(f"loss = −log p({class_name(s, labels, s.label)}) = −log({p}) {sign(loss, again, fmt_sig)} {loss}")
+    name = class_name(s, labels, s.label)
+    return _sig_line(f"loss = −log p({name}) = −log({p}) {sign(loss, again, fmt_sig)} {loss}")
 
 
 def output_rows(s: Step, labels: tuple[str, ...] | None = None) -> list[dict[str, str]]:
@@ -395,7 +400,7 @@ def output_gradient(s: Step) -> np.ndarray:
 def _source(s: Step, layer: str) -> str:
     names = s.spec.layer_names()
     i = names.index(layer)
-    return "the input" if i == 0 else names[i - 1]
+    return "input" if i == 0 else names[i - 1]
 
 
 def weight_lines(s: Step, name: str, index: tuple[int, ...], top: int = TOP_TERMS) -> list[str]:
@@ -408,16 +413,17 @@ def weight_lines(s: Step, name: str, index: tuple[int, ...], top: int = TOP_TERM
     what = "1 (a bias)" if name.endswith(".bias") else f"{_source(s, t.layer)}'s value"
     head = f"∂L/∂{name}[{', '.join(map(str, t.index))}]"
     if n == 1:  # a dense weight: one input times one output's gradient
-        a, b, prod = fmt_sig(float(t.inputs[0])), fmt_sig(float(t.upstream[0])), fmt_sig(t.grad)
+        a, b, prod = _factor(t.inputs[0]), _factor(t.upstream[0]), fmt_sig(t.grad)
         return [f"{head} = {what} × the gradient that came back to {t.layer}'s output {t.index[0]}",
-                _sig_line(f"g = {_at(t, 0)}: {a} × {bracket(b)} {sign(prod, shown(a) * shown(b), fmt_sig)} {prod}")]
+                reason(f"g = {_at(t, 0, _source(s, t.layer))}: {a} × {bracket(b)} "
+                       f"{sign(prod, shown(a) * shown(b), fmt_sig)} {prod}", FACTORS)]
     lines = [f"{head} = Σ over the {n:,} positions of {t.layer}'s map {t.index[0]}: {what} × the gradient "
              f"that came back there (∂L/∂{t.layer})"]
     shown_terms = []
     for m in head_terms:
-        a, b, prod = fmt_sig(float(t.inputs[m])), fmt_sig(float(t.upstream[m])), fmt_sig(float(prods[m]))
-        lines.append(_sig_line(f"{_at(t, int(m))}: {a} × {bracket(b)} {sign(prod, shown(a) * shown(b), fmt_sig)} "
-                               f"{prod}"))
+        a, b, prod = _factor(t.inputs[m]), _factor(t.upstream[m]), fmt_sig(float(prods[m]))
+        lines.append(reason(f"{_at(t, int(m), _source(s, t.layer))}: {a} × {bracket(b)} "
+                            f"{sign(prod, shown(a) * shown(b), fmt_sig)} {prod}", FACTORS))
         shown_terms.append(prod)
     others = order[len(head_terms):]
     if len(others) and not np.any(prods[others]):
@@ -432,13 +438,18 @@ def weight_lines(s: Step, name: str, index: tuple[int, ...], top: int = TOP_TERM
     return lines
 
 
-def _at(t: Terms, m: int) -> str:
+def _factor(v: float) -> str:
+    return fmt_sig(float(v), FACTOR_DIGITS)
+
+
+def _at(t: Terms, m: int, source: str) -> str:
+    """Where term m comes from: 'at (4, 3), pool1[5, 6, 4]' (output position, then the input it read)."""
     src = t.sources[m]
+    read = f", {source}[{', '.join(map(str, src))}]" if src else ""
     if t.grid is None:
-        return f"output {t.positions[m][0]}" + (f", input {src[0]}" if src else "")
+        return f"output {t.positions[m][0]}{read}"
     row, col = t.positions[m]
-    return f"at ({row}, {col})" + (f" from [{', '.join(map(str, src))}]" if src else " (padding)" if
-                                   not t.name.endswith(".bias") else "")
+    return f"at ({row}, {col}){read}" + (" (padding)" if src is None and not t.name.endswith(".bias") else "")
 
 
 def update_lines(s: Step, name: str, index: tuple[int, ...]) -> list[str]:
@@ -446,11 +457,11 @@ def update_lines(s: Step, name: str, index: tuple[int, ...]) -> list[str]:
     _param(s, name, index)
     g, w, w2 = float(s.grads[name][index]), float(s.before[name][index]), float(s.after[name][index])
     lr = f"{s.lr:g}"
-    gt, change = fmt_sig(g), fmt_sig(-s.lr * g)
+    gt, change = fmt_sig(g), fmt_sig(-s.lr * g)   # g as the terms' total shows it
     d = 4 if g == 0 else min(9, max(4, 2 - math.floor(math.log10(abs(s.lr * g)))))
     wt, w2t = _dec(w, d), _dec(w2, d)
-    first = _sig_line(f"change = −lr × g = −{lr} × {bracket(gt)} {sign(change, -shown(lr) * shown(gt), fmt_sig)} "
-                      f"{change}")
+    first = reason(f"change = −lr × g = −{lr} × {bracket(gt)} {sign(change, -shown(lr) * shown(gt), fmt_sig)} "
+                   f"{change}", SIGNIFICANT)
     again = shown(wt) - shown(lr) * shown(gt)
     second = reason(f"w − lr × g = {wt} − {lr} × {bracket(gt)} {'=' if _dec(again, d) == w2t else '≈'} {w2t}",
                     f"{d} decimals and {SIGNIFICANT}")
@@ -463,15 +474,15 @@ def _dec(v: float, d: int) -> str:
 
 
 def after_line(s: Step, labels: tuple[str, ...] | None = None) -> str:
-    """'p(7): 0.1023 → 0.1187 (+0.0164); loss 2.280 → 2.131': the same example answered after the step."""
-    k = s.label
-    a, b = float(s.probs_before[k]), float(s.probs_after[k])
+    """'p(7): 0.0963 → 0.9887, up by 0.9887 − 0.0963 = 0.8924; loss 2.340 → 0.01137': the image answered again."""
+    a, b = float(s.probs_before[s.label]), float(s.probs_after[s.label])
     at, bt = fmt(a), fmt(b)
-    diff = fmt(b - a) if abs(b - a) >= 1e-3 else fmt_sig(b - a)   # a tiny change in its own digits
-    up = sign(diff, shown(bt) - shown(at), fmt if abs(b - a) >= 1e-3 else fmt_sig)
-    text = (f"p({class_name(s, labels, k)}): {at} → {bt} (change {'+' * (b >= a)}{diff}"
-            f"{'' if up == '=' else ', from unrounded numbers'}); loss {fmt_sig(s.loss)} → {fmt_sig(s.loss_after)}")
-    return text
+    tiny = abs(b - a) < 1e-3                      # a tiny change in its own digits, not 0.0000
+    diff = fmt_sig(abs(b - a)) if tiny else fmt(abs(b - a))
+    again = abs(shown(bt) - shown(at))
+    line = (f"p({class_name(s, labels, s.label)}): {at} → {bt}, {'up' if b >= a else 'down'} by "
+            f"{bt if b >= a else at} − {at if b >= a else bt} {sign(diff, again, fmt_sig if tiny else fmt)} {diff}")
+    return reason(line, SIGNIFICANT if tiny else DECIMALS) + f"; loss {fmt_sig(s.loss)} → {fmt_sig(s.loss_after)}"
 
 
 def passage_lines(s: Step, layer: str, channel: int = 0) -> list[str]:
@@ -488,7 +499,7 @@ def passage_lines(s: Step, layer: str, channel: int = 0) -> list[str]:
     elif p.type == "avgpool":
         lines += _avgpool_example(s, p, channel)
     elif p.type == "relu":
-        lines += _relu_example(s, p)
+        lines += _relu_example(s, p, channel)
     elif p.type in ("tanh", "sigmoid"):
         lines += _slope_example(s, p)
     return lines
@@ -524,7 +535,8 @@ def _maxpool_example(s: Step, p: Passage, c: int) -> list[str]:
     r, col = divmod(int(where[0, c, i, j]), inp.shape[2])
     n = int(p.mask.sum())
     return [f"map {c}, window ({i}, {j}): its max {fmt_sig(float(inp[c, r, col]))} at row {r}, col {col} gets "
-            f"its gradient {fmt_sig(float(p.grad_out[c, i, j]))}; the other {lay.k * lay.k - 1} inputs of the window get 0",
+            f"its gradient {fmt_sig(float(p.grad_out[c, i, j]))}; the other {lay.k * lay.k - 1} inputs of the window "
+            "get 0",
             f"{n:,} of the {p.mask.numel():,} inputs were the max of a window; all the others get a gradient of 0"]
 
 
@@ -537,19 +549,26 @@ def _avgpool_example(s: Step, p: Passage, c: int) -> list[str]:
                       f"of its {n} inputs")]
 
 
-def _relu_example(s: Step, p: Passage) -> list[str]:
+def _relu_example(s: Step, p: Passage, channel: int) -> list[str]:
     on, g, out = p.mask, p.grad_out, s.outputs[p.layer]
     lines = [f"{int(on.sum()):,} of the {on.numel():,} units were on"]
+    if g.dim() == 3:  # the examples in the map on screen
+        on, g, out = on[channel:channel + 1], g[channel:channel + 1], out[channel:channel + 1]
     if bool(on.any()):
         k = _top(torch.where(on, g, torch.zeros_like(g)))
-        lines.append(f"unit {list(k)} was on (output {fmt_sig(float(out[k]))}): its gradient "
+        lines.append(f"unit {_unit(k, g, channel)} was on (output {fmt_sig(float(out[k]))}): its gradient "
                      f"{fmt_sig(float(g[k]))} passes")
     if bool((~on).any()):
         k = _top(torch.where(on, torch.zeros_like(g), g))
-        pre = s.inputs[p.layer][k]
-        lines.append(f"unit {list(k)} was off (input {fmt_sig(float(pre))} ≤ 0): its gradient "
+        pre = s.inputs[p.layer][(channel, *k[1:]) if g.dim() == 3 else k]
+        lines.append(f"unit {_unit(k, g, channel)} was off (input {fmt_sig(float(pre))} ≤ 0): its gradient "
                      f"{fmt_sig(float(g[k]))} becomes 0")
     return lines
+
+
+def _unit(k: tuple[int, ...], g: torch.Tensor, channel: int) -> str:
+    """'map 3, row 6, col 11' for a unit of map `channel` (k indexes a one-map slice), '[42]' for a flat one."""
+    return f"map {channel}, row {k[1]}, col {k[2]}" if g.dim() == 3 else f"[{k[0]}]"
 
 
 def _slope_example(s: Step, p: Passage) -> list[str]:

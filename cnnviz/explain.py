@@ -282,9 +282,9 @@ def fmt(v: float) -> str:
     return _fmt(v)
 
 
-def fmt_sig(v: float) -> str:
-    """A number with 4 significant digits ('0.8123', '-1.234e-05'): gradients are often far below 0.0001."""
-    text = f"{v:#.4g}"
+def fmt_sig(v: float, digits: int = 4) -> str:
+    """A number with `digits` significant digits ('0.8123', '-1.234e-05'): gradients are often far below 0.0001."""
+    text = f"{v:#.{digits}g}"
     return text.lstrip("-") if float(text) == 0 else text
 
 

@@ -123,7 +123,8 @@ def learn(models: Sequence[str]) -> Schema:
         "src": Choice(LEARN_SOURCES, key="learn_source"),
         "digit": Int(0, 9999, None, key="learn_digit"),
         "label": Int(0, 999, None, key="learn_label"),   # no default: the test digit's own label, else 0
-        "lr": Choice(backprop.LEARNING_RATES, backprop.DEFAULT_LR, key="learn_lr"),
+        # 0.01: one step on one image visibly raises the right class without (usually) jumping it to ~100%
+        "lr": Choice(backprop.LEARNING_RATES, 0.01, key="learn_lr"),
     }
 
 

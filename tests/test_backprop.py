@@ -73,8 +73,8 @@ def _autograd(model: torch.nn.Module, x: torch.Tensor, label: int):
         outs[name] = h
     loss = F.cross_entropy(h, torch.tensor([label]))
     loss.backward()
-    return (float(loss.detach()), {n: p.grad for n, p in model.named_parameters()}, {n: o.grad[0] for n, o in outs.items()},
-            x.grad[0])
+    params = {n: p.grad for n, p in model.named_parameters()}
+    return float(loss.detach()), params, {n: o.grad[0] for n, o in outs.items()}, x.grad[0]
 
 
 def _agree(ours: torch.Tensor, torch_grad: torch.Tensor, what: str) -> None:
@@ -275,8 +275,8 @@ def _check_lines(s: backprop.Step, name: str, index: tuple[int, ...]) -> tuple[i
     for line in lines:
         body = REASON.sub("", line)
         approx += "≈" in line
-        if m := re.fullmatch(rf"(?:g = )?(?:at \(\d+, \d+\)(?: from \[[\d, ]+\]| \(padding\))?|output \d+(?:, input \d+)?): "
-                             rf"{N} × {N} ([=≈]) {N}", body):
+        where = r"(?:g = )?(?:at \(\d+, \d+\)(?:, \w+\[[\d, ]+\]| \(padding\))?|output \d+(?:, \w+\[\d+\])?)"
+        if m := re.fullmatch(rf"{where}: {N} × {N} ([=≈]) {N}", body):
             _judge(m.group(3), float(m.group(1)) * float(m.group(2)), m.group(4), line)
             if body.startswith("g = "):  # a dense weight: its one term is the gradient
                 assert _written_like(float(s.grads[name][index]), m.group(4))
@@ -337,7 +337,13 @@ def test_loss_output_and_after_lines(digits):
     for r in rows:  # the shown p minus the shown y is the shown p − y, digit for digit
         again = f"{float(r['p']) - int(r['y']):.6f}"
         assert (again.lstrip("-") if float(again) == 0 else again) == r["p − y"]
-    assert "p(7): " in backprop.after_line(s) and "→" in backprop.after_line(s)
+    line = backprop.after_line(s)
+    m = re.fullmatch(rf"p\(7\): {N} → {N}, (up|down) by {N} − {N} ([=≈]) {N}; loss {N} → {N}",
+                     REASON.sub("", line.split(";")[0]) + ";" + line.split(";")[1])
+    assert m, line
+    _judge(m.group(6), float(m.group(4)) - float(m.group(5)), m.group(7), line.split(";")[0])
+    assert m.group(3) == ("up" if s.probs_after[7] > s.probs_before[7] else "down")
+    assert _written_like(float(s.probs_after[7]), m.group(2)) and _written_like(s.loss_after, m.group(9))
 
 
 @pytest.mark.parametrize("preset", ["tutorial_a", "tutorial_b", "lenet5", "keras_small"])

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import backprop, checkpoints, data, preprocess
+from cnnviz import backprop, checkpoints, data, pagestate, preprocess
 from tests.test_page_draw import canvas_state, stroke_one, stroke_zero
 
 PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "learn.py"
+PAGE_LR = pagestate.learn([])["lr"].default
 
 
 def _page(step: bool = True, **state) -> AppTest:
@@ -26,7 +27,8 @@ def _page(step: bool = True, **state) -> AppTest:
 
 
 def _codes(at: AppTest) -> list[str]:
-    return [c.value for c in at.code if not c.value.startswith(("?", "http"))]  # not the "Copy link" address
+    """Every shown code line (a block may hold several), without the "Copy link" address."""
+    return [line for c in at.code if not c.value.startswith(("?", "http")) for line in c.value.split("\n")]
 
 
 def _step(model_name: str, prepared: preprocess.Prepared, label: int, lr: float) -> backprop.Step:
@@ -44,7 +46,7 @@ def test_empty_canvas_shows_a_hint_and_no_step():
 
 def test_a_drawing_forward_then_one_step_every_number_from_the_library():
     at = _page(step=False, canvas=canvas_state(stroke_one()), learn_label=1)
-    s = _step("tutorial_a", preprocess.to_mnist(stroke_one()), 1, backprop.DEFAULT_LR)
+    s = _step("tutorial_a", preprocess.to_mnist(stroke_one()), 1, PAGE_LR)
     assert [m.value for m in at.metric] == ["1"] and at.metric[0].label == "Before the step it says"
     assert _codes(at) == [backprop.loss_line(s)]           # forward only, until the step is taken
     assert not at.subheader
@@ -58,8 +60,9 @@ def test_a_drawing_forward_then_one_step_every_number_from_the_library():
     codes = _codes(at)
     assert codes[0] == backprop.loss_line(s)
     assert codes[1:1 + len(backprop.passage_lines(s, "fc1"))] == backprop.passage_lines(s, "fc1", 0)
-    assert codes[-5:] != [] and backprop.weight_lines(s, name, index) + backprop.update_lines(s, name, index) == \
-        codes[-len(backprop.weight_lines(s, name, index)) - 2:]
+    blocks = [c.value for c in at.code]
+    assert "\n".join(backprop.weight_lines(s, name, index)) in blocks
+    assert "\n".join(backprop.update_lines(s, name, index)) in blocks
     table = at.dataframe[0].value
     assert list(table["p − y"]) == [r["p − y"] for r in backprop.output_rows(s)]
     assert any(c.value == backprop.after_line(s) for c in at.caption)
@@ -93,11 +96,12 @@ def test_every_kind_of_parameter_shows_its_terms_and_update(param):
     at = _page(canvas=canvas_state(stroke_zero()), learn_label=0, learn_model="untrained tutorial_b")
     at.selectbox(key="learn_param").set_value(param).run()
     assert not at.exception and not at.error
-    s = _step("untrained tutorial_b", preprocess.to_mnist(stroke_zero()), 0, backprop.DEFAULT_LR)
+    s = _step("untrained tutorial_b", preprocess.to_mnist(stroke_zero()), 0, PAGE_LR)
     index = backprop.strongest(s, param)
     assert at.number_input(key="learn_unit").value == index[0]
-    lines = backprop.weight_lines(s, param, index) + backprop.update_lines(s, param, index)
-    assert _codes(at)[-len(lines):] == lines
+    blocks = [c.value for c in at.code]
+    assert "\n".join(backprop.weight_lines(s, param, index)) in blocks
+    assert "\n".join(backprop.update_lines(s, param, index)) in blocks
 
 
 def test_walking_back_through_every_layer():
@@ -107,7 +111,7 @@ def test_walking_back_through_every_layer():
     for layer in slider.options:
         at.select_slider(key="learn_layer").set_value(layer).run()
         assert not at.exception, layer
-    s = _step("tutorial_a", preprocess.to_mnist(stroke_one()), 7, backprop.DEFAULT_LR)
+    s = _step("tutorial_a", preprocess.to_mnist(stroke_one()), 7, PAGE_LR)
     at.number_input(key="learn_channel").set_value(3).run()
     assert _codes(at)[1:1 + len(backprop.passage_lines(s, "conv1", 3))] == backprop.passage_lines(s, "conv1", 3)
 

@@ -51,15 +51,15 @@ def passage(s: Step, layer: str, channel: int = 0, height: int = 260) -> go.Figu
     p = s.passage(layer)
     if p.grad_out.dim() == 1 or p.grad_in.dim() == 1:  # dense, flatten: the numbers as bars
         return flat_passage(s, layer, height)
-    items = [(f"∂L/∂ {layer} output", [_diverging(_pick(p.grad_out, channel))])]
+    items = [(f"gradient at {layer}'s output", [_diverging(_pick(p.grad_out, channel))])]
     if p.mask is not None:
-        what = "max of its window (gets it)" if p.type == "maxpool" else "unit on (passes it)"
+        what = "white: the max of a window (gets it)" if p.type == "maxpool" else "white: the unit was on (passes it)"
         items.append((what, [_heatmap(_pick(p.mask.double(), channel), GRAY, 0, 1)]))
     elif p.type in ("tanh", "sigmoid"):
         y = s.outputs[layer].double()
         slope = 1 - y * y if p.type == "tanh" else y * (1 - y)
-        items.append(("slope", [_heatmap(_pick(slope, channel), MAPS)]))
-    items.append((f"∂L/∂ {layer} input", [_diverging(_pick(p.grad_in, channel))]))
+        items.append(("its slope", [_heatmap(_pick(slope, channel), MAPS)]))
+    items.append((f"gradient at {layer}'s input", [_diverging(_pick(p.grad_in, channel))]))
     return _row(items, height, font=12)
 
 
@@ -76,7 +76,8 @@ def flat_passage(s: Step, layer: str, height: int = 220) -> go.Figure:
     p = s.passage(layer)
     data, layout = [], {"height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "showlegend": False,
                         "annotations": []}
-    for k, (caption, t) in enumerate(((f"∂L/∂ {layer} output", p.grad_out), (f"∂L/∂ {layer} input", p.grad_in))):
+    for k, (caption, t) in enumerate(((f"gradient at {layer}'s output", p.grad_out),
+                                      (f"gradient at {layer}'s input", p.grad_in))):
         suffix = "" if k == 0 else "2"
         a = np.asarray(t, dtype=np.float64).reshape(-1)
         data.append({"type": "bar", "y": a, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}",
@@ -90,7 +91,7 @@ def flat_passage(s: Step, layer: str, height: int = 220) -> go.Figure:
 
 
 def filter_gradient(s: Step, name: str, out: int, mark: tuple[int, ...] | None = None,
-                    height: int = 300) -> go.Figure:
+                    height: int = 260) -> go.Figure:
     """The gradient of conv filter `out`: one k×k tile per input channel, every cell clickable.
 
     Each cell's customdata is its (c, u, v); `mark` (c, u, v) is outlined.
@@ -110,7 +111,7 @@ def filter_gradient(s: Step, name: str, out: int, mark: tuple[int, ...] | None =
                                "g = %{text}<br>click to see its terms<extra></extra>",
               "marker": {"size": max(5, min(18, 260 // (grid.shape[0] or 1))), "symbol": "square", "color": PICK},
               "selected": {"marker": {"color": PICKED}}, "unselected": {"marker": {"opacity": 1}}}
-    layout = _image_layout(f"∂L/∂{name} of filter {out}: one tile per input channel (click a weight)", height)
+    layout = _image_layout(f"∂L/∂{name}[{out}] (click a weight)", height)
     layout.update(dragmode=False, clickmode="event+select", showlegend=False)
     layout["xaxis"]["fixedrange"] = layout["yaxis"]["fixedrange"] = True
     if mark is not None:
@@ -128,7 +129,7 @@ def dense_gradient(s: Step, name: str, out: int, mark: int | None = None, height
         colors[mark] = RIGHT
     trace = {"type": "bar", "y": g, "marker": {"color": list(colors)},
              "hovertemplate": "input %{x}: g = %{y:.4g}<br>click to see its term<extra></extra>"}
-    layout = {"title": {"text": f"∂L/∂{name}, row {out}: one weight per input (click one)"}, "height": height,
+    layout = {"title": {"text": f"∂L/∂{name}, output {out} (click a weight)"}, "height": height,
               "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "clickmode": "event+select", "dragmode": False}
     return _figure([trace], layout)
 
@@ -166,10 +167,10 @@ def probabilities_change(s: Step, labels: tuple[str, ...], height: int = 250) ->
     traces = [{"type": "bar", "name": name, "x": list(labels), "y": p, "marker": {"color": color},
                "hovertemplate": f"{name}: " + "%{x}: %{y:.2%}<extra></extra>"}
               for name, p, color in (("before", before, OTHER), ("after", after, AFTER))]
-    layout = {"title": {"text": f"Probabilities before and after one step (right answer: {labels[s.label]})"},
+    layout = {"title": {"text": f"Probabilities, before → after (right: {labels[s.label]})"},
               "height": height, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "barmode": "group",
               "xaxis": {"type": "category"}, "yaxis": {"range": [0, 1.05], "tickformat": ".0%"},
-              "legend": {"orientation": "h", "y": 1.0, "x": 1.0, "xanchor": "right", "yanchor": "bottom"}}
+              "legend": {"orientation": "h", "y": 0.98, "x": 0.99, "xanchor": "right", "yanchor": "top"}}
     return _figure(traces, layout)
 
 
