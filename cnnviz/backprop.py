@@ -130,7 +130,7 @@ def _loss(logits: torch.Tensor, label: int) -> float:
 def step(model: nn.Module, x: torch.Tensor, label: int, lr: float = DEFAULT_LR) -> Step:
     """One plain SGD step on one example x (1, C, H, W) with the right class `label`; `model` is not changed."""
     spec = _check(model, x, label, lr)
-    work = copy.deepcopy(model).eval()                   # eval: dropout off; the copy takes the update
+    work = copy.deepcopy(model).cpu().eval()             # eval: dropout off; the copy takes the update
     inputs, outputs, logits = _forward(work, x)
     label, k = int(label), logits.numel()
     if label >= k:
@@ -590,7 +590,7 @@ def steps(model: nn.Module, x: torch.Tensor, label: int, lr: float = DEFAULT_LR,
     _check(model, x, label, lr)
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_STEPS:
         raise ValueError(f"n must be a whole number of steps from 1 to {MAX_STEPS}, got {n!r}")
-    work = copy.deepcopy(model).eval()
+    work = copy.deepcopy(model).cpu().eval()
     params = [p for p in work.parameters() if p.requires_grad]
     x, target = x.detach().float().cpu(), torch.tensor([int(label)])
     losses = []
