@@ -41,6 +41,7 @@ pages = [
     st.Page("app_pages/playground.py", title="Convolution playground", icon="🔍"),
     st.Page("app_pages/trainer.py", title="Train a CNN", icon="🏋️"),
     st.Page("app_pages/draw.py", title="Draw a digit", icon="✏️"),
+    st.Page("app_pages/learn.py", title="How it learns", icon="📉"),
     st.Page("app_pages/dataset.py", title="Make a dataset", icon="🗂️"),
 ]
 nav = st.navigation(pages, position="hidden" if gate.locked() else "sidebar")  # a deep link survives the gate

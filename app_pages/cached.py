@@ -1,7 +1,7 @@
 """Caches shared by the pages (not a page: app.py lists the pages). The library stays free of streamlit."""
 import streamlit as st
 
-from cnnviz import checkpoints, data, owndata, probe, serverwide
+from cnnviz import backprop, checkpoints, data, owndata, probe, serverwide
 
 
 @st.cache_resource(show_spinner="Loading the dataset into memory…")
@@ -40,3 +40,9 @@ def load_model(name: str, stamp: float):
 def random_copy(name: str, stamp: float):
     """The model with its weights re-randomised (Draw's saliency sanity check)."""
     return probe.randomized(load_model(name, stamp)[0])
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def untrained_model(preset: str):
+    """A preset with fresh weights (seed 0): *How it learns* on a network that knows nothing yet."""
+    return backprop.untrained(preset)

@@ -272,6 +272,42 @@ def _fmt(v: float) -> str:
     return text.lstrip("-") if float(text) == 0 else text  # -0.00001 is "0.0000", not "-0.0000"
 
 
+# The rounding rule, public so that other worked calculations (cnnviz.backprop) write their numbers the same way.
+DECIMALS = "4 decimals"
+SIGNIFICANT = "4 significant digits"
+
+
+def fmt(v: float) -> str:
+    """A number as the arithmetic lines write it: 4 decimals (4 significant digits from 10,000 up)."""
+    return _fmt(v)
+
+
+def fmt_sig(v: float, digits: int = 4) -> str:
+    """A number with `digits` significant digits ('0.8123', '-1.234e-05'): gradients are often far below 0.0001."""
+    text = f"{v:#.{digits}g}"
+    return text.lstrip("-") if float(text) == 0 else text
+
+
+def bracket(text: str) -> str:
+    """A shown number inside a sum or product: negatives in brackets, '0.57 + (-0.03)'."""
+    return f"({text})" if text.startswith("-") else text
+
+
+def shown(text: str) -> float:
+    """The number a shown term stands for: '(-0.0326)' -> -0.0326."""
+    return _shown(text)
+
+
+def sign(result: str, again: float, write=_fmt) -> str:
+    """'=' when `again` (recomputed from the shown numbers) is written as the shown `result` is, else '≈'."""
+    return _is(result, write(again))
+
+
+def reason(line: str, digits: str = DECIMALS) -> str:
+    """An '≈' line says why: its numbers are shown rounded (to `digits`), so they need not add up to the last digit."""
+    return f"{line} (≈: terms rounded to {digits})" if "≈" in line else line
+
+
 def _term(v: float) -> str:
     """A number inside a sum: negatives in brackets, '0.57 + (-0.03)'."""
     return f"({_fmt(v)})" if v < 0 else _fmt(v)
@@ -289,10 +325,7 @@ def _is(result: str, again: str) -> str:
 
 def _why(line: str) -> str:
     """An '≈' line says why: its numbers are rounded, so they need not add up to the last digit."""
-    if "≈" not in line:
-        return line
-    digits = "4 significant digits" if re.search(r"\de[+-]\d", line) else "4 decimals"  # _fmt's two styles
-    return f"{line} (≈: terms rounded to {digits})"
+    return reason(line, SIGNIFICANT if re.search(r"\de[+-]\d", line) else DECIMALS)  # _fmt's two styles
 
 
 def _sum(terms: list[str], total: float) -> tuple[str, str]:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cnnviz import data, editor, kernels, owndata, pictures
+from cnnviz import backprop, data, editor, kernels, owndata, pictures
 from cnnviz.arch import PRESETS
 from cnnviz.urlstate import Bool, Choice, Float, Grid, Int, Schema, Text
 
-PAGES = ("dimensions", "playground", "trainer", "draw")  # st.navigation's url paths, "" being dimensions
+PAGES = ("dimensions", "playground", "trainer", "draw", "learn")  # st.navigation's url paths, "" being dimensions
 
 CALC_TABS = ("One layer", "A whole network")
 PG_SOURCES = ("Photo", "Pattern", "MNIST digit", "Upload")
@@ -26,6 +26,7 @@ TRAIN_BATCHES = (16, 32, 64, 100, 128, 256, 512)
 TRAIN_OPTIMIZERS = ("sgd", "adam")
 DRAW_SOURCES = ("Draw", "Random MNIST test digit", "Upload a picture")
 DRAW_DEFAULT = "tutorial_a"  # the model Draw opens with when the session has not chosen one
+LEARN_SOURCES = DRAW_SOURCES[:2]  # How it learns: a drawing or a test digit (a step needs the right label)
 
 
 def active_model(choice: object, models: Sequence[str]) -> str | None:
@@ -114,10 +115,23 @@ def draw(models: Sequence[str]) -> Schema:
     }
 
 
+def learn(models: Sequence[str]) -> Schema:
+    """How it learns: the model (a checkpoint or an untrained preset), the image, the right label, the learning rate."""
+    names = tuple(backprop.choices(list(models)))
+    return {
+        "model": Choice(names, active_model(None, list(models)) or names[0], key="learn_model"),
+        "src": Choice(LEARN_SOURCES, key="learn_source"),
+        "digit": Int(0, 9999, None, key="learn_digit"),
+        "label": Int(0, 999, None, key="learn_label"),   # no default: the test digit's own label, else 0
+        # 0.01: one step on one image visibly raises the right class without (usually) jumping it to ~100%
+        "lr": Choice(backprop.LEARNING_RATES, 0.01, key="learn_lr"),
+    }
+
+
 def schema(page: str, models: Sequence[str] = ()) -> Schema:
-    """The schema of a page by its url path ("" or "dimensions", "playground", "trainer", "draw")."""
+    """The schema of a page by its url path ("" or "dimensions", "playground", "trainer", "draw", "learn")."""
     page = page or "dimensions"
     if page not in PAGES:
         raise ValueError(f"no page {page!r}; pages: {', '.join(PAGES)}")
     return {"dimensions": lambda: dimensions(models), "playground": playground, "trainer": trainer,
-            "draw": lambda: draw(models)}[page]()
+            "draw": lambda: draw(models), "learn": lambda: learn(models)}[page]()
