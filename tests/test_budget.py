@@ -88,6 +88,7 @@ def test_bad_values_are_named():
         budget.estimate(impossible)
 
 
+@pytest.mark.slow
 def test_the_estimate_bounds_what_torch_really_uses():
     """Train 4 real batches (fp32: the larger case) in a fresh process; its peak RSS growth stays under the estimate."""
     code = """

@@ -182,6 +182,7 @@ def mnist_test(data_root):
     return data.load("mnist", "test", root=data_root, download=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_checkpoint_matches_its_card(name, mnist_test):
     model, card = ck.load(name)

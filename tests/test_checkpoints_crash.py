@@ -78,6 +78,7 @@ def _read_bytes(fd: int, count: int, timeout: float = 60.0) -> None:
         count -= len(os.read(fd, count))
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_while_saving_over_a_name(user_dir):
     """The child reports each finished save; the kill comes after a random number of them (0-2), then a
     random moment inside the next. Counting saves, not guessing their time, keeps both outcomes (killed

@@ -39,6 +39,7 @@ def _faults(mode: str) -> int:
     return int(out.stdout.split()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc and /proc: Linux only")
 def test_a_training_loop_stops_faulting_its_memory_in_every_batch():
     default, kept = _faults("default"), _faults("keep")

@@ -112,6 +112,7 @@ def test_add_on_nothing_drawn_says_so_and_a_dot_is_refused():
     assert owndata.open_dataset("letters").counts == {"a": 0, "b": 0}
 
 
+@pytest.mark.slow
 def test_copy_the_example_then_train_it_on_the_trainer_page():
     at = _page()
     at.button(key="ds_copy").click().run()

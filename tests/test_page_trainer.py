@@ -92,6 +92,7 @@ def test_during_a_run_the_settings_fold_into_one_line_and_stop_works():
     assert at.expander[0].label == "⚙️ Settings" and not at.selectbox(key="dataset").disabled  # back when it ends
 
 
+@pytest.mark.slow
 def test_a_too_high_learning_rate_is_explained(user_dir):
     at = _app()
     lr = next(n for n in at.number_input if n.label.startswith("Learning rate"))
@@ -105,6 +106,7 @@ def test_a_too_high_learning_rate_is_explained(user_dir):
     assert any("the learning rate 10 is far too high; try 0.01" in m for m in said), said
 
 
+@pytest.mark.slow
 def test_a_short_run_shows_progress_results_and_saves(user_dir):
     at = _app()
     assert at.selectbox(key="net").value == "tutorial_a"
@@ -135,6 +137,7 @@ def test_a_short_run_shows_progress_results_and_saves(user_dir):
     assert any("alt='first-layer filters'" in p for p in pictures)
 
 
+@pytest.mark.slow
 def test_stop_button_stops_the_run_and_the_stopped_model_can_be_kept(user_dir):
     at = _app()
     at.selectbox(key="net").set_value("tutorial_b")  # ~1 minute of training: Stop comes long before the end
@@ -223,6 +226,7 @@ def test_a_failed_download_says_so_until_the_files_appear(monkeypatch, tmp_path)
     assert at.button(key="download").label.startswith("⬇️ Try the download again")
 
 
+@pytest.mark.slow
 def test_reproduce_the_tutorials_shows_the_table(monkeypatch):
     small = tr.replace(tr.TUTORIAL_CONFIG, max_batches=3, report_every=1, val_every=0)
     monkeypatch.setattr(tr, "TUTORIAL_CONFIG", small)  # the page hands the recipe to the training process
@@ -297,6 +301,7 @@ def test_the_calculator_and_the_trainer_show_the_same_measured_estimate(monkeypa
     assert any(said in c.value for c in trainer.caption), [c.value for c in trainer.caption]
 
 
+@pytest.mark.slow
 def test_an_own_dataset_result_names_its_real_count_and_comes_first_with_save(user_dir):
     """Issue 18 items 5 and 10: 12 held-out drawings are not '1,000 test images' at '100.00%', and after a run
     the result and Save come first, the settings folded."""

@@ -53,6 +53,7 @@ def _accuracy(model, inputs: torch.Tensor, labels: np.ndarray) -> float:
         return float((model(inputs).argmax(1).numpy() == labels).mean())
 
 
+@pytest.mark.slow
 def test_canvas_digits_classified_nearly_as_well_as_originals(mnist_test, tutorial_a):
     # Measured with the shipped tutorial_a on the first 300 test digits: originals 99.3%; drawn on the
     # canvas 99.0% in every placement, except thick strokes 96.0% (on 1,000 digits: 99.1% originals,

@@ -148,6 +148,7 @@ def _other_replica(tmp_path):
     return proc
 
 
+@pytest.mark.slow
 def test_two_server_processes_share_one_training_slot(tmp_path, monkeypatch):
     """#24 item 7: each replica had its own queue, so three replicas trained three runs at once on one machine."""
     monkeypatch.setenv("CNNVIZ_SHARED", str(tmp_path))
@@ -169,6 +170,7 @@ def test_two_server_processes_share_one_training_slot(tmp_path, monkeypatch):
             queue.leave(t)
 
 
+@pytest.mark.slow
 def test_a_replica_that_dies_while_training_frees_the_slot(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNVIZ_SHARED", str(tmp_path))
     other = _other_replica(tmp_path)

@@ -20,6 +20,7 @@ from cnnviz import access
 
 CODE = "owl-42"
 EARLY = ForwardMsg.ScriptFinishedStatus.FINISHED_EARLY_FOR_RERUN
+pytestmark = pytest.mark.slow  # real processes: servers, spawned workers
 
 
 class Client:

@@ -347,6 +347,7 @@ def test_the_readmes_spelled_out_tutorial_recipe_is_the_recipe():
     assert tr._config(tr._parse(spelled)) == tr.replace(recipe, nesterov=True)  # Nesterov is off without momentum
 
 
+@pytest.mark.slow
 def test_cli_runs_the_tutorials_recipe(tmp_path, capsys):
     argv = ["--preset", "tutorial_a", "--recipe", "tutorial", "--max-batches", "3", "--out", str(tmp_path),
             "--name", "recipe", "--no-snapshots"]

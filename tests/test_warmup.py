@@ -1,3 +1,4 @@
+import pytest
 """cnnviz.warmup: the heavy imports are frozen out of the garbage collector's sight, once per process."""
 import subprocess
 import sys
@@ -16,6 +17,7 @@ print(full)
 """
 
 
+@pytest.mark.slow
 def test_freeze_imports_once_and_collections_skip_the_frozen():
     out = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
