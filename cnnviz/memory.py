@@ -21,17 +21,23 @@ MMAP_THRESHOLD = 32 << 20   # blocks up to 32 MB (glibc's largest allowed) come 
 TRIM_THRESHOLD = 1 << 30    # up to 1 GB of free memory stays in the process
 
 
+def _glibc(name: str, argtypes: list, restype=ctypes.c_int):
+    """glibc's function `name` with its C signature set, or None where there is none (not Linux, musl, ...)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
+    except (OSError, AttributeError):  # musl and others: nothing to tune
+        return None
+    fn.argtypes, fn.restype = argtypes, restype
+    return fn
+
+
 def keep_freed_memory() -> bool:
     """Raise glibc malloc's thresholds for this process; False (and nothing changed) where there is no glibc."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # musl and others: no mallopt, nothing to tune
-        return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    mallopt = _glibc("mallopt", [ctypes.c_int, ctypes.c_int])
+    return (mallopt is not None and bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+            and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)))
 
 
 SERVER_MMAP_THRESHOLD = 4 << 20  # the server: blocks of 4 MB and more (uploads, decoded photos) are mmapped
@@ -44,29 +50,18 @@ def hand_back_big_blocks(threshold: int = SERVER_MMAP_THRESHOLD) -> bool:
     19 MB uploads puts the next ones inside its heaps, where they stay resident after being freed; a fixed
     threshold turns that off. The opposite of keep_freed_memory, for the server, which does not train.
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return bool(mallopt(M_MMAP_THRESHOLD, threshold))
+    mallopt = _glibc("mallopt", [ctypes.c_int, ctypes.c_int])
+    return mallopt is not None and bool(mallopt(M_MMAP_THRESHOLD, threshold))
 
 
 def give_back_freed_memory() -> bool:
     """Hand the free pages inside malloc's heaps back to the OS (glibc's malloc_trim); False where there is none.
 
     Big buffers freed in the middle of a heap (a class's 19 MB uploads, once their sessions end) stay in the
-    process's resident memory until trimmed: glibc raises its mmap threshold after the first big free, so
-    later big blocks come from the heap, whose top alone is returned on free.
+    process's resident memory until trimmed.
     """
-    if not sys.platform.startswith("linux"):
+    trim = _glibc("malloc_trim", [ctypes.c_size_t])
+    if trim is None:
         return False
-    try:
-        trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return False
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     trim(0)
     return True
