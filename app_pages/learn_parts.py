@@ -1,13 +1,13 @@
 """Sections of *How it learns* (not a page): the forward pass, the way back layer by layer, one weight's gradient
 term by term, what the step changed, more steps (the image and the model: learn_input). The numbers come from
-cnnviz.backprop, the figures from cnnviz.figures.learn."""
+cnnviz.backprop, their text from cnnviz.backprop_lines, the figures from cnnviz.figures.learn."""
 from __future__ import annotations
 
 import streamlit as st
 import torch
 
 from app_pages import ui
-from cnnviz import backprop
+from cnnviz import backprop, backprop_lines
 from cnnviz.figures import learn as figs
 
 PICK = "learn_pick"    # session key: {(model, parameter, output): the weight's index}
@@ -19,13 +19,13 @@ def forward(s: backprop.Step, labels: tuple[str, ...]) -> None:
     guess = int(s.probs_before.argmax())
     st.metric("Before the step it says", labels[guess])
     st.caption(f"{float(s.probs_before[guess]):.0%} sure. Loss, the cross-entropy:")
-    st.code(backprop.loss_line(s, labels), language=None, wrap_lines=True)
+    st.code(backprop_lines.loss_line(s, labels), language=None, wrap_lines=True)
 
 
 def outputs(s: backprop.Step, labels: tuple[str, ...]) -> None:
     """The gradient at the outputs: the table p, y, p − y and its bars."""
     left, right = st.columns([2, 3])
-    left.dataframe(backprop.output_rows(s, labels), hide_index=True, height=35 * (s.num_classes + 1) + 3)
+    left.dataframe(backprop_lines.output_rows(s, labels), hide_index=True, height=35 * (s.num_classes + 1) + 3)
     ui.chart(figs.output_gradient(s, labels), right, width="stretch", key="learn_out_grad",
              config={"displayModeBar": False})
     right.caption("∂L/∂z = p − y: every wrong class is pushed down by its probability, the right one pulled up "
@@ -46,7 +46,7 @@ def backward(s: backprop.Step) -> None:
         top = int(p.grad_out.shape[0]) - 1
         st.session_state["learn_channel"] = min(max(int(st.session_state.get("learn_channel", 0)), 0), top)
         channel = c[1].number_input("Map", 0, top, key="learn_channel")
-    st.code("\n".join(backprop.passage_lines(s, layer, channel)), language=None, wrap_lines=True)
+    st.code("\n".join(backprop_lines.passage_lines(s, layer, channel)), language=None, wrap_lines=True)
     ui.chart(figs.passage(s, layer, channel), width="stretch", key="learn_passage", config={"displayModeBar": False})
 
 
@@ -97,11 +97,11 @@ def terms(s: backprop.Step, name: str, index: tuple[int, ...], left, right) -> N
         st.markdown(f"**`{name}[{', '.join(map(str, index))}]`**: its gradient is a sum, input × the gradient that "
                     "came back, over every place the weight was used (largest terms first):")
         with st.container(key="learn_terms"):
-            st.code("\n".join(backprop.weight_lines(s, name, index)), language=None, wrap_lines=True)
+            st.code("\n".join(backprop_lines.weight_lines(s, name, index)), language=None, wrap_lines=True)
     with left:
         st.markdown(f"**The update** (plain SGD, lr = {s.lr:g}):")
         with st.container(key="learn_update"):
-            st.code("\n".join(backprop.update_lines(s, name, index)), language=None, wrap_lines=True)
+            st.code("\n".join(backprop_lines.update_lines(s, name, index)), language=None, wrap_lines=True)
     t = backprop.terms(s, name, index)
     if t.grid is not None and not name.endswith(".bias"):
         ui.chart(figs.term_maps(t), width="stretch", key="learn_term_maps", config={"displayModeBar": False})
@@ -112,7 +112,7 @@ def after(s: backprop.Step, labels: tuple[str, ...], where) -> None:
     with where:
         ui.chart(figs.probabilities_change(s, labels), width="stretch", key="learn_probs",
                  config={"displayModeBar": False})
-        st.caption(backprop.after_line(s, labels))
+        st.caption(backprop_lines.after_line(s, labels))
 
 
 def kernel(s: backprop.Step, name: str, index: tuple[int, ...]) -> None:

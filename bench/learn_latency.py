@@ -27,7 +27,7 @@ import streamlit.elements.plotly_chart  # noqa: E402,F401  # as in the app: Stre
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cnnviz import backprop, checkpoints, data  # noqa: E402
+from cnnviz import backprop, backprop_lines, checkpoints, data  # noqa: E402
 from cnnviz.figures import learn as figs  # noqa: E402
 
 LABELS = tuple(str(d) for d in range(10))
@@ -40,9 +40,9 @@ def page_work(model, x, label: int, lr: float) -> tuple[float, float]:
     t1 = time.perf_counter()
     name = "conv2.weight" if "conv2.weight" in s.grads else next(iter(s.grads))
     index = backprop.strongest(s, name)
-    backprop.loss_line(s), backprop.output_rows(s), backprop.after_line(s)
-    backprop.passage_lines(s, s.passages[0].layer)
-    backprop.weight_lines(s, name, index), backprop.update_lines(s, name, index)
+    backprop_lines.loss_line(s), backprop_lines.output_rows(s), backprop_lines.after_line(s)
+    backprop_lines.passage_lines(s, s.passages[0].layer)
+    backprop_lines.weight_lines(s, name, index), backprop_lines.update_lines(s, name, index)
     figs.output_gradient(s, LABELS), figs.passage(s, s.passages[0].layer), figs.probabilities_change(s, LABELS)
     if s.grads[name].dim() == 4:
         figs.filter_gradient(s, name, index[0], index[1:])

@@ -272,7 +272,7 @@ def _fmt(v: float) -> str:
     return text.lstrip("-") if float(text) == 0 else text  # -0.00001 is "0.0000", not "-0.0000"
 
 
-# The rounding rule, public so that other worked calculations (cnnviz.backprop) write their numbers the same way.
+# The rounding rule, public so that other worked calculations (cnnviz.backprop_lines) write their numbers the same way.
 DECIMALS = "4 decimals"
 SIGNIFICANT = "4 significant digits"
 

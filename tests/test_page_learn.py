@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import backprop, checkpoints, data, pagestate, preprocess
+from cnnviz import backprop, backprop_lines, checkpoints, data, pagestate, preprocess
 from tests.test_page_draw import canvas_state, stroke_one, stroke_zero
 
 PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "learn.py"
@@ -48,7 +48,7 @@ def test_a_drawing_forward_then_one_step_every_number_from_the_library():
     at = _page(step=False, canvas=canvas_state(stroke_one()), learn_label=1)
     s = _step("tutorial_a", preprocess.to_mnist(stroke_one()), 1, PAGE_LR)
     assert [m.value for m in at.metric] == ["1"] and at.metric[0].label == "Before the step it says"
-    assert _codes(at) == [backprop.loss_line(s)]           # forward only, until the step is taken
+    assert _codes(at) == [backprop_lines.loss_line(s)]           # forward only, until the step is taken
     assert not at.subheader
     at.button(key="learn_step").click().run()
     assert not at.exception and not at.error
@@ -58,14 +58,14 @@ def test_a_drawing_forward_then_one_step_every_number_from_the_library():
     name, index = "conv2.weight", backprop.strongest(s, "conv2.weight")
     assert at.selectbox(key="learn_param").value == name and at.number_input(key="learn_unit").value == index[0]
     codes = _codes(at)
-    assert codes[0] == backprop.loss_line(s)
-    assert codes[1:1 + len(backprop.passage_lines(s, "fc1"))] == backprop.passage_lines(s, "fc1", 0)
+    assert codes[0] == backprop_lines.loss_line(s)
+    assert codes[1:1 + len(backprop_lines.passage_lines(s, "fc1"))] == backprop_lines.passage_lines(s, "fc1", 0)
     blocks = [c.value for c in at.code]
-    assert "\n".join(backprop.weight_lines(s, name, index)) in blocks
-    assert "\n".join(backprop.update_lines(s, name, index)) in blocks
+    assert "\n".join(backprop_lines.weight_lines(s, name, index)) in blocks
+    assert "\n".join(backprop_lines.update_lines(s, name, index)) in blocks
     table = at.dataframe[0].value
-    assert list(table["p − y"]) == [r["p − y"] for r in backprop.output_rows(s)]
-    assert any(c.value == backprop.after_line(s) for c in at.caption)
+    assert list(table["p − y"]) == [r["p − y"] for r in backprop_lines.output_rows(s)]
+    assert any(c.value == backprop_lines.after_line(s) for c in at.caption)
 
 
 def test_the_step_stays_taken_and_a_new_drawing_shows_it_at_once():
@@ -81,7 +81,7 @@ def test_a_test_digit_comes_with_its_own_label_and_more_steps_make_the_loss_fall
     assert at.selectbox(key="learn_label").value == 7
     split = data.load("mnist", "test", download=False)
     s = _step("untrained lenet5", preprocess.from_mnist(split.raw(0)[0]), 7, 0.01)
-    assert _codes(at)[0] == backprop.loss_line(s)
+    assert _codes(at)[0] == backprop_lines.loss_line(s)
     at.button(key="learn_more_button").click().run()
     assert not at.exception
     assert any(c.value.startswith("Step 1 is the step above") for c in at.caption)
@@ -100,8 +100,8 @@ def test_every_kind_of_parameter_shows_its_terms_and_update(param):
     index = backprop.strongest(s, param)
     assert at.number_input(key="learn_unit").value == index[0]
     blocks = [c.value for c in at.code]
-    assert "\n".join(backprop.weight_lines(s, param, index)) in blocks
-    assert "\n".join(backprop.update_lines(s, param, index)) in blocks
+    assert "\n".join(backprop_lines.weight_lines(s, param, index)) in blocks
+    assert "\n".join(backprop_lines.update_lines(s, param, index)) in blocks
 
 
 def test_walking_back_through_every_layer():
@@ -113,7 +113,7 @@ def test_walking_back_through_every_layer():
         assert not at.exception, layer
     s = _step("tutorial_a", preprocess.to_mnist(stroke_one()), 7, PAGE_LR)
     at.number_input(key="learn_channel").set_value(3).run()
-    assert _codes(at)[1:1 + len(backprop.passage_lines(s, "conv1", 3))] == backprop.passage_lines(s, "conv1", 3)
+    assert _codes(at)[1:1 + len(backprop_lines.passage_lines(s, "conv1", 3))] == backprop_lines.passage_lines(s, "conv1", 3)
 
 
 def test_a_link_sets_model_image_label_and_rate(data_root):
