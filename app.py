@@ -45,7 +45,7 @@ pages = [
     st.Page("app_pages/dataset.py", title="Make a dataset", icon="🗂️"),
 ]
 nav = st.navigation(pages, position="hidden" if gate.locked() else "sidebar")  # a deep link survives the gate
-gate.require_class_code()  # only when the teacher set $CNNVIZ_CLASS_CODE (README: "A classroom server")
+gate.require_class_code()  # only when the teacher set $CNNVIZ_CLASS_CODE (docs/classroom-server.md)
 ui.start_presenter_from_url()
 ui.style()
 

@@ -20,7 +20,7 @@ for each training drawing (the input of a linear layer: feature_layer), made uni
 class; the distance within which 99% of a class's drawings lie from that mean, and the top probability all
 but 1% of the drawings get, are kept with it in the model card ("class_shapes"). A drawing further than
 that from every class, or answered less surely, is flagged. An older card without them is judged on
-confidence alone (own_low_top). bench/not_one_of_yours.py measures both (README).
+confidence alone (own_low_top). bench/not_one_of_yours.py measures both (docs/performance.md).
 """
 from __future__ import annotations
 

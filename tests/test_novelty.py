@@ -1,5 +1,5 @@
 """cnnviz.novelty: the "not a digit?" warning stays quiet on MNIST digits drawn on the canvas and speaks up on
-scribbles, letters and photos (bench/not_a_digit.py measures the full rates: README); "not one of your
+scribbles, letters and photos (bench/not_a_digit.py measures the full rates: docs/performance.md); "not one of your
 classes?" does the same for a model of your own classes (bench/not_one_of_yours.py)."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import torch
 from cnnviz import checkpoints, novelty, owndata, preprocess, probe
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-import not_a_digit as bench  # noqa: E402  # the bench's own generators: the test checks what the README reports
+import not_a_digit as bench  # noqa: E402  # the bench's own generators: the test checks what docs/performance.md reports
 import not_one_of_yours as own  # noqa: E402  # the same for models of your own classes
 
 

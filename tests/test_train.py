@@ -338,10 +338,10 @@ def test_cli_names_a_bad_value_in_one_line(tmp_path, capsys):
 
 
 def test_the_readmes_spelled_out_tutorial_recipe_is_the_recipe():
-    """README's second command line sets each option by hand: it must be what --recipe tutorial runs."""
+    """docs/trainer.md's second command line sets each option by hand: it must be what --recipe tutorial runs."""
     spelled = ("--preset tutorial_a --momentum 0 --no-normalize --precision fp32 --lr 0.01 --schedule constant "
                "--label-smoothing 0 --batch-size 100 --epochs 5 --max-batches 3000").split()
-    readme = (Path(__file__).parents[1] / "README.md").read_text().replace("\\\n", " ")
+    readme = (Path(__file__).parents[1] / "docs" / "trainer.md").read_text().replace("\\\n", " ")
     assert " ".join(spelled[2:]) in " ".join(readme.split())
     recipe = tr._config(tr._parse(["--preset", "tutorial_a", "--recipe", "tutorial"]))
     assert tr._config(tr._parse(spelled)) == tr.replace(recipe, nesterov=True)  # Nesterov is off without momentum
