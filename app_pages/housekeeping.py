@@ -7,7 +7,8 @@ uploaded picture), and the uploaded-file manager keeps the uploads (19 MB for a 
 as no other tab closes, and the uploads for the life of the server. Every SWEEP_S seconds a sweep reaps the
 expired sessions and shuts each down as Streamlit does a session it will not resume, drops any upload whose
 session the server no longer knows, and trims malloc's heaps. Blocks of 4 MB and more get their own mappings
-(memory.hand_back_big_blocks), so what the sweep frees leaves the process's resident memory. It reads Streamlit's runtime internals, pinned
+(memory.hand_back_big_blocks), so what the sweep frees leaves the process's resident memory. It reads
+Streamlit's runtime internals, pinned
 in requirements.txt (streamlit==1.67.0); tests/test_housekeeping.py runs it against the real managers.
 """
 from __future__ import annotations

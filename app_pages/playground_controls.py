@@ -52,7 +52,8 @@ def choose_picture() -> np.ndarray | None:
     crop = st.select_slider("Crop (small crops show every number)", pagestate.PG_CROPS, key="pg_crop")
     with ui.advanced("crop_centre"):
         r, c = st.columns(2)
-        centre = r.slider("Crop centre ↓", 0.0, 1.0, key="pg_crop_r"), c.slider("Crop centre →", 0.0, 1.0, key="pg_crop_c")
+        centre = (r.slider("Crop centre ↓", 0.0, 1.0, key="pg_crop_r"),
+                  c.slider("Crop centre →", 0.0, 1.0, key="pg_crop_c"))
     return image if crop == "full" else pictures.crop_at(image, crop, *centre)
 
 

@@ -4,7 +4,7 @@ The library's RunQueue knows nothing of Streamlit; here each ticket gets an `ali
 runtime's session registry, so a closed or reloaded tab ends its run (after a short grace for blips).
 Under AppTest there is no server runtime and no class to share with: runs start directly.
 """
-from typing import Callable
+from collections.abc import Callable
 
 import streamlit as st
 from streamlit.runtime import Runtime

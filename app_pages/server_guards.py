@@ -16,7 +16,7 @@ teacher's) keeps getting Streamlit's own messages. Runtime internals, pinned in 
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from streamlit.proto.NewSession_pb2 import NewSession
 from streamlit.runtime import Runtime

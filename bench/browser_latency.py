@@ -15,7 +15,8 @@ every figure is the component's. Prints medians and p95s and the machine's load 
 
 Starts `streamlit run app.py` on a free port, opens the playground on a 512x512 photo in Debian's
 Chromium, then moves the stride slider with the keyboard `--n` times (1 -> 2 -> 1 ...) and times each
-change from the key press to the script having finished and the page's text (which states the output size) having changed.
+change from the key press to the script having finished and the page's text (which states the output size)
+having changed.
 Prints the median and p95 (the issue's target: "well under a second" on a 2-core CPU).
 """
 from __future__ import annotations

@@ -28,8 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sessions import (ANSWER, ARGS, CANVAS, IDLE, RESET, cpu_seconds, free_port, pct, rss_bytes, serve,  # noqa: E402
-                      stroke, trainer)
+from sessions import ANSWER, ARGS, CANVAS, IDLE, RESET, cpu_seconds, free_port, pct, rss_bytes, serve, stroke, trainer  # noqa: E402
 
 
 async def record(browser, url: str) -> list[bytes]:
@@ -152,7 +151,8 @@ def report(n: int, s: dict, args) -> None:
             f"{len(s['errors'])} errors, {len(a)} answers")
     if a:
         line += (f", stroke->answer p50 {statistics.median(a):.0f} ms p95 {pct(a, 0.95):.0f} ms, rerun finished p50 "
-                 f"{statistics.median(f):.0f} ms p95 {pct(f, 0.95):.0f} ms, server CPU {s['cpu'] / max(1, s['answers']):.3f} "
+                 f"{statistics.median(f):.0f} ms p95 {pct(f, 0.95):.0f} ms, "
+                 f"server CPU {s['cpu'] / max(1, s['answers']):.3f} "
                  f"CPU-s per answer (+ its clear), peak RSS {s['peak_rss'] / 2**20:.0f} MiB")
     print(line + f"; {s['load']}", flush=True)
     for e in sorted(set(s["errors"]))[:5]:

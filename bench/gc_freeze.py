@@ -34,6 +34,7 @@ def main() -> None:
     p.add_argument("--n", type=int, default=15)
     n = p.parse_args().n
     import streamlit  # noqa: F401  (the server has it loaded too)
+
     from cnnviz import warmup
 
     for name in warmup.HEAVY:

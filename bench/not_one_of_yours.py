@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import not_a_digit  # noqa: E402
+
 from cnnviz import arch, novelty, owndata, preprocess  # noqa: E402
 from cnnviz import train as tr  # noqa: E402
 
@@ -57,7 +58,8 @@ def shape_canvas(kind: str, rng: np.random.Generator) -> np.ndarray:
     size, (cx, cy), width, tilt = rng.uniform(50, 100), rng.uniform(100, 180, 2), int(rng.integers(12, 28)), \
         rng.uniform(-0.3, 0.3)
     for line in _polylines(kind, rng):
-        xy = [(cx + size * (x * math.cos(tilt) - y * math.sin(tilt)), cy + size * (x * math.sin(tilt) + y * math.cos(tilt)))
+        xy = [(cx + size * (x * math.cos(tilt) - y * math.sin(tilt)),
+               cy + size * (x * math.sin(tilt) + y * math.cos(tilt)))
               for x, y in line]
         pen.line(xy, fill="white", width=width, joint="curve")
     return np.asarray(img)

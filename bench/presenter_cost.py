@@ -38,7 +38,7 @@ def main(n: int = 50) -> None:
                "16x16 crop with numbers": figs.picture(photo[:16, :16], "crop", height=235)}
     print(f"uptime: {os.popen('uptime').read().strip()}")
     for name, fig in figures.items():
-        med, p95 = _time(lambda: present(fig), n)
+        med, p95 = _time(lambda fig=fig: present(fig), n)
         print(f"present(), {name}: median {med:.2f} ms, p95 {p95:.2f} ms")
     schema = pagestate.playground()
     state = {"src": "Photo", "photo": "camera", "kernel": "sobel_x", "stride": 2, "pool": "max", "r": 5, "col": 7}

@@ -193,7 +193,7 @@ async def trainer(browser, url: str, stop: asyncio.Event, stats: dict) -> None:
                 stats["runs"] += 1
             try:
                 await asyncio.wait_for(stop.wait(), 3.0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         stop_button = page.get_by_role("button", name="Stop")
         if await stop_button.is_enabled():

@@ -56,7 +56,8 @@ def in_app(page, url: str, batches: int, while_running=None, server_pid: int | N
         cpu = ((browser_cpu_seconds() - before[1]) / seconds, (cpu_seconds(server_pid) - before[2]) / seconds)
     text = page.locator("[data-testid='stProgress']").first.inner_text()
     done = re.search(r"batch ([\d,]+)/([\d,]+)", text)
-    if not done or done.group(1) != done.group(2):  # ran to its end (the cap, or the recipe's epochs if they come first)
+    # ran to its end (the cap, or the recipe's epochs if they come first)
+    if not done or done.group(1) != done.group(2):
         raise SystemExit(f"unexpected end of the in-app run: {text!r}")
     return float(RATE.search(text).group(1).replace(",", "")), extra, cpu
 

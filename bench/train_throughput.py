@@ -159,7 +159,8 @@ def main() -> None:
     t, o = statistics.median(tut), statistics.median(ours)
     paired = statistics.median(o_ / t_ for o_, t_ in zip(ours, tut))
     print(f"median images/s: tutorial loop {t:,.0f}, cnnviz {o:,.0f}; ratio of medians {o / t:.2f}x, "
-          f"median paired ratio {paired:.2f}x, per CPU-second {statistics.median(cpu_ratio):.2f}x (target >= 3.5, issue #11)")
+          f"median paired ratio {paired:.2f}x, per CPU-second {statistics.median(cpu_ratio):.2f}x "
+          "(target >= 3.5, issue #11)")
     if other:
         print(f"cnnviz with glibc's malloc defaults: {statistics.median(other):,.0f} img/s, "
               f"{statistics.median(other) / t:.2f}x the tutorial loop; keep_freed_memory gives "

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-
 import torch
 from torchvision import datasets as tvd
 
@@ -92,11 +91,11 @@ class Split:
         """Images in [0, 1] for display (undoes the normalisation): (n, 1, 28, 28)."""
         return (self.images[index] * self.std + self.mean).clamp(0.0, 1.0)
 
-    def subset(self, n: int) -> "Split":
+    def subset(self, n: int) -> Split:
         """The first `n` examples (a view, no copy)."""
         return Split(self.name, self.split, self.images[:n], self.labels[:n], self.mean, self.std)
 
-    def to(self, device: torch.device | str) -> "Split":
+    def to(self, device: torch.device | str) -> Split:
         """The same split on another device (the GPU when training there)."""
         return Split(self.name, self.split, self.images.to(device), self.labels.to(device), self.mean, self.std)
 
@@ -134,7 +133,8 @@ def missing_message(name: str, root: Path | str | None = None) -> str:
     """One plain sentence saying where the files of `name` must go (file names, folder relative to the data folder)."""
     listed = ", ".join(info(name).files)
     return (f"{info(name).title} is not on this computer. Download it on the page *Train a CNN*, or put its "
-            f"four files ({listed}; .gz or unpacked) in {shown_folder(name)} (the data folder is ./data, or the folder named "
+            f"four files ({listed}; .gz or unpacked) in {shown_folder(name)} "
+            "(the data folder is ./data, or the folder named "
             f"by the environment variable CNNVIZ_DATA).")
 
 

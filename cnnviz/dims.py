@@ -252,7 +252,8 @@ def totals(spec: Spec, rows: list[Row] | tuple[Row, ...] | None = None) -> Total
 
 
 def flow(spec: Spec, rows: list[Row] | tuple[Row, ...]) -> str:
-    """The shapes through the network in one line, skipping layers that keep the shape: '1×28×28 → conv1 16×28×28 → ...'."""
+    """The shapes through the network in one line, skipping layers that keep the shape:
+    '1×28×28 → conv1 16×28×28 → ...'."""
     parts = [f"input {shape_str(spec.input_shape)}"]
     parts += [f"{r.name} {shape_str(r.out_shape)}" for r in rows if r.out_shape != r.in_shape]
     return " → ".join(parts)

@@ -29,7 +29,8 @@ def spec_to_records(spec: Spec) -> list[dict[str, Any]]:
 
 
 def ordered(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Sort editor rows by their 'order' cell (so a row typed as 2.5 moves between 2 and 3); blanks keep their place last."""
+    """Sort editor rows by their 'order' cell (a row typed as 2.5 moves between 2 and 3); blanks keep their
+    place, last."""
     def key(item: tuple[int, dict[str, Any]]) -> tuple[float, int]:
         order = _clean(item[1].get("order"))
         try:
@@ -59,7 +60,8 @@ def record_to_layer(rec: dict[str, Any]) -> Layer:
 
 def _clean(value: Any) -> Any:
     """Empty cells (None, NaN, '') -> None."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or (isinstance(value, str) and not value.strip()):
+    if (value is None or (isinstance(value, float) and math.isnan(value))
+            or (isinstance(value, str) and not value.strip())):
         return None
     return value
 

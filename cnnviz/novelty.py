@@ -272,7 +272,7 @@ class ClassShapes:
                 "radius": [round(float(r), 4) for r in self.radius], "centroids": _rounded(self.centroids).tolist()}
 
     @classmethod
-    def from_card(cls, card: dict) -> "ClassShapes | None":
+    def from_card(cls, card: dict) -> ClassShapes | None:
         """The class shapes a card carries (checked by checkpoints.card_problems), or None for an older card."""
         got = card.get("class_shapes")
         if not isinstance(got, dict):

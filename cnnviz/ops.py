@@ -357,7 +357,7 @@ class Stepped:
     col: int
     auto: bool
 
-    def next(self) -> "Stepped":
+    def next(self) -> Stepped:
         """One cell on, row by row (Play): a position Play moved to is kept like a chosen one."""
         return Stepped(self.shape, *next_position(self.row, self.col, *self.shape), False)
 

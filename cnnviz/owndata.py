@@ -133,11 +133,11 @@ class OwnSplit(data.Split):
     def classes(self) -> tuple[str, ...]:
         return self.class_names
 
-    def subset(self, n: int) -> "OwnSplit":
+    def subset(self, n: int) -> OwnSplit:
         """The first `n` examples (a view, no copy)."""
         return replace(self, images=self.images[:n], labels=self.labels[:n])
 
-    def to(self, device: torch.device | str) -> "OwnSplit":
+    def to(self, device: torch.device | str) -> OwnSplit:
         """The same split on another device."""
         return replace(self, images=self.images.to(device), labels=self.labels.to(device))
 

@@ -11,7 +11,8 @@ models and datasets stay in caches: clearing those only costs a reload.
 from __future__ import annotations
 
 import threading
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 T = TypeVar("T")
 

@@ -102,7 +102,7 @@ class Layer:
         return 0.5 if self.p is None else float(self.p)
 
     @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> "Layer":
+    def from_json(cls, obj: dict[str, Any]) -> Layer:
         """Build a layer from its JSON dict, rejecting unknown keys."""
         if not isinstance(obj, dict) or "type" not in obj:
             raise ValueError(f"a layer must be an object with a 'type', got {obj!r}")
@@ -156,7 +156,7 @@ class Spec:
         object.__setattr__(self, "layers", tuple(self.layers))
 
     @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> "Spec":
+    def from_json(cls, obj: dict[str, Any]) -> Spec:
         """Parse a spec from plain JSON (a dict with input_shape and layers)."""
         if not isinstance(obj, dict) or "input_shape" not in obj or "layers" not in obj:
             raise ValueError("a spec must be an object with 'input_shape' and 'layers'")

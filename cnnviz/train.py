@@ -23,9 +23,10 @@ import random
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,8 +35,7 @@ from torch import nn
 
 import cnnviz
 from cnnviz import data as datamod
-from cnnviz import novelty, owndata, rng
-from cnnviz import snapshots
+from cnnviz import novelty, owndata, rng, snapshots
 from cnnviz.arch import PRESETS, Spec, training_order
 from cnnviz.device import describe, pick_device
 from cnnviz.evaluate import Evaluation, accuracy_text, evaluate
@@ -129,7 +129,8 @@ class Progress:
     val_loss: float | None = None
     val_accuracy: float | None = None
     job: str = ""
-    frame: Frame | None = field(default=None, repr=False, compare=False)  # the live view (filters, digit grid), about once a second
+    # the live view (filters, digit grid), about once a second
+    frame: Frame | None = field(default=None, repr=False, compare=False)
     val_total: int | None = None    # how many held-out images val_* were measured on (with val_*)
     val_what: str = "test images"   # what they are: owndata.test_items ('held-out drawings' for an own dataset)
 
@@ -591,7 +592,7 @@ class Runner:
         self._stopped_why = "Stopped by you"
         self._thread = threading.Thread(target=self._run, name="cnnviz-trainer", daemon=True)
 
-    def start(self) -> "Runner":
+    def start(self) -> Runner:
         """Start the thread; returns self."""
         self._thread.start()
         return self
@@ -729,7 +730,7 @@ def make_card(result: Result, name: str, how: str) -> dict[str, Any]:
         "epochs": cfg.epochs, "batches": result.batches, "seed": cfg.seed,
         "stopped": result.stopped, "planned_batches": result.planned_batches,
         "held_out_images": held[0] if held else None,  # what the snapshots' held-out accuracies were measured on
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "device": result.device, "precision": result.precision, "optimizer": cfg.optimizer,
         "lr": cfg.lr, "schedule": cfg.schedule, "momentum": cfg.momentum, "batch_size": cfg.batch_size,
         "label_smoothing": cfg.label_smoothing,

@@ -17,8 +17,8 @@ import json
 import math
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from cnnviz import budget, data, dims
 from cnnviz import train as tr

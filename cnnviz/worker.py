@@ -18,8 +18,9 @@ import tempfile
 import threading
 import time
 import types
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from cnnviz import memory
 
@@ -195,7 +196,8 @@ def _start(proc) -> None:
 
 
 def _reap(proc, job_path: str, grace_s: float = 30.0) -> None:
-    """Let a finished child exit in its own time (torch's teardown can take seconds on a busy machine); kill a stuck one."""
+    """Let a finished child exit in its own time (torch's teardown can take seconds on a busy machine); kill a
+    stuck one."""
     if proc.pid is not None:
         proc.join(grace_s)
         if proc.is_alive():

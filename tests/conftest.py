@@ -178,7 +178,8 @@ _TOOLBAR_HITS = """toolbar => {
         const r = el.getBoundingClientRect();
         const own = r.left <= t.left && t.right <= r.right && r.top <= t.bottom && t.bottom <= r.bottom;
         const room = el.querySelector("[data-testid='stSpace']") !== null;  // st.space: left there for the toolbar
-        if (r.width && r.height && !own && !room && r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom)
+        if (r.width && r.height && !own && !room
+            && r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom)
             hits.push([(el.innerText || el.className).slice(0, 40), r.left, r.top, r.width, r.height]);
     }
     return {box: [t.left, t.top, t.width, t.height], opacity: getComputedStyle(toolbar).opacity, hits};

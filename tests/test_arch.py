@@ -91,7 +91,7 @@ def test_with_num_classes_adapts_the_output_layer(name, k):
     assert out.shape == (2, k)
     assert dims.table(spec)[-1].out_shape == (k,)
     before, after = arch.PRESETS[name].layers, spec.layers
-    assert [l.type for l in before] == [l.type for l in after] and before[:-1] == after[:-1]
+    assert [layer.type for layer in before] == [layer.type for layer in after] and before[:-1] == after[:-1]
     assert spec.name == name and Spec.from_json(spec.to_json()) == spec
 
 

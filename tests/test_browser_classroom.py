@@ -49,7 +49,8 @@ def test_playground_fits_1280x720_and_presenter_fonts_are_projector_sized(projec
         const px = s => parseFloat(s);
         const body = ['[data-testid=stCaptionContainer]', '[data-testid=stMarkdownContainer] p', 'label p']
             .map(q => px(getComputedStyle(document.querySelector(q)).fontSize));
-        const ticks = Array.from(document.querySelectorAll('.js-plotly-plot g.xtick text, .js-plotly-plot g.ytick text'))
+        const ticks = Array.from(document.querySelectorAll(
+            '.js-plotly-plot g.xtick text, .js-plotly-plot g.ytick text'))
             .map(e => px(getComputedStyle(e).fontSize));
         const cells = Array.from(document.querySelectorAll('.js-plotly-plot g.heatmap-label text'))
             .map(e => px(getComputedStyle(e).fontSize));
@@ -119,7 +120,8 @@ def test_the_drawing_survives_a_visit_to_another_page(projector, app_url):
     projector.get_by_role("link", name="Draw a digit").click()
     wait_idle(projector)
     expect(projector.locator("[data-testid='stMetricValue']").first).to_have_text(answer)
-    ink = projector.locator("canvas.dc-canvas.lower-canvas").evaluate("""c => {  // drawn again on the canvas, not only remembered
+    # drawn again on the canvas, not only remembered
+    ink = projector.locator("canvas.dc-canvas.lower-canvas").evaluate("""c => {
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] > 128; return n; }""")
     assert ink > 500, ink

@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import numpy as np
-
 import pytest
+from conftest import ARTIFACTS, open_page, toolbar_hits, wait_idle
+from conftest import stroke as _stroke
 from PIL import Image
-from conftest import stroke as _stroke, ARTIFACTS, open_page, toolbar_hits, wait_idle
 
 pytestmark = pytest.mark.browser
 CANVAS = "canvas.upper-canvas"
@@ -96,9 +96,9 @@ def test_what_is_on_the_canvas_when_add_is_pressed_is_what_is_saved(page, app_ur
         page.get_by_role("button", name=re.compile("Add this drawing")).click()
         try:
             page.wait_for_function(SHOWS, arg=f"Added to plus ({i + 1} example", timeout=60_000)
-        except Exception:
+        except Exception as err:
             page.screenshot(path=str(ARTIFACTS / f"dataset_plus_{i}.png"), full_page=True)
-            raise AssertionError(f"try {i}: not added: {page.inner_text('body')[:1500]}")
+            raise AssertionError(f"try {i}: not added: {page.inner_text('body')[:1500]}") from err
         wait_idle(page)
         saved = set(folder.glob("*.png")) - before
         assert len(saved) == 1, f"try {i}: {len(saved)} files saved"

@@ -5,7 +5,8 @@ import math
 import re
 
 import pytest
-from conftest import stroke as _stroke, open_page, toolbar_hits, wait_idle
+from conftest import open_page, toolbar_hits, wait_idle
+from conftest import stroke as _stroke
 
 CANVAS = "canvas.upper-canvas"
 PREDICTION = "[data-testid='stMetricValue']"

@@ -26,7 +26,7 @@ def test_start_watch_the_curve_then_stop(page, app_url, artifacts):
     assert "img/s" in page.locator("[data-testid='stProgress']").first.inner_text()
     # the log loss axis is labelled at plain round values like 0.5, 1, 2 (no "2, 3, 0.1, 2" jumble)
     ticks, acc = page.evaluate(f"() => {{ const panels = ({CURVES})().querySelectorAll(':root > svg'); return "
-                               "[...panels].map(p => [...p.querySelectorAll('.cnnviz-ytick')].map(t => t.textContent)); }")
+                               "[...panels].map(p => [...p.querySelectorAll('.cnnviz-ytick')].map(t => t.textContent)); }")  # noqa: E501 - JavaScript in a string
     assert len(ticks) >= 2 and all(len(t.replace(".", "").strip("0")) <= 2 for t in ticks), ticks
     assert acc and all(t.endswith("%") for t in acc), acc
     page.screenshot(path=str(artifacts / "trainer_live.png"), full_page=True)
@@ -45,8 +45,8 @@ GRID = ("() => { const cells = [...document.querySelectorAll('.cnnviz-grid .cnnv
 
 
 BOXES = ("() => [...document.querySelectorAll(\"[data-testid='stProgress'], img.cnnviz-curves, .cnnviz-legend, "
-         ".cnnviz-grid, img[alt='first-layer filters'], button\")].filter(e => e.tagName !== 'BUTTON' || e.innerText.includes('Stop')).map(e => { "
-         "const r = e.getBoundingClientRect(); return [e.dataset.testid || e.getAttribute('class') || e.alt || e.innerText, r.top, r.bottom]; })")
+         ".cnnviz-grid, img[alt='first-layer filters'], button\")].filter(e => e.tagName !== 'BUTTON' || e.innerText.includes('Stop')).map(e => { "  # noqa: E501 - JavaScript in a string
+         "const r = e.getBoundingClientRect(); return [e.dataset.testid || e.getAttribute('class') || e.alt || e.innerText, r.top, r.bottom]; })")  # noqa: E501 - JavaScript in a string
 
 
 def test_the_running_trainer_fits_1280x720_and_the_digit_grid_changes(browser, app_url, artifacts):
@@ -82,7 +82,7 @@ def test_the_running_trainer_fits_1280x720_and_the_digit_grid_changes(browser, a
         context.close()
 
 
-TO_TOP = "() => { window.scrollTo(0, 0); document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; }); }"
+TO_TOP = "() => { window.scrollTo(0, 0); document.querySelectorAll('*').forEach(e => { if (e.scrollTop) e.scrollTop = 0; }); }"  # noqa: E501 - JavaScript in a string
 
 
 def test_after_a_run_the_result_and_save_are_on_the_first_screen(browser, app_url, artifacts):

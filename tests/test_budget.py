@@ -5,11 +5,11 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT
 
 from cnnviz import budget, dims
 from cnnviz.arch import PRESETS
 from cnnviz.spec import Spec
-from conftest import ROOT
 
 GiB = budget.GiB
 

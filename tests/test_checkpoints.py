@@ -324,7 +324,8 @@ def test_odd_folder_names_are_listed_as_text_and_load(user_dir):
         listed.encode("utf-8")  # what Streamlit does with every string: must not raise UnicodeEncodeError
         model, card = ck.load(listed)  # loads by the listed name, whatever the folder's bytes
         assert card["test_accuracy"] == 12.5
-    assert ck.plain("**b** :red[r] $x^2$ [a](j:x) <b>") == "\\*\\*b\\*\\* \\:red\\[r\\] \\$x\\^2\\$ \\[a\\]\\(j\\:x\\) \\<b\\>"
+    assert ck.plain("**b** :red[r] $x^2$ [a](j:x) <b>") == (
+        "\\*\\*b\\*\\* \\:red\\[r\\] \\$x\\^2\\$ \\[a\\]\\(j\\:x\\) \\<b\\>")
     assert ck.plain("tutorial_a-2") == "tutorial_a-2" and ck.plain("_x_") == "\\_x\\_"
 
 

@@ -94,7 +94,7 @@ def test_sigkill_at_random_moments_while_saving_over_a_name(user_dir):
     for round_ in range(60):
         ready_r, ready_w = os.pipe()
 
-        def work():
+        def work(round_=round_, ready_w=ready_w):
             i = round_
             while True:
                 os.write(ready_w, b"x")  # ready, then one byte per finished save

@@ -11,8 +11,8 @@ import re
 import shutil
 import ssl
 import subprocess
-import time
 import sys
+import time
 import urllib.request
 from pathlib import Path
 

@@ -8,8 +8,16 @@ from torch import nn
 
 from cnnviz import data
 from cnnviz.arch import PRESETS, build
-from cnnviz.evaluate import (Evaluation, accuracy_text, evaluate, first_layer_filters, misclassified, per_class_lines,
-                             percent_decimals, percent_text)
+from cnnviz.evaluate import (
+    Evaluation,
+    accuracy_text,
+    evaluate,
+    first_layer_filters,
+    misclassified,
+    per_class_lines,
+    percent_decimals,
+    percent_text,
+)
 
 
 class Fixed(nn.Module):

@@ -1,5 +1,4 @@
 """cnnviz never imports streamlit: the library must run in scripts, notebooks and tests alike."""
-import importlib
 import pkgutil
 import subprocess
 import sys

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz import checkpoints, novelty, owndata, preprocess, probe
+from cnnviz import checkpoints, novelty, owndata, probe
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import not_a_digit as bench  # noqa: E402  # the bench's own generators: the test checks what docs/performance.md reports

@@ -120,7 +120,8 @@ def test_bad_pictures_are_refused_one_by_one_and_good_ones_kept():
     buf = io.BytesIO()
     big.save(buf, format="PNG")
     good = buf.getvalue()
-    uploads = [("notes.txt", b"hello, not a picture"), ("broken.png", good[:60]), ("blank.png", png_bytes(np.zeros((28, 28)))),
+    uploads = [("notes.txt", b"hello, not a picture"), ("broken.png", good[:60]),
+               ("blank.png", png_bytes(np.zeros((28, 28)))),
                ("empty.png", b""), ("stroke.png", good)]
     saved, refused = owndata.add_pictures("toy", "bar", uploads)
     assert len(saved) == 1 and owndata.open_dataset("toy").counts["bar"] == 1

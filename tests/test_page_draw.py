@@ -294,7 +294,8 @@ def _sidebar_model(at) -> str:
 
 def test_the_sidebar_names_the_model_draw_uses_before_and_after_draw_ran():
     """It said 'Active model: pick one on Draw a digit' while Draw showed tutorial_a."""
-    at = AppTest.from_file(str(PAGE.parents[1] / "app.py"), default_timeout=90).run()  # the calculator: Draw not yet run
+    # the calculator first: Draw has not run yet
+    at = AppTest.from_file(str(PAGE.parents[1] / "app.py"), default_timeout=90).run()
     assert not at.exception and _sidebar_model(at) == "Active model: **tutorial_a**"
     at.switch_page("app_pages/draw.py").run()
     assert at.selectbox(key="draw_model").value == "tutorial_a" and _sidebar_model(at) == "Active model: **tutorial_a**"

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from cnnviz import checkpoints as ck
 
 ROOT = Path(__file__).resolve().parents[1]
-HOSTILE = {"bytes": b"model\xff", "markdown": "**bold** :red[red] $x^2$ [a](javascript:x) <b>b<b> #h".encode()}
+HOSTILE = {"bytes": b"model\xff", "markdown": b"**bold** :red[red] $x^2$ [a](javascript:x) <b>b<b> #h"}
 stroke = pytest.importorskip("tests.test_page_draw")
 
 

@@ -89,7 +89,8 @@ def test_custom_kernel_grids_start_as_identity_and_an_emptied_cell_is_a_message(
     at.session_state["pg_grid_3"] = {"edited_rows": {1: {"1": None}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert not at.exception
-    assert [e.value for e in at.error] == ["kernel cells must be finite numbers; empty or not a number at: row 2, column 2"]
+    said = "kernel cells must be finite numbers; empty or not a number at: row 2, column 2"
+    assert [e.value for e in at.error] == [said]
 
 
 @pytest.mark.parametrize("widget, value", [("pg_dilation", 4), ("pg_stride", 4)])

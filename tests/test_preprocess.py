@@ -9,7 +9,8 @@ import torch
 from PIL import Image
 
 from cnnviz import preprocess
-from cnnviz.preprocess import EmptyInput, from_upload, render_canvas as render, to_mnist
+from cnnviz.preprocess import EmptyInput, from_upload, to_mnist
+from cnnviz.preprocess import render_canvas as render
 
 CANVAS = 280
 
@@ -265,8 +266,9 @@ def test_source_box_maps_the_input_back_onto_the_drawing(mnist_test):
     scale = 1 / prepared.geometry[2]  # one input pixel covers this many canvas pixels
     assert abs(top - rows[0]) <= scale and abs(bottom - rows[-1] - 1) <= scale
     assert abs(left - cols[0]) <= scale and abs(right - cols[-1] - 1) <= scale
-    t, b, l, r_ = prepared.source_box(0, 28, 0, 28)  # the whole input holds the whole drawing, clipped to the canvas
-    assert t <= rows[0] and b >= rows[-1] + 1 and l <= cols[0] and r_ >= cols[-1] + 1 and b <= 280
+    # the whole input holds the whole drawing, clipped to the canvas
+    t, b, left_, r_ = prepared.source_box(0, 28, 0, 28)
+    assert t <= rows[0] and b >= rows[-1] + 1 and left_ <= cols[0] and r_ >= cols[-1] + 1 and b <= 280
     assert preprocess.from_mnist(mnist_test[0][0]).source_box(0, 1, 0, 1) is None
     picture, box = prepared.drawing_box(r[0], r[-1] + 1, c[0], c[-1] + 1)  # the same region on the small picture
     f = picture.shape[0] / 280

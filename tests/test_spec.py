@@ -3,14 +3,15 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT
 
 from cnnviz import arch, spec
-from conftest import ROOT
 
 
 def test_spec_needs_neither_torch_nor_dims():
     code = ("import sys; import cnnviz.spec\n"
-            "assert 'torch' not in sys.modules and 'cnnviz.dims' not in sys.modules and 'cnnviz.arch' not in sys.modules")
+            "assert 'torch' not in sys.modules and 'cnnviz.dims' not in sys.modules "
+            "and 'cnnviz.arch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
 
 

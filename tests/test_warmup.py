@@ -1,7 +1,8 @@
-import pytest
 """cnnviz.warmup: the heavy imports are frozen out of the garbage collector's sight, once per process."""
 import subprocess
 import sys
+
+import pytest
 
 CHECK = """
 import gc, time

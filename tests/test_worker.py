@@ -9,6 +9,7 @@ import torch
 from cnnviz import data, worker
 from cnnviz import train as tr
 from cnnviz.arch import PRESETS
+
 pytestmark = pytest.mark.slow  # real processes: servers, spawned workers
 
 

@@ -9,9 +9,8 @@ import re
 import time
 
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from conftest import ROOT
+from streamlit.testing.v1 import AppTest
 
 BUDGET_S = 30.0  # per run, on a loaded 2-core machine; the runs take well under a second or two
 PAGES = re.findall(r'st\.Page\("(app_pages/[a-z_]+\.py)"', (ROOT / "app.py").read_text())

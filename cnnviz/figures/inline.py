@@ -12,7 +12,7 @@ import base64
 import html
 import io
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image

@@ -116,7 +116,8 @@ def window_view(w: dims.Worked) -> WindowView:
 
 
 def sliding_windows(w: dims.Worked) -> go.Figure:
-    """One row of the padded input and the positions the kernel window takes (summarised past a size: see window_view)."""
+    """One row of the padded input and the positions the kernel window takes (summarised past a size:
+    see window_view)."""
     view = window_view(w)
     total = w.size + 2 * w.padding
 

@@ -102,13 +102,15 @@ def _layout(title: str, height: int, reversed_y: bool = True, **extra) -> dict:
 
 
 def _cell_text(a: np.ndarray, pad: np.ndarray | None = None, pad_text: str = "0", digits: int = 3) -> np.ndarray:
-    text = np.array([[("" if np.isnan(v) else f"{v + 0.0:.{digits}g}") for v in row] for row in a], dtype=object)  # no "-0"
+    # + 0.0: no "-0"
+    text = np.array([[("" if np.isnan(v) else f"{v + 0.0:.{digits}g}") for v in row] for row in a], dtype=object)
     if pad is not None:
         text[~pad] = f"{pad_text}<br>pad"
     return text
 
 
-def _map_trace(shown: np.ndarray, y0: int, x0: int, rng: tuple[float, float, bool] | None = None) -> go.Heatmap | go.Image:
+def _map_trace(shown: np.ndarray, y0: int, x0: int,
+               rng: tuple[float, float, bool] | None = None) -> go.Heatmap | go.Image:
     """The trace of one picture: a Heatmap (small grey), go.Image of pixels (small RGB) or of a JPEG (big)."""
     small = max(shown.shape[:2]) <= SMALL_SIDE
     if small and shown.ndim == 2:

@@ -14,10 +14,9 @@ from __future__ import annotations
 import base64
 import html
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
-from cnnviz.figures.training import (TRAIN_COLOR, TRAIN_NAME, VAL_COLOR, WRONG, CurvePlan, curve_plan,
-                                     linear_ticks)
+from cnnviz.figures.training import TRAIN_COLOR, TRAIN_NAME, VAL_COLOR, WRONG, CurvePlan, curve_plan, linear_ticks
 
 MOST_POINTS = 800  # per line: a long run is thinned (every k-th event, the last always kept)
 GRID, INK = "#e2e8f0", "#334155"
@@ -80,7 +79,7 @@ def panel(y_ticks: list[tuple[float, str]], x_ticks: list[float], x_max: float, 
     bottom = top + plot_h
     halo = "paint-order='stroke' stroke='white' stroke-width='3' stroke-linejoin='round'"
     out = [f"<line x1='{_x(0)}' x2='{_x(1)}' y1='{bottom}' y2='{bottom}' stroke='{INK}'/>"]
-    for frac, text in y_ticks:
+    for frac, _text in y_ticks:
         y = bottom - frac * plot_h
         out.append(f"<line x1='{_x(0)}' x2='{_x(1)}' y1='{y:.1f}' y2='{y:.1f}' stroke='{GRID}'/>")
     out.append(f"<svg x='{_x(0)}' y='{top}' width='{PLOT[1] - PLOT[0]:.2f}%' height='{plot_h}' "

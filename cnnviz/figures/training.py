@@ -1,9 +1,11 @@
-"""Figures of a training run: live curves, confusion matrix, a labelled grid of digits (live digits and filters: inline.py)."""
+"""Figures of a training run: live curves, confusion matrix, a labelled grid of digits.
+
+The live digits and filters are drawn by inline.py."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
