@@ -139,6 +139,16 @@ def page(browser):
     context.close()
 
 
+@pytest.fixture
+def projector(browser):
+    """A fresh tab the size of a classroom projector's screen, 1280x720."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    context.close()
+
+
 def wait_idle(page, timeout: float = 60_000) -> None:
     """Wait until the Streamlit script has finished running and no placeholder skeleton is left."""
     idle = "[data-testid='stApp'][data-test-script-state='notRunning']"

@@ -9,16 +9,6 @@ W, H = 1280, 720
 PLOTS = ".js-plotly-plot"
 
 
-@pytest.fixture
-def projector(browser):
-    """A fresh tab the size of a projector's screen."""
-    context = browser.new_context(viewport={"width": W, "height": H})
-    pg = context.new_page()
-    pg.set_default_timeout(30_000)
-    yield pg
-    context.close()
-
-
 def _inside(box: dict | None) -> bool:
     return box is not None and box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= W + 1 \
         and box["y"] + box["height"] <= H + 1

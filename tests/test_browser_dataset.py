@@ -147,23 +147,18 @@ def test_draw_two_classes_train_then_recognise_a_new_drawing(page, app_url, arti
     assert _answer(page, bar) == "bar"
 
 
-def test_the_canvas_toolbar_covers_no_other_widget(browser, app_url, artifacts):
+def test_the_canvas_toolbar_covers_no_other_widget(projector, app_url, artifacts):
     """#18 item 12, the Make a dataset page: the canvas's toolbar must not sit on the Brush size slider."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
-        open_page(page, app_url, "dataset")
-        page.locator("[data-testid='stSelectbox']").filter(has_text="Dataset").first.click()
-        page.get_by_role("option", name=re.compile("^shapes")).click()  # the shipped one: make a copy to draw
-        wait_idle(page)
-        page.get_by_role("button", name=re.compile("Make my copy of shapes")).click()
-        page.wait_for_selector(CANVAS)
-        wait_idle(page)
-        page.locator(CANVAS).first.scroll_into_view_if_needed()
-        found = toolbar_hits(page)
-        page.screenshot(path=str(artifacts / "dataset_toolbar.png"))
-        assert found["opacity"] == "1" and found["box"][3] > 20, found
-        assert found["hits"] == [], found
-    finally:
-        context.close()
+    page = projector
+    open_page(page, app_url, "dataset")
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Dataset").first.click()
+    page.get_by_role("option", name=re.compile("^shapes")).click()  # the shipped one: make a copy to draw
+    wait_idle(page)
+    page.get_by_role("button", name=re.compile("Make my copy of shapes")).click()
+    page.wait_for_selector(CANVAS)
+    wait_idle(page)
+    page.locator(CANVAS).first.scroll_into_view_if_needed()
+    found = toolbar_hits(page)
+    page.screenshot(path=str(artifacts / "dataset_toolbar.png"))
+    assert found["opacity"] == "1" and found["box"][3] > 20, found
+    assert found["hits"] == [], found

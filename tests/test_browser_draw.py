@@ -125,20 +125,15 @@ def test_comparing_two_models_fits_the_first_screen(app_url, browser):
 
 
 @pytest.mark.browser
-def test_the_canvas_toolbar_covers_no_other_widget(app_url, browser, artifacts):
+def test_the_canvas_toolbar_covers_no_other_widget(app_url, projector, artifacts):
     """#18 item 12: the toolbar rising over the canvas's top edge sat on the Model dropdown (1280x720, /draw)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
-        open_page(page, app_url, "draw")
-        for drawn in (False, True):
-            if drawn:
-                draw_seven(page)
-                read_prediction(page)
-            found = toolbar_hits(page)
-            page.screenshot(path=str(artifacts / f"draw_toolbar_{'drawn' if drawn else 'empty'}.png"))
-            assert found["opacity"] == "1" and found["box"][3] > 20, found  # shown, where the hover put it
-            assert found["hits"] == [], found
-    finally:
-        context.close()
+    page = projector
+    open_page(page, app_url, "draw")
+    for drawn in (False, True):
+        if drawn:
+            draw_seven(page)
+            read_prediction(page)
+        found = toolbar_hits(page)
+        page.screenshot(path=str(artifacts / f"draw_toolbar_{'drawn' if drawn else 'empty'}.png"))
+        assert found["opacity"] == "1" and found["box"][3] > 20, found  # shown, where the hover put it
+        assert found["hits"] == [], found
