@@ -17,7 +17,7 @@ from app_pages import server_guards  # noqa: E402
 
 server_guards.install()  # first, before the slow imports: once per process, uploads and details for locked sessions
 
-from app_pages import gate, housekeeping, lesson_ui, ui  # noqa: E402  # noqa: E402
+from app_pages import gate, housekeeping, lesson_ui, ui  # noqa: E402
 from cnnviz import access, checkpoints, pagestate  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
 from cnnviz.text import plain  # noqa: E402

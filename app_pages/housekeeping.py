@@ -19,10 +19,10 @@ import time
 from streamlit.runtime import Runtime
 
 from app_pages import server_guards
+from cnnviz import serverwide
 from cnnviz.memory import give_back_freed_memory, hand_back_big_blocks
 
 SWEEP_S = 30
-_START = threading.Lock()
 
 
 def reap_expired(sessions) -> int:
@@ -64,9 +64,14 @@ def _loop() -> None:
                 print(f"cnnviz housekeeping: sweep failed: {err!r}")
 
 
+def _begin() -> threading.Thread:
+    hand_back_big_blocks()  # freed uploads and decoded photos leave the process, not only its heap
+    sweeper = threading.Thread(target=_loop, name="cnnviz-housekeeping", daemon=True)
+    sweeper.start()
+    return sweeper
+
+
 def start() -> None:
-    """Start the sweeping thread once per server process (app.py calls this on every run)."""
-    with _START:  # two first visitors at once start one thread
-        hand_back_big_blocks()  # freed uploads and decoded photos leave the process, not only its heap
-        if not any(t.name == "cnnviz-housekeeping" for t in threading.enumerate()):
-            threading.Thread(target=_loop, name="cnnviz-housekeeping", daemon=True).start()
+    """Start the sweeping thread once per server process (app.py calls this on every run: after the first,
+    a dictionary look-up)."""
+    serverwide.single("housekeeping", _begin)

@@ -129,24 +129,37 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh browser tab, 1400x1000."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def _tab(browser, width: int, height: int):
+    """A fresh tab (its own context) of that size, closed after the test."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     pg = context.new_page()
     pg.set_default_timeout(30_000)
     yield pg
     context.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser tab, 1400x1000."""
+    yield from _tab(browser, 1400, 1000)
 
 
 @pytest.fixture
 def projector(browser):
     """A fresh tab the size of a classroom projector's screen, 1280x720."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    pg = context.new_page()
-    pg.set_default_timeout(30_000)
-    yield pg
-    context.close()
+    yield from _tab(browser, 1280, 720)
+
+
+# A number as the arithmetic shows it; a negative one inside a sum is in brackets.
+SHOWN_NUMBER = r"\(?(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\)?"
+
+
+def written_like(value: float, shown: str) -> bool:
+    """`value` rounded as `shown` is rounded (its decimals, or 4 significant digits in e-notation) equals it."""
+    if "e" in shown:
+        return float(f"{value:.4g}") == float(shown)
+    decimals = len(shown.split(".")[1]) if "." in shown else 0
+    return float(f"{value:.{decimals}f}") == float(shown)
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:

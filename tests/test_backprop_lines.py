@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 import torch
+from conftest import SHOWN_NUMBER, written_like
 
 from cnnviz import backprop, backprop_lines
 from tests.test_backprop import _indices
@@ -22,24 +23,16 @@ def digits() -> torch.Tensor:
 
 # ---- the shown lines: every '=' holds for the shown numbers, every '≈' says why and is within rounding
 
-N = r"\(?(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\)?"
+N = SHOWN_NUMBER
 REASON = re.compile(r" \(≈: terms rounded to [^)]*\)$")
-
-
-def _written_like(value: float, text: str) -> bool:
-    """`value` written in `text`'s style (4 significant digits in e-notation, else its number of decimals)."""
-    if "e" in text:
-        return float(f"{value:.4g}") == float(text)
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    return float(f"{value:.{decimals}f}") == float(text)
 
 
 def _judge(sign: str, value: float, text: str, line: str) -> None:
     assert ("≈" in line) == bool(REASON.search(line)), line
     if sign == "=":
-        assert _written_like(value, text), f"{line!r}: the shown numbers give {value!r}"
+        assert written_like(value, text), f"{line!r}: the shown numbers give {value!r}"
     else:
-        assert not _written_like(value, text), line
+        assert not written_like(value, text), line
         assert abs(value - float(text)) <= max(abs(float(text)), abs(value)) * 0.05 + 1e-9, line
 
 
@@ -54,16 +47,16 @@ def _check_lines(s: backprop.Step, name: str, index: tuple[int, ...]) -> tuple[i
         if m := re.fullmatch(rf"{where}: {N} × {N} ([=≈]) {N}", body):
             _judge(m.group(3), float(m.group(1)) * float(m.group(2)), m.group(4), line)
             if body.startswith("g = "):  # a dense weight: its one term is the gradient
-                assert _written_like(float(s.grads[name][index]), m.group(4))
+                assert written_like(float(s.grads[name][index]), m.group(4))
         elif m := re.fullmatch(rf"g = (.+) ([=≈]) {N}", body):
             total = sum(float(re.fullmatch(N, t).group(1)) for t in m.group(1).split(" + "))
             _judge(m.group(2), total, m.group(3), line)
-            assert _written_like(float(s.grads[name][index]), m.group(3))   # the total is the Step's gradient
+            assert written_like(float(s.grads[name][index]), m.group(3))   # the total is the Step's gradient
         elif m := re.fullmatch(rf"change = −lr × g = −{N} × {N} ([=≈]) {N}", body):
             _judge(m.group(3), -float(m.group(1)) * float(m.group(2)), m.group(4), line)
         elif m := re.fullmatch(rf"w − lr × g = {N} − {N} × {N} ([=≈]) {N}", body):
             _judge(m.group(4), float(m.group(1)) - float(m.group(2)) * float(m.group(3)), m.group(5), line)
-            assert _written_like(float(s.after[name][index]), m.group(5))
+            assert written_like(float(s.after[name][index]), m.group(5))
         else:
             assert not re.search(r"[=≈] -?\d", body) or body.startswith("∂L/∂"), f"unchecked: {line!r}"
             continue
@@ -106,7 +99,7 @@ def test_loss_output_and_after_lines(digits):
     m = re.fullmatch(rf"loss = −log p\(7\) = −log\({N}\) ([=≈]) {N}", REASON.sub("", backprop_lines.loss_line(s)))
     assert m, backprop_lines.loss_line(s)
     _judge(m.group(2), -math.log(float(m.group(1))), m.group(3), backprop_lines.loss_line(s))
-    assert _written_like(s.loss, m.group(3)) and _written_like(float(s.probs_before[7]), m.group(1))
+    assert written_like(s.loss, m.group(3)) and written_like(float(s.probs_before[7]), m.group(1))
     rows = backprop_lines.output_rows(s, tuple("abcdefghij"))
     assert [r["class"] for r in rows] == list("abcdefghij") and [r["y"] for r in rows].count("1") == 1
     for r in rows:  # the shown p minus the shown y is the shown p − y, digit for digit
@@ -118,7 +111,7 @@ def test_loss_output_and_after_lines(digits):
     assert m, line
     _judge(m.group(6), float(m.group(4)) - float(m.group(5)), m.group(7), line.split(";")[0])
     assert m.group(3) == ("up" if s.probs_after[7] > s.probs_before[7] else "down")
-    assert _written_like(float(s.probs_after[7]), m.group(2)) and _written_like(s.loss_after, m.group(9))
+    assert written_like(float(s.probs_after[7]), m.group(2)) and written_like(s.loss_after, m.group(9))
 
 
 @pytest.mark.parametrize("preset", ["tutorial_a", "tutorial_b", "lenet5", "keras_small"])

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import CANVAS, open_page, stroke, wait_idle
+from conftest import CANVAS, SHOWN_NUMBER, open_page, stroke, wait_idle, written_like
 
-N = r"\(?(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\)?"
+N = SHOWN_NUMBER
 
 
 def _click_cell(page, n: int) -> None:
@@ -20,13 +20,6 @@ def _click_cell(page, n: int) -> None:
     page.wait_for_timeout(200)
     page.mouse.click(x, y)
     wait_idle(page)
-
-
-def _written_like(value: float, text: str) -> bool:
-    if "e" in text:
-        return float(f"{value:.4g}") == float(text)
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    return float(f"{value:.{decimals}f}") == float(text)
 
 
 @pytest.mark.browser
@@ -61,11 +54,11 @@ def test_draw_step_click_a_conv2_weight_and_its_terms_add_up(app_url, projector,
     terms = [float(re.fullmatch(N, t).group(1)) for t in total.group(1).split(" + ")]
     assert len(terms) >= 2, lines
     shown_sum = sum(terms)
-    assert (total.group(2) == "=") == _written_like(shown_sum, total.group(3)), lines[-1]
+    assert (total.group(2) == "=") == written_like(shown_sum, total.group(3)), lines[-1]
     assert abs(shown_sum - float(total.group(3))) <= abs(float(total.group(3))) * 0.01 + 1e-12
     for line in lines[1:-1]:                                 # each term: input × gradient = product
         if m := re.fullmatch(rf"at \(\d+, \d+\), pool1\[5, \d+, \d+\]: {N} × {N} ([=≈]) {N}.*", line):
-            assert (m.group(3) == "=") == _written_like(float(m.group(1)) * float(m.group(2)), m.group(4))
+            assert (m.group(3) == "=") == written_like(float(m.group(1)) * float(m.group(2)), m.group(4))
     update = page.inner_text(".st-key-learn_update")
     assert re.search(rf"w − lr × g = {N} − 0\.01 × {N}", update), update
     page.locator(".st-key-learn_terms").scroll_into_view_if_needed()

@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 import torch
+from conftest import SHOWN_NUMBER, written_like
 
 from cnnviz import arch, checkpoints, explain, preprocess, probe
 
@@ -148,25 +149,17 @@ def test_receptive_field_of_a_dense_unit_is_the_whole_input():
 
 # --- the shown arithmetic: every line, recomputed from the numbers it shows -------------------------------
 
-N = r"\(?(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\)?"   # a shown number; negatives inside a sum are in brackets
+N = SHOWN_NUMBER
 REASON = re.compile(r" \(≈: [^)]*rounded[^)]*\)$")
-
-
-def _agrees(value: float, shown: str) -> bool:
-    """`value` rounded as `shown` is rounded (4 decimals, or 4 significant digits in e-notation) equals it."""
-    if "e" in shown:
-        return float(f"{value:.4g}") == float(shown)
-    decimals = len(shown.split(".")[1]) if "." in shown else 0
-    return float(f"{value:.{decimals}f}") == float(shown)
 
 
 def _judge(sign: str, value: float, shown: str, operands: int, line: str, slack: float = 1.0) -> None:
     """'=': the shown operands give the shown result at its precision; '≈': they do not, within rounding."""
     if sign == "=":
-        assert _agrees(value, shown), f"{line!r}: the shown numbers give {value!r}, not {shown}"
+        assert written_like(value, shown), f"{line!r}: the shown numbers give {value!r}, not {shown}"
     else:
         half = 0.5 * 10.0 ** -len(shown.split(".")[1]) if "e" not in shown else abs(float(shown)) * 5e-4
-        assert not _agrees(value, shown) and abs(value - float(shown)) <= slack * (operands + 1) * half, line
+        assert not written_like(value, shown) and abs(value - float(shown)) <= slack * (operands + 1) * half, line
 
 
 def _recompute(e: explain.Explanation) -> int:
