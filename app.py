@@ -13,11 +13,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import streamlit as st  # noqa: E402
 
-from app_pages import server_guards  # noqa: E402
+from app_pages.shell import server_guards  # noqa: E402
 
 server_guards.install()  # first, before the slow imports: once per process, uploads and details for locked sessions
 
-from app_pages import gate, housekeeping, lesson_ui, ui  # noqa: E402
+from app_pages.shell import gate, housekeeping, lesson_ui, ui  # noqa: E402
 from cnnviz import access, checkpoints, pagestate  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
 from cnnviz.text import plain  # noqa: E402

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages import dataset_parts as parts
-from app_pages.who import editor
+from app_pages.parts import dataset_parts as parts
+from app_pages.shell.who import editor
 from cnnviz import owndata
 from cnnviz.text import plain
 

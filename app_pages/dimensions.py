@@ -2,7 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from app_pages import dimensions_parts, ui
+from app_pages.parts import dimensions_parts
+from app_pages.shell import ui
 from cnnviz import budget, checkpoints, dims, editor, export, pagestate, traintime
 from cnnviz.arch import PRESET_NOTES, PRESETS, Spec
 from cnnviz.figures import network as figs
@@ -47,7 +48,7 @@ def one_layer_tab() -> None:
     st.caption("One row of the padded input (grey = zero padding, red = never reached) and each window position:")
     if note := figs.window_view(work).note:
         st.caption(note)
-    st.plotly_chart(figs.sliding_windows(work), width="stretch")
+    ui.chart(figs.sliding_windows(work), width="stretch")
 
 
 IN_KEYS = ("calc_in_c", "calc_in_h", "calc_in_w")
@@ -107,7 +108,7 @@ def whole_network_tab() -> None:
         return
     st.markdown(f"**Shapes:** {dims.flow(report.spec, report.analysis.rows)}")
     fits = _totals(report)
-    st.plotly_chart(figs.network_blocks(report.spec, report.analysis.rows), width="stretch")
+    ui.chart(figs.network_blocks(report.spec, report.analysis.rows), width="stretch")
     _export(report, fits.ok)
 
 

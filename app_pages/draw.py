@@ -9,10 +9,10 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages import draw_inside as inside
-from app_pages import draw_replay as replay
-from app_pages import ui
-from app_pages.cached import load_model, load_split, random_copy
+from app_pages.parts import draw_inside as inside
+from app_pages.parts import draw_replay as replay
+from app_pages.shell import ui
+from app_pages.shell.cached import load_model, load_split, random_copy
 from cnnviz import checkpoints, data, images, pagestate, preprocess, probe
 from cnnviz.figures import draw as figs
 from cnnviz.figures import inline

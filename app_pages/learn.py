@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from app_pages import learn_input as given
-from app_pages import learn_parts as parts
-from app_pages import ui
+from app_pages.parts import learn_input as given
+from app_pages.parts import learn_parts as parts
+from app_pages.shell import ui
 from cnnviz import backprop, checkpoints, pagestate, probe
 
 SCHEMA = pagestate.learn(checkpoints.available())

@@ -2,8 +2,8 @@
 import numpy as np
 import streamlit as st
 
-from app_pages import ui
-from app_pages.playground_controls import choose_kernel, choose_picture, choose_settings
+from app_pages.parts.playground_controls import choose_kernel, choose_picture, choose_settings
+from app_pages.shell import ui
 from cnnviz import kernels, ops, pagestate, pictures
 from cnnviz.figures import playground as figs
 

@@ -1,10 +1,11 @@
 """Train a CNN, live: choose a network and settings, watch it learn, keep the model."""
 import streamlit as st
 
-from app_pages import download, runqueue, ui
-from app_pages import training_view as view
-from app_pages.cached import splits
-from app_pages.who import editor
+from app_pages.parts import download, runqueue
+from app_pages.parts import training_view as view
+from app_pages.shell import ui
+from app_pages.shell.cached import splits
+from app_pages.shell.who import editor
 from cnnviz import data, owndata, pagestate, traintime, worker
 from cnnviz import train as tr
 from cnnviz.arch import PRESET_NOTES, PRESETS, Spec

@@ -1,12 +1,12 @@
 """An optional class code: the teacher sets CNNVIZ_CLASS_CODE, each student enters it once per session.
 
-Nothing here knows Streamlit: the app's gate (app_pages/gate.py) asks `class_code()`, checks what a
+Nothing here knows Streamlit: the app's gate (app_pages/shell/gate.py) asks `class_code()`, checks what a
 student typed with `Gate.check` and keeps the result in the session. Codes are compared in constant
 time (hmac.compare_digest over SHA-256 digests, so neither content nor length leaks through timing),
 are never logged and never put in a URL. Wrong guesses are slowed twice: per session (a growing wait
 after a few tries) and per server (at most `server_limit` wrong guesses a minute from everyone together,
 so opening new tabs does not buy more guesses). `UnlockedSessions` lets the server's own checks (the upload
-route, app_pages/server_guards.py) tell by session id who entered the code; `who_can_reach` is the sidebar's
+route, app_pages/shell/server_guards.py) tell by session id who entered the code; `who_can_reach` is the sidebar's
 line on who can open the server at all.
 
 `is_teacher` tells the teacher's browser from the students': the one on the server's own computer.

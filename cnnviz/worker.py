@@ -35,7 +35,7 @@ def niceness() -> int:
 
     Not for a run alone on a machine (a student at home): there is no one to yield to, and its own browser's
     redraws would only interrupt its OpenMP threads sooner (bench/train_inapp.py, alone: 0.61 of the CLI's img/s
-    at nice 10, 0.63-0.67 at 0 on the same machine). The page chooses (app_pages/runqueue.py); `run(nice=...)`
+    at nice 10, 0.63-0.67 at 0 on the same machine). The page chooses (app_pages/parts/runqueue.py); `run(nice=...)`
     applies it.
     """
     raw = os.environ.get("CNNVIZ_TRAIN_NICE", "").strip()

@@ -12,7 +12,7 @@ from streamlit.runtime.session_manager import SessionInfo
 from streamlit.runtime.uploaded_file_manager import UploadedFileRec
 from streamlit.runtime.websocket_session_manager import WebsocketSessionManager
 
-from app_pages import housekeeping
+from app_pages.shell import housekeeping
 from cnnviz import memory
 
 
@@ -82,7 +82,7 @@ def test_a_closed_tabs_session_is_shut_down_once_its_time_to_reconnect_is_up():
 
 
 def test_sessions_that_entered_the_class_code_are_forgotten_when_they_end():
-    from app_pages import server_guards
+    from app_pages.shell import server_guards
     server_guards.unlocked().add("ended")
     server_guards.unlocked().add("here")
     housekeeping.sweep(_runtime(alive=["here"]))

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from app_pages.who import TOKEN
+from app_pages.shell.who import TOKEN
 from cnnviz import access, checkpoints, owndata
 
 ROOT = Path(__file__).resolve().parents[1]

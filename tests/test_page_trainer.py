@@ -242,7 +242,7 @@ def test_reproduce_the_tutorials_shows_the_table(monkeypatch):
 
 
 def test_a_queued_run_shows_its_place_and_can_leave_the_line():
-    from app_pages.runqueue import run_queue
+    from app_pages.parts.runqueue import run_queue
 
     queue = run_queue()  # the page's own queue (one per process)
     first = queue.submit(_idle_runner_unstarted())

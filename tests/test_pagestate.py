@@ -34,7 +34,7 @@ def test_unknown_page_is_a_value_error():
 
 @pytest.mark.parametrize("page", pagestate.PAGES)
 def test_no_page_parameter_collides_with_the_apps_own(page):
-    from app_pages.ui import APP_PARAMS  # present, lesson, step: on every page's URL
+    from app_pages.shell.ui import APP_PARAMS  # present, lesson, step: on every page's URL
 
     assert not set(pagestate.schema(page, ["tutorial_a"])) & set(APP_PARAMS)
 

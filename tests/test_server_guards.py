@@ -15,7 +15,8 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
 
-from app_pages import cached, gate, runqueue, server_guards
+from app_pages.parts import runqueue
+from app_pages.shell import cached, gate, server_guards
 from cnnviz import access
 
 CODE = "owl-42"

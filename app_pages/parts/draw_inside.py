@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from app_pages import ui
+from app_pages.shell import ui
 from cnnviz import checkpoints, explain, novelty, preprocess, probe
 from cnnviz.figures import draw as figs
 from cnnviz.text import plain

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from app_pages import ui
+from app_pages.shell import ui
 from cnnviz import backprop, backprop_lines
 from cnnviz.figures import learn as figs
 

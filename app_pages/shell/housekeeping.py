@@ -18,7 +18,7 @@ import time
 
 from streamlit.runtime import Runtime
 
-from app_pages import server_guards
+from app_pages.shell import server_guards
 from cnnviz import serverwide
 from cnnviz.memory import give_back_freed_memory, hand_back_big_blocks
 

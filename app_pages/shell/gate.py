@@ -5,7 +5,7 @@ import time
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from app_pages import server_guards
+from app_pages.shell import server_guards
 from cnnviz import access, serverwide
 
 OK, FAILS, LAST = "_class_code_ok", "_class_code_fails", "_class_code_last"

@@ -7,8 +7,8 @@ import streamlit as st
 import torch
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages import ui
-from app_pages.cached import load_model, load_split, untrained_model
+from app_pages.shell import ui
+from app_pages.shell.cached import load_model, load_split, untrained_model
 from cnnviz import backprop, checkpoints, data, pagestate, preprocess
 
 SOURCES = pagestate.LEARN_SOURCES

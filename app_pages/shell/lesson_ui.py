@@ -5,7 +5,7 @@ does the same, on whatever page the link names. A malformed lesson is a message 
 """
 import streamlit as st
 
-from app_pages import ui
+from app_pages.shell import ui
 from cnnviz import checkpoints, lessons, pagestate
 from cnnviz.text import plain
 

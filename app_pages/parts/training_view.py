@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import ui
-from app_pages.cached import splits
+from app_pages.shell import ui
+from app_pages.shell.cached import splits
 from cnnviz import checkpoints, data, owndata, snapshots
 from cnnviz import train as tr
 from cnnviz.evaluate import misclassified, per_class_lines, percent_text
@@ -90,14 +90,14 @@ def details(result: tr.Result) -> None:
     classes = test.classes
     c1, c2 = st.columns([2, 3])
     c1.code("\n".join(per_class_lines(ev, classes)), language=None)
-    c2.plotly_chart(figs.confusion(ev.confusion, classes), key="confusion")
+    ui.chart(figs.confusion(ev.confusion, classes), c2, key="confusion")
     wrong = misclassified(ev, 32)
     if len(wrong):
         st.subheader("Misclassified test images: predicted (true)")
         st.caption(f"The first {len(wrong)} of the {ev.total - ev.correct:,} "
                    f"{owndata.test_items(result.config.dataset)} it got wrong.")
-        st.plotly_chart(figs.labelled_grid(test.raw(wrong)[:, 0].numpy(), ev.predictions[wrong],
-                                           ev.labels[wrong], classes), key="wrong")
+        ui.chart(figs.labelled_grid(test.raw(wrong)[:, 0].numpy(), ev.predictions[wrong],
+                                    ev.labels[wrong], classes), key="wrong")
     replay(result, test)
 
 

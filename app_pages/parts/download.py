@@ -1,7 +1,7 @@
 """Page section (not a page): a missing dataset's state and its explicit Download button."""
 import streamlit as st
 
-from app_pages.cached import downloader
+from app_pages.shell.cached import downloader
 from cnnviz import data
 
 

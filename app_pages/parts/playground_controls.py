@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import ui
-from app_pages.cached import load_split
+from app_pages.shell import ui
+from app_pages.shell.cached import load_split
 from cnnviz import data, images, kernels, ops, pagestate, pictures
 from cnnviz.images import read_upload
 
