@@ -6,22 +6,23 @@ from app_pages.parts import training_view as view
 from app_pages.shell import ui
 from app_pages.shell.cached import splits
 from app_pages.shell.who import editor
-from cnnviz import data, owndata, pagestate, traintime, worker
+from cnnviz import data, owndata, pagestate, trainconfig, trainstatus, traintime, tutorials, worker
 from cnnviz import train as tr
 from cnnviz.arch import PRESET_NOTES, PRESETS, Spec
 from cnnviz.device import describe, pick_device
 from cnnviz.text import plain
+from cnnviz.trainconfig import TrainConfig
 
 CALC = "the network from the calculator"
 SCHEMA = pagestate.trainer()
 
 
 def _default_lr() -> None:
-    """The learning rate follows the optimizer when it changes: its default (cnnviz.train.DEFAULT_LR)."""
-    st.session_state["lr"] = tr.default_lr(st.session_state.get("opt", tr.TrainConfig.optimizer))
+    """The learning rate follows the optimizer when it changes: its default (cnnviz.trainconfig.DEFAULT_LR)."""
+    st.session_state["lr"] = trainconfig.default_lr(st.session_state.get("opt", TrainConfig.optimizer))
 
 
-def choose(busy: bool) -> tuple[Spec, tr.TrainConfig]:
+def choose(busy: bool) -> tuple[Spec, TrainConfig]:
     """The widgets, turned into (spec, TrainConfig); ValueError for a bad combination."""
     options = ([CALC] if "train_spec" in st.session_state else []) + list(PRESETS)
     if st.session_state.pop("train_spec_fresh", False):  # just handed over by the calculator
@@ -48,8 +49,8 @@ def choose(busy: bool) -> tuple[Spec, tr.TrainConfig]:
     cap = c3.number_input("Stop after N batches (0 = whole run)", 0, 100_000, key="max_batches", disabled=busy)
     spec = Spec.from_json(st.session_state["train_spec"]) if net == CALC else PRESETS[net]
     spec = owndata.fit_spec(spec, dataset)  # own dataset: one output per class
-    config = tr.TrainConfig(dataset=dataset, optimizer=opt, lr=float(lr), batch_size=int(batch),
-                            epochs=float(epochs), seed=int(seed), max_batches=int(cap) or None)
+    config = TrainConfig(dataset=dataset, optimizer=opt, lr=float(lr), batch_size=int(batch),
+                         epochs=float(epochs), seed=int(seed), max_batches=int(cap) or None)
     tr.check_trainable(spec, owndata.num_classes(dataset))
     return spec, config
 
@@ -99,15 +100,15 @@ if b1.button("▶ Start training", type="primary", disabled=busy or spec is None
     # its own process: page reruns (this session's or a classmate's) never hold up its loop (cnnviz/worker.py)
     start(lambda cb, stop: worker.run(tr.train, (spec, config, train_split, test_split), cb, stop,
                                       nice=runqueue.class_nice),  # in a class, drawing students come first
-          single=True, what=tr.run_summary(spec, config))
+          single=True, what=trainstatus.run_summary(spec, config))
 if b2.button("■ Stop", disabled=not busy, key="stop", width="stretch"):
     runqueue.stop(runner)
     st.rerun()
 if b3.button("Reproduce the tutorials (Models A, B, C: plain pixels, SGD lr 0.01, batch 100, 3000 iterations)",
              disabled=busy or spec is None or config.dataset != "mnist", key="reproduce",
              help="Six runs: the tutorials' own recipe, then the same on normalised inputs. Several minutes."):
-    recipe = tr.TUTORIAL_CONFIG
-    start(lambda cb, stop: worker.run(tr.reproduce_tutorials, (train_split, test_split), cb, stop,
+    recipe = tutorials.TUTORIAL_CONFIG
+    start(lambda cb, stop: worker.run(tutorials.reproduce_tutorials, (train_split, test_split), cb, stop,
                                       kwargs={"config": recipe}, nice=runqueue.class_nice), single=False,
           what="the tutorials' Models A, B, C: plain pixels, then normalised")
 

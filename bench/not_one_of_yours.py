@@ -32,6 +32,8 @@ import not_a_digit  # noqa: E402
 
 from cnnviz import arch, novelty, owndata, preprocess  # noqa: E402
 from cnnviz import train as tr  # noqa: E402
+from cnnviz.card import Card  # noqa: E402
+from cnnviz.trainconfig import TrainConfig  # noqa: E402
 
 SYNTHETIC = ("check", "plus", "wave")
 
@@ -85,14 +87,14 @@ def train_own(train: owndata.OwnSplit, test: owndata.OwnSplit, preset: str = "tu
               seed: int = 0) -> tuple[torch.nn.Module, dict]:
     """(model, card) trained as the trainer trains an own dataset (TrainConfig's defaults)."""
     spec = arch.with_num_classes(arch.PRESETS[preset], len(train.classes))
-    config = tr.TrainConfig(dataset=train.name, seed=seed, live_every_s=0, snapshots_per_epoch=0, val_every=0)
+    config = TrainConfig(dataset=train.name, seed=seed, live_every_s=0, snapshots_per_epoch=0, val_every=0)
     result = tr.train(spec, config, train, test)
-    return result.model, tr.make_card(result, f"{preset}-{seed}", how="bench/not_one_of_yours.py")
+    return result.model, Card.from_result(result, f"{preset}-{seed}", how="bench/not_one_of_yours.py")
 
 
 def flagged(model: torch.nn.Module, card: dict, pixels: np.ndarray) -> np.ndarray:
     """(N,) bool: would the Draw page warn "not one of your classes?" for each (28, 28) picture."""
-    mean, std = card["normalize"]
+    mean, std = card.normalize
     x = (torch.from_numpy(np.asarray(pixels, dtype=np.float32))[:, None] - mean) / std
     with torch.no_grad():
         probs = torch.softmax(model(x), 1).numpy()

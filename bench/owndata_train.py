@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cnnviz import arch, owndata  # noqa: E402
 from cnnviz import train as tr  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
+from cnnviz.trainconfig import TrainConfig  # noqa: E402
 
 
 def one_run(key: str, preset: str, seed: int) -> tuple[float, float, int, int]:
@@ -30,7 +31,7 @@ def one_run(key: str, preset: str, seed: int) -> tuple[float, float, int, int]:
     t0 = time.perf_counter()
     train_split, test_split = owndata.splits(key, seed)
     spec = owndata.fit_spec(arch.PRESETS[preset], key)
-    result = tr.train(spec, tr.TrainConfig(dataset=key, seed=seed), train_split, test_split)
+    result = tr.train(spec, TrainConfig(dataset=key, seed=seed), train_split, test_split)
     return time.perf_counter() - t0, result.test_accuracy, len(train_split), len(test_split)
 
 

@@ -2,7 +2,7 @@
 
     python bench/zip_bomb.py [--classes 10] [--copies 500] [--side 5000] [--repeat 3] [--limit-s 600] [--code DIR]
 
-Builds, in a temp folder, the zip of issue 24: `--classes` class folders each holding `--copies` copies of a
+Builds, in a temp folder, the zip of a reported attack: `--classes` class folders each holding `--copies` copies of a
 1-bit `--side`x`--side` PNG (all black: 3 kB each, a few hundred kB zipped, far inside the 20 MB / 100 MB /
 200:1 limits). Each repeat imports it with `cnnviz.owndata.import_zip` in a fresh process (user data in a
 temp folder) and prints what happened (refused, created, or stopped at `--limit-s`) and the CPU seconds and

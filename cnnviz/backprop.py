@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnviz.arch import Spec
+from cnnviz.card import Card
 
 TOP_TERMS = 8          # a weight's gradient lists this many terms (largest |product| first), the rest summed
 DEFAULT_LR = 0.05
@@ -402,11 +403,11 @@ def untrained(preset: str, seed: int = 0) -> nn.Module:
     return rng.build(PRESETS[preset], torch.Generator().manual_seed(seed)).eval()
 
 
-def untrained_card(preset: str) -> dict:
+def untrained_card(preset: str) -> Card:
     """The card an untrained preset is shown with: MNIST's digits and normalisation, nothing learned."""
     from cnnviz.arch import PRESETS
     from cnnviz.preprocess import MNIST_NORMALIZE
     if preset not in PRESETS:
         raise ValueError(f"no preset {preset!r}; the presets are {', '.join(PRESETS)}")
-    return {"name": UNTRAINED + preset, "dataset": "mnist", "normalize": list(MNIST_NORMALIZE),
-            "spec": PRESETS[preset].to_json()}
+    return Card(name=UNTRAINED + preset, spec=PRESETS[preset].to_json(), dataset="mnist",
+                normalize=MNIST_NORMALIZE, test_accuracy=None)

@@ -44,9 +44,9 @@ def _print(model: torch.nn.Module) -> float:
 def _check_whole(name: str, seeds: set[int]) -> int:
     """Load `name`; its weights must be the ones its card describes. Returns the seed it holds."""
     model, card = ck.load(name)
-    assert card["seed"] in seeds and card["name"] == name
-    assert _print(model) == pytest.approx(card["fingerprint"], abs=1e-4), "weights of one save, card of another"
-    return card["seed"]
+    assert card.config.seed in seeds and card.name == name
+    assert _print(model) == pytest.approx(card.extra["fingerprint"], abs=1e-4), "weights of one save, card of another"
+    return card.config.seed
 
 
 def _fork(work) -> int:

@@ -48,7 +48,7 @@ def _compose_env_and_volumes() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def test_everything_a_class_shares_is_on_volumes_every_replica_mounts():
-    """#24 item 7: own datasets were inside each container (invisible to the other replicas, lost on
+    """Own datasets were inside each container (invisible to the other replicas, lost on
     `up --build`); the training queue and the wrong-code budget were per replica."""
     env, mounts = _compose_env_and_volumes()
     named = re.findall(r"(?m)^  (\w+):$", (DEPLOY / "compose.yaml").read_text().split("\nvolumes:", 1)[1])

@@ -60,7 +60,7 @@ def test_first_layer_filters():
 
 
 @pytest.mark.parametrize("correct, total, text", [
-    (4, 4, "4 of 4 held-out drawings (100%)"),        # issue 18: not "100.00%" of 1,000 test images
+    (4, 4, "4 of 4 held-out drawings (100%)"),        # not "100.00%" of 1,000 test images
     (11, 12, "11 of 12 held-out drawings (92%)"),     # under 1,000: no decimals
     (985, 1000, "985 of 1,000 held-out drawings (98.5%)"),   # under 10,000: one
     (9913, 10_000, "9,913 of 10,000 held-out drawings (99.13%)"),  # 10,000 and more: two

@@ -251,7 +251,7 @@ def test_run_refuses_a_kernel_bigger_than_the_picture():
         ops.run(np.zeros((1, 1)), ops.Settings(kernel=ops.settings_kernel(np.ones((5, 5)))))
 
 
-# -- where the step-through starts (#18 item 11) ------------------------------------------------------------------
+# -- where the step-through starts ------------------------------------------------------------------
 
 def _shipped_pictures(data_root) -> dict[str, np.ndarray]:
     """Every picture the playground offers by default: each photo, each pattern at its default size, digit 0."""

@@ -14,7 +14,9 @@ from PIL import Image
 
 from cnnviz import arch, owndata, preprocess, probe
 from cnnviz import train as tr
+from cnnviz.card import Card
 from cnnviz.figures import draw as figs
+from cnnviz.trainconfig import TrainConfig
 
 
 @pytest.fixture(autouse=True)
@@ -384,7 +386,7 @@ def _blank_1bit(side: int = 5000) -> bytes:
 
 
 def test_a_zip_of_too_many_pixels_is_refused_from_the_headers_before_decoding(user_data, monkeypatch):
-    """Issue 24's zip, scaled: every byte limit passes, but 10 x 5 pictures of 25 megapixels is 1,250
+    """The reported zip bomb, scaled: every byte limit passes, but 10 x 5 pictures of 25 megapixels is 1,250
     megapixels. Refused with the numbers, nothing decoded, nothing written."""
     blob = _zip([(f"bomb/c{k}/{i}.png", _blank_1bit()) for k in range(10) for i in range(5)])
     assert len(blob) < owndata.MAX_ZIP_BYTES // 100
@@ -459,12 +461,12 @@ def test_training_on_the_shipped_shapes_reaches_90_percent():
     assert train_split.classes == ("circle", "square", "triangle") and len(test_split) == 12
     assert np.bincount(test_split.labels.numpy()).tolist() == [4, 4, 4]
     spec = arch.with_num_classes(arch.PRESETS["keras_small"], 3)
-    result = tr.train(spec, tr.TrainConfig(dataset="own:shapes", optimizer="adam", lr=0.005, epochs=2,
+    result = tr.train(spec, TrainConfig(dataset="own:shapes", optimizer="adam", lr=0.005, epochs=2,
                                            val_every=0), train_split, test_split)
     assert result.evaluation.confusion.shape == (3, 3)
     assert result.test_accuracy >= 90.0, result.evaluation.confusion
-    card = tr.make_card(result, "shapes-test", "test")
-    assert card["classes"] == ["circle", "square", "triangle"] and card["normalize"] == list(owndata.NORMALIZE)
+    card = Card.from_result(result, "shapes-test", "test")
+    assert card.classes == ("circle", "square", "triangle") and card.normalize == tuple(owndata.NORMALIZE)
     assert probe.class_labels(card) == ("circle", "square", "triangle")
     look = probe.look(result.model, test_split.images[:1], probe.class_labels(card))  # test image 0 is a circle
     assert look.inspection.verdict.label == "circle"
@@ -485,6 +487,6 @@ def test_plain_pixel_runs_keep_the_class_names():
     assert plain.classes == ("circle", "square", "triangle") and (plain.mean, plain.std) == (0.0, 1.0)
     assert float(plain.images.min()) >= 0.0 and torch.allclose(plain.images, train_split.raw())
     spec = arch.with_num_classes(arch.PRESETS["logistic"], 3)
-    result = tr.train(spec, tr.TrainConfig(dataset="own:shapes", normalize=False, max_batches=2, val_every=0),
+    result = tr.train(spec, TrainConfig(dataset="own:shapes", normalize=False, max_batches=2, val_every=0),
                       train_split, test_split)
     assert result.classes == ("circle", "square", "triangle") and result.evaluation.confusion.shape == (3, 3)

@@ -169,31 +169,21 @@ class LayerView:
     note: str | None
 
 
-@dataclass(frozen=True)
-class Panel:
-    """All figures for one model on one drawing."""
-
-    probabilities: go.Figure
-    saliency: go.Figure         # Grad-CAM (when the model has a conv layer) and input gradient, side by side
-    layers: list[LayerView]
-
-
 def enlargeable(look: Look) -> dict[str, int]:
     """Layers whose output is a stack of maps: name -> number of maps."""
     return {row.name: row.out_shape[0] for row in look.rows if len(row.out_shape) == 3}
 
 
-def panel(look: Look, pixels: np.ndarray) -> Panel:
-    """Build every figure for one model's look at the 28x28 `pixels`."""
-    result = look.inspection
-    layers = [_layer_view(look, row) for row in look.rows]
-    probs = probabilities(result.probs, result.verdict.labels, result.verdict.index)
-    return Panel(probs, panel_saliency(look, pixels), layers)
+def layer_views(look: Look) -> list[LayerView]:
+    """Every layer's figures (maps and kernels), one view per layer: the detail view. No saliency: that is a
+    backward pass, made only where it is shown (panel_saliency)."""
+    return [_layer_view(look, row) for row in look.rows]
 
 
 def panel_saliency(look: Look, pixels: np.ndarray) -> go.Figure:
-    """Grad-CAM (when the model has a conv layer) and the input gradient over the input, side by side."""
-    sal = look.saliency
+    """Grad-CAM (when the model has a conv layer) and the input gradient over the input, side by side (this
+    runs the look's backward pass: Look.saliency)."""
+    sal = look.saliency()
     name = shown(look.inspection.verdict.labels[sal.target])  # the class name (a digit, or an own class)
     maps = [(f"Grad-CAM for {name} ({sal.layer})", sal.grad_cam)] if sal.grad_cam is not None else []
     return saliency_pair(pixels, maps + [(f"input gradient for {name}", sal.input_gradient)])
