@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from cnnviz.registry import class_names, normalization, test_items
 from cnnviz.spec import Spec
 from cnnviz.trainconfig import PRECISIONS, TrainConfig
 
@@ -78,7 +79,6 @@ class Card:
         """The test accuracy with its real count: '9,913 of 10,000 test images (99.13%)'; a card written before
         the counts were kept gives its percentage alone."""
         from cnnviz.evaluate import accuracy_text
-        from cnnviz.owndata import test_items
 
         if self.test_accuracy is None:
             return "not tested"
@@ -90,8 +90,6 @@ class Card:
     def held_out(self) -> tuple[int, str] | None:
         """(how many, what) the card's training snapshots were measured on, e.g. (1000, 'test images'); None
         when unknown."""
-        from cnnviz.owndata import test_items
-
         return (self.held_out_images, test_items(self.dataset)) if self.held_out_images else None
 
     def to_json(self) -> dict[str, Any]:
@@ -125,7 +123,6 @@ class Card:
         import torch
 
         import cnnviz
-        from cnnviz import data
 
         ev, cfg = result.evaluation, result.config
         if ev is None:
@@ -135,8 +132,8 @@ class Card:
         held = result.held_out
         return cls(
             name=name, spec=result.spec.to_json(), dataset=cfg.dataset,
-            normalize=tuple(result.normalize or data.info(cfg.dataset).norm),
-            classes=tuple(result.classes or data.info(cfg.dataset).classes),
+            normalize=tuple(result.normalize or normalization(cfg.dataset)),
+            classes=tuple(result.classes or class_names(cfg.dataset)),
             test_accuracy=round(ev.accuracy, 2), test_correct=ev.correct, test_total=ev.total,
             per_class_accuracy=tuple(round(a, 2) for a in ev.per_class_accuracy()), config=cfg,
             batches=result.batches, planned_batches=result.planned_batches, stopped=result.stopped,

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from cnnviz import registry
 from cnnviz.card import MAX_SHAPE_NUMBERS, Card
 from cnnviz.text import plain
 
@@ -39,7 +40,6 @@ LOW_TOP = 0.5
 INK_RANGE = (0.06, 0.34)
 FAR = 4.6             # 99.3rd percentile of the distance over the calibration digits
 SHAPES = Path(__file__).with_name("mnist_shapes.npz")
-OWN_PREFIX = "own:"      # = owndata.PREFIX (a test holds them equal; owndata imports far more than novelty needs)
 COMPONENTS = 40
 CLASS_QUANTILE = 99.0    # a class's radius holds this share (%) of its training drawings
 CLASS_EXAMPLES = 5_000   # at most this many training examples are measured (own datasets: ~2,400)
@@ -171,7 +171,7 @@ def apart(value: float, limit: float, percent: bool = False) -> str:
 
 def is_own(card: Card) -> bool:
     """True for the card of a model trained on one of your own datasets (dataset "own:NAME")."""
-    return card.dataset.startswith(OWN_PREFIX)
+    return registry.is_own(card.dataset)
 
 
 def _class_names(card: Card, k: int | None = None) -> tuple[str, ...]:

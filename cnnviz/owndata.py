@@ -41,16 +41,15 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from cnnviz import data, preprocess
-from cnnviz.arch import Spec, with_num_classes
+from cnnviz import data, preprocess, registry
 from cnnviz.images import decoded_size, read_upload
 from cnnviz.messages import no_paths
+from cnnviz.registry import PREFIX
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "datasets"
-PREFIX = "own:"                  # a trainer dataset key: "own:shapes" (never clashes with "mnist")
 SIDE = preprocess.SIZE           # 28
-NORMALIZE = preprocess.MNIST_NORMALIZE  # drawings are prepared like MNIST, so they are normalised like it
+NORMALIZE = registry.normalization(PREFIX)  # drawings are prepared like MNIST, so they are normalised like it
 MIN_CLASSES, MAX_CLASSES = 2, 10
 MIN_EXAMPLES = 5                 # per class, to train (4 to learn from, at least 1 to test on)
 MAX_EXAMPLES = 500               # per class
@@ -187,14 +186,8 @@ def check_classes(names: list[str]) -> list[str]:
     return cleaned
 
 
-def is_own(key: str) -> bool:
-    """True for a trainer dataset key naming an own dataset ('own:shapes')."""
-    return str(key).startswith(PREFIX)
 
 
-def test_items(key: str) -> str:
-    """What a dataset's test images are called beside a count: 'held-out drawings' (own), else 'test images'."""
-    return "held-out drawings" if is_own(key) else "test images"
 
 
 def _bases() -> list[tuple[Path, bool]]:
@@ -225,9 +218,6 @@ def available() -> list[str]:
     return names
 
 
-def keys() -> list[str]:
-    """The trainer's keys of every own dataset: ['own:shapes', ...]."""
-    return [PREFIX + n for n in available()]
 
 
 def open_dataset(name_or_key: str) -> OwnDataset:
@@ -797,14 +787,8 @@ def fingerprint(name_or_key: str) -> str:
     return hashlib.sha1(listing.encode("utf-8")).hexdigest()
 
 
-def num_classes(key: str) -> int:
-    """How many class scores a network needs for dataset `key` ('mnist', 'own:shapes', ...)."""
-    return len(open_dataset(key).classes) if is_own(key) else len(data.info(key).classes)
 
 
-def fit_spec(spec: Spec, key: str) -> Spec:
-    """`spec` with one output per class of an own dataset (MNIST-family datasets: unchanged)."""
-    return with_num_classes(spec, num_classes(key)) if is_own(key) else spec
 
 
 def label(key: str, by: Editor | None = None) -> str:
@@ -814,11 +798,3 @@ def label(key: str, by: Editor | None = None) -> str:
     whose = "example" if ds.shipped else "yours" if by is None or _is_owner(ds, by) else "shared"
     return f"{ds.name} ({whose}: {', '.join(ds.classes)})"
 
-
-def model_name(key: str, network: str | None, seed: int) -> str:
-    """A checkpoint name that says what it learned: 'shapes-tutorial_a-seed0' (checkpoint names are ASCII)."""
-    base = f"{network or 'custom'}-seed{seed}"
-    if not is_own(key):
-        return base
-    ascii_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", key.removeprefix(PREFIX)).strip("_.-") or "own"
-    return f"{ascii_name}-{base}"[:64]

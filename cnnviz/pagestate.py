@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cnnviz import backprop, data, editor, kernels, owndata, pictures
+from cnnviz import backprop, editor, kernels, pictures, registry
 from cnnviz.arch import PRESETS
 from cnnviz.trainconfig import OPTIMIZERS, TrainConfig
 from cnnviz.urlstate import Bool, Choice, Float, Grid, Int, Schema, Text
@@ -95,7 +95,7 @@ def trainer() -> Schema:
     default = TrainConfig()
     return {
         "net": Choice(tuple(PRESETS), ..., key="net"),  # no default: the calculator's network comes first
-        "data": Choice(tuple(data.DATASETS) + tuple(owndata.keys()), default.dataset, key="dataset"),  # + own
+        "data": Choice(tuple(registry.keys()), default.dataset, key="dataset"),  # the MNIST family + your own
         "opt": Choice(TRAIN_OPTIMIZERS, default.optimizer, key="opt"),
         "lr": Float(1e-5, 100.0, None, key="lr"),
         "batch": Choice(TRAIN_BATCHES, default.batch_size, key="batch"),

@@ -190,7 +190,7 @@ def class_labels(card: Card) -> tuple[str, ...]:
     if card.classes:
         return card.classes
     from cnnviz import data  # torchvision is only needed here
-    meta = data.DATASETS.get(card.dataset.lower())
+    meta = data.DATASETS.get(card.dataset.lower())  # an own dataset's card names its classes
     return meta.classes if meta is not None else DIGITS
 
 

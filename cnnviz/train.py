@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnviz import data as datamod
-from cnnviz import novelty, owndata, rng, snapshots
+from cnnviz import novelty, registry, rng, snapshots
 from cnnviz.arch import Spec, training_order
 from cnnviz.device import describe, pick_device
 from cnnviz.evaluate import Evaluation, accuracy_text, evaluate
@@ -67,7 +67,7 @@ class Progress:
     # the live view (filters, digit grid), about once a second
     frame: Frame | None = field(default=None, repr=False, compare=False)
     val_total: int | None = None    # how many held-out images val_* were measured on (with val_*)
-    val_what: str = "test images"   # what they are: owndata.test_items ('held-out drawings' for an own dataset)
+    val_what: str = "test images"   # what they are: registry.test_items ('held-out drawings' for an own dataset)
 
 
 @dataclass
@@ -114,7 +114,7 @@ class Result:
         """'4 of 4 held-out drawings (100%)': the test accuracy with its real count (ValueError when untested)."""
         if self.evaluation is None:
             raise ValueError("this run has no test evaluation (it diverged, or had no test split)")
-        return accuracy_text(self.evaluation.correct, self.evaluation.total, owndata.test_items(self.config.dataset))
+        return accuracy_text(self.evaluation.correct, self.evaluation.total, registry.test_items(self.config.dataset))
 
 
 def use_bf16(device: torch.device, precision: str) -> bool:
@@ -301,7 +301,7 @@ class _Loop:
         self.window, self.seen, self.dead, self.last_frame = _Window(), 0, 0, -math.inf
         self.batch, self.stopped, self.diverged = 0, False, None
         self.val_of = {} if run.val is None else {"val_total": len(run.val),
-                                                  "val_what": owndata.test_items(run.val.name)}
+                                                  "val_what": registry.test_items(run.val.name)}
         held = run.held_out() if run.snap_every else None
         self.snaps = [snapshots.take(run.model, 0, 0.0, None if held is None else held[1])] if run.snap_every else []
         self.t0 = time.perf_counter()
@@ -412,7 +412,7 @@ def _finish(run: _Setup, loop: _Loop, spec: Spec, config: TrainConfig, train_spl
                     classes=tuple(train_split.classes), normalize=(train_split.mean, train_split.std))
     if test_split is not None and loop.diverged is None:
         result.evaluation = evaluate(model, test_split, len(train_split.classes))
-    if owndata.is_own(config.dataset) and not loop.stopped and loop.diverged is None:
+    if registry.is_own(config.dataset) and not loop.stopped and loop.diverged is None:
         result.class_shapes = novelty.fit_classes(model, train_split.images, train_split.labels,
                                                   len(train_split.classes), config.seed)
     return result

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from cnnviz import card as cards
-from cnnviz import checkpoints, novelty, owndata, probe
+from cnnviz import checkpoints, novelty, owndata, probe, registry
 from cnnviz.arch import PRESETS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -158,7 +158,7 @@ def test_own_class_models_carry_their_class_shapes_in_a_valid_card(shapes_model)
     assert 1 / 3 < shapes.low_top < 1 and np.all(shapes.radius > 0)
     assert cards.problems(card.to_json()) == []
     assert len(json.dumps(card.to_json())) < 60_000  # 3 x 1,568 numbers to 3 significant digits
-    assert novelty.OWN_PREFIX == owndata.PREFIX
+    assert owndata.PREFIX == registry.PREFIX
 
 
 def test_own_held_out_drawings_are_rarely_flagged_and_mnist_digits_often(shapes_model):

@@ -474,13 +474,6 @@ def test_training_on_the_shipped_shapes_reaches_90_percent():
     assert captions == ["Grad-CAM<br>for circle (conv2)", "input<br>gradient for circle"], captions
 
 
-def test_model_name_says_what_was_learned_in_ascii():
-    assert owndata.model_name("mnist", "tutorial_a", 0) == "tutorial_a-seed0"
-    assert owndata.model_name("own:shapes", "keras_small", 3) == "shapes-keras_small-seed3"
-    assert owndata.model_name("own:my shapes", None, 0) == "my_shapes-custom-seed0"
-    assert owndata.model_name("own:三角", "lenet5", 1) == "own-lenet5-seed1"
-
-
 def test_plain_pixel_runs_keep_the_class_names():
     train_split, test_split = owndata.splits("own:shapes", seed=0, copies=2)
     plain = tr.plain_pixels(train_split)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages.shell import ui
 from app_pages.shell.cached import splits
-from cnnviz import checkpoints, data, owndata, snapshots, trainstatus
+from cnnviz import checkpoints, data, registry, snapshots, trainstatus
 from cnnviz import train as tr
 from cnnviz.card import Card
 from cnnviz.evaluate import misclassified, per_class_lines, percent_text
@@ -98,7 +98,7 @@ def details(result: tr.Result) -> None:
     if len(wrong):
         st.subheader("Misclassified test images: predicted (true)")
         st.caption(f"The first {len(wrong)} of the {ev.total - ev.correct:,} "
-                   f"{owndata.test_items(result.config.dataset)} it got wrong.")
+                   f"{registry.test_items(result.config.dataset)} it got wrong.")
         ui.chart(figs.labelled_grid(test.raw(wrong)[:, 0].numpy(), ev.predictions[wrong],
                                     ev.labels[wrong], classes), key="wrong")
     replay(result, test)
@@ -122,7 +122,7 @@ def save(result: tr.Result) -> None:
     """Name + save button; the checkpoint carries the run's snapshots (the Draw page can replay them)."""
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     name = c1.text_input("Checkpoint name", key="ckpt",  # e.g. shapes-tutorial_a-seed0 for an own dataset
-                         value=owndata.model_name(result.config.dataset, result.spec.name, result.config.seed))
+                         value=registry.model_name(result.config.dataset, result.spec.name, result.config.seed))
     if c2.button("💾 Save checkpoint", key="save", width="stretch"):
         extra = {snapshots.EXTRA: snapshots.to_tensors(result.snapshots)} if result.snapshots else None
         try:
