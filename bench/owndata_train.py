@@ -20,7 +20,7 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as app.py sets it before torch starts (in-app training)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from cnnviz import arch, owndata, registry  # noqa: E402
+from cnnviz import arch, owndata, ownsplits, registry  # noqa: E402
 from cnnviz import train as tr  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
 from cnnviz.trainconfig import TrainConfig  # noqa: E402
@@ -29,7 +29,7 @@ from cnnviz.trainconfig import TrainConfig  # noqa: E402
 def one_run(key: str, preset: str, seed: int) -> tuple[float, float, int, int]:
     """(seconds, held-out accuracy %, training images, test images) for one click on Start training."""
     t0 = time.perf_counter()
-    train_split, test_split = owndata.splits(key, seed)
+    train_split, test_split = ownsplits.splits(key, seed)
     spec = registry.fit_spec(arch.PRESETS[preset], key)
     result = tr.train(spec, TrainConfig(dataset=key, seed=seed), train_split, test_split)
     return time.perf_counter() - t0, result.test_accuracy, len(train_split), len(test_split)

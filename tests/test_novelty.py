@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from cnnviz import card as cards
-from cnnviz import checkpoints, novelty, owndata, probe, registry
+from cnnviz import checkpoints, novelty, owndata, ownsplits, probe, registry
 from cnnviz.arch import PRESETS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -137,7 +137,7 @@ def _rate(model, card, pixels: np.ndarray) -> float:
 def shapes_model():
     """tutorial_a trained as the trainer trains the shipped shapes dataset (circle, square, triangle), seed 0."""
     torch.set_num_threads(1)
-    train, test = owndata.splits("shapes", 0)
+    train, test = ownsplits.splits("shapes", 0)
     return (*own.train_own(train, test, "tutorial_a", 0), test)
 
 

@@ -316,12 +316,12 @@ def test_the_sidebar_names_the_model_draw_uses_before_and_after_draw_ran():
 
 def _save_own_model(tmp_path, monkeypatch) -> str:
     """tutorial_a trained on the shipped shapes dataset as the trainer trains it, saved with its snapshots."""
-    from cnnviz import checkpoints, owndata, snapshots
+    from cnnviz import checkpoints, ownsplits, snapshots
     from cnnviz import train as tr
     from cnnviz.card import Card
 
     monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(tmp_path))
-    train, test = owndata.splits("shapes", 0)
+    train, test = ownsplits.splits("shapes", 0)
     config = TrainConfig(dataset=train.name, live_every_s=0, val_every=0)
     result = tr.train(arch.with_num_classes(arch.PRESETS["tutorial_a"], 3), config, train, test)
     card = Card.from_result(result, "shapes-a", how="test")
