@@ -9,7 +9,8 @@ then becomes `<name>` by one rename. A new name is claimed by that rename itself
 name exists), so two sessions saving under one name at once get `name` and `name-2`, never one folder.
 Saving over a name renames the old folder away, the new one in, then deletes the old: a SIGKILL
 between the two renames leaves the old folder under its hidden name, and the next listing puts it
-back. Leftover temporary folders of dead savers are removed by the next listing and never listed.
+back. Leftover temporary folders of dead savers are removed by the next listing and never listed
+(cnnviz.store: the one clean-up rule checkpoints and own datasets share).
 
 Loading never unpickles arbitrary objects, validates the whole card first (types, finite numbers,
 depth, size), compares the spec's parameter count with the weights file before building anything,
@@ -24,11 +25,8 @@ import math
 import os
 import re
 import shutil
-import socket
 import threading
-import time
 import unicodedata
-import uuid
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -41,6 +39,7 @@ from torch import nn
 from cnnviz import budget
 from cnnviz.arch import build
 from cnnviz.card import MAX_PARAMS, Card, CardError, spec_params
+from cnnviz.store import OLD, TEMP, Store, hidden
 from cnnviz.text import plain as text_plain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,12 +50,9 @@ CARD = "card.json"
 MAX_CARD_BYTES = 256 * 1024       # shipped cards are ~1.7 kB; a spec of 1,000 layers is ~100 kB
 MAX_WEIGHTS_BYTES = MAX_PARAMS * 4 + 16 * 2**20  # checked before a weights file is read into memory
 MAX_EXTRA_BYTES = 1 << 30         # an extra file (training snapshots) is read whole: 1 GiB at most
-TEMP_PREFIX, OLD_PREFIX = ".tmp-", ".old-"
-STALE_SECONDS = 15 * 60           # a hidden folder this old belongs to no running save (even on another host)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _EXTRA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _COLLISION = {errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR}
-_HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
 
 
 class CheckpointError(ValueError):
@@ -65,9 +61,13 @@ class CheckpointError(ValueError):
 
 # --- names: listing, display ---------------------------------------------------------------------
 
+STORE = Store(SHIPPED, "CNNVIZ_USER_CHECKPOINTS", lambda name: bool(_NAME.match(name)))
+cleanup = STORE.cleanup  # finish what crashed saves left (cnnviz.store's one rule)
+
+
 def user_dir() -> Path:
     """Where user-trained models go: $CNNVIZ_USER_CHECKPOINTS, else checkpoints/user/ (git-ignored)."""
-    return Path(os.environ.get("CNNVIZ_USER_CHECKPOINTS") or SHIPPED / "user")
+    return STORE.user_dir()
 
 
 def display_name(name: str) -> str:
@@ -92,10 +92,10 @@ def _folders() -> dict[str, Path]:
     is listed with '�' in its place, so no page, cache key or URL ever meets an unencodable string.
     """
     found: dict[str, Path] = {}
-    for base in (SHIPPED, user_dir()):
+    for base, shipped in STORE.bases():
         if not base.is_dir():
             continue
-        if base != SHIPPED:
+        if not shipped:
             cleanup(base)
         for folder in sorted(base.iterdir()):
             name = display_name(folder.name)
@@ -121,53 +121,6 @@ def resolve(name_or_path: str | Path) -> Path:
         return folders[str(name_or_path)]
     known = ", ".join(display_name(n) for n in folders) or "none"
     raise CheckpointError(f"no checkpoint named {display_name(str(name_or_path))!r} (available: {known})")
-
-
-# --- cleaning up after crashed saves -------------------------------------------------------------
-
-def _owner_gone(entry: Path) -> bool:
-    """True when the save that made this hidden folder cannot still be running."""
-    try:
-        age = time.time() - entry.lstat().st_mtime
-    except FileNotFoundError:
-        return False
-    if age > STALE_SECONDS:
-        return True
-    parts = entry.name.split("-")  # .tmp-<host>-<pid>-<hex>-<name> / .old-<host>-<pid>-<hex>-<name>
-    if len(parts) < 5 or parts[1] != _HOST or not parts[2].isdigit():
-        return False  # another machine's save (a shared folder): trust only the age
-    try:
-        os.kill(int(parts[2]), 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, OverflowError):
-        return False
-    return False
-
-
-def cleanup(base: str | Path | None = None) -> list[str]:
-    """Finish what crashed saves left in `base` (default user_dir()): put an old model back where its
-    replacement never arrived, delete stale temporary folders. Returns what it did, one line each."""
-    base = Path(base) if base is not None else user_dir()
-    done: list[str] = []
-    try:
-        entries = [e for e in base.iterdir() if e.name.startswith((TEMP_PREFIX, OLD_PREFIX))]
-    except OSError:
-        return done
-    for entry in sorted(entries, key=lambda e: e.name.startswith(TEMP_PREFIX)):  # restore first, then delete
-        if not _owner_gone(entry):
-            continue
-        name = entry.name.split("-", 4)[-1]
-        if entry.name.startswith(OLD_PREFIX) and _NAME.match(name) and not (base / name).exists():
-            try:
-                os.rename(entry, base / name)
-                done.append(f"restored {name}")
-                continue
-            except OSError:
-                pass
-        shutil.rmtree(entry, ignore_errors=True)
-        done.append(f"removed {entry.name}")
-    return done
 
 
 # --- reading a card ---------------------------------------------------------------------------
@@ -369,10 +322,6 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _hidden(prefix: str, name: str) -> str:
-    return f"{prefix}{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:12]}-{name}"
-
-
 def _write_card(folder: Path, card: Card) -> None:
     (folder / CARD).write_text(json.dumps(card.to_json(), indent=2) + "\n", encoding="utf-8")
     _fsync_file(folder / CARD)
@@ -430,7 +379,7 @@ def _swap_in(tmp: Path, target: Path) -> None:
     olds: list[Path] = []
     try:
         for _ in range(100):
-            old = target.parent / _hidden(OLD_PREFIX, target.name)
+            old = target.parent / hidden(OLD, target.name)
             try:
                 os.rename(target, old)
                 olds.append(old)
@@ -476,7 +425,7 @@ def _save(model: nn.Module, card: Card, base: Path, name: str, half: bool, overw
           extras: dict[str, dict[str, torch.Tensor]] | None) -> Path:
     base.mkdir(parents=True, exist_ok=True)
     cleanup(base)
-    tmp = base / _hidden(TEMP_PREFIX, name)
+    tmp = base / hidden(TEMP, name)
     tmp.mkdir()
     try:
         _write_tensors(tmp / WEIGHTS, _tensors(model.state_dict(), half))

@@ -7,7 +7,8 @@ in `$CNNVIZ_USER_DATA`, else `datasets/user/` (git-ignored).
 
 Every write is atomic: an example is written to a temp file and renamed into place; a new,
 copied or imported dataset is built in a hidden temp folder and renamed into place whole. A
-crash leaves at most a hidden temp file or folder, which nothing lists and which is swept later.
+crash leaves at most a hidden temp file or folder, which nothing lists and which is swept later
+(cnnviz.store: the one clean-up rule own datasets and checkpoints share).
 
 A dataset belongs to the browser session that made it (created, copied or imported): a hash of that
 session's secret token is kept in the dataset's hidden `.owner` file. Only that session and the teacher
@@ -28,7 +29,6 @@ import re
 import secrets
 import shutil
 import tempfile
-import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +39,7 @@ from PIL import Image
 from cnnviz import preprocess, registry
 from cnnviz.images import read_upload
 from cnnviz.registry import PREFIX
+from cnnviz.store import DELETED, TEMP, Store, hidden
 from cnnviz.text import cut, shorten
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,9 +51,7 @@ MIN_EXAMPLES = 5                 # per class, to train (4 to learn from, at leas
 MAX_EXAMPLES = 500               # per class
 MAX_NAME = 40
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
-_TMP = ".tmp-"
 OWNER_FILE = ".owner"            # hidden: never a class, never listed, never zipped
-_DELETED = _TMP + "deleted-"  # a dataset being deleted (a killed delete leaves one)
 
 
 @dataclass(frozen=True)
@@ -99,9 +98,12 @@ class Editor:
 
 # --- names and places ------------------------------------------------------------------------------
 
+STORE = Store(SHIPPED, "CNNVIZ_USER_DATA")
+
+
 def user_dir() -> Path:
     """Where your datasets go: $CNNVIZ_USER_DATA, else datasets/user/ (git-ignored)."""
-    return Path(os.environ.get("CNNVIZ_USER_DATA") or SHIPPED / "user")
+    return STORE.user_dir()
 
 
 def check_name(text: str, what: str = "class name") -> str:
@@ -146,12 +148,8 @@ def check_classes(names: list[str]) -> list[str]:
 
 
 
-def _bases() -> list[tuple[Path, bool]]:
-    return [(SHIPPED, True), (user_dir(), False)]
-
-
 def _folder_of(name: str) -> tuple[Path, bool] | None:
-    for base, shipped in _bases():
+    for base, shipped in STORE.bases():
         folder = base / name
         if folder.is_dir() and not (shipped and (name == "user" or folder.resolve() == user_dir().resolve())):
             return folder, shipped
@@ -163,8 +161,8 @@ def available() -> list[str]:
     names: list[str] = []
     user = user_dir().resolve()
     if user.is_dir():
-        _sweep(user)  # what a killed delete or import left: the next visitor's listing removes it
-    for base, shipped in _bases():
+        STORE.cleanup(user)  # what a killed delete or import left: the next visitor's listing removes it
+    for base, shipped in STORE.bases():
         if not base.is_dir():
             continue
         for folder in sorted(base.iterdir()):
@@ -263,24 +261,14 @@ def _free(name: str) -> str:
     return f"{name}-{n}"
 
 
-def _sweep(base: Path, older_than_s: float = 3600) -> None:
-    """Remove what crashes left behind (hidden, so nothing ever listed it): a killed delete's folder at once, a
-    build folder once it is `older_than_s` old (younger ones may be an import still running in another session)."""
-    for p in base.glob(_TMP + "*"):
-        try:
-            if p.name.startswith(_DELETED) or time.time() - p.stat().st_mtime > older_than_s:
-                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink()
-        except OSError:
-            pass
-
-
 def _publish(build, name: str, by: Editor | None = None) -> OwnDataset:
     """Build a dataset in a hidden temp folder with `build(folder)`, owned by `by`, then rename it into place whole."""
     base = user_dir()
     base.mkdir(parents=True, exist_ok=True)
-    _sweep(base)
-    tmp = Path(tempfile.mkdtemp(dir=base, prefix=_TMP))
+    STORE.cleanup(base)
+    tmp = base / hidden(TEMP, name)
     try:
+        tmp.mkdir()
         build(tmp)
         if by is not None and by.token:
             (tmp / OWNER_FILE).write_text(_digest(by.token) + "\n", "ascii")
@@ -329,10 +317,11 @@ def delete_dataset(name: str, by: Editor | None = None) -> None:
     """
     ds = _writable(name, by)
     base = ds.folder.parent
-    _sweep(base)
+    STORE.cleanup(base)
     grave = None
     try:
-        grave = Path(tempfile.mkdtemp(dir=base, prefix=_DELETED))
+        grave = base / hidden(DELETED, ds.folder.name)
+        grave.mkdir()
         os.rename(ds.folder, grave / ds.folder.name)
     except OSError as err:
         raise ValueError(f"Could not delete the dataset '{ds.name}': {err.strerror or err}") from err

@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from cnnviz import checkpoints as ck
+from cnnviz import store
 from cnnviz.arch import PRESETS, build
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
@@ -201,13 +202,13 @@ def test_a_stale_temporary_folder_of_a_dead_saver_is_removed_and_never_listed(us
     if dead == 0:
         os._exit(0)
     os.waitpid(dead, 0)
-    leftover = user_dir / f"{ck.TEMP_PREFIX}{ck._HOST}-{dead}-abc-m"
+    leftover = user_dir / f"{store.TEMP}{store.HOST}-{dead}-abc-m"
     leftover.mkdir()
     (leftover / ck.CARD).write_text("{}")
-    live = user_dir / f"{ck.TEMP_PREFIX}{ck._HOST}-{os.getpid()}-abc-m"  # a save still running here
+    live = user_dir / f"{store.TEMP}{store.HOST}-{os.getpid()}-abc-m"  # a save still running here
     live.mkdir()
     assert ck.available()[-1] == "m"
     assert not leftover.exists() and live.exists()
-    os.utime(live, (time.time() - ck.STALE_SECONDS - 1,) * 2)  # any save this old has died
+    os.utime(live, (time.time() - store.STALE_SECONDS - 1,) * 2)  # any save this old has died
     ck.available()
     assert not live.exists()

@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from cnnviz import arch, owndata, ownsplits, ownzip, preprocess, probe
+from cnnviz import arch, owndata, ownsplits, ownzip, preprocess, probe, store
 from cnnviz import train as tr
 from cnnviz.card import Card
 from cnnviz.figures import draw as figs
@@ -243,13 +243,13 @@ def test_a_delete_killed_halfway_never_blocks_that_name_again(user_data):
     """SIGKILL during *Delete this dataset*: the folder was renamed away and half removed. Re-creating and
     deleting that name works, and the leftovers go at the next delete or listing, whatever their age."""
     made(5)
-    for leftover in (user_data / ".tmp-deleted-toy", user_data / ".tmp-deleted-k1ll3d" / "toy"):
+    for leftover in (user_data / f"{store.DELETED}toy", user_data / f"{store.DELETED}k1ll3d" / "toy"):
         (leftover / "ring").mkdir(parents=True)
         (leftover / "ring" / "a.png").write_bytes(b"half")
     owndata.delete_dataset("toy")  # before: OSError [Errno 39] Directory not empty, no message
     assert owndata.available() == ["shapes"] and tree(user_data) == []
     made(5)
-    half = user_data / ".tmp-deleted-k1ll3d"
+    half = user_data / f"{store.DELETED}k1ll3d"
     (half / "toy" / "bar").mkdir(parents=True)
     assert owndata.available() == ["shapes", "toy"]  # a listing sweeps what a killed delete left
     assert not half.exists()
@@ -266,7 +266,7 @@ def test_a_delete_that_fails_says_why(user_data, monkeypatch):
         patched.setattr(owndata.os, "rename", refuse)
         with pytest.raises(ValueError, match="Could not delete the dataset 'toy': Permission denied"):
             owndata.delete_dataset("toy")
-    assert owndata.available() == ["shapes", "toy"] and not list(user_data.glob(".tmp-*"))
+    assert owndata.available() == ["shapes", "toy"] and not list(user_data.glob(".*"))
 
 
 def test_a_failing_build_leaves_nothing(user_data):
