@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from app_pages.parts import draw_learned as learned
 from app_pages.shell import ui
 from cnnviz import checkpoints, explain, novelty, preprocess, probe
 from cnnviz.figures import draw as figs
@@ -64,6 +65,7 @@ def overview(slot: int, name: str, model: torch.nn.Module, x: torch.Tensor, look
         return  # nothing clicked yet (or a retrained model changed under the click): a stroke stays cheap
     k, i, pixel = pick
     _unit(slot, name, model, x, look, prepared, stages[k], i, pixel)
+    learned.section(slot, name, stages[k], i)
 
 
 def _unit(slot: int, name: str, model, x, look, prepared, stage: explain.Stage, i: int,
