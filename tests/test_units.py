@@ -169,3 +169,11 @@ def test_the_shipped_models_carry_an_up_to_date_cache(name, data_root):
     stamp = units.fingerprint(model, test.images)
     found = units.from_tensors(checkpoints.load_extra(name, units.EXTRA), model, stamp, len(test))
     assert found is not None and set(found) >= {"conv1", "conv2"}
+
+
+@pytest.mark.parametrize("name", ["conv32_64", "keras_small", "lenet5", "tutorial_a", "tutorial_b", "tutorial_c"])
+def test_every_shipped_model_grows_an_input_for_conv1_and_conv2(name):
+    model, card = checkpoints.load(name)
+    for layer in ("conv1", "conv2"):
+        grown = units.dream(model, layer, 0, tuple(card["normalize"]), steps=60)
+        assert grown.end > grown.start, (name, layer)
