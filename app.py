@@ -33,7 +33,10 @@ def active_model() -> str:
 housekeeping.start()  # once per process: a closed tab's uploads leave memory when its session ends
 freeze_imports()  # once per process: Streamlit's gc after every rerun then skips torch/plotly (~200 ms -> us)
 
-st.set_page_config(page_title="cnnviz: CNNs you can touch", page_icon="🧠", layout="wide")
+ui.start_presenter_from_url()
+# Presenter mode starts with the sidebar folded: the projector's 1280 px go to the page (the » opens it).
+st.set_page_config(page_title="cnnviz: CNNs you can touch", page_icon="🧠", layout="wide",
+                   initial_sidebar_state="collapsed" if ui.presenting() else "auto")
 
 pages = [
     st.Page("app_pages/dimensions.py", title="Dimension calculator", icon="📐", default=True),
@@ -45,7 +48,6 @@ pages = [
 ]
 nav = st.navigation(pages, position="hidden" if gate.locked() else "sidebar")  # a deep link survives the gate
 gate.require_class_code()  # only when the teacher set $CNNVIZ_CLASS_CODE (docs/classroom-server.md)
-ui.start_presenter_from_url()
 ui.style()
 
 with st.sidebar:

@@ -37,10 +37,7 @@ def answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: in
 
 
 def _points(event) -> list[dict]:
-    try:
-        return list(event.selection.points)
-    except AttributeError:
-        return []
+    return list(getattr(getattr(event, "selection", None), "points", None) or [])  # None: nothing selected
 
 
 def overview(slot: int, name: str, model: torch.nn.Module, x: torch.Tensor, look: probe.Look,
@@ -48,7 +45,7 @@ def overview(slot: int, name: str, model: torch.nn.Module, x: torch.Tensor, look
     """The whole network on one figure; a click on a tile opens that map, a click on a pixel explains it."""
     stages = explain.stages(look.spec)
     picks = st.session_state.setdefault(PICKED, {})
-    fig = figs.overview(look, prepared.pixels, stages)
+    fig = figs.overview(look, prepared.pixels, stages, *((560, 8) if ui.presenting() else (420, None)))  # >= 48 px
     event = ui.chart(fig, width="stretch", key=f"overview_{slot}_{checkpoints.display_name(name)}",
                      on_select="rerun", selection_mode="points", config={"displayModeBar": False})
     points = _points(event)
@@ -58,8 +55,9 @@ def overview(slot: int, name: str, model: torch.nn.Module, x: torch.Tensor, look
             picks[name] = (k, i, None)
     elif points and points[0].get("curve_number") == len(fig.data) - 1:  # a probability bar: its logit
         picks[name] = (len(stages) - 1, int(points[0]["point_index"]), None)
-    st.caption("Each column is one layer (maps after their ReLU / tanh), brightest = most active. "
-               "**Click a tile**, then a pixel of the enlarged map, to see how that number was computed.")
+    st.caption("Each column is one layer (maps after their ReLU / tanh), brightest = most active; the last layer's "
+               "cells are the classes' scores, red high, blue low. **Click a tile**, then a pixel of the enlarged map, "
+               "to see how that number was computed.")
     pick = picks.get(name)
     if pick is None or pick[0] >= len(stages) or pick[1] >= stages[pick[0]].shape[0]:
         return  # nothing clicked yet (or a retrained model changed under the click): a stroke stays cheap
