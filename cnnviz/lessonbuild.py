@@ -132,7 +132,7 @@ def to_toml(draft: Draft) -> str:
 def read_upload(data: bytes, file_name: str, models: Sequence[str] = ()) -> Lesson:
     """An uploaded lesson file, checked like the files in lessons/; one LessonError saying what is wrong."""
     stem, suffix = Path(str(file_name)).stem, Path(str(file_name)).suffix.lower()
-    where = f"{slug(stem)}{suffix if suffix in SUFFIXES else ''}"
+    where = slug(stem) + (f".{slug(suffix[1:], '')}" if suffix else "")  # the name as typed, made safe to show
     if suffix not in SUFFIXES:
         raise LessonError(f"{where}: a lesson is a .toml or .json file")
     if len(data) > MAX_BYTES:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-# page -> part -> what it covers (said in the placeholder: "Predict first: <what> is hidden until Reveal")
+# page -> part -> what it covers (said in the placeholder: "Predict first, then press Reveal to see <what>.")
 PARTS: dict[str, dict[str, str]] = {
     "dimensions": {"output": "the output size (and its window picture)", "formula": "the worked formula"},
     "playground": {"output": "the convolution's output picture", "pooled": "the picture after ReLU and pooling",
@@ -26,7 +26,7 @@ DEFAULT: dict[str, tuple[str, ...]] = {   # what a step hides when it does not s
     "draw": ("prediction",),
     "learn": ("after",),
 }
-PLACEHOLDER = "Predict first: {what} is hidden. Press Reveal to see it."
+PLACEHOLDER = "Predict first, then press Reveal to see {what}."
 
 
 def parts(page: str) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import lessons
+from cnnviz import lessons, reveal
 
 
 def _app(**query) -> AppTest:
@@ -116,3 +116,33 @@ def test_a_step_that_is_not_an_ascii_number_is_a_note_on_every_page(page, data_r
     assert not at.exception, [e.value for e in at.exception]
     assert any("step='²' in this link ignored" in w.value for w in at.sidebar.warning)
     assert _step_line(at).startswith("**Step 1 of 7**")
+
+
+def _charts(at: AppTest) -> int:
+    return len(at.get("plotly_chart"))
+
+
+def test_the_pooling_step_hides_the_pooled_picture_and_the_step_through_until_reveal(data_root):
+    at = _app(lesson="cnn_tutorial", step="4")
+    assert not at.exception and _step_line(at).startswith("**Step 4 of 7**")
+    assert len(_hidden(at)) == 2 and _charts(at) == 1  # the input only: the pooled picture and its window hidden
+    assert not [m for m in at.main.markdown if "max of the window" in m.value]
+    at.selectbox(key="pg_pool").select("avg").run()  # playing with the settings reveals nothing
+    assert len(_hidden(at)) == 2 and _charts(at) == 1
+    at.button(key="lesson_reveal").click().run()
+    assert not _hidden(at) and _charts(at) == 4  # input, pooled; the pooling step: its window and its numbers
+    assert [m for m in at.main.markdown if "avg of the window" in m.value]
+
+
+def test_a_teachers_own_lesson_hides_the_prediction_on_draw_until_reveal(tmp_path, monkeypatch, data_root):
+    (tmp_path / "mine.toml").write_text('title = "Mine"\n[[steps]]\npage = "draw"\n'
+                                        'state = { src = "Random MNIST test digit", digit = 3 }\n'
+                                        'question = "What will it say?"\nanswer = "A digit."\n')
+    monkeypatch.setenv("CNNVIZ_LESSONS", str(tmp_path))
+    at = _app(lesson="mine")
+    assert not at.exception, [e.value for e in at.exception]
+    assert _hidden(at) == [reveal.placeholder("draw", "prediction")]  # the page's default: the prediction
+    assert not [m for m in at.metric if m.label.endswith("says")]
+    at.button(key="lesson_reveal").click().run()
+    assert not _hidden(at) and [m for m in at.metric if m.label.endswith("says")]
+    assert at.main.success[0].value == "A digit."
