@@ -15,8 +15,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from cnnviz import lessons, shared
+from cnnviz import lessons, pagestate, shared
 from cnnviz.lessons import MAX_BYTES, MAX_STEPS, Lesson, LessonError, Step
+from cnnviz.urlstate import encode
 
 MAX_QUESTION = 1_000   # characters: a question is read aloud, an answer explained; a page of text each at most
 MAX_ANSWER = 2_000
@@ -46,11 +47,22 @@ def capture(page: str, params: Mapping[str, str], question: str, answer: str, hi
     for field, text, most in (("question", question, MAX_QUESTION), ("answer", answer, MAX_ANSWER)):
         if isinstance(text, str) and len(text) > most:
             raise LessonError(f"The {field} is {len(text):,} characters long: at most {most:,}, please.")
-    raw = {"page": page or "dimensions", "state": dict(params), "question": question, "answer": answer,
+    page = page or "dimensions"
+    raw = {"page": page, "state": complete(page, params, models), "question": question, "answer": answer,
            "hide": list(hide) if hide is not None else None}
     if raw["hide"] is None:
         del raw["hide"]
     return lessons.read_step("this view", 1, raw, models)
+
+
+def complete(page: str, params: Mapping[str, str], models: Sequence[str] = ()) -> dict[str, str]:
+    """A link's `params` with every setting it leaves out at its default written in: a link omits defaults, but
+    a step must set them, or it would open with whatever the class last chose."""
+    if page not in pagestate.PAGES:
+        return dict(params)  # lessons.read_step says which pages a step may show
+    schema = pagestate.schema(page, models)
+    defaults = {name: field.default for name, field in schema.items() if field.default is not None}
+    return {**encode(schema, defaults, skip_defaults=False), **params}
 
 
 def add(draft: Draft, step: Step) -> Draft:
