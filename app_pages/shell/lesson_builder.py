@@ -13,7 +13,7 @@ from app_pages.shell.who import editor
 from cnnviz import checkpoints, lessonbuild, lessons, pagestate, reveal
 from cnnviz.text import plain
 
-DRAFT, EDITING, SAID, ROUND = "_lb_draft", "_lb_editing", "_lb_said", "_lb_round"
+DRAFT, EDITING, SAID, ROUND, TITLE = "_lb_draft", "_lb_editing", "_lb_said", "_lb_round", "_lb_next_title"
 
 
 def _draft() -> lessonbuild.Draft:
@@ -67,13 +67,13 @@ def _try_it() -> None:
 
 def _uploaded(file) -> None:
     """A lesson file from the teacher's computer: checked, then this session's own lesson, opened at step 1."""
-    st.session_state[ROUND] = st.session_state.get(ROUND, 0) + 1  # a fresh uploader: the file leaves memory
     try:
         lesson = lessonbuild.read_upload(file.getvalue(), file.name, checkpoints.available())
     except lessons.LessonError as err:
-        return st.error(plain(err))  # one message, the file's own text shown as typed
-    if not _draft().steps:  # to edit it further
-        st.session_state.update({DRAFT: lessonbuild.as_draft(lesson), "lb_title": lesson.title})
+        return st.error(plain(err))  # one message, while the file stays in the field (the next one replaces it)
+    st.session_state[ROUND] = st.session_state.get(ROUND, 0) + 1  # read: a fresh field, the file leaves memory
+    if not _draft().steps:  # to edit it further (its title goes into the field on the next run, before it is drawn)
+        st.session_state.update({DRAFT: lessonbuild.as_draft(lesson), TITLE: lesson.title})
     lesson_ui.start(lesson)
     st.rerun()
 
@@ -130,6 +130,8 @@ def sidebar(current: str) -> None:
         return
     if said := st.session_state.pop(SAID, None):
         (st.error if said[0] == "error" else st.success)(plain(said[1]))
+    if (title := st.session_state.pop(TITLE, None)) is not None:
+        st.session_state["lb_title"] = title
     st.session_state.setdefault("lb_title", _draft().title)
     title = st.text_input("Lesson title", key="lb_title", max_chars=120)
     draft = st.session_state[DRAFT] = lessonbuild.Draft(title, _draft().steps)

@@ -119,12 +119,11 @@ def bar(lesson: lessons.Lesson | None, n: int | None) -> None:
     st.html(CSS % ("1.55rem" if ui.presenting() else "1.2rem"))
     total, step = len(lesson.steps), lesson.steps[n - 1]
     with st.container(key="lesson_bar", border=True):
-        ask, walk = st.columns([5, 2], vertical_alignment="center")
+        ask, back, where, ahead = st.columns([7, 1.3, 1.5, 1.3], vertical_alignment="center")
         with ask.container(key="lesson_question"):
             st.markdown(f"❓ {plain(step.question)}")  # a lesson file's text is shown as typed
-        walk.markdown(f"**Step {n} of {total}** · {plain(lesson.title)}")
-        back, ahead = walk.columns(2)
         back.button("◀ Back", key="lesson_back", disabled=n <= 1, width="stretch", on_click=_go, args=(n - 1,))
+        where.markdown(f"**Step {n} of {total}**", help=plain(lesson.title))
         ahead.button("Next ▶", key="lesson_next", disabled=n >= total, width="stretch", on_click=_go,
                      args=(n + 1,))
         if st.session_state.get(SHOWN):
