@@ -22,12 +22,22 @@ answer = "Left-right: Sobel x answers where the picture changes from left to rig
 """
 
 
+TRAIN = """title = "A short run"
+[[steps]]
+page = "trainer"
+state = { net = "logistic", data = "mnist", opt = "sgd", lr = 0.1, batch = 128, epochs = 1, seed = 0, cap = 20 }
+question = "Twenty batches of a plain logistic regression: above or below 80%?"
+answer = "Above, usually: even one layer learns most digits from a few thousand examples."
+"""
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     """The teacher's own lessons folder ($CNNVIZ_LESSONS): the shipped lesson and one of theirs."""
     where = tmp_path_factory.mktemp("lessons")
     shutil.copy(ROOT / "lessons" / "cnn_tutorial.toml", where)
     (where / "mine.toml").write_text(MINE)
+    (where / "train.toml").write_text(TRAIN)
     return where
 
 
@@ -169,3 +179,16 @@ def test_an_uploaded_lesson_is_checked_and_a_bad_one_is_one_message(projector, u
     expect(projector.get_by_text("<img src=x onerror=alert(1)>?")).to_be_visible()  # shown as typed, inert
     assert projector.locator("[data-testid='stMain'] img[src=x]").count() == 0
     assert "lesson=odd" in projector.url and projector.locator("[data-testid='stException']").count() == 0
+
+
+def test_a_trainer_step_hides_the_runs_result_until_reveal(projector, url):
+    projector.goto(f"{url}/trainer?lesson=train")
+    wait_idle(projector)
+    assert _hidden(projector) == 0  # nothing to hide before a run
+    projector.get_by_role("button", name="Start training").click()
+    expect(projector.get_by_text("Predict first, then press Reveal")).to_be_visible(timeout=120_000)  # it ended
+    assert projector.get_by_text("How well did it learn?").count() == 0
+    assert projector.get_by_text("Test accuracy").count() == 0
+    _reveal(projector)
+    expect(projector.get_by_text("How well did it learn?")).to_be_visible()
+    assert _hidden(projector) == 0 and projector.locator("[data-testid='stException']").count() == 0
