@@ -1,5 +1,6 @@
 """Browser, 1280x720 (a projector): a lesson step asks on the page, large, and hides what answers it until Reveal
-(the shipped lesson and a teacher's own, in $CNNVIZ_LESSONS); the builder makes a two-step lesson, downloads it,
+(the shipped lesson, a teacher's own in $CNNVIZ_LESSONS, a training run's result); the builder makes a two-step lesson,
+downloads it, saves it into the lessons folder (the teacher's browser),
 and it opens as a link in another browser. docs/lesson_predict.jpg and docs/lesson_reveal.jpg are this test's
 screenshots (test-artifacts/)."""
 import shutil
@@ -142,7 +143,10 @@ def test_the_builder_makes_a_two_step_lesson_that_opens_as_a_link(projector, bro
     assert [s.page for s in lesson.steps] == ["dimensions", "playground"]
     assert (lesson.steps[0].state["k"], lesson.steps[0].state["p"]) == (3, 1)
 
-    shutil.copy(saved, folder)  # the teacher puts it in their lessons folder...
+    side.get_by_role("button", name="Save into the lessons folder").click()  # this browser is the teacher's
+    wait_idle(projector)
+    expect(side.get_by_text("Saved as sizes-and-edges")).to_be_visible()
+    assert (folder / "sizes-and-edges.toml").read_text() == saved.read_text()  # the same file as the download
     other = browser.new_context(viewport={"width": W, "height": H})  # ...and a student opens the link
     try:
         pg = other.new_page()
