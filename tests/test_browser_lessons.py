@@ -57,6 +57,11 @@ def _question_px(pg) -> float:
     return float(question.evaluate("e => getComputedStyle(e).fontSize")[:-2])
 
 
+def _body_px(pg) -> float:
+    caption = pg.locator("[data-testid='stMain'] [data-testid='stCaptionContainer']").first
+    return float(caption.evaluate("e => getComputedStyle(e).fontSize")[:-2])
+
+
 def _hidden(pg) -> int:
     return pg.get_by_text("Predict first, then press Reveal").count()
 
@@ -69,7 +74,7 @@ def _reveal(pg) -> None:
 def test_a_step_asks_on_the_page_and_hides_its_answer_until_reveal(projector, url, artifacts):
     projector.goto(f"{url}/?lesson=cnn_tutorial&step=1&present=1")
     wait_idle(projector)
-    assert _question_px(projector) >= 20
+    assert _question_px(projector) >= 20 and _question_px(projector) > _body_px(projector)  # it stands out
     main = projector.locator("[data-testid='stMain']")
     expect(main.get_by_text("Step 1 of 7")).to_be_visible()
     assert _hidden(projector) == 2

@@ -20,7 +20,7 @@ LESSON, STEP, SEEN, SHOWN, GO = "_lesson_lesson", "_lesson_step", "_lesson_seen"
 NOTE = "_lesson_note"  # a link's bad step, said on the page the lesson opens (the link may switch pages first)
 MINE = "_lesson_mine"  # name -> Lesson: this session's uploaded and built lessons (never another session's)
 CSS = """<style>
-.st-key-lesson_question p {font-size: %s; font-weight: 600; line-height: 1.3; margin: 0}
+.stApp .st-key-lesson_question p {font-size: %s !important; font-weight: 600; line-height: 1.3; margin: 0}
 .st-key-lesson_bar [data-testid='stAlertContainer'] p {white-space: normal}
 </style>"""
 
@@ -116,7 +116,7 @@ def bar(lesson: lessons.Lesson | None, n: int | None) -> None:
     """The step at the top of the main area: the question (large), Back / Next / Step n of N, Reveal, the answer."""
     if lesson is None or n is None:
         return
-    st.html(CSS % ("1.55rem" if ui.presenting() else "1.2rem"))
+    st.html(CSS % ("28px" if ui.presenting() else "20px"))  # above presenter mode's 20 px body text
     total, step = len(lesson.steps), lesson.steps[n - 1]
     with st.container(key="lesson_bar", border=True):
         ask, back, where, ahead = st.columns([7, 1.3, 1.5, 1.3], vertical_alignment="center")
