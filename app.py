@@ -17,7 +17,7 @@ from app_pages.shell import server_guards  # noqa: E402
 
 server_guards.install()  # first, before the slow imports: once per process, uploads and details for locked sessions
 
-from app_pages.shell import gate, housekeeping, lesson_ui, ui  # noqa: E402
+from app_pages.shell import gate, housekeeping, lesson_builder, lesson_ui, ui  # noqa: E402
 from cnnviz import access, checkpoints, pagestate  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
 from cnnviz.text import plain  # noqa: E402
@@ -57,7 +57,9 @@ with st.sidebar:
     st.caption(f"🌐 {access.who_can_reach(st.get_option('server.address'), access.class_code() is not None)}")
     model_line = st.empty()
     model_line.caption(active_model())
-    lesson_ui.stepper(nav.url_path or "dimensions")
+    step = lesson_ui.stepper(nav.url_path or "dimensions")
+    lesson_builder.sidebar(nav.url_path or "dimensions")
 
+lesson_ui.bar(*step)  # the question at the top of the page, Back / Next, Reveal
 nav.run()
 model_line.caption(active_model())  # again: the page (a link, a lesson step, the Model box) may have changed it

@@ -25,6 +25,8 @@ def answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: in
     Returns the function that draws the probability bars into their place: the page calls it after the
     overview, so the browser paints the answer before it spends ~40 ms drawing the bars (bench/browser_latency.py).
     """
+    if not ui.answer("prediction"):  # a lesson step may hide the answer until Reveal (cnnviz.reveal)
+        return lambda: None
     verdict, probs = look.inspection.verdict, look.inspection.probs
     shown = plain(name)  # a folder name, a card's class names: text, never Markdown (#13 item 3, #24 item 4)
     st.metric(f"{shown} says", plain(verdict.label), help=f"{shown}: test accuracy {checkpoints.test_text(card)}")
