@@ -17,7 +17,7 @@ from app_pages.shell import server_guards  # noqa: E402
 
 server_guards.install()  # first, before the slow imports: once per process, uploads and details for locked sessions
 
-from app_pages.shell import gate, housekeeping, lesson_ui, ui  # noqa: E402
+from app_pages.shell import gate, housekeeping, lesson_builder, lesson_ui, ui  # noqa: E402
 from cnnviz import access, checkpoints, pagestate  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
 from cnnviz.text import plain  # noqa: E402
@@ -33,7 +33,10 @@ def active_model() -> str:
 housekeeping.start()  # once per process: a closed tab's uploads leave memory when its session ends
 freeze_imports()  # once per process: Streamlit's gc after every rerun then skips torch/plotly (~200 ms -> us)
 
-st.set_page_config(page_title="cnnviz: CNNs you can touch", page_icon="🧠", layout="wide")
+ui.start_presenter_from_url()
+# Presenter mode starts with the sidebar folded: the projector's 1280 px go to the page (the » opens it).
+st.set_page_config(page_title="cnnviz: CNNs you can touch", page_icon="🧠", layout="wide",
+                   initial_sidebar_state="collapsed" if ui.presenting() else "auto")
 
 pages = [
     st.Page("app_pages/dimensions.py", title="Dimension calculator", icon="📐", default=True),
@@ -45,7 +48,6 @@ pages = [
 ]
 nav = st.navigation(pages, position="hidden" if gate.locked() else "sidebar")  # a deep link survives the gate
 gate.require_class_code()  # only when the teacher set $CNNVIZ_CLASS_CODE (docs/classroom-server.md)
-ui.start_presenter_from_url()
 ui.style()
 
 with st.sidebar:
@@ -55,7 +57,9 @@ with st.sidebar:
     st.caption(f"🌐 {access.who_can_reach(st.get_option('server.address'), access.class_code() is not None)}")
     model_line = st.empty()
     model_line.caption(active_model())
-    lesson_ui.stepper(nav.url_path or "dimensions")
+    step = lesson_ui.stepper(nav.url_path or "dimensions")
+    lesson_builder.sidebar(nav.url_path or "dimensions")
 
+lesson_ui.bar(*step)  # the question at the top of the page, Back / Next, Reveal
 nav.run()
 model_line.caption(active_model())  # again: the page (a link, a lesson step, the Model box) may have changed it

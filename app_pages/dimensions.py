@@ -36,18 +36,20 @@ def one_layer_tab() -> None:
     except ValueError as err:
         st.error(f"Impossible layer: {err}. Make the kernel smaller, or add padding.")
         return
-    st.latex(r"O = \left\lfloor \frac{W - K_{eff} + 2P}{S} \right\rfloor + 1 = "
-             rf"\left\lfloor \frac{{{w} - {work.k_eff} + 2 \cdot {p}}}{{{s}}} \right\rfloor + 1 = {work.out}")
-    st.code("\n".join(work.steps), language=None)
+    if ui.answer("formula"):  # a lesson step may hide the worked formula and the output until Reveal
+        st.latex(r"O = \left\lfloor \frac{W - K_{eff} + 2P}{S} \right\rfloor + 1 = "
+                 rf"\left\lfloor \frac{{{w} - {work.k_eff} + 2 \cdot {p}}}{{{s}}} \right\rfloor + 1 = {work.out}")
+        st.code("\n".join(work.steps), language=None)
+    if not ui.answer("output"):
+        return
     st.metric(f"Output size O ({work.padding_kind} padding)", work.out,
               help="For a square W×W input the output is O×O; each side is computed the same way.")
     for note in work.notes:
         (st.warning if "not divisible" in note else st.info)(note)
     if kind == "Pooling":
         st.caption("Pooling uses the same formula; PyTorch's pooling stride defaults to the kernel size.")
-    st.caption("One row of the padded input (grey = zero padding, red = never reached) and each window position:")
-    if note := figs.window_view(work).note:
-        st.caption(note)
+    st.caption("One row of the padded input (grey = zero padding, red = never reached) and each window position: "
+               + (figs.window_view(work).note or ""))  # the view's note, when it shows only some positions
     ui.chart(figs.sliding_windows(work), width="stretch")
 
 

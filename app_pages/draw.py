@@ -127,7 +127,9 @@ def drawing(inputs: Inputs) -> None:
             st.html(inline.picture_row(prepared.steps, height_px=84, font_px=18 if ui.presenting() else 13))
             for note in prepared.notes:
                 st.caption(note)
-    if not results:
+    if not results or not ui.answer("inside"):  # a lesson step may hide what the layers make of it until Reveal
+        for draw_bars in bars:  # the answer's bars still fill their place
+            draw_bars()
         return
     st.subheader("Inside the network")
     slot = 0 if len(results) == 1 else st.radio("Look inside", list(results), horizontal=True, key="draw_inside",

@@ -67,7 +67,8 @@ def lesson(inputs: Inputs) -> None:
             st.button("▶ Take one step", type="primary", key="learn_step",  # its callback runs before the rerun,
                       on_click=lambda: st.session_state.update({STEPPED: True}))  # so the rerun draws the step
             return
-    parts.after(s, labels, places[2])
+    if ui.answer("after", places[2]):  # a lesson step may hide the answer after the step until Reveal
+        parts.after(s, labels, places[2])
     st.subheader("Backward: the error flows back, last layer first")
     parts.outputs(s, labels)
     parts.backward(s)

@@ -116,10 +116,14 @@ ui.chart(figs.picture(res.image, f"Input ({pictures.describe(res.image)})", sett
          width="stretch")
 if settings.convolve:
     ui.chart(figs.kernel_figure(settings.kernel_array, height=H), row, width=figs.KERNEL_WIDTH)
-    ui.chart(figs.picture(res.conv, "Convolution output", height=H), row, width="stretch")
-if last is not None:
+    if ui.answer("output", row):  # a lesson step may hide the answer-bearing parts until Reveal (cnnviz.reveal)
+        ui.chart(figs.picture(res.conv, "Convolution output", height=H), row, width="stretch")
+if last is not None and ui.answer("pooled", row):
     ui.chart(figs.picture(last, f"After {settings.pool} pooling" if res.pooled is not None else "After ReLU: max(0, x)",
                           height=H), row, width="stretch")
+if not ui.answer("steps"):  # the step-through is the page's last part
+    ui.sync(PAGE, SCHEMA)
+    st.stop()
 tabs = dict(zip(TABS, st.tabs(TABS, key="pg_step_tab", on_change="rerun")))
 with tabs[TABS[0]]:
     if res.conv is None:

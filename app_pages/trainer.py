@@ -75,7 +75,8 @@ if busy:  # the first screen belongs to the run: bar, Stop, curves, digits, filt
 else:
     ui.title("Train a CNN, live", f"Training runs on **{describe(pick_device())}**, in the background: the rest "
              "of the app stays usable.", "trainer", SCHEMA)
-if result is not None:
+shown = busy or snap is None or ui.answer("result")  # a lesson step may hide a run's result until Reveal
+if result is not None and shown:
     view.headline(result, snap.message)
 spec = config = None
 folded = f"⚙️ Training {plain(st.session_state.get('trainer_summary', ''))} (settings locked while it runs)"
@@ -114,7 +115,7 @@ if b3.button("Reproduce the tutorials (Models A, B, C: plain pixels, SGD lr 0.01
 
 if runner is not None and busy and not runner.started:
     runqueue.waiting(runner)  # "you are 2nd in line" + Leave the queue, until its turn comes
-elif runner is not None:
+elif runner is not None and shown:
     view.live(runner, busy, st.session_state.get("trainer_test") or splits("mnist")[1], said=result is not None)
     if snap.state == "done" and not st.session_state.get("trainer_single"):
         view.tutorials(snap.tested)

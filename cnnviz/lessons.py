@@ -8,6 +8,8 @@ A lesson is a TOML (or JSON) file in lessons/:
     state = { tab = "One layer", w = 28, k = 5, p = 0 }   # that page's link parameters
     question = "How big is the output?"     # asked first: the class predicts...
     answer = "24 x 24: (28 - 5 + 0)/1 + 1"  # ...then the teacher reveals this
+    hide = ["output", "formula"]            # the page's parts that answer it, hidden until Reveal
+                                            # (cnnviz.reveal: optional, each page has a default)
 
 Every step's state is checked against the page's schema (the same codec as a shared link), so a typo is
 reported as "lessons/x.toml: step 3, state.kernal: this page has no such setting" and never reaches a page.
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cnnviz import nesting, pagestate
+from cnnviz import nesting, pagestate, reveal
 from cnnviz.urlstate import decode
 
 SHIPPED = Path(__file__).resolve().parents[1] / "lessons"
@@ -47,6 +49,7 @@ class Step:
     state: dict[str, Any]    # typed values by parameter name
     question: str
     answer: str
+    hide: tuple[str, ...] = ()   # the page's answer-bearing parts hidden until Reveal (cnnviz.reveal)
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,15 @@ def _param(value: Any) -> str:
     return str(value)
 
 
-def _step(where: str, i: int, raw: Any, models: Sequence[str]) -> Step:
+def read_step(where: str, i: int, raw: Any, models: Sequence[str]) -> Step:
+    """Step `i` of the lesson `where` from its table (TOML/JSON values; link text works too); LessonError if bad."""
     at = f"{where}: step {i}"
     if not isinstance(raw, dict):
         raise LessonError(f"{at}: a step is a table with page, state, question and answer")
-    unknown = set(raw) - {"page", "state", *_TEXT}
+    unknown = set(raw) - {"page", "state", "hide", *_TEXT}
     if unknown:
-        raise LessonError(f"{at}: unknown field {sorted(unknown)[0]!r} (a step has page, state, question, answer)")
+        shown = repr(sorted(map(str, unknown))[0][:40])
+        raise LessonError(f"{at}: unknown field {shown} (a step has page, state, hide, question, answer)")
     page = raw.get("page")
     if page not in pagestate.PAGES:
         raise LessonError(f"{at}, page: {page!r} is not one of {', '.join(pagestate.PAGES)}")
@@ -87,7 +92,11 @@ def _step(where: str, i: int, raw: Any, models: Sequence[str]) -> Step:
     got = decode(pagestate.schema(page, models), params)
     if got.notes:
         raise LessonError(f"{at}, state: {got.notes[0].replace(' ignored:', ':')}")
-    return Step(page, params, got.values, raw["question"].strip(), raw["answer"].strip())
+    try:
+        hide = reveal.check(page, raw.get("hide"))
+    except ValueError as err:
+        raise LessonError(f"{at}, hide: {err}") from None
+    return Step(page, params, got.values, raw["question"].strip(), raw["answer"].strip(), hide)
 
 
 def parse(text: str, where: str, models: Sequence[str] = ()) -> Lesson:
@@ -111,7 +120,7 @@ def parse(text: str, where: str, models: Sequence[str] = ()) -> Lesson:
     if not isinstance(steps, list) or not 1 <= len(steps) <= MAX_STEPS:
         raise LessonError(f"{where}, steps: a list of 1 to {MAX_STEPS} steps")
     name = Path(where).stem
-    return Lesson(name, title.strip(), tuple(_step(where, i, s, models) for i, s in enumerate(steps, 1)))
+    return Lesson(name, title.strip(), tuple(read_step(where, i, s, models) for i, s in enumerate(steps, 1)))
 
 
 def step_number(text: str | None, total: int) -> tuple[int, str | None]:

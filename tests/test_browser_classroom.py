@@ -119,14 +119,14 @@ def test_the_drawing_survives_a_visit_to_another_page(projector, app_url):
 
 def test_walk_the_shipped_lesson_to_the_end(projector, app_url, artifacts):
     open_page(projector, app_url, "?lesson=cnn_tutorial&step=1")
-    side = projector.locator("[data-testid='stSidebar']")
+    side = projector.locator("[data-testid='stMain']")  # the step stands at the top of the page (#20)
     pages = ["", "", "playground", "playground", "playground", "trainer", "draw"]
     for n, path in enumerate(pages, 1):
         expect(side.get_by_text(f"Step {n} of 7")).to_be_visible()
         assert projector.url.split("?")[0].rstrip("/").endswith(f"/{path}".rstrip("/")) or not path
         side.get_by_role("button", name="Reveal the answer").click()
         wait_idle(projector)
-        expect(side.locator("[data-testid='stAlertContentSuccess']")).to_be_visible()
+        expect(side.locator(".st-key-lesson_bar [data-testid='stAlertContentSuccess']")).to_be_visible()
         assert projector.locator("[data-testid='stException']").count() == 0, n
         if n < len(pages):
             side.get_by_role("button", name="Next ▶").click()

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from cnnviz import checkpoints, lessons, pagestate
+from cnnviz import checkpoints, lessons, pagestate, reveal
 
 GOOD = """title = "t"
 [[steps]]
@@ -25,7 +25,10 @@ def test_the_shipped_lesson_follows_the_tutorials():
     assert second.state["p"] == 2 and "28 x 28" in second.answer
     assert {lesson.steps[3].state["pool"], lesson.steps[4].state["pool"]} == {"max", "avg"}
     assert lesson.steps[5].state["net"] == "tutorial_b" and "97.04%" in lesson.steps[5].answer
-    for step in lesson.steps:
+    trainer = lesson.steps[5].state  # what the question describes: SGD + momentum, lr 0.01, batches of 100, 1 epoch
+    assert (trainer["opt"], trainer["lr"], trainer["batch"], trainer["epochs"]) == ("sgd", 0.01, 100, 1.0)
+    for step in lesson.steps:  # each asks before it tells: what answers it is hidden until Reveal
+        assert step.hide and set(step.hide) <= set(reveal.parts(step.page))
         assert step.question.endswith("?") and step.answer
         assert set(step.state) <= set(pagestate.schema(step.page, checkpoints.available()))
 
@@ -33,6 +36,7 @@ def test_the_shipped_lesson_follows_the_tutorials():
 def test_values_are_typed_as_the_widgets_hold_them(tmp_path):
     (tmp_path / "mine.toml").write_text(GOOD)
     step = lessons.load("mine", tmp_path).steps[0]
+    assert step.hide == reveal.DEFAULT["playground"]  # no hide: the page's default
     assert step.state == {"kernel": "sobel_x", "stride": 2, "relu": True,
                           "grid": ((0.0, 1.0, 0.0), (1.0, -4.0, 1.0), (0.0, 1.0, 0.0))}
     assert step.params["relu"] == "1" and step.params["grid"] == "0,1,0;1,-4,1;0,1,0"
@@ -53,6 +57,9 @@ def test_json_lessons_too(tmp_path):
     (('title = "t"', 'title = 3'), "lessons/bad.toml, title: missing or not text"),
     (("[[steps]]", "[[steps]"), "lessons/bad.toml: not valid TOML"),
     (('kernel = "sobel_x"', 'kernel = "__import__(\'os\')"'), "state: kernel="),
+    (('answer = "a"', 'answer = "a"\nhide = ["formula"]'),
+     "lessons/bad.toml: step 1, hide: 'formula' is not a part of this page (output, pooled, steps)"),
+    (('answer = "a"', 'answer = "a"\nhide = "output"'), "lessons/bad.toml: step 1, hide: a list of part names"),
 ])
 def test_a_malformed_lesson_names_its_file_and_field(tmp_path, change, message):
     (tmp_path / "bad.toml").write_text(GOOD.replace(*change))

@@ -8,6 +8,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from app_pages.parts import draw_learned as learned
 from app_pages.shell import ui
 from cnnviz import checkpoints, explain, novelty, preprocess, probe
 from cnnviz.card import Card
@@ -25,6 +26,8 @@ def answer(name: str, card: Card, look: probe.Look, pixels: np.ndarray, slot: in
     Returns the function that draws the probability bars into their place: the page calls it after the
     overview, so the browser paints the answer before it spends ~40 ms drawing the bars (bench/browser_latency.py).
     """
+    if not ui.answer("prediction"):  # a lesson step may hide the answer until Reveal (cnnviz.reveal)
+        return lambda: None
     verdict, probs = look.inspection.verdict, look.inspection.probs
     shown = plain(name)  # a folder name, a card's class names: text, never Markdown (#13 item 3, #24 item 4)
     st.metric(f"{shown} says", plain(verdict.label), help=f"{shown}: test accuracy {card.test_text()}")
@@ -37,10 +40,7 @@ def answer(name: str, card: Card, look: probe.Look, pixels: np.ndarray, slot: in
 
 
 def _points(event) -> list[dict]:
-    try:
-        return list(event.selection.points)
-    except AttributeError:
-        return []
+    return list(getattr(getattr(event, "selection", None), "points", None) or [])  # None: nothing selected
 
 
 def overview(slot: int, name: str, model: torch.nn.Module, x: torch.Tensor, look: probe.Look,
@@ -48,7 +48,7 @@ def overview(slot: int, name: str, model: torch.nn.Module, x: torch.Tensor, look
     """The whole network on one figure; a click on a tile opens that map, a click on a pixel explains it."""
     stages = explain.stages(look.spec)
     picks = st.session_state.setdefault(PICKED, {})
-    fig = figs.overview(look, prepared.pixels, stages)
+    fig = figs.overview(look, prepared.pixels, stages, *((560, 8) if ui.presenting() else (420, None)))  # >= 48 px
     event = ui.chart(fig, width="stretch", key=f"overview_{slot}_{checkpoints.display_name(name)}",
                      on_select="rerun", selection_mode="points", config={"displayModeBar": False})
     points = _points(event)
@@ -58,13 +58,15 @@ def overview(slot: int, name: str, model: torch.nn.Module, x: torch.Tensor, look
             picks[name] = (k, i, None)
     elif points and points[0].get("curve_number") == len(fig.data) - 1:  # a probability bar: its logit
         picks[name] = (len(stages) - 1, int(points[0]["point_index"]), None)
-    st.caption("Each column is one layer (maps after their ReLU / tanh), brightest = most active. "
-               "**Click a tile**, then a pixel of the enlarged map, to see how that number was computed.")
+    st.caption("Each column is one layer (maps after their ReLU / tanh), brightest = most active; the last layer's "
+               "cells are the classes' scores, red high, blue low. **Click a tile**, then a pixel of the enlarged map, "
+               "to see how that number was computed.")
     pick = picks.get(name)
     if pick is None or pick[0] >= len(stages) or pick[1] >= stages[pick[0]].shape[0]:
         return  # nothing clicked yet (or a retrained model changed under the click): a stroke stays cheap
     k, i, pixel = pick
     _unit(slot, name, model, x, look, prepared, stages[k], i, pixel)
+    learned.section(slot, name, stages[k], i)
 
 
 def _unit(slot: int, name: str, model, x, look, prepared, stage: explain.Stage, i: int,

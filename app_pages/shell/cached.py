@@ -1,7 +1,7 @@
 """Caches shared by the pages (not a page: app.py lists the pages). The library stays free of streamlit."""
 import streamlit as st
 
-from cnnviz import backprop, checkpoints, data, owndata, ownsplits, probe, registry, serverwide
+from cnnviz import backprop, checkpoints, data, owndata, ownsplits, probe, registry, serverwide, units
 
 
 @st.cache_resource(show_spinner="Loading the dataset into memory…")
@@ -46,3 +46,20 @@ def random_copy(name: str, stamp: float):
 def untrained_model(preset: str):
     """A preset with fresh weights (seed 0): *How it learns* on a network that knows nothing yet."""
     return backprop.untrained(preset)
+
+
+@st.cache_resource(show_spinner="Finding the test images that excite each channel (once per model)…",
+                   max_entries=8)
+def strongest(name: str, stamp: float) -> tuple[dict, data.Split]:
+    """(units.strongest of every conv layer over the model's test set, that test set); cached in the
+    checkpoint's folder too, so a restart reads it back."""
+    model, card = load_model(name, stamp)
+    test = splits(card["dataset"])[1]
+    return units.cached_strongest(name, model, test.images), test
+
+
+@st.cache_resource(show_spinner="Growing an input that excites this channel…", max_entries=64)
+def dream(name: str, stamp: float, layer: str, channel: int) -> units.Dream:
+    """The input grown for one channel (a few hundred small steps on one image)."""
+    model, card = load_model(name, stamp)
+    return units.dream(model, layer, channel, tuple(card["normalize"]))

@@ -3,21 +3,16 @@
 The pattern every page follows (the schema lives in cnnviz/pagestate.py, with its widget keys):
 
     ui.bind("playground", pagestate.playground())   # first thing on the page
-    st.slider("Stride S", 1, 4, key="pg_stride")    # bound widgets get NO default value argument: the
-                                                    # schema's default is put into st.session_state instead
+    st.slider("Stride S", 1, 4, key="pg_stride")    # NO default value argument: the schema's, via session state
     ui.chart(fig, width="stretch")                  # instead of st.plotly_chart: presenter fonts
     with ui.advanced("pg_more"):                    # controls hidden in presenter mode (values still apply)
-        ...
+    if ui.answer("output"):                         # an answer-bearing part (cnnviz.reveal): a lesson step hides it
     ui.sync("playground", schema)                   # last (and at the end of a fragment that moves a value)
 
-`bind` (1) applies the URL's values when a link is opened (bad values dropped with a note, shown as text),
-(2) puts back the values Streamlit drops when a widget was not drawn in a run (another page visited, a section
-hidden), (3) writes the page's state into the URL, so the address bar is always the link; `sync` writes it
-again, and into the "Copy link" popover, once the widgets have settled their values.
+`bind` applies a link's values (bad ones dropped with a note), puts back values Streamlit dropped (a widget not
+drawn in a run) and writes the state into the URL; `sync` writes it again, and into "Copy link", once settled.
 """
 from __future__ import annotations
-
-from contextlib import contextmanager
 
 import streamlit as st
 
@@ -31,6 +26,7 @@ _KEEP = "_ui_keep"                         # widget key -> last value, outliving
 _WRITTEN = "_ui_written"                   # page -> the query it last wrote (so a new one is a new link)
 _NOTES = "_ui_notes"
 _LINK = "_ui_link"                         # this run's place for the address in the "Copy link" popover
+HIDDEN = "_lesson_hidden"                  # part -> placeholder: this page's parts a lesson step hides (lesson_ui)
 
 
 def presenting() -> bool:
@@ -115,8 +111,7 @@ def params(schema: Schema) -> dict[str, str]:
 
 
 def sync(page: str, schema: Schema) -> None:
-    """Write the page's state into the URL and the "Copy link" popover (also from a fragment, after it moved a
-    value: a page calls it last, so the link shows the values its widgets ended on, not those it started with)."""
+    """Write the page's state into the URL and "Copy link" (last on a page, and in a fragment that moved a value)."""
     wanted = params(schema)
     st.session_state.setdefault(_WRITTEN, {})[page] = {k: v for k, v in wanted.items() if k not in APP_PARAMS}
     st.session_state.setdefault(_KEEP, {}).update(
@@ -143,8 +138,13 @@ def chart(fig, where=None, **kwargs):
     return (where or st).plotly_chart(present(fig) if presenting() else fig, **kwargs)
 
 
-@contextmanager
+def answer(part: str, where=None) -> bool:
+    """True when the page may draw this answer-bearing part; False, with a placeholder drawn, while hidden."""
+    if said := st.session_state.get(HIDDEN, {}).get(part):
+        (where or st).info(said, icon="🙈")
+    return not said
+
+
 def advanced(name: str):
     """A container of controls hidden in presenter mode (they still run, so their values keep applying)."""
-    with st.container(key=f"adv_{name}"):
-        yield
+    return st.container(key=f"adv_{name}")  # keyed adv_*: the presenter stylesheet hides it

@@ -89,10 +89,11 @@ def probabilities(probs: np.ndarray, labels: tuple[str, ...], chosen: int, heigh
     probs = np.asarray(probs, dtype=np.float64).reshape(-1)
     trace = {"type": "bar", "x": [shown(n) for n in labels], "y": probs,  # a card's names: text, no HTML
              "marker": {"color": ["#ff4b4b" if k == chosen else "#8ea8c3" for k in range(probs.size)]},
-             "text": [f"{p:.0%}" for p in probs], "textposition": "outside",
-             "hovertemplate": "%{x}: %{y:.1%}<extra></extra>"}
+             "text": [f"{p:.0%}" if p >= 0.01 else "" for p in probs], "textposition": "outside",
+             "cliponaxis": False, "hovertemplate": "%{x}: %{y:.1%}<extra></extra>"}  # no "0%0%0%" under 1%
     layout = {"title": {"text": "Probabilities"}, "height": height, "margin": _MARGIN,
-              "yaxis": {"range": [0, 1.15], "tickformat": ".0%"}, "xaxis": {"type": "category"}}
+              "yaxis": {"range": [0, 1.15], "tickformat": ".0%"},
+              "xaxis": {"type": "category", "dtick": 1, "tickangle": 0}}  # every class named, even when narrow
     return _figure([trace], layout)
 
 
@@ -218,27 +219,32 @@ PICK = "rgba(0,0,0,0)"         # clickable points are invisible until selected
 PICKED = "rgba(255,75,75,0.9)"
 
 
-def overview_cols(n: int) -> int:
-    """Tiles per row of a layer's column: about three times as tall as wide, so every column fits one screen."""
-    return max(1, math.ceil(math.sqrt(n / 3)))
+def overview_cols(n: int, rows: int | None = None) -> int:
+    """Tiles per row of a layer's column: about three times as tall as wide, so every column fits one screen;
+    with `rows`, as few per row as `rows` rows allow (taller columns, bigger tiles: presenter mode)."""
+    return max(1, math.ceil(n / rows) if rows else math.ceil(math.sqrt(n / 3)))
 
 
-def overview(look: Look, pixels: np.ndarray, stages: list[Stage], height: int = 420) -> go.Figure:
+def overview(look: Look, pixels: np.ndarray, stages: list[Stage], height: int = 420,
+             rows: int | None = None) -> go.Figure:
     """The whole network on one figure: a column per layer (input, every stage's maps tiled, probabilities).
 
     Each column is headed by its name and shape; maps show each stage after its activation. Invisible
     points, one per tile (or unit), carry customdata [column, unit] so a click (selection event) says
-    which map was chosen; the predicted class is highlighted in red.
+    which map was chosen; the predicted class is highlighted in red. `rows` (presenter mode): map columns
+    at most that many tiles tall, the input and the bars narrower, so the maps get the width.
     """
     acts, verdict = look.inspection.activations, look.inspection.verdict
+    side = (0.5, 0.7) if rows else (0.7, 1.1)  # width shares of the input and of the probabilities
     columns: list[tuple[str, list[dict[str, Any]], float, bool]] = []   # (heading, traces, width share, square)
     columns.append((f"input<br>{shape_str(tuple(pixels.shape))}",
-                    [_heatmap(np.asarray(pixels, np.float32), GRAY, zmin=0, zmax=1, hover="input")], 0.7, True))
+                    [_heatmap(np.asarray(pixels, np.float32), GRAY, zmin=0, zmax=1, hover="input")], side[0], True))
     for k, stage in enumerate(stages):
         out = acts[stage.shown][0].numpy()
-        columns.append((f"{stage.layer}<br>{shape_str(stage.shape)}", _stage_traces(out, k, stage), _share(out),
-                        out.ndim == 3))
-    columns.append(("probabilities", [_prob_bars(look.inspection.probs, verdict.labels, verdict.index)], 1.1, False))
+        columns.append((f"{stage.layer}<br>{shape_str(stage.shape)}", _stage_traces(out, k, stage, rows),
+                        _share(out, rows), out.ndim == 3))
+    columns.append(("probabilities", [_prob_bars(look.inspection.probs, verdict.labels, verdict.index)], side[1],
+                    False))
     fig = _columns(columns, height)
     if stages and len(stages[-1].shape) == 1:  # the output layer: its winning unit outlined, like its bar
         k = len(columns) - 1  # axes of the last stage
@@ -246,19 +252,19 @@ def overview(look: Look, pixels: np.ndarray, stages: list[Stage], height: int = 
     return fig
 
 
-def _share(out: np.ndarray) -> float:
+def _share(out: np.ndarray, rows: int | None = None) -> float:
     if out.ndim != 3:
-        return 0.22
+        return 0.12 if rows else 0.22
     n, h, w = out.shape
-    cols = overview_cols(n)
+    cols = overview_cols(n, rows)
     return (cols * (w + 1) - 1) / (math.ceil(n / cols) * (h + 1) - 1)
 
 
-def _stage_traces(out: np.ndarray, k: int, stage: Stage) -> list[dict[str, Any]]:
+def _stage_traces(out: np.ndarray, k: int, stage: Stage, rows: int | None = None) -> list[dict[str, Any]]:
     """A stage's maps tiled (or its units as a strip) plus one invisible clickable point per tile / unit."""
     if out.ndim == 3:
         n, h, w = out.shape
-        cols = overview_cols(n)
+        cols = overview_cols(n, rows)
         grid = tile(out, cols=cols)
         ys = [(i // cols) * (h + 1) + (h - 1) / 2 for i in range(n)]
         xs = [(i % cols) * (w + 1) + (w - 1) / 2 for i in range(n)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 FONT = 16       # every label, tick, title and legend at least this many px
-NUMBERS = 14    # numbers written inside cells (heatmaps, bars) at least this many px
+NUMBERS = 16    # numbers written inside cells (heatmaps, bars) at least this many px, or left out (hover keeps them)
 TITLE = 20
 
 # The pages' own stylesheet (app_pages/ui.style puts it on every run): presenter mode's text at 20 px.
