@@ -48,10 +48,10 @@ def main() -> None:
         if checkpoints.resolve(name).parent != checkpoints.SHIPPED:
             continue
         model, card = checkpoints.load(name)
-        test = data.load(card["dataset"], "test")
+        test = data.load(card.dataset, "test")
         top = timed(lambda m=model, t=test: units.strongest(m, t.images), args.repeat)
         cached = timed(lambda m=model, t=test, n=name: units.cached_strongest(n, m, t.images), args.repeat)
-        norm = tuple(card["normalize"])
+        norm = card.normalize
         dreams = []
         for layer in ("conv1", "conv2"):
             width = getattr(model, layer).out_channels

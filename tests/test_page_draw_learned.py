@@ -31,7 +31,7 @@ def test_a_conv_channel_shows_its_strongest_test_images_patches_and_grown_input(
     assert len(heading) == 1 and "(of 10,000;" in heading[0]
     assert len(at.get("plotly_chart")) == len(closed.get("plotly_chart")) + 3
     model, card = checkpoints.load("tutorial_a")
-    grown = units.dream(model, "conv2", 5, tuple(card["normalize"]))
+    grown = units.dream(model, "conv2", 5, card.normalize)
     said = [m.value for m in at.markdown if m.value.startswith("**An input grown to excite it**")]
     assert said and f"from {grown.start:.2f} to {grown.end:.2f}" in said[0]
     assert any(units.CAN_AND_CANNOT == c.value for c in at.caption)

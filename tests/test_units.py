@@ -70,7 +70,7 @@ def test_a_patch_is_the_units_receptive_field_clipped_to_the_image(model_and_car
 def test_the_grown_input_excites_its_unit_more_than_any_test_image(model_and_card, test_split, layer):
     model, card = model_and_card
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    grown = units.dream(model, layer, 3, tuple(card["normalize"]), steps=150)
+    grown = units.dream(model, layer, 3, card.normalize, steps=150)
     assert grown.end > grown.start and 0 <= grown.pixels.min() and grown.pixels.max() <= 1
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # the shared model is untouched
     assert all(p.grad is None for p in model.parameters())
@@ -78,7 +78,7 @@ def test_the_grown_input_excites_its_unit_more_than_any_test_image(model_and_car
     front = model[: list(model._modules).index(layer) + 1]
     with torch.no_grad():
         centre = front(test_split.images[:2000])[:, 3, conv_h := front(test_split.images[:1]).shape[2] // 2, conv_h]
-        mine = front(((torch.from_numpy(grown.pixels) - card["normalize"][0]) / card["normalize"][1])[None, None])
+        mine = front(((torch.from_numpy(grown.pixels) - card.normalize[0]) / card.normalize[1])[None, None])
     assert mine[0, 3, conv_h, conv_h].item() == pytest.approx(grown.end, rel=1e-4)
     assert grown.end > centre.max().item()  # the point of growing it: more than any of 2,000 real digits
     top, bottom, left, right = grown.box
@@ -87,7 +87,7 @@ def test_the_grown_input_excites_its_unit_more_than_any_test_image(model_and_car
 
 def test_growing_refuses_what_is_not_a_conv_channel(model_and_card):
     model, card = model_and_card
-    norm = tuple(card["normalize"])
+    norm = card.normalize
     with pytest.raises(ValueError, match="not a conv layer.*conv1, conv2"):
         units.dream(model, "pool1", 0, norm)
     with pytest.raises(ValueError, match="channels 0..31, not 32"):
@@ -99,7 +99,7 @@ def test_growing_refuses_what_is_not_a_conv_channel(model_and_card):
 def _own_copy(tmp_path, monkeypatch, name="tutorial_a"):
     monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(tmp_path))
     model, card = checkpoints.load(name)
-    checkpoints.save(model, {**card, "name": "mine"})
+    checkpoints.save(model, card.renamed("mine"))
     return checkpoints.load("mine")[0]
 
 
@@ -165,7 +165,7 @@ def test_the_shipped_models_carry_an_up_to_date_cache(name, data_root):
     """The shipped checkpoints' units.safetensors fit their weights and MNIST's test set (tools/units_cache.py
     writes them), so no page writes into the repository's checkpoint folders."""
     model, card = checkpoints.load(name)
-    test = data.load(card["dataset"], "test")
+    test = data.load(card.dataset, "test")
     stamp = units.fingerprint(model, test.images)
     found = units.from_tensors(checkpoints.load_extra(name, units.EXTRA), model, stamp, len(test))
     assert found is not None and set(found) >= {"conv1", "conv2"}
@@ -175,5 +175,5 @@ def test_the_shipped_models_carry_an_up_to_date_cache(name, data_root):
 def test_every_shipped_model_grows_an_input_for_conv1_and_conv2(name):
     model, card = checkpoints.load(name)
     for layer in ("conv1", "conv2"):
-        grown = units.dream(model, layer, 0, tuple(card["normalize"]), steps=60)
+        grown = units.dream(model, layer, 0, card.normalize, steps=60)
         assert grown.end > grown.start, (name, layer)

@@ -16,7 +16,7 @@ for name in checkpoints.available():
     if folder.parent != checkpoints.SHIPPED:
         continue
     model, card = checkpoints.load(name)
-    test = data.load(card["dataset"], "test")
+    test = data.load(card.dataset, "test")
     start = time.perf_counter()
     units.cached_strongest(name, model, test.images)
     print(f"{name}: {time.perf_counter() - start:.2f} s")

@@ -119,8 +119,7 @@ def _receptive(look, prepared, layer: str, index: tuple[int, ...], place) -> Non
     field = explain.receptive_field(look.spec, layer, index[1], index[2])
     source, box = prepared.drawing_box(field.top, field.bottom, field.left, field.right) or (None, None)
     with place:
-        st.markdown(f"**Receptive field**: this unit sees {field.bottom - field.top}×{field.right - field.left} "
-                    "pixels of the input, outlined.")
+        st.markdown(f"**Receptive field**: {field.bottom - field.top}×{field.right - field.left} pixels, outlined.")
         ui.chart(figs.receptive(prepared.pixels, field, source, box), width="stretch", key=f"rf_{layer}")
 
 

@@ -54,7 +54,7 @@ def strongest(name: str, stamp: float) -> tuple[dict, data.Split]:
     """(units.strongest of every conv layer over the model's test set, that test set); cached in the
     checkpoint's folder too, so a restart reads it back."""
     model, card = load_model(name, stamp)
-    test = splits(card["dataset"])[1]
+    test = splits(card.dataset)[1]
     return units.cached_strongest(name, model, test.images), test
 
 
@@ -62,4 +62,4 @@ def strongest(name: str, stamp: float) -> tuple[dict, data.Split]:
 def dream(name: str, stamp: float, layer: str, channel: int) -> units.Dream:
     """The input grown for one channel (a few hundred small steps on one image)."""
     model, card = load_model(name, stamp)
-    return units.dream(model, layer, channel, tuple(card["normalize"]))
+    return units.dream(model, layer, channel, card.normalize)
