@@ -1,12 +1,12 @@
 """Train a CNN, live: choose a network and settings, watch it learn, keep the model."""
 import streamlit as st
 
-from app_pages.parts import download, runqueue
+from app_pages.parts import download, overfit_controls, runqueue
 from app_pages.parts import training_view as view
 from app_pages.shell import ui
 from app_pages.shell.cached import splits
 from app_pages.shell.who import editor
-from cnnviz import owndata, pagestate, registry, trainconfig, trainstatus, traintime, tutorials, worker
+from cnnviz import overfit, owndata, pagestate, registry, trainconfig, trainstatus, traintime, tutorials, worker
 from cnnviz import train as tr
 from cnnviz.arch import PRESET_NOTES, PRESETS, Spec
 from cnnviz.device import describe, pick_device
@@ -29,6 +29,7 @@ def choose(busy: bool) -> tuple[Spec, TrainConfig]:
         st.session_state["net"] = CALC
     if fresh := st.session_state.pop("train_dataset_fresh", None):  # handed over by *Make a dataset*
         st.session_state["dataset"] = fresh
+        overfit_controls.own_augmented_by_default()
     if st.session_state.get("lr") is None:
         _default_lr()
     c1, c2, c3 = st.columns(3)
@@ -36,8 +37,9 @@ def choose(busy: bool) -> tuple[Spec, TrainConfig]:
                        disabled=busy)
     c1.caption(PRESET_NOTES.get(net, "handed over by the Dimension calculator's *Train this network*"))
     # MNIST's family by plain name: a label that changed with the download state would reset the choice
-    dataset = c1.selectbox("Dataset", registry.keys(), key="dataset",  # own ones: *Make a dataset*
-                           disabled=busy, format_func=lambda n: owndata.label(n, editor()) if registry.is_own(n) else n)
+    own_default = overfit_controls.own_augmented_by_default  # your drawings start augmented
+    dataset = c1.selectbox("Dataset", registry.keys(), key="dataset", on_change=own_default, disabled=busy,
+                           format_func=lambda n: owndata.label(n, editor()) if registry.is_own(n) else n)
     opt = c2.radio("Optimizer", pagestate.TRAIN_OPTIMIZERS, horizontal=True, key="opt", on_change=_default_lr,
                    format_func={"sgd": "SGD + momentum", "adam": "Adam"}.get, disabled=busy)
     lr = c2.number_input("Learning rate (peak)", 1e-5, 100.0, format="%g", key="lr", disabled=busy,
@@ -49,8 +51,8 @@ def choose(busy: bool) -> tuple[Spec, TrainConfig]:
     cap = c3.number_input("Stop after N batches (0 = whole run)", 0, 100_000, key="max_batches", disabled=busy)
     spec = Spec.from_json(st.session_state["train_spec"]) if net == CALC else PRESETS[net]
     spec = registry.fit_spec(spec, dataset)  # own dataset: one output per class
-    config = TrainConfig(dataset=dataset, optimizer=opt, lr=float(lr), batch_size=int(batch),
-                         epochs=float(epochs), seed=int(seed), max_batches=int(cap) or None)
+    config = TrainConfig(dataset=dataset, optimizer=opt, lr=float(lr), batch_size=int(batch), epochs=float(epochs),
+                         seed=int(seed), max_batches=int(cap) or None, **overfit_controls.choose(busy))
     tr.check_trainable(spec, registry.num_classes(dataset))
     return spec, config
 
@@ -87,9 +89,12 @@ with st.expander(label, expanded=not busy and result is None):  # folded under a
         if not registry.is_own(config.dataset) and not download.ready(config.dataset):
             spec = None  # ready() showed "not downloaded" / "downloading…" / "failed" and the Download button
         else:
-            train_split, test_split = splits(config.dataset, config.seed)
+            train_split, test_split = splits(config.dataset, config.seed, config.augment)
+            if config.augment:
+                overfit_controls.preview(train_split, config.seed)
+            overfit.sample(train_split, config.train_images)  # N beyond the dataset: refused before the run
             # memory before anything is built, then the time measured here (ValueError naming the numbers)
-            st.caption(traintime.require(spec, config, len(train_split), len(test_split),
+            st.caption(traintime.require(spec, config, config.train_images or len(train_split), len(test_split),
                                          len(train_split.classes)).message)
     except ValueError as err:  # DatasetMissing is a ValueError too: its message says where the files go
         st.error(str(err))  # own dataset and class names are letters, digits, ' ', '-', '_' (owndata.check_name)

@@ -102,6 +102,12 @@ def trainer() -> Schema:
         "epochs": Float(0.1, 50.0, default.epochs, key="epochs"),
         "seed": Int(0, 2**31 - 1, default.seed, key="seed"),
         "cap": Int(0, 100_000, 0, key="max_batches"),
+        # overfitting and its cures (cnnviz.overfit): the widgets take what TrainConfig refuses (N = 0, p = 1,
+        # a weight decay of 1e6), so a student who tries them reads why not
+        "n": Int(0, 10_000_000, None, key="train_n"),
+        "aug": Bool(default.augment, key="train_aug"),
+        "drop": Float(0.0, 1.0, default.dropout, key="train_drop"),
+        "wd": Float(0.0, 1e9, default.weight_decay, key="train_wd"),
     }
 
 

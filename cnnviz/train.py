@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnviz import data as datamod
-from cnnviz import novelty, registry, rng, snapshots
+from cnnviz import novelty, overfit, registry, rng, snapshots
 from cnnviz.arch import Spec, training_order
 from cnnviz.device import describe, pick_device
 from cnnviz.evaluate import Evaluation, accuracy_text, evaluate
@@ -90,6 +90,7 @@ class Result:
     normalize: tuple[float, float] | None = None    # its (mean, std); None: the named torchvision dataset's
     snapshots: list[WeightSnapshot] = field(default_factory=list)
     class_shapes: novelty.ClassShapes | None = None  # own datasets: for "not one of your classes?" (the card)
+    train_evaluation: Evaluation | None = None      # on (up to 10,000 of) its training images: overfitting's gap
 
     @property
     def test_accuracy(self) -> float | None:
@@ -197,10 +198,10 @@ def check_trainable(spec: Spec, num_classes: int = 10, input_shape: tuple[int, i
 
 def _optimizer(model: nn.Module, config: TrainConfig, total: int):
     if config.optimizer == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+        opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     else:
         opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
-                              nesterov=config.nesterov and config.momentum > 0)
+                              nesterov=config.nesterov and config.momentum > 0, weight_decay=config.weight_decay)
     sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=total)
              if config.schedule == "onecycle" else None)
     return opt, sched
@@ -386,14 +387,17 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
     says why; the history then ends with the climb batch by batch). About once a second an event carries a
     live Frame (filters, guesses for 16 test digits); Result.snapshots keeps the weights every quarter epoch.
     """
+    spec = overfit.with_dropout(spec, config.dropout)  # the cures and the cause: dropout, fewer images
+    train_split = overfit.sample(train_split, config.train_images, config.seed)
     check_trainable(spec, len(train_split.classes), tuple(train_split.images.shape[1:]))
     train_split = as_trained(train_split, config)
     test_split = None if test_split is None else as_trained(test_split, config)
     run = _setup(spec, config, train_split, test_split)
     loop = _Loop(run, config, len(train_split.classes), on_progress, job)
+    augment = overfit.batch_augmenter(config, train_split, run.device)
     run.model.train()
     for b, idx in enumerate(_batches(len(run.x), config.batch_size, run.total, run.gen, run.device), start=1):
-        xb, yb = run.x[idx].contiguous(memory_format=run.fmt), run.y[idx]
+        xb, yb = (run.x[idx] if augment is None else augment(run.x[idx])).contiguous(memory_format=run.fmt), run.y[idx]
         plain, logits = _step(run.net, run.opt, run.sched, xb, yb, run.bf16, config.label_smoothing)
         if loop.after(b, plain, logits, yb, halt=stop_event is not None and stop_event.is_set()):
             break
@@ -412,6 +416,7 @@ def _finish(run: _Setup, loop: _Loop, spec: Spec, config: TrainConfig, train_spl
                     classes=tuple(train_split.classes), normalize=(train_split.mean, train_split.std))
     if test_split is not None and loop.diverged is None:
         result.evaluation = evaluate(model, test_split, len(train_split.classes))
+        result.train_evaluation = evaluate(model, train_split.subset(overfit.TRAIN_TESTED), len(train_split.classes))
     if registry.is_own(config.dataset) and not loop.stopped and loop.diverged is None:
         result.class_shapes = novelty.fit_classes(model, train_split.images, train_split.labels,
                                                   len(train_split.classes), config.seed)

@@ -17,6 +17,7 @@ DEFAULT_LR = {"sgd": 0.075,   # the shipped recipe's one-cycle peak (0.1 was uns
               "adam": 0.005}  # Adam's steps are already scaled per weight: a tenth of SGD's and more is too much
 SAFE_LR = {"sgd": 0.01, "adam": 0.001}
 TOO_HIGH = 20
+MAX_WEIGHT_DECAY = 0.1  # 5e-4 is usual; at 0.1 the pull already wins over the data
 
 
 def default_lr(optimizer: str) -> float:
@@ -50,6 +51,10 @@ class TrainConfig:
                                     # the curves show the plain cross-entropy (0: the plain loss, as the tutorials)
     live_every_s: float = 1.0       # seconds between live-view frames (0: none); needs a test split
     snapshots_per_epoch: float = 4  # weight snapshots for the replay slider (0: none)
+    train_images: int | None = None  # train on this many images (stratified, cnnviz.overfit.sample); None: all
+    augment: bool = False           # MNIST family: every batch moved, turned, resized (own datasets: when split)
+    dropout: float = 0.0            # a dropout layer of this p before the last dense layer (0: none)
+    weight_decay: float = 0.0       # pulls every weight towards 0 at each step (the optimizer's L2 term)
 
     def __post_init__(self) -> None:
         if self.optimizer in OPTIMIZERS and self.lr is None:  # frozen: the one place a default is filled in
@@ -80,6 +85,13 @@ class TrainConfig:
         if not (self.live_every_s >= 0 and self.snapshots_per_epoch >= 0):
             bad.append(f"live_every_s {self.live_every_s!r} / snapshots_per_epoch {self.snapshots_per_epoch!r} "
                        "(must be >= 0)")
+        if self.train_images is not None and not (isinstance(self.train_images, int) and self.train_images >= 1):
+            bad.append(f"train on at least 1 image, not {self.train_images!r}")
+        if not (isinstance(self.dropout, (int, float)) and 0 <= self.dropout < 1):
+            bad.append(f"dropout {self.dropout!r} (at least 0 and below 1: at 1 every unit is switched off)")
+        if not (isinstance(self.weight_decay, (int, float)) and 0 <= self.weight_decay <= MAX_WEIGHT_DECAY):
+            bad.append(f"weight decay {self.weight_decay!r} (between 0 and {MAX_WEIGHT_DECAY:g}: more pulls every "
+                       "weight to 0 and nothing is learned)")
         if self.precision not in PRECISIONS:
             bad.append(f"precision {self.precision!r} (choose {', '.join(PRECISIONS)})")
         return bad

@@ -32,7 +32,8 @@ def _odd_config() -> TrainConfig:
     return TrainConfig(dataset="fashion", optimizer="adam", lr=0.0123, batch_size=77, epochs=2.25, seed=7,
                        schedule="constant", momentum=0.5, nesterov=False, max_batches=321, report_every=3,
                        val_every=5, val_size=444, precision="fp32", device="cpu", normalize=False,
-                       label_smoothing=0.05, live_every_s=0.5, snapshots_per_epoch=2)
+                       label_smoothing=0.05, live_every_s=0.5, snapshots_per_epoch=2, train_images=123,
+                       augment=True, dropout=0.25, weight_decay=5e-4)
 
 
 def test_every_field_of_the_odd_config_differs_from_the_default():

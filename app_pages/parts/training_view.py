@@ -8,7 +8,7 @@ import streamlit as st
 
 from app_pages.shell import ui
 from app_pages.shell.cached import splits
-from cnnviz import checkpoints, data, registry, snapshots, trainstatus
+from cnnviz import checkpoints, data, overfit, registry, snapshots, trainstatus
 from cnnviz import train as tr
 from cnnviz.card import Card
 from cnnviz.evaluate import misclassified, per_class_lines, percent_text
@@ -81,6 +81,9 @@ def headline(result: tr.Result, message: str | None) -> None:
         st.warning(message)
     st.metric("Test accuracy", percent_text(ev.correct, ev.total))
     st.caption(result.test_text())
+    if (seen := result.train_evaluation) is not None:  # the gap between training and held-out: overfitting?
+        (st.warning if overfit.overfitted(seen.accuracy, ev.accuracy) else st.info)(overfit.verdict(
+            seen.accuracy, ev.accuracy, seen.total, registry.test_items(result.config.dataset)))
     st.caption(trainstatus.summary_text(result))
     if warning := trainstatus.stalled_message(result, len(result.classes) or 10):
         st.warning(warning)

@@ -11,14 +11,15 @@ def load_split(name: str, split: str) -> data.Split:
 
 
 @st.cache_resource(show_spinner="Preparing your dataset (split, augmented)…", max_entries=8)
-def _own_splits(key: str, seed: int, fingerprint: str) -> tuple[data.Split, data.Split]:
-    return ownsplits.splits(key, seed)
+def _own_splits(key: str, seed: int, fingerprint: str, augment: bool) -> tuple[data.Split, data.Split]:
+    return ownsplits.splits(key, seed, copies=None if augment else 1)
 
 
-def splits(name: str, seed: int = 0) -> tuple[data.Split, data.Split]:
-    """(train, test) of any dataset: MNIST's family from the shared cache, an own one re-read when it changed."""
+def splits(name: str, seed: int = 0, augment: bool = True) -> tuple[data.Split, data.Split]:
+    """(train, test) of any dataset: MNIST's family from the shared cache, an own one re-read when it changed
+    (with augmented copies of its drawings unless `augment` is off)."""
     if registry.is_own(name):
-        return _own_splits(name, seed, owndata.fingerprint(name))
+        return _own_splits(name, seed, owndata.fingerprint(name), augment)
     return load_split(name, "train"), load_split(name, "test")
 
 

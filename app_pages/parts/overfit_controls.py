@@ -1,0 +1,41 @@
+"""The trainer's overfitting controls (not a page): train on N images, augmentation with a preview of what it
+does, dropout and weight decay. What they mean and do lives in cnnviz.overfit; TrainConfig refuses bad values."""
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.shell import ui
+from cnnviz import data, overfit, registry
+from cnnviz.figures import inline
+
+
+def own_augmented_by_default() -> None:
+    """The dataset's on_change: your own drawings are few, so they start augmented; the MNIST family does not."""
+    st.session_state["train_aug"] = registry.is_own(st.session_state.get("dataset", "mnist"))
+
+
+def choose(busy: bool) -> dict:
+    """The widgets (in a folded section) -> TrainConfig's train_images, augment, dropout, weight_decay."""
+    with st.expander("🧪 Overfitting: fewer training images, and the cures", expanded=bool(
+            st.session_state.get("train_n") or st.session_state.get("train_drop") or st.session_state.get("train_wd"))):
+        c1, c2, c3 = st.columns(3)
+        empty = {} if "train_n" in st.session_state else {"value": None}  # empty (all) until a number is typed
+        n = c1.number_input("Train on N images (empty: all)", 0, 10_000_000, key="train_n", disabled=busy,
+                            placeholder="all", **empty, help="A few hundred images are easy to memorise: compare the "
+                            "training accuracy with the held-out one at the end. Chosen class by class.")
+        drop = c2.number_input("Dropout p", 0.0, 1.0, step=0.1, key="train_drop", disabled=busy,
+                               help="Before the last dense layer, this share of the units is switched off at every "
+                               "training step (0: no dropout).")
+        decay = c3.number_input("Weight decay", 0.0, 1e9, step=1e-4, format="%g", key="train_wd", disabled=busy,
+                                help="Pulls every weight towards 0 at every step (0: none; 5e-4 is usual).")
+        augment = c1.toggle("Augment the training images", key="train_aug", disabled=busy,
+                            help="Each image moved, turned and resized a little, differently every time it is seen.")
+    return {"train_images": None if n is None else int(n), "augment": augment, "dropout": float(drop),
+            "weight_decay": float(decay)}
+
+
+def preview(train_split: data.Split, seed: int) -> None:
+    """When augmentation is on: one training image and 7 augmented versions of it, as the run will see them."""
+    pictures = overfit.preview(train_split.raw(0)[0], 8, seed).numpy()
+    st.html(inline.picture_row([("as it is" if i == 0 else "augmented", p) for i, p in enumerate(pictures)],
+                               height_px=56, font_px=18 if ui.presenting() else 12))
