@@ -330,3 +330,31 @@ def _walk(node):
     for child in getattr(node, "children", {}).values():
         yield child
         yield from _walk(child)
+
+
+@pytest.mark.parametrize("key, value, said", [
+    ("train_n", 0, "train on at least 1 image"),
+    ("train_n", 70_000, "mnist has 60,000 training images: choose N up to 60,000"),
+    ("train_drop", 1.0, "dropout 1.0 (at least 0 and below 1"),
+    ("train_wd", 1e6, "weight decay 1000000.0 (between 0 and 0.1")])
+def test_impossible_overfitting_settings_are_refused_before_a_run(key, value, said):
+    at = _app()
+    at.number_input(key=key).set_value(value).run()
+    assert any(said in e.value for e in at.error), [e.value for e in at.error]
+    assert at.button(key="start").disabled
+
+
+def test_200_images_with_augmentation_train_for_real_and_the_result_says_how_far_apart(user_dir):
+    at = _app()
+    assert not at.toggle(key="train_aug").value  # MNIST starts without augmentation
+    at.number_input(key="train_n").set_value(200)
+    at.toggle(key="train_aug").set_value(True)
+    at.number_input(key="epochs").set_value(2.0).run()
+    assert sum(h.proto.body.count(">augmented<") for h in at.get("html")) == 7  # the preview: 1 as it is + 7
+    assert not at.error
+    at.button(key="start").click().run()
+    _wait_done(at)
+    result = at.session_state["trainer_runner"].snapshot().kept()
+    assert result.config.train_images == 200 and result.config.augment and result.train_evaluation.total == 200
+    said = [m.value for m in at.info] + [w.value for w in at.warning]
+    assert any(m.startswith("On 200 of the images it trained on it got") for m in said), said
