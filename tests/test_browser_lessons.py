@@ -76,7 +76,7 @@ def test_a_step_asks_on_the_page_and_hides_its_answer_until_reveal(projector, ur
     wait_idle(projector)
     assert _question_px(projector) >= 20 and _question_px(projector) > _body_px(projector)  # it stands out
     main = projector.locator("[data-testid='stMain']")
-    expect(main.get_by_text("Step 1 of 7")).to_be_visible()
+    expect(main.get_by_text("Step 1 of 9")).to_be_visible()
     assert _hidden(projector) == 2
     assert main.get_by_text("Output size O").count() == 0 and main.locator(".katex").count() == 0
     assert projector.locator("[data-testid='stSidebar'] .st-key-lesson_question").count() == 0

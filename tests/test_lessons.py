@@ -17,9 +17,9 @@ answer = "a"
 def test_the_shipped_lesson_follows_the_tutorials():
     assert "cnn_tutorial" in lessons.available()
     lesson = lessons.load("cnn_tutorial", models=checkpoints.available())
-    assert len(lesson.steps) == 7
+    assert len(lesson.steps) == 9
     assert [s.page for s in lesson.steps] == ["dimensions", "dimensions", "playground", "playground", "playground",
-                                             "trainer", "draw"]
+                                             "trainer", "trainer", "trainer", "draw"]
     first, second = lesson.steps[:2]
     assert (first.state["w"], first.state["k"], first.state["p"]) == (28, 5, 0) and "24 x 24" in first.answer
     assert second.state["p"] == 2 and "28 x 28" in second.answer
@@ -27,6 +27,9 @@ def test_the_shipped_lesson_follows_the_tutorials():
     assert lesson.steps[5].state["net"] == "tutorial_b" and "97.04%" in lesson.steps[5].answer
     trainer = lesson.steps[5].state  # what the question describes: SGD + momentum, lr 0.01, batches of 100, 1 epoch
     assert (trainer["opt"], trainer["lr"], trainer["batch"], trainer["epochs"]) == ("sgd", 0.01, 100, 1.0)
+    few, augmented = lesson.steps[6].state, lesson.steps[7].state  # overfitting on 200 images, then its cure
+    assert (few["n"], few["aug"], augmented["n"], augmented["aug"]) == (200, False, 200, True)
+    assert {k: v for k, v in few.items() if k != "aug"} == {k: v for k, v in augmented.items() if k != "aug"}
     for step in lesson.steps:  # each asks before it tells: what answers it is hidden until Reveal
         assert step.hide and set(step.hide) <= set(reveal.parts(step.page))
         assert step.question.endswith("?") and step.answer

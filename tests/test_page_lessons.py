@@ -29,7 +29,7 @@ def _hidden(at: AppTest) -> list[str]:
 def test_a_lesson_link_opens_its_step_and_next_walks_on(data_root):
     at = _app(lesson="cnn_tutorial", step="1")
     assert not at.exception
-    assert _step_line(at).startswith("**Step 1 of 7**")
+    assert _step_line(at).startswith("**Step 1 of 9**")
     assert (at.number_input(key="calc_w").value, at.number_input(key="calc_k").value,
             at.number_input(key="pad").value) == (28, 5, 0)
     assert not at.main.success and not _output(at) and len(_hidden(at)) == 2  # predict first...
@@ -41,14 +41,14 @@ def test_a_lesson_link_opens_its_step_and_next_walks_on(data_root):
     assert "24 x 24" in at.main.success[0].value and _output(at) == ["24"] and at.latex  # ...then reveal
     assert not _hidden(at)
     at.button(key="lesson_next").click().run()
-    assert _step_line(at).startswith("**Step 2 of 7**") and at.number_input(key="pad").value == 2
+    assert _step_line(at).startswith("**Step 2 of 9**") and at.number_input(key="pad").value == 2
     assert not at.main.success and not _output(at)  # the next question starts hidden again
     at.button(key="lesson_next").click().run()  # step 3 lives on the playground
-    assert not at.exception and _step_line(at).startswith("**Step 3 of 7**")
+    assert not at.exception and _step_line(at).startswith("**Step 3 of 9**")
     assert at.selectbox(key="pg_kernel").value == "outline" and at.radio(key="pg_source").value == "Photo"
     assert at.query_params["lesson"] == "cnn_tutorial" and at.query_params["step"] == "3"
     at.button(key="lesson_back").click().run()  # and back to the calculator
-    assert _step_line(at).startswith("**Step 2 of 7**") and at.number_input(key="pad").value == 2
+    assert _step_line(at).startswith("**Step 2 of 9**") and at.number_input(key="pad").value == 2
 
 
 def test_a_malformed_lesson_names_file_and_field_and_the_app_works(tmp_path, monkeypatch):
@@ -64,7 +64,7 @@ def test_a_malformed_lesson_names_file_and_field_and_the_app_works(tmp_path, mon
 def test_picking_a_lesson_in_the_sidebar_opens_step_one_and_none_ends_it():
     at = _app()
     at.selectbox(key="lesson_pick").select("cnn_tutorial").run()
-    assert not at.exception and _step_line(at).startswith("**Step 1 of 7**")
+    assert not at.exception and _step_line(at).startswith("**Step 1 of 9**")
     assert at.number_input(key="calc_w").value == 28
     at.selectbox(key="lesson_pick").select("(none)").run()
     assert not at.exception and "lesson" not in at.query_params
@@ -116,7 +116,7 @@ def test_a_step_that_is_not_an_ascii_number_is_a_note_on_every_page(page, data_r
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("step='²' in this link ignored" in w.value for w in at.sidebar.warning)
-    assert _step_line(at).startswith("**Step 1 of 7**")
+    assert _step_line(at).startswith("**Step 1 of 9**")
 
 
 def _charts(at: AppTest) -> int:
@@ -125,7 +125,7 @@ def _charts(at: AppTest) -> int:
 
 def test_the_pooling_step_hides_the_pooled_picture_and_the_step_through_until_reveal(data_root):
     at = _app(lesson="cnn_tutorial", step="4")
-    assert not at.exception and _step_line(at).startswith("**Step 4 of 7**")
+    assert not at.exception and _step_line(at).startswith("**Step 4 of 9**")
     assert len(_hidden(at)) == 2 and _charts(at) == 1  # the input only: the pooled picture and its window hidden
     assert not [m for m in at.main.markdown if "max of the window" in m.value]
     at.selectbox(key="pg_pool").select("avg").run()  # playing with the settings reveals nothing
