@@ -12,6 +12,7 @@ import socket
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import segno
 
@@ -96,9 +97,14 @@ def link(host: str, port: int, path: str = "draw") -> str:
     return f"http://{host}:{int(port)}/{path.lstrip('/')}"
 
 
-def joining(server_address: str | None, port: int, candidates: Iterable[tuple[str, str]]) -> Joining:
-    """The link and what stands in its way, from Streamlit's server.address, server.port and this machine's
-    addresses."""
+def joining(server_address: str | None, port: int, candidates: Iterable[tuple[str, str]],
+            page_url: str | None = None) -> Joining:
+    """The link and what stands in its way, from Streamlit's server.address, server.port, this machine's
+    addresses and the address the teacher's own browser opened (used when it is not loopback: a name or a
+    proxy the class reaches too)."""
+    seen = urlsplit(page_url or "")
+    if seen.scheme in ("http", "https") and seen.hostname and not access._loopback(seen.hostname):
+        return Joining(f"{seen.scheme}://{seen.netloc}/draw", seen.hostname, None)
     bound = (server_address or "").strip()
     if bound and access._loopback(bound):
         return Joining(link("localhost", port), None,

@@ -60,3 +60,12 @@ def test_the_qr_code_decodes_to_the_link(tmp_path, text):
     png.write_bytes(joining.qr_png(text))
     decoded = subprocess.run([ZBARIMG, "--raw", "-q", str(png)], capture_output=True, text=True, check=True)
     assert decoded.stdout.strip() == text
+
+
+def test_the_address_the_teacher_opened_wins_unless_it_is_loopback():
+    lan = [("wlan0", "10.1.2.3")]
+    assert joining.joining("0.0.0.0", 8501, lan, "http://class.school.org/class?x=1").link == \
+        "http://class.school.org/draw"
+    assert joining.joining("0.0.0.0", 8501, lan, "https://192.168.9.9:8443/class").link == "https://192.168.9.9:8443/draw"
+    assert joining.joining("0.0.0.0", 8501, lan, "http://localhost:8501/class").link == "http://10.1.2.3:8501/draw"
+    assert joining.joining("0.0.0.0", 8501, lan, "javascript:alert(1)").link == "http://10.1.2.3:8501/draw"
