@@ -27,6 +27,7 @@ _component = st.components.v2.component("cnnviz_screen", js=_JS)
 def measure() -> None:
     """app.py, every run: mount the (invisible) reporter; its first report reruns the page once."""
     known = (st.session_state.get(_KEY) or {}).get("width")
+    st.html(f"<style>.st-key-{_KEY} {{display: none}}</style>")  # it shows nothing: no gap above the page either
     _component(key=_KEY, data={"known": known}, on_width_change=lambda: None)
 
 
