@@ -190,3 +190,26 @@ def test_twenty_mnist_digits_on_the_wall_in_its_order(fresh_wall, browser, artif
         page.screenshot(path=str(artifacts / "class_wall.png"))
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("width, height", [(390, 844), (768, 1024)])
+def test_make_a_dataset_with_a_finger_on_a_phone_and_a_tablet(fresh_wall, browser, artifacts, width, height):
+    from test_browser_dataset import SHOWS, _new_dataset
+
+    url, _, _ = fresh_wall
+    context = _context(browser, width, height, touch=True)
+    try:
+        page = context.new_page()
+        _new_dataset(page, url.replace("127.0.0.1", LAN), f"touch {width}", "bar, ring")
+        page.locator(CANVAS).first.scroll_into_view_if_needed()
+        box = page.locator(CANVAS).first.bounding_box()
+        assert 0 <= box["x"] and box["x"] + box["width"] <= width, f"the canvas overflows the screen: {box}"
+        before = page.evaluate("window.scrollY")
+        finger(page, [(0.45, 0.15 + 0.7 * k / 20) for k in range(21)])
+        assert page.evaluate("window.scrollY") == before, "drawing scrolled the page"
+        wait_idle(page)
+        page.get_by_role("button", name="Add this drawing").first.click()
+        page.wait_for_function(SHOWS, arg="Added to bar (1 example)", timeout=60_000)
+        page.screenshot(path=str(artifacts / f"class_dataset_{width}.png"))
+    finally:
+        context.close()
