@@ -91,3 +91,20 @@ def test_a_wall_drawing_handed_to_draw_is_answered_there(wall):
     assert not at.exception and [m.value for m in at.metric] == ["0"]
     assert any("From the class wall" in c.value and "student 1" in c.value for c in at.caption)
     assert at.session_state["draw_initial"] == raw
+
+
+def test_save_these_drawings_makes_a_dataset_make_a_dataset_lists(monkeypatch, wall, tmp_path):
+    from cnnviz import owndata
+
+    monkeypatch.setenv("CNNVIZ_TEACHER_CODE", "owl-42")
+    monkeypatch.setenv("CNNVIZ_USER_DATA", str(tmp_path / "datasets"))
+    classwall.start(wall, None)
+    for i, stroke in enumerate((stroke_one, stroke_zero)):
+        _run(DRAW, canvas=canvas_state(stroke()), _wall_session=f"{i:016x}")
+    at = _run(CLASS, _teacher_code_ok=True)
+    at.text_input(key="class_save_name").input("our class")
+    at.button(key="class_save").click().run()
+    assert not at.exception and "Saved 2 drawings as **our class**" in at.success[0].value
+    assert sorted(owndata.open_dataset("our class").classes) == ["0", "1"]
+    at.button(key="class_save").click().run()  # the same name again: a message, nothing lost
+    assert "already exists" in at.error[0].value and owndata.available().count("our class") == 1

@@ -47,5 +47,5 @@ def require() -> None:
         if verdict.wrong:
             st.session_state[FAILS] = st.session_state.get(FAILS, 0) + 1
             st.session_state[LAST] = time.monotonic()
-        st.error(verdict.message.replace("class code", "teacher code"))
+        st.error("That is not the teacher code." if verdict.wrong else verdict.message)
     st.stop()
