@@ -87,10 +87,15 @@ def test_a_wall_drawing_handed_to_draw_is_answered_there(wall):
     raw = classwall.canvas_drawing(d.pixels)
     state = canvas_state(classwall.render(raw))
     state["drawing"]["raw"] = raw
-    at = _run(DRAW, _wall_handed=state, _wall_shown="student 1")
+    at = _run(DRAW, _wall_handed=state, _wall_shown=("student 1", len(raw["objects"])))
     assert not at.exception and [m.value for m in at.metric] == ["0"]
     assert any("From the class wall" in c.value and "student 1" in c.value for c in at.caption)
     assert at.session_state["draw_initial"] == raw
+    drawn_over = canvas_state(classwall.render(raw))
+    drawn_over["drawing"]["raw"] = {"objects": [*raw["objects"], {"type": "path"}]}
+    at.session_state["canvas"] = drawn_over
+    at.run()  # the teacher drew on it: it is no longer the student's
+    assert not any("From the class wall" in c.value for c in at.caption)
 
 
 def test_save_these_drawings_makes_a_dataset_make_a_dataset_lists(monkeypatch, wall, tmp_path):

@@ -57,7 +57,7 @@ def show_on_draw(drawing: classwall.Drawing, who: str) -> None:
     Image.fromarray(classwall.render(raw), mode="RGBA").save(out, format="PNG")
     st.session_state[HANDED] = {"drawing": {"raw": raw, "data": data_uri(out.getvalue())}, "backgroundFit": None}
     ui.apply(pagestate.draw(checkpoints.available()), {"src": pagestate.DRAW_SOURCES[0]})  # the canvas, not MNIST
-    st.session_state[SHOWN] = who
+    st.session_state[SHOWN] = (who, len(raw["objects"]))
     st.switch_page("app_pages/draw.py")
 
 
@@ -69,6 +69,14 @@ def take_over() -> None:
 
 
 def shown_caption() -> None:
-    """On the teacher's Draw: whose wall drawing the canvas holds (until the teacher draws on it)."""
-    if who := st.session_state.get(SHOWN):
-        st.caption(f"📺 From the class wall: **{plain(who)}**")
+    """On the teacher's Draw: whose wall drawing the canvas holds, until someone draws on it."""
+    shown = st.session_state.get(SHOWN)
+    if not shown:
+        return
+    who, objects = shown
+    canvas = st.session_state.get(HANDED) or st.session_state.get("canvas") or {}  # handed: not on the canvas yet
+    drawn = (canvas.get("drawing") or {}).get("raw") or {}
+    if len(drawn.get("objects") or []) != objects:  # a stroke more (or the canvas cleared): no longer theirs
+        st.session_state.pop(SHOWN)
+        return
+    st.caption(f"📺 From the class wall: **{plain(who)}**")
