@@ -47,9 +47,10 @@ def _context(browser, width: int, height: int, touch: bool):
     return context
 
 
-def finger(page, points: list[tuple[float, float]]) -> None:
-    """One stroke with a finger over the canvas (fractions of it): CDP touchStart, touchMoves, touchEnd."""
-    box = page.locator(CANVAS).first.bounding_box()
+def finger(page, points: list[tuple[float, float]], box: dict | None = None) -> None:
+    """One stroke with a finger over the canvas (or `box`), points as fractions of it: CDP touchStart, touchMoves,
+    touchEnd."""
+    box = box or page.locator(CANVAS).first.bounding_box()
     cdp = page.context.new_cdp_session(page)
     xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
     cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": xy[0][0], "y": xy[0][1]}]})
@@ -60,6 +61,8 @@ def finger(page, points: list[tuple[float, float]]) -> None:
 
 
 ONE = [(0.5, 0.15 + 0.7 * i / 20) for i in range(21)]
+# How far the page is scrolled: the window, and every element that scrolls (Streamlit scrolls its main area).
+SCROLLED = "() => window.scrollY + [...document.querySelectorAll('*')].reduce((s, e) => s + e.scrollTop, 0)"
 
 
 def _decode_qr(page, tmp_path: Path) -> str:
@@ -84,14 +87,17 @@ def _phone_draws_a_one(page, height: int) -> None:
     box = page.locator(CANVAS).first.bounding_box()
     width = page.viewport_size["width"]
     assert 0 <= box["x"] and box["x"] + box["width"] <= width, f"the canvas overflows the screen: {box}"
-    before = page.evaluate("window.scrollY")
+    before = page.evaluate(SCROLLED)
     finger(page, ONE)
     assert read_prediction(page) == "1"
-    assert page.evaluate("window.scrollY") == before, "drawing scrolled the page"
+    assert page.evaluate(SCROLLED) == before, "drawing scrolled the page"
     answer = page.locator(PREDICTION).first.bounding_box()
     assert answer["y"] + answer["height"] <= height, f"the answer is below the first screen: {answer}"
     inside = page.locator("[data-testid='stExpander'] details:has(summary:has-text('Inside the network'))")
     assert inside.count() == 1 and inside.get_attribute("open") is None, "Inside the network is not folded"
+    screen = {"x": 0, "y": 0, "width": width, "height": height}  # the same swipe beside the canvas does scroll
+    finger(page, [(0.97, 0.8 - 0.5 * k / 10) for k in range(11)], screen)
+    page.wait_for_function(f"y => ({SCROLLED})() > y", arg=before, timeout=10_000)
 
 
 @pytest.mark.skipif(ZBARIMG is None, reason="zbarimg is not installed (apt-get install zbar-tools; .ci/run does)")
@@ -204,9 +210,9 @@ def test_make_a_dataset_with_a_finger_on_a_phone_and_a_tablet(fresh_wall, browse
         page.locator(CANVAS).first.scroll_into_view_if_needed()
         box = page.locator(CANVAS).first.bounding_box()
         assert 0 <= box["x"] and box["x"] + box["width"] <= width, f"the canvas overflows the screen: {box}"
-        before = page.evaluate("window.scrollY")
+        before = page.evaluate(SCROLLED)
         finger(page, [(0.45, 0.15 + 0.7 * k / 20) for k in range(21)])
-        assert page.evaluate("window.scrollY") == before, "drawing scrolled the page"
+        assert page.evaluate(SCROLLED) == before, "drawing scrolled the page"
         wait_idle(page)
         page.get_by_role("button", name="Add this drawing").first.click()
         page.wait_for_function(SHOWS, arg="Added to bar (1 example)", timeout=60_000)
