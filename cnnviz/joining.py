@@ -119,13 +119,9 @@ def joining(server_address: str | None, port: int, candidates: Iterable[tuple[st
     return Joining(link(found, port), found, None)
 
 
-def qr_svg(text: str, scale: int = 8) -> str:
-    """The QR code of `text` as an inline SVG element (black on white, with its quiet zone)."""
-    return segno.make(text, error="m").svg_inline(scale=scale, dark="#000", light="#fff")
-
-
 def qr_png(text: str, scale: int = 8) -> bytes:
-    """The QR code of `text` as PNG bytes (for tests and tools)."""
+    """The QR code of `text` as PNG bytes, black on white with its quiet zone (the Class page shows it inline, as a
+    data: URI: Streamlit's HTML sanitiser drops inline SVG)."""
     out = io.BytesIO()
     segno.make(text, error="m").save(out, kind="png", scale=scale, dark="#000", light="#fff")
     return out.getvalue()
