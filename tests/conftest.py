@@ -73,13 +73,14 @@ def user_data(tmp_path_factory) -> Path:
 
 
 @contextlib.contextmanager
-def serve(logdir: Path, env: dict[str, str]):
-    """`streamlit run app.py` on a free localhost port with `env` added to this environment; yields its URL."""
+def serve(logdir: Path, env: dict[str, str], address: str = "127.0.0.1"):
+    """`streamlit run app.py` on a free port (listening on `address`) with `env` added to this environment; yields
+    its URL on localhost."""
     port = _free_port()
     log = (logdir / "streamlit.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--server.address", address, "--server.headless", "true",
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"
