@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-import torch
 from torch import nn
 
 from cnnviz import dims
@@ -129,15 +128,6 @@ PRESET_NOTES: dict[str, str] = {
     "lenet5": "LeNet-5 (LeCun 1998): tanh + average pooling, 61,706 parameters",
 }
 
-
-def count_params(model: nn.Module) -> int:
-    """Number of trainable parameters of a torch model."""
-    return sum(p.numel() for p in model.parameters())
-
-
-def example_input(spec: Spec, batch: int = 1) -> torch.Tensor:
-    """A zero tensor of the spec's input shape: (batch, C, H, W)."""
-    return torch.zeros((batch, *spec.input_shape))
 
 
 def with_num_classes(spec: Spec, num_classes: int) -> Spec:

@@ -139,6 +139,11 @@ def written_like(value: float, shown: str) -> bool:
     return float(f"{value:.{decimals}f}") == float(shown)
 
 
+def count_params(model) -> int:
+    """Number of parameters of a torch model: torch's own count, the oracle of the calculator's."""
+    return sum(p.numel() for p in model.parameters())
+
+
 def wait_idle(page, timeout: float = 60_000) -> None:
     """Wait until the Streamlit script has finished running and no placeholder skeleton is left."""
     page.wait_for_selector(IDLE, timeout=timeout)

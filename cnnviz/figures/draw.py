@@ -96,11 +96,6 @@ def probabilities(probs: np.ndarray, labels: tuple[str, ...], chosen: int, heigh
     return _figure([trace], layout)
 
 
-def saliency_overlay(pixels: np.ndarray, heat: np.ndarray, title: str, height: int = 300) -> go.Figure:
-    """The 28x28 input in grey with a saliency map (H, W) in [0, 1] laid over it, half transparent."""
-    return _figure(_overlay(pixels, heat), _image_layout(title, height))
-
-
 def saliency_pair(pixels: np.ndarray, maps: list[tuple[str, np.ndarray]], height: int = 260) -> go.Figure:
     """Several saliency overlays of the same input side by side, each captioned: one figure."""
     return _row([(caption, _overlay(pixels, heat)) for caption, heat in maps], height, font=12)
