@@ -34,9 +34,9 @@ def training_order(model: nn.Sequential) -> nn.Sequential:
 
     For speed only: max(relu(a), relu(b)) == relu(max(a, b)) exactly, so the outputs are bit for bit those
     of `model`, and so are the gradients (the pool picks the same element; where the window's max is <= 0
-    both give 0), but the ReLU and its backward touch a quarter of the values per 2x2 pool: tutorial_a
-    trains 1.2-1.3x faster on a CPU. Not past the flatten as well: with channels_last activations the
-    flatten then copies twice per batch, which cost more than the ReLU saved (1.2x slower in an A/B).
+    both give 0), but the ReLU and its backward touch a quarter of the values per 2x2 pool, so a CPU trains
+    faster. Not past the flatten as well: with channels_last activations the flatten then copies twice per
+    batch, which cost more than the ReLU saved (both measured: docs/performance.md).
     `model` itself keeps the spec's order, which every page shows; the parameters are the same objects.
     """
     names = list(model._modules)

@@ -1,12 +1,13 @@
 """Figures of the draw page: preprocessing steps, feature maps per layer, kernels, probabilities, saliency.
 
 Every layer's maps are tiled into one array (1-px NaN gaps) and drawn as one
-Heatmap: ~7 ms for 48 maps, where one subplot per map takes ~119 ms.
+Heatmap, many times faster than one subplot per map.
 
 Why plain dicts and `_validate=False` here instead of `common.heatmap`: the page
-builds a dozen figures per drawing within a 25 ms budget. Plotly's property
-validation (`update_layout`, `update_yaxes`, named colorscales) costs 3-14 ms
-per figure; building the same figure from a dict without it costs ~1 ms.
+builds a dozen figures per drawing within a tight budget, and plotly's property
+validation (`update_layout`, `update_yaxes`, named colorscales) costs several
+times what building the same figure from a dict without it does (the numbers:
+docs/performance.md).
 tests/test_page_draw.py re-validates every figure with `go.Figure(fig.to_dict())`.
 """
 from __future__ import annotations
