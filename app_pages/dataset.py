@@ -5,7 +5,7 @@ import streamlit as st
 
 from app_pages.parts import dataset_parts as parts
 from app_pages.shell.who import editor
-from cnnviz import owndata
+from cnnviz import owndata, ownzip
 from cnnviz.text import plain
 
 NEW = "➕ New dataset…"
@@ -50,7 +50,7 @@ def import_zip() -> None:
                             key=f"ds_zip_{st.session_state.get('ds_round', 0)}")
     if file is not None and st.button("Import it", key="ds_import"):
         try:
-            ds, notes = owndata.import_zip(file.getvalue(), default_name=Path(file.name).stem, by=who)
+            ds, notes = ownzip.import_zip(file.getvalue(), default_name=Path(file.name).stem, by=who)
         except ValueError as err:
             st.error(plain(str(err)))
             return
@@ -73,7 +73,7 @@ def status(ds: owndata.OwnDataset) -> None:
     if c2.button("🏋️ Train on it", key="ds_train", disabled=bool(problems), width="stretch"):
         st.session_state["train_dataset_fresh"] = ds.key
         st.switch_page("app_pages/trainer.py")
-    c3.download_button("⬇ Download .zip", owndata.to_zip(ds.name), f"{ds.name}.zip", "application/zip",
+    c3.download_button("⬇ Download .zip", ownzip.to_zip(ds.name), f"{ds.name}.zip", "application/zip",
                        key="ds_download", width="stretch")
 
 

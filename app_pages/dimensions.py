@@ -58,7 +58,7 @@ IN_KEYS = ("calc_in_c", "calc_in_h", "calc_in_w")
 
 def _spec_of(name: str) -> Spec:
     """A preset, or the network inside a trained checkpoint ("checkpoint: NAME"); ValueError if unreadable."""
-    return PRESETS.get(name) or Spec.from_json(checkpoints.read_card(name.split(": ", 1)[1])["spec"])
+    return PRESETS.get(name) or checkpoints.read_card(name.split(": ", 1)[1]).network
 
 
 def _new_net() -> None:

@@ -31,7 +31,7 @@ def analyse(name: str, prepared: preprocess.Prepared, slot: int = 0) -> tuple:
     stamp = checkpoints.resolve(name).stat().st_mtime  # mtime: a retrained model reloads
     model, card = load_model(name, stamp)
     model, moment = replay.pick(name, stamp, model, card, slot)  # h11: a moment of its training, if it kept any
-    x = prepared.normalized(tuple(card["normalize"]))
+    x = prepared.normalized(card.normalize)
     return name, card, model, x, probe.look_for_card(model, x, card), moment
 
 
@@ -103,7 +103,7 @@ def inside_the_network(results: dict, bars: list, prepared: preprocess.Prepared,
             stamp = checkpoints.resolve(name).stat().st_mtime
             inside.saliency_check(slot, model, x, look, prepared, random_copy(name, stamp))
     if st.toggle("Every layer in detail (maps and kernels, one layer under another)", key="draw_detail"):
-        inside.layers(look, figs.panel(look, prepared.pixels), slot, wide=True)
+        inside.layers(figs.layer_views(look), slot, wide=True)
 
 
 drawing(model_picker())

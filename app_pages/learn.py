@@ -56,7 +56,7 @@ def lesson(inputs: Inputs) -> None:
         places[1].error(checkpoints.plain(f"{inputs.model}: {err}"))
         return
     labels = probe.class_labels(card)
-    x = prepared.normalized(tuple(card["normalize"]))
+    x = prepared.normalized(card.normalize)
     with places[1]:
         label = given.label_box(labels, truth)
         s = backprop.step(model, x, label, inputs.lr)

@@ -6,22 +6,23 @@ from app_pages.parts import training_view as view
 from app_pages.shell import ui
 from app_pages.shell.cached import splits
 from app_pages.shell.who import editor
-from cnnviz import data, owndata, pagestate, traintime, worker
+from cnnviz import owndata, pagestate, registry, trainconfig, trainstatus, traintime, tutorials, worker
 from cnnviz import train as tr
 from cnnviz.arch import PRESET_NOTES, PRESETS, Spec
 from cnnviz.device import describe, pick_device
 from cnnviz.text import plain
+from cnnviz.trainconfig import TrainConfig
 
 CALC = "the network from the calculator"
 SCHEMA = pagestate.trainer()
 
 
 def _default_lr() -> None:
-    """The learning rate follows the optimizer when it changes: its default (cnnviz.train.DEFAULT_LR)."""
-    st.session_state["lr"] = tr.default_lr(st.session_state.get("opt", tr.TrainConfig.optimizer))
+    """The learning rate follows the optimizer when it changes: its default (cnnviz.trainconfig.DEFAULT_LR)."""
+    st.session_state["lr"] = trainconfig.default_lr(st.session_state.get("opt", TrainConfig.optimizer))
 
 
-def choose(busy: bool) -> tuple[Spec, tr.TrainConfig]:
+def choose(busy: bool) -> tuple[Spec, TrainConfig]:
     """The widgets, turned into (spec, TrainConfig); ValueError for a bad combination."""
     options = ([CALC] if "train_spec" in st.session_state else []) + list(PRESETS)
     if st.session_state.pop("train_spec_fresh", False):  # just handed over by the calculator
@@ -35,8 +36,8 @@ def choose(busy: bool) -> tuple[Spec, tr.TrainConfig]:
                        disabled=busy)
     c1.caption(PRESET_NOTES.get(net, "handed over by the Dimension calculator's *Train this network*"))
     # MNIST's family by plain name: a label that changed with the download state would reset the choice
-    dataset = c1.selectbox("Dataset", list(data.DATASETS) + owndata.keys(), key="dataset",  # own: *Make a dataset*
-                           disabled=busy, format_func=lambda n: owndata.label(n, editor()) if owndata.is_own(n) else n)
+    dataset = c1.selectbox("Dataset", registry.keys(), key="dataset",  # own ones: *Make a dataset*
+                           disabled=busy, format_func=lambda n: owndata.label(n, editor()) if registry.is_own(n) else n)
     opt = c2.radio("Optimizer", pagestate.TRAIN_OPTIMIZERS, horizontal=True, key="opt", on_change=_default_lr,
                    format_func={"sgd": "SGD + momentum", "adam": "Adam"}.get, disabled=busy)
     lr = c2.number_input("Learning rate (peak)", 1e-5, 100.0, format="%g", key="lr", disabled=busy,
@@ -47,10 +48,10 @@ def choose(busy: bool) -> tuple[Spec, tr.TrainConfig]:
     seed = c3.number_input("Seed", 0, 2**31 - 1, key="seed", disabled=busy)
     cap = c3.number_input("Stop after N batches (0 = whole run)", 0, 100_000, key="max_batches", disabled=busy)
     spec = Spec.from_json(st.session_state["train_spec"]) if net == CALC else PRESETS[net]
-    spec = owndata.fit_spec(spec, dataset)  # own dataset: one output per class
-    config = tr.TrainConfig(dataset=dataset, optimizer=opt, lr=float(lr), batch_size=int(batch),
-                            epochs=float(epochs), seed=int(seed), max_batches=int(cap) or None)
-    tr.check_trainable(spec, owndata.num_classes(dataset))
+    spec = registry.fit_spec(spec, dataset)  # own dataset: one output per class
+    config = TrainConfig(dataset=dataset, optimizer=opt, lr=float(lr), batch_size=int(batch),
+                         epochs=float(epochs), seed=int(seed), max_batches=int(cap) or None)
+    tr.check_trainable(spec, registry.num_classes(dataset))
     return spec, config
 
 
@@ -83,7 +84,7 @@ label = folded if busy else "⚙️ Settings for the next run" if result is not 
 with st.expander(label, expanded=not busy and result is None):  # folded under a result until asked for
     try:
         spec, config = choose(busy)
-        if not owndata.is_own(config.dataset) and not download.ready(config.dataset):
+        if not registry.is_own(config.dataset) and not download.ready(config.dataset):
             spec = None  # ready() showed "not downloaded" / "downloading…" / "failed" and the Download button
         else:
             train_split, test_split = splits(config.dataset, config.seed)
@@ -100,15 +101,15 @@ if b1.button("▶ Start training", type="primary", disabled=busy or spec is None
     # its own process: page reruns (this session's or a classmate's) never hold up its loop (cnnviz/worker.py)
     start(lambda cb, stop: worker.run(tr.train, (spec, config, train_split, test_split), cb, stop,
                                       nice=runqueue.class_nice),  # in a class, drawing students come first
-          single=True, what=tr.run_summary(spec, config))
+          single=True, what=trainstatus.run_summary(spec, config))
 if b2.button("■ Stop", disabled=not busy, key="stop", width="stretch"):
     runqueue.stop(runner)
     st.rerun()
 if b3.button("Reproduce the tutorials (Models A, B, C: plain pixels, SGD lr 0.01, batch 100, 3000 iterations)",
              disabled=busy or spec is None or config.dataset != "mnist", key="reproduce",
              help="Six runs: the tutorials' own recipe, then the same on normalised inputs. Several minutes."):
-    recipe = tr.TUTORIAL_CONFIG
-    start(lambda cb, stop: worker.run(tr.reproduce_tutorials, (train_split, test_split), cb, stop,
+    recipe = tutorials.TUTORIAL_CONFIG
+    start(lambda cb, stop: worker.run(tutorials.reproduce_tutorials, (train_split, test_split), cb, stop,
                                       kwargs={"config": recipe}, nice=runqueue.class_nice), single=False,
           what="the tutorials' Models A, B, C: plain pixels, then normalised")
 

@@ -37,7 +37,7 @@ def pair(seed: int) -> tuple[torch.nn.Module, dict]:
 
 def whole(name: str) -> bool:
     model, card = ck.load(name)
-    return abs(sum(float(p.detach().double().sum()) for p in model.parameters()) - card["fingerprint"]) < 1e-4
+    return abs(sum(float(p.detach().double().sum()) for p in model.parameters()) - card.extra["fingerprint"]) < 1e-4
 
 
 def race(rounds: int) -> None:

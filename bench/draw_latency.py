@@ -64,7 +64,7 @@ def update(model, card, canvas: np.ndarray) -> tuple[list, list[float]]:
     The per-layer detail view and the saliency are behind a switch / an expander (not timed here).
     """
     t0 = time.perf_counter()
-    prepared = preprocess.to_mnist(canvas, tuple(card["normalize"]))
+    prepared = preprocess.to_mnist(canvas, card.normalize)
     t1 = time.perf_counter()
     look = probe.look(model, prepared.tensor, probe.class_labels(card))
     verdict = look.inspection.verdict

@@ -24,6 +24,10 @@ from cnnviz import data, traintime, worker  # noqa: E402
 from cnnviz import train as tr  # noqa: E402
 from cnnviz.arch import PRESETS  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
+from cnnviz.trainconfig import (
+    TrainConfig,  # noqa: E402
+    total_batches,  # noqa: E402
+)
 
 
 def uptime() -> str:
@@ -34,12 +38,12 @@ def uptime() -> str:
         return f"load average {os.getloadavg()}"
 
 
-def estimate(preset: str, config: tr.TrainConfig, train: data.Split, test: data.Split) -> float:
+def estimate(preset: str, config: TrainConfig, train: data.Split, test: data.Split) -> float:
     """The estimate the pages show for this run, in seconds."""
     return traintime.verdict(PRESETS[preset], config, len(train), len(test)).estimate.seconds
 
 
-def run(preset: str, config: tr.TrainConfig, train: data.Split, test: data.Split) -> tuple[float, float]:
+def run(preset: str, config: TrainConfig, train: data.Split, test: data.Split) -> tuple[float, float]:
     """(the loop's measured s, the whole run's wall s): the run as the trainer's Start button makes it."""
     t0 = time.perf_counter()
     result = worker.run(tr.train, (PRESETS[preset], config, train, test))
@@ -49,12 +53,12 @@ def run(preset: str, config: tr.TrainConfig, train: data.Split, test: data.Split
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--presets", nargs="+", default=["logistic", "tutorial_a", "keras_small"])
-    p.add_argument("--epochs", type=float, default=tr.TrainConfig.epochs)
+    p.add_argument("--epochs", type=float, default=TrainConfig.epochs)
     p.add_argument("--max-batches", type=int, default=None)
     args = p.parse_args()
-    config = tr.TrainConfig(epochs=args.epochs, max_batches=args.max_batches)  # the trainer's defaults otherwise
+    config = TrainConfig(epochs=args.epochs, max_batches=args.max_batches)  # the trainer's defaults otherwise
     train, test = data.load("mnist", "train"), data.load("mnist", "test")
-    print(f"{tr.total_batches(len(train), config)} batches of {config.batch_size} on {describe(pick_device())}")
+    print(f"{total_batches(len(train), config)} batches of {config.batch_size} on {describe(pick_device())}")
     print(f"before: {uptime()}", flush=True)
     # every estimate first, as a page shows it before Start: a finished run's process can take seconds to exit
     # (cnnviz.worker._reap), and timing beside it would measure that instead

@@ -110,7 +110,7 @@ def main() -> None:
         model, card = checkpoints.load(name)
         rates = []
         for pix in sets.values():
-            x = (torch.from_numpy(np.stack(pix))[:, None] - card["normalize"][0]) / card["normalize"][1]
+            x = (torch.from_numpy(np.stack(pix))[:, None] - card.normalize[0]) / card.normalize[1]
             with torch.no_grad():
                 probs = torch.softmax(model(x), 1).numpy()
             smoothing = novelty.smoothing_of(card)  # a smoothed model's "unsure" threshold is lower

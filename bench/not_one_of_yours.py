@@ -30,8 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import not_a_digit  # noqa: E402
 
-from cnnviz import arch, novelty, owndata, preprocess  # noqa: E402
+from cnnviz import arch, novelty, owndata, ownsplits, preprocess  # noqa: E402
 from cnnviz import train as tr  # noqa: E402
+from cnnviz.card import Card  # noqa: E402
+from cnnviz.trainconfig import TrainConfig  # noqa: E402
 
 SYNTHETIC = ("check", "plus", "wave")
 
@@ -71,28 +73,28 @@ def drawings(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def own_splits(pixels: np.ndarray, labels: np.ndarray, classes: tuple[str, ...],
-               seed: int = 0) -> tuple[owndata.OwnSplit, owndata.OwnSplit]:
-    """(augmented training split, held-out split) of drawings in memory, exactly as owndata.splits makes them."""
+               seed: int = 0) -> tuple[ownsplits.OwnSplit, ownsplits.OwnSplit]:
+    """(augmented training split, held-out split) of drawings in memory, exactly as ownsplits.splits makes them."""
     ds = owndata.OwnDataset("synthetic", Path("."), classes, tuple(() for _ in classes), False)
-    train_idx, test_idx = owndata.stratified_split(labels, 0.2, seed)
-    copies = owndata.copies_for(len(train_idx))
-    train_x = owndata.augment(torch.from_numpy(pixels[train_idx]).unsqueeze(1), copies, seed)
-    return (owndata._split(ds, "train", train_x, np.tile(labels[train_idx], copies)),
-            owndata._split(ds, "test", pixels[test_idx], labels[test_idx]))
+    train_idx, test_idx = ownsplits.stratified_split(labels, 0.2, seed)
+    copies = ownsplits.copies_for(len(train_idx))
+    train_x = ownsplits.augment(torch.from_numpy(pixels[train_idx]).unsqueeze(1), copies, seed)
+    return (ownsplits._split(ds, "train", train_x, np.tile(labels[train_idx], copies)),
+            ownsplits._split(ds, "test", pixels[test_idx], labels[test_idx]))
 
 
-def train_own(train: owndata.OwnSplit, test: owndata.OwnSplit, preset: str = "tutorial_a",
+def train_own(train: ownsplits.OwnSplit, test: ownsplits.OwnSplit, preset: str = "tutorial_a",
               seed: int = 0) -> tuple[torch.nn.Module, dict]:
     """(model, card) trained as the trainer trains an own dataset (TrainConfig's defaults)."""
     spec = arch.with_num_classes(arch.PRESETS[preset], len(train.classes))
-    config = tr.TrainConfig(dataset=train.name, seed=seed, live_every_s=0, snapshots_per_epoch=0, val_every=0)
+    config = TrainConfig(dataset=train.name, seed=seed, live_every_s=0, snapshots_per_epoch=0, val_every=0)
     result = tr.train(spec, config, train, test)
-    return result.model, tr.make_card(result, f"{preset}-{seed}", how="bench/not_one_of_yours.py")
+    return result.model, Card.from_result(result, f"{preset}-{seed}", how="bench/not_one_of_yours.py")
 
 
 def flagged(model: torch.nn.Module, card: dict, pixels: np.ndarray) -> np.ndarray:
     """(N,) bool: would the Draw page warn "not one of your classes?" for each (28, 28) picture."""
-    mean, std = card["normalize"]
+    mean, std = card.normalize
     x = (torch.from_numpy(np.asarray(pixels, dtype=np.float32))[:, None] - mean) / std
     with torch.no_grad():
         probs = torch.softmax(model(x), 1).numpy()
@@ -100,10 +102,10 @@ def flagged(model: torch.nn.Module, card: dict, pixels: np.ndarray) -> np.ndarra
     return np.array([novelty.for_card(card, p, q, f) is not None for p, q, f in zip(pixels, probs, feats)])
 
 
-def held_out_pixels(test: owndata.OwnSplit, copies: int = 20) -> np.ndarray:
+def held_out_pixels(test: ownsplits.OwnSplit, copies: int = 20) -> np.ndarray:
     """A held-out split's drawings in [0, 1] and `copies` - 1 augmented copies of each."""
     mean, std = owndata.NORMALIZE
-    return owndata.augment(test.images * std + mean, copies, seed=5)[:, 0].numpy()
+    return ownsplits.augment(test.images * std + mean, copies, seed=5)[:, 0].numpy()
 
 
 def main() -> None:
@@ -120,7 +122,7 @@ def main() -> None:
     circles = drawings("circle", 300, rng)
     print(f"not-one-of-your-classes warning (cnnviz.novelty), load average {os.getloadavg()[0]:.2f}")
     for seed in args.seeds:
-        shipped = owndata.splits("shapes", seed)
+        shipped = ownsplits.splits("shapes", seed)
         mine = own_splits(np.concatenate(synthetic), np.repeat(np.arange(3), 40), SYNTHETIC, seed)
         for preset in args.presets:
             model, card = train_own(*shipped, preset, seed)

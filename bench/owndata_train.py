@@ -20,17 +20,18 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as app.py sets it before torch starts (in-app training)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from cnnviz import arch, owndata  # noqa: E402
+from cnnviz import arch, owndata, ownsplits, registry  # noqa: E402
 from cnnviz import train as tr  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
+from cnnviz.trainconfig import TrainConfig  # noqa: E402
 
 
 def one_run(key: str, preset: str, seed: int) -> tuple[float, float, int, int]:
     """(seconds, held-out accuracy %, training images, test images) for one click on Start training."""
     t0 = time.perf_counter()
-    train_split, test_split = owndata.splits(key, seed)
-    spec = owndata.fit_spec(arch.PRESETS[preset], key)
-    result = tr.train(spec, tr.TrainConfig(dataset=key, seed=seed), train_split, test_split)
+    train_split, test_split = ownsplits.splits(key, seed)
+    spec = registry.fit_spec(arch.PRESETS[preset], key)
+    result = tr.train(spec, TrainConfig(dataset=key, seed=seed), train_split, test_split)
     return time.perf_counter() - t0, result.test_accuracy, len(train_split), len(test_split)
 
 
@@ -40,7 +41,7 @@ def main() -> None:
     p.add_argument("--presets", nargs="+", default=["tutorial_a", "keras_small"])
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     args = p.parse_args()
-    key = owndata.PREFIX + args.dataset
+    key = registry.PREFIX + args.dataset
     ds = owndata.open_dataset(key)
     print(f"{ds.name}: {ds.counts} on {describe(pick_device())}; load average {os.getloadavg()}")
     for preset in args.presets:

@@ -22,11 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cnnviz import data  # noqa: E402
 from cnnviz import train as tr  # noqa: E402
 from cnnviz.arch import PRESETS  # noqa: E402
+from cnnviz.trainconfig import TrainConfig  # noqa: E402
 
 
 def window(train_split: data.Split, test_split: data.Split, batches: int, live: bool) -> tuple[float, int, int]:
     """(img/s, live frames, snapshots) of one window of `batches` batches of 128."""
-    config = tr.TrainConfig(max_batches=batches, val_every=0, live_every_s=1.0 if live else 0,
+    config = TrainConfig(max_batches=batches, val_every=0, live_every_s=1.0 if live else 0,
                             snapshots_per_epoch=4 if live else 0)
     result = tr.train(PRESETS["tutorial_a"], config, train_split, test_split if live else None)
     return result.images_per_s, sum(e.frame is not None for e in result.history), len(result.snapshots)

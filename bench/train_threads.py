@@ -22,11 +22,12 @@ CHILD = """
 import sys, torch
 sys.path.insert(0, {root!r})
 from cnnviz import data, train as tr
+from cnnviz.trainconfig import TrainConfig
 from cnnviz.arch import PRESETS
 torch.set_num_threads({threads})
 split = data.load("mnist", "train").subset(20_000)
-tr.train(PRESETS["tutorial_a"], tr.TrainConfig(max_batches=5, val_every=0, snapshots_per_epoch=0), split)  # warm-up
-r = tr.train(PRESETS["tutorial_a"], tr.TrainConfig(max_batches={batches}, val_every=0, snapshots_per_epoch=0), split)
+tr.train(PRESETS["tutorial_a"], TrainConfig(max_batches=5, val_every=0, snapshots_per_epoch=0), split)  # warm-up
+r = tr.train(PRESETS["tutorial_a"], TrainConfig(max_batches={batches}, val_every=0, snapshots_per_epoch=0), split)
 print(r.images_per_s)
 """
 SPIN = "import time\nend = time.time() + 600\nwhile time.time() < end: pass\n"

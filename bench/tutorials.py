@@ -4,7 +4,7 @@
 
 Trains Models A, B and C (tutorial_a/b/c) with the tutorials' recipe (plain ToTensor() pixels in [0, 1], fp32,
 SGD lr 0.01 without momentum, batch 100, 3,000 iterations), then the same networks on normalised inputs: six runs
-through `cnnviz.train.reproduce_tutorials` on the real MNIST ($CNNVIZ_DATA), the same call the page makes. Prints
+through `cnnviz.tutorials.reproduce_tutorials` on the real MNIST ($CNNVIZ_DATA), the same call the page makes. Prints
 each run's test accuracy and time, then the table the page shows (published, reproduced, difference, normalised),
 whether each reproduced figure is within 1 point of the published one, and `uptime`.
 """
@@ -22,7 +22,7 @@ from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cnnviz import data  # noqa: E402
+from cnnviz import data, tutorials  # noqa: E402
 from cnnviz import train as tr  # noqa: E402
 
 
@@ -38,14 +38,14 @@ def main() -> None:
         if ev.batch == ev.total_batches:
             print(f"  {ev.job}: {ev.batch:,} batches, {ev.images_per_s:,.0f} img/s", flush=True)
 
-    results = tr.reproduce_tutorials(train_split, test_split, progress,
-                                     config=replace(tr.TUTORIAL_CONFIG, seed=args.seed))
+    results = tutorials.reproduce_tutorials(train_split, test_split, progress,
+                                            config=replace(tutorials.TUTORIAL_CONFIG, seed=args.seed))
     for r in results:
         print(f"{r.spec.name}{' normalised' if r.config.normalize else ''}: {r.test_accuracy:.2f}% in "
               f"{r.train_seconds:.1f} s ({r.precision})", flush=True)
-    table = tr.tutorial_table(results)
+    table = tutorials.tutorial_table(results)
     for row in table:
-        print(f"{row['']:<58}" + "".join(f"{'' if row[k] is None else row[k]:>12}" for k in tr.PUBLISHED))
+        print(f"{row['']:<58}" + "".join(f"{'' if row[k] is None else row[k]:>12}" for k in tutorials.PUBLISHED))
     gaps = table[2]
     print("within 1 point of the published figure: " +
           ", ".join(f"{k} {'yes' if v is not None and abs(v) <= 1 else 'NO'}" for k, v in gaps.items() if k))

@@ -2,9 +2,9 @@
 
     python bench/zip_bomb.py [--classes 10] [--copies 500] [--side 5000] [--repeat 3] [--limit-s 600] [--code DIR]
 
-Builds, in a temp folder, the zip of issue 24: `--classes` class folders each holding `--copies` copies of a
+Builds, in a temp folder, the zip of a reported attack: `--classes` class folders each holding `--copies` copies of a
 1-bit `--side`x`--side` PNG (all black: 3 kB each, a few hundred kB zipped, far inside the 20 MB / 100 MB /
-200:1 limits). Each repeat imports it with `cnnviz.owndata.import_zip` in a fresh process (user data in a
+200:1 limits). Each repeat imports it with `cnnviz.ownzip.import_zip` in a fresh process (user data in a
 temp folder) and prints what happened (refused, created, or stopped at `--limit-s`) and the CPU seconds and
 wall seconds of the import itself (the process's start and imports not counted); then the medians and the
 machine's load (`uptime`). `--code DIR` imports cnnviz from another checkout, e.g. the code before a fix:
@@ -31,12 +31,12 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = """
 import json, os, sys, time
 sys.path.insert(0, sys.argv[1])
-from cnnviz import owndata
+from cnnviz import ownzip
 blob = open(sys.argv[2], "rb").read()
 print("READY", time.process_time(), flush=True)
 cpu, wall = time.process_time(), time.monotonic()
 try:
-    ds, notes = owndata.import_zip(blob)
+    ds, notes = ownzip.import_zip(blob)
     outcome = f"created '{ds.name}': {sum(ds.counts.values())} examples, {len(notes)} skipped"
 except ValueError as err:
     outcome = f"refused: {err}"

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnviz.arch import Spec
+from cnnviz.card import Card
 
 TOP_TERMS = 8          # a weight's gradient lists this many terms (largest |product| first), the rest summed
 DEFAULT_LR = 0.05
@@ -329,12 +330,6 @@ def _conv_terms(s: Step, name: str, index: tuple[int, ...], layer: str, kind: st
                  float(s.grads[name][index]))
 
 
-def weight_terms(s: Step, name: str, index: tuple[int, ...]) -> list[tuple[float, float]]:
-    """(input value, upstream gradient) pairs whose products add up to s.grads[name][index] (one for a dense weight)."""
-    t = terms(s, name, index)
-    return [(float(a), float(b)) for a, b in zip(t.inputs, t.upstream)]
-
-
 def strongest(s: Step, name: str, out: int | None = None) -> tuple[int, ...]:
     """The index of the parameter's entry with the largest |gradient|, within filter / output `out` when given
     (the page opens on a real sum, not on zeros)."""
@@ -402,11 +397,11 @@ def untrained(preset: str, seed: int = 0) -> nn.Module:
     return rng.build(PRESETS[preset], torch.Generator().manual_seed(seed)).eval()
 
 
-def untrained_card(preset: str) -> dict:
+def untrained_card(preset: str) -> Card:
     """The card an untrained preset is shown with: MNIST's digits and normalisation, nothing learned."""
     from cnnviz.arch import PRESETS
     from cnnviz.preprocess import MNIST_NORMALIZE
     if preset not in PRESETS:
         raise ValueError(f"no preset {preset!r}; the presets are {', '.join(PRESETS)}")
-    return {"name": UNTRAINED + preset, "dataset": "mnist", "normalize": list(MNIST_NORMALIZE),
-            "spec": PRESETS[preset].to_json()}
+    return Card(name=UNTRAINED + preset, spec=PRESETS[preset].to_json(), dataset="mnist",
+                normalize=MNIST_NORMALIZE, test_accuracy=None)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from cnnviz import dims
 from cnnviz.spec import Spec
+from cnnviz.trainconfig import TrainConfig, total_batches
 
 GiB = 1024 ** 3
 # Share of MemAvailable one training run may use: the rest is for the other sessions and the OS.
@@ -24,7 +25,7 @@ MEMORY_SHARE = 0.7
 ACTIVATION_OVERHEAD = 1.5
 # An arithmetic guess at training throughput in MACs per second (forward + backward = 3x the forward MACs),
 # for `estimate` without a measurement. The pages show cnnviz.traintime's estimate instead, timed on this
-# machine: this constant (a quarter of an idle 2-core's ~78 G/s) said 26 s for a run that took 41 s.
+# machine: this constant (a quarter of an idle 2-core's speed) was far off on real runs (docs/performance.md).
 TRAIN_MACS_PER_S = 20e9
 # Longest run one student may start on a shared server (minutes); CNNVIZ_MAX_TRAIN_MINUTES overrides.
 MAX_TRAIN_MINUTES = 30.0
@@ -70,7 +71,7 @@ class Verdict:
     limit_seconds: float
 
 
-def optimizer_copies(optimizer: str, momentum: float = 0.9) -> int:
+def optimizer_copies(optimizer: str, momentum: float = TrainConfig.momentum) -> int:
     """Extra float32 copies of the weights an optimizer keeps: Adam 2, SGD with momentum 1, plain SGD 0."""
     if optimizer == "adam":
         return 2
@@ -79,8 +80,8 @@ def optimizer_copies(optimizer: str, momentum: float = 0.9) -> int:
     raise ValueError(f"unknown optimizer {optimizer!r}; choose sgd or adam")
 
 
-def estimate(spec: Spec, batch_size: int = 128, optimizer: str = "sgd", momentum: float = 0.9,
-             images: int = 60_000, dataset_images: int = 70_000,
+def estimate(spec: Spec, batch_size: int = TrainConfig.batch_size, optimizer: str = TrainConfig.optimizer,
+             momentum: float = TrainConfig.momentum, images: int = 60_000, dataset_images: int = 70_000,
              macs_per_s: float = TRAIN_MACS_PER_S) -> Estimate:
     """Memory and time to train `spec` on `images` images at `batch_size`; ValueError if the spec is impossible."""
     if not isinstance(batch_size, int) or batch_size < 1:
@@ -97,13 +98,10 @@ def estimate(spec: Spec, batch_size: int = 128, optimizer: str = "sgd", momentum
 
 
 def for_run(spec: Spec, config, n_train: int, n_test: int = 10_000) -> Estimate:
-    """`estimate` from a TrainConfig-like object (batch_size, optimizer, momentum, epochs, max_batches); its
-    seconds are the arithmetic guess (cnnviz.traintime.verdict puts the measured time in)."""
-    per_epoch = math.ceil(n_train / config.batch_size)
-    batches = max(1, math.ceil(config.epochs * per_epoch))
-    if getattr(config, "max_batches", None):
-        batches = min(batches, config.max_batches)
-    return estimate(spec, config.batch_size, config.optimizer, getattr(config, "momentum", 0.9),
+    """`estimate` from a TrainConfig (batch_size, optimizer, momentum, epochs, max_batches); its seconds are the
+    arithmetic guess (cnnviz.traintime.verdict puts the measured time in)."""
+    batches = total_batches(n_train, config)  # the loop's own count
+    return estimate(spec, config.batch_size, config.optimizer, config.momentum,
                     images=batches * config.batch_size, dataset_images=n_train + n_test)
 
 

@@ -9,7 +9,8 @@ then becomes `<name>` by one rename. A new name is claimed by that rename itself
 name exists), so two sessions saving under one name at once get `name` and `name-2`, never one folder.
 Saving over a name renames the old folder away, the new one in, then deletes the old: a SIGKILL
 between the two renames leaves the old folder under its hidden name, and the next listing puts it
-back. Leftover temporary folders of dead savers are removed by the next listing and never listed.
+back. Leftover temporary folders of dead savers are removed by the next listing and never listed
+(cnnviz.store: the one clean-up rule checkpoints and own datasets share).
 
 Loading never unpickles arbitrary objects, validates the whole card first (types, finite numbers,
 depth, size), compares the spec's parameter count with the weights file before building anything,
@@ -24,11 +25,8 @@ import math
 import os
 import re
 import shutil
-import socket
 import threading
-import time
 import unicodedata
-import uuid
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -38,9 +36,10 @@ from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
 from torch import nn
 
-from cnnviz import budget, novelty, owndata
-from cnnviz.arch import Spec, build
-from cnnviz.evaluate import accuracy_text
+from cnnviz import budget
+from cnnviz.arch import build
+from cnnviz.card import MAX_PARAMS, Card, CardError, spec_params
+from cnnviz.store import OLD, TEMP, Store, hidden
 from cnnviz.text import plain as text_plain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,18 +47,12 @@ SHIPPED = ROOT / "checkpoints"
 WEIGHTS = "weights.safetensors"
 WEIGHTS_PT = "weights.pt"
 CARD = "card.json"
-REQUIRED_KEYS = ("name", "spec", "dataset", "normalize", "test_accuracy")
 MAX_CARD_BYTES = 256 * 1024       # shipped cards are ~1.7 kB; a spec of 1,000 layers is ~100 kB
-MAX_CARD_DEPTH = 16               # the deepest real card nests 4 levels (card > spec > layers > layer)
-MAX_PARAMS = 50_000_000           # 200 MB of float32: far past any network the app trains
 MAX_WEIGHTS_BYTES = MAX_PARAMS * 4 + 16 * 2**20  # checked before a weights file is read into memory
 MAX_EXTRA_BYTES = 1 << 30         # an extra file (training snapshots) is read whole: 1 GiB at most
-TEMP_PREFIX, OLD_PREFIX = ".tmp-", ".old-"
-STALE_SECONDS = 15 * 60           # a hidden folder this old belongs to no running save (even on another host)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _EXTRA = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _COLLISION = {errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR}
-_HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:32] or "host"
 
 
 class CheckpointError(ValueError):
@@ -68,9 +61,13 @@ class CheckpointError(ValueError):
 
 # --- names: listing, display ---------------------------------------------------------------------
 
+STORE = Store(SHIPPED, "CNNVIZ_USER_CHECKPOINTS", lambda name: bool(_NAME.match(name)))
+cleanup = STORE.cleanup  # finish what crashed saves left (cnnviz.store's one rule)
+
+
 def user_dir() -> Path:
     """Where user-trained models go: $CNNVIZ_USER_CHECKPOINTS, else checkpoints/user/ (git-ignored)."""
-    return Path(os.environ.get("CNNVIZ_USER_CHECKPOINTS") or SHIPPED / "user")
+    return STORE.user_dir()
 
 
 def display_name(name: str) -> str:
@@ -95,10 +92,10 @@ def _folders() -> dict[str, Path]:
     is listed with '�' in its place, so no page, cache key or URL ever meets an unencodable string.
     """
     found: dict[str, Path] = {}
-    for base in (SHIPPED, user_dir()):
+    for base, shipped in STORE.bases():
         if not base.is_dir():
             continue
-        if base != SHIPPED:
+        if not shipped:
             cleanup(base)
         for folder in sorted(base.iterdir()):
             name = display_name(folder.name)
@@ -126,154 +123,7 @@ def resolve(name_or_path: str | Path) -> Path:
     raise CheckpointError(f"no checkpoint named {display_name(str(name_or_path))!r} (available: {known})")
 
 
-# --- cleaning up after crashed saves -------------------------------------------------------------
-
-def _owner_gone(entry: Path) -> bool:
-    """True when the save that made this hidden folder cannot still be running."""
-    try:
-        age = time.time() - entry.lstat().st_mtime
-    except FileNotFoundError:
-        return False
-    if age > STALE_SECONDS:
-        return True
-    parts = entry.name.split("-")  # .tmp-<host>-<pid>-<hex>-<name> / .old-<host>-<pid>-<hex>-<name>
-    if len(parts) < 5 or parts[1] != _HOST or not parts[2].isdigit():
-        return False  # another machine's save (a shared folder): trust only the age
-    try:
-        os.kill(int(parts[2]), 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, OverflowError):
-        return False
-    return False
-
-
-def cleanup(base: str | Path | None = None) -> list[str]:
-    """Finish what crashed saves left in `base` (default user_dir()): put an old model back where its
-    replacement never arrived, delete stale temporary folders. Returns what it did, one line each."""
-    base = Path(base) if base is not None else user_dir()
-    done: list[str] = []
-    try:
-        entries = [e for e in base.iterdir() if e.name.startswith((TEMP_PREFIX, OLD_PREFIX))]
-    except OSError:
-        return done
-    for entry in sorted(entries, key=lambda e: e.name.startswith(TEMP_PREFIX)):  # restore first, then delete
-        if not _owner_gone(entry):
-            continue
-        name = entry.name.split("-", 4)[-1]
-        if entry.name.startswith(OLD_PREFIX) and _NAME.match(name) and not (base / name).exists():
-            try:
-                os.rename(entry, base / name)
-                done.append(f"restored {name}")
-                continue
-            except OSError:
-                pass
-        shutil.rmtree(entry, ignore_errors=True)
-        done.append(f"removed {entry.name}")
-    return done
-
-
-# --- reading and validating a card ---------------------------------------------------------------
-
-def _depth(obj: Any, limit: int) -> int:
-    """Nesting depth of parsed JSON, walked without recursion; stops counting past `limit`."""
-    deepest, stack = 0, [(obj, 1)]
-    while stack:
-        item, d = stack.pop()
-        deepest = max(deepest, d)
-        if deepest > limit:
-            return deepest
-        if isinstance(item, dict):
-            stack.extend((v, d + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, d + 1) for v in item)
-    return deepest
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def card_problems(card: Any) -> list[str]:
-    """Everything wrong with a parsed model card, in plain words ([] when it is usable)."""
-    if not isinstance(card, dict):
-        return ["it is not a JSON object"]
-    if _depth(card, MAX_CARD_DEPTH) > MAX_CARD_DEPTH:
-        return [f"it is nested more than {MAX_CARD_DEPTH} levels deep"]
-    bad = [f"it lacks {k}" for k in REQUIRED_KEYS if k not in card]
-    if "name" in card and not isinstance(card["name"], str):
-        bad.append(f"name must be text, not {card['name']!r:.40}")
-    if "dataset" in card and not isinstance(card["dataset"], str):
-        bad.append(f"dataset must be text, not {card['dataset']!r:.40}")
-    norm = card.get("normalize", [0.0, 1.0])
-    if not (isinstance(norm, list) and len(norm) == 2 and all(_number(v) for v in norm) and norm[1] > 0):
-        bad.append(f"normalize must be [mean, std] with finite numbers and std > 0, not {norm!r:.60}")
-    acc = card.get("test_accuracy", 0.0)
-    if not (_number(acc) and 0 <= acc <= 100):
-        bad.append(f"test_accuracy must be a percentage from 0 to 100, not {acc!r:.40}")
-    if "spec" in card:
-        bad += _spec_problems(card["spec"])
-    for key in ("per_class_accuracy", "classes"):
-        value = card.get(key)
-        if value is not None and not (isinstance(value, list) and len(value) <= 10_000):
-            bad.append(f"{key} must be a list")
-    if isinstance(card.get("classes"), list) and not all(isinstance(c, str) for c in card["classes"]):
-        bad.append("classes must be a list of names")
-    if "class_shapes" in card:
-        bad += _class_shapes_problems(card["class_shapes"], card.get("classes"))
-    return bad
-
-
-def _class_shapes_problems(shapes: Any, classes: Any) -> list[str]:
-    """What is wrong with a card's "class_shapes" (novelty.ClassShapes.to_card), [] when it is usable."""
-    what = "class_shapes must hold one centroid (a list of finite numbers, all of one length) and one radius > 0 " \
-           "per class, and low_top, a probability"
-    if not isinstance(shapes, dict) or not (_number(shapes.get("low_top")) and 0 <= shapes["low_top"] <= 1):
-        return [what]
-    if not (isinstance(shapes.get("layer"), str) and len(shapes["layer"]) <= 200):
-        return ["class_shapes must name the layer it measured"]
-    cents, radius = shapes.get("centroids"), shapes.get("radius")
-    if not (isinstance(cents, list) and isinstance(radius, list) and cents and len(cents) == len(radius)):
-        return [what]
-    if not all(isinstance(row, list) and row and len(row) == len(cents[0]) for row in cents):
-        return [what]
-    if len(cents) * len(cents[0]) > novelty.MAX_SHAPE_NUMBERS:
-        return [f"class_shapes holds more than {novelty.MAX_SHAPE_NUMBERS:,} numbers"]
-    if not (all(_number(v) for row in cents for v in row) and all(_number(r) and r > 0 for r in radius)):
-        return [what]
-    if isinstance(classes, list) and len(classes) != len(cents):
-        return [f"class_shapes has {len(cents)} classes, the card names {len(classes)}"]
-    return []
-
-
-def _spec_problems(spec: Any) -> list[str]:
-    if not isinstance(spec, dict):
-        return [f"spec must be an object, not {spec!r:.40}"]
-    bad = []
-    shape = spec.get("input_shape")
-    if not (isinstance(shape, list) and len(shape) == 3
-            and all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 100_000 for v in shape)):
-        bad.append(f"spec.input_shape must be 3 whole numbers (C, H, W), not {shape!r:.60}")
-    if not isinstance(spec.get("layers"), list):
-        bad.append(f"spec.layers must be a list, not {spec.get('layers')!r:.40}")
-    if bad:
-        return bad
-    try:
-        parsed = Spec.from_json(spec)
-        params = _spec_params(parsed)
-    except (TypeError, ValueError, OverflowError) as err:
-        return [f"its spec cannot be built: {err}"]
-    if params > MAX_PARAMS:
-        return [f"its spec has {params:,} parameters, more than the {MAX_PARAMS:,} cnnviz opens"]
-    return []
-
-
-def _spec_params(spec: Spec) -> int:
-    """Parameters the spec's network holds, by arithmetic only (nothing is allocated)."""
-    from cnnviz import dims
-
-    return sum(row.params for row in dims.table(spec))
-
+# --- reading a card ---------------------------------------------------------------------------
 
 def _parse_card(folder: Path) -> dict[str, Any]:
     path = folder / CARD
@@ -293,34 +143,13 @@ def _parse_card(folder: Path) -> dict[str, Any]:
         raise CheckpointError(f"the model card of {label!r} is nested too deeply: refused") from err
 
 
-def read_card(name_or_path: str | Path) -> dict[str, Any]:
+def read_card(name_or_path: str | Path) -> Card:
     """The model card of a checkpoint, fully validated (CheckpointError naming every problem)."""
     folder = resolve(name_or_path)
-    card = _parse_card(folder)
-    bad = card_problems(card)
-    if bad:
-        raise CheckpointError(f"the model card of {display_name(folder.name)!r} is damaged: " + "; ".join(bad))
-    return card
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def test_text(card: dict[str, Any]) -> str:
-    """A card's test accuracy with its real count: '9,913 of 10,000 test images (99.13%)'.
-
-    A card written before the counts were kept gives its percentage alone."""
-    correct, total = _count(card.get("test_correct")), _count(card.get("test_total"))
-    if correct is None or not total or correct > total:
-        return f"{card['test_accuracy']:g}%"
-    return accuracy_text(correct, total, owndata.test_items(str(card.get("dataset", ""))))
-
-
-def held_out(card: dict[str, Any]) -> tuple[int, str] | None:
-    """(how many, what) a card's training snapshots were measured on, e.g. (1000, 'test images'); None unknown."""
-    total = _count(card.get("held_out_images"))
-    return (total, owndata.test_items(str(card.get("dataset", "")))) if total else None
+    try:
+        return Card.from_json(_parse_card(folder))
+    except CardError as err:
+        raise CheckpointError(f"the model card of {display_name(folder.name)!r} is damaged: {err}") from err
 
 
 # --- weights ------------------------------------------------------------------------------------
@@ -406,7 +235,7 @@ def _stamp(folder: Path) -> tuple:
     return (str(folder), tuple(stats))
 
 
-def load(name_or_path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
+def load(name_or_path: str | Path) -> tuple[nn.Module, Card]:
     """(model in eval mode on the CPU, card) for a checkpoint name or path; CheckpointError if unusable."""
     folder = resolve(name_or_path)
     key = _stamp(folder)
@@ -419,11 +248,11 @@ def load(name_or_path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
         raise
 
 
-def _load(folder: Path) -> tuple[nn.Module, dict[str, Any]]:
+def _load(folder: Path) -> tuple[nn.Module, Card]:
     label = display_name(folder.name)
     card = read_card(folder)
-    spec = Spec.from_json(card["spec"])
-    params, stored = _spec_params(spec), _stored_values(folder)
+    spec = card.network
+    params, stored = spec_params(spec), _stored_values(folder)
     if params > stored:  # before building: a 397 M-parameter spec beside small weights costs nothing
         raise CheckpointError(f"{label!r}: its card describes {params:,} parameters but the weights file "
                               f"holds only {stored:,} values (a foreign or mismatched file)")
@@ -493,12 +322,8 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _hidden(prefix: str, name: str) -> str:
-    return f"{prefix}{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:12]}-{name}"
-
-
-def _write_card(folder: Path, card: dict[str, Any]) -> None:
-    (folder / CARD).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+def _write_card(folder: Path, card: Card) -> None:
+    (folder / CARD).write_text(json.dumps(card.to_json(), indent=2) + "\n", encoding="utf-8")
     _fsync_file(folder / CARD)
 
 
@@ -508,22 +333,21 @@ def _tensors(state: dict[str, torch.Tensor], half: bool) -> dict[str, torch.Tens
             for k, v in state.items()}
 
 
-def _check_save_args(card: dict[str, Any], extras: dict[str, dict[str, torch.Tensor]] | None) -> str:
-    name = card.get("name", "") if isinstance(card, dict) else ""
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError(f"checkpoint name {name!r} must be 1-64 letters, digits, '_', '-' or '.'")
-    missing = ", ".join(k for k in REQUIRED_KEYS if k not in card)
-    if missing:
-        raise ValueError(f"model card lacks {missing}")
-    bad = card_problems(card)
-    if bad:
-        raise ValueError("model card: " + "; ".join(bad))
+def _check_save_args(card: Card | dict[str, Any], extras: dict[str, dict[str, torch.Tensor]] | None) -> Card:
+    """The card to save (a dict is read as JSON through Card.from_json); ValueError for a bad name, card or extra."""
+    if not isinstance(card, Card):
+        try:
+            card = Card.from_json(card)
+        except CardError as err:
+            raise ValueError(f"model card: {err}") from err
+    if not _NAME.match(card.name):
+        raise ValueError(f"checkpoint name {card.name!r} must be 1-64 letters, digits, '_', '-' or '.'")
     for key, tensors in (extras or {}).items():
         if not isinstance(key, str) or not _EXTRA.match(key) or key == "weights":
             raise ValueError(f"extra name {key!r} must be 1-64 letters, digits, '_' or '-' (not 'weights')")
         if not isinstance(tensors, dict) or not all(isinstance(v, torch.Tensor) for v in tensors.values()):
             raise ValueError(f"extra {key!r} must be a dict of tensors")
-    return name
+    return card
 
 
 def _taken(base: Path, name: str) -> bool:
@@ -531,14 +355,14 @@ def _taken(base: Path, name: str) -> bool:
     return os.path.lexists(base / name) or (base != SHIPPED and (SHIPPED / name / CARD).is_file())
 
 
-def _claim(tmp: Path, base: Path, name: str, card: dict[str, Any]) -> Path:
+def _claim(tmp: Path, base: Path, name: str, card: Card) -> Path:
     """Rename `tmp` to the first free of name, name-2, name-3 ...: the rename is the atomic reservation."""
     for n in range(1, 10_000):
         candidate = name if n == 1 else f"{name}-{n}"
         if len(candidate) > 64 or _taken(base, candidate):
             continue
-        if card.get("name") != candidate:
-            card["name"] = candidate
+        if card.name != candidate:
+            card = card.renamed(candidate)
             _write_card(tmp, card)
         try:
             os.rename(tmp, base / candidate)  # fails when the name exists (a folder that is not empty)
@@ -555,7 +379,7 @@ def _swap_in(tmp: Path, target: Path) -> None:
     olds: list[Path] = []
     try:
         for _ in range(100):
-            old = target.parent / _hidden(OLD_PREFIX, target.name)
+            old = target.parent / hidden(OLD, target.name)
             try:
                 os.rename(target, old)
                 olds.append(old)
@@ -578,7 +402,7 @@ def _swap_in(tmp: Path, target: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def save(model: nn.Module, card: dict[str, Any], folder: str | Path | None = None, half: bool = False,
+def save(model: nn.Module, card: Card | dict[str, Any], folder: str | Path | None = None, half: bool = False,
          overwrite: bool = False, extras: dict[str, dict[str, torch.Tensor]] | None = None) -> Path:
     """Save weights, card and `extras` (name -> tensors, one `<name>.safetensors` each) as one checkpoint.
 
@@ -587,7 +411,8 @@ def save(model: nn.Module, card: dict[str, Any], folder: str | Path | None = Non
     race-safe: see the module docstring. `half` stores float16 weights (half the size). ValueError for a bad
     name, card or extra; CheckpointError (a ValueError, naming no server path) when the disk refuses.
     """
-    name = _check_save_args(card, extras)
+    card = _check_save_args(card, extras)
+    name = card.name
     base = Path(folder) if folder is not None else user_dir()
     try:
         return _save(model, card, base, name, half, overwrite, extras)
@@ -596,17 +421,16 @@ def save(model: nn.Module, card: dict[str, Any], folder: str | Path | None = Non
                               "(the server's checkpoint folder; nothing was changed)") from err
 
 
-def _save(model: nn.Module, card: dict[str, Any], base: Path, name: str, half: bool, overwrite: bool,
+def _save(model: nn.Module, card: Card, base: Path, name: str, half: bool, overwrite: bool,
           extras: dict[str, dict[str, torch.Tensor]] | None) -> Path:
     base.mkdir(parents=True, exist_ok=True)
     cleanup(base)
-    tmp = base / _hidden(TEMP_PREFIX, name)
+    tmp = base / hidden(TEMP, name)
     tmp.mkdir()
     try:
         _write_tensors(tmp / WEIGHTS, _tensors(model.state_dict(), half))
         for key, tensors in (extras or {}).items():
             _write_tensors(tmp / f"{key}.safetensors", _tensors(tensors, False))
-        card = {**card, "name": name}
         _write_card(tmp, card)
         _fsync_dir(tmp)
         if overwrite:

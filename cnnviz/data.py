@@ -25,6 +25,7 @@ import torch
 from torchvision import datasets as tvd
 
 from cnnviz.messages import no_paths
+from cnnviz.preprocess import MNIST_NORMALIZE
 
 SPLITS = ("train", "test")
 SIZES = {"train": 60_000, "test": 10_000}  # images per split, the same for every dataset of the MNIST family
@@ -56,7 +57,7 @@ class DatasetInfo(NamedTuple):
 
 _DIGITS = tuple(str(d) for d in range(10))
 DATASETS: dict[str, DatasetInfo] = {
-    "mnist": DatasetInfo(tvd.MNIST, (0.1307, 0.3081), "MNIST handwritten digits", _DIGITS),
+    "mnist": DatasetInfo(tvd.MNIST, MNIST_NORMALIZE, "MNIST handwritten digits", _DIGITS),
     "fashion-mnist": DatasetInfo(tvd.FashionMNIST, (0.2860, 0.3530), "Fashion-MNIST clothing",
                                  ("T-shirt", "Trouser", "Pullover", "Dress", "Coat",
                                   "Sandal", "Shirt", "Sneaker", "Bag", "Boot")),

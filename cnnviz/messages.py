@@ -1,4 +1,4 @@
-"""Text for visitors: error messages never show the server's absolute paths (#13 item 8).
+"""Text for visitors: error messages never show the server's absolute paths.
 
 Library messages name files by their own name ('train-images-idx3-ubyte.gz'); an exception from the
 operating system or from Pillow often carries the full path ("cannot identify image file

@@ -24,7 +24,7 @@ confidence alone (own_low_top). bench/not_one_of_yours.py measures both (docs/pe
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,17 +32,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from cnnviz import registry
+from cnnviz.card import MAX_SHAPE_NUMBERS, Card
 from cnnviz.text import plain
 
 LOW_TOP = 0.5
 INK_RANGE = (0.06, 0.34)
 FAR = 4.6             # 99.3rd percentile of the distance over the calibration digits
 SHAPES = Path(__file__).with_name("mnist_shapes.npz")
-OWN_PREFIX = "own:"      # = owndata.PREFIX (a test holds them equal; owndata imports far more than novelty needs)
 COMPONENTS = 40
 CLASS_QUANTILE = 99.0    # a class's radius holds this share (%) of its training drawings
 CLASS_EXAMPLES = 5_000   # at most this many training examples are measured (own datasets: ~2,400)
-MAX_SHAPE_NUMBERS = 16_384  # K x D centroid numbers a card may carry (tutorial_a, 10 classes: 15,680; ~90 kB)
 BLIND_MARGIN = 0.1       # own classes, an older card: unsure within this much of a blind guess (1/K)
 
 
@@ -88,39 +88,38 @@ def distance(pixels: np.ndarray) -> float:
 def low_top(smoothing: object = 0.0) -> float:
     """The "unsure" threshold for a model trained with label smoothing `smoothing` (a card's value; anything
     but a number in [0, 1) counts as 0). Such a model aims at 1 - e + e/K for its answer, not 1, and is less
-    sure of every input: LOW_TOP - 2e, at least 0.1. At e = 0.1 (the trainer's default) that is 0.3:
-    on tutorial_a trained so, 1.9% false alarms on canvas-drawn MNIST, 43% of scribbles, 40% of letters,
-    99% of photos flagged, against 1.5 / 41 / 37 / 97% for the shipped tutorial_a at 0.5 (at 0.5 the
-    smoothed model raised 4.8% false alarms): bench/not_a_digit.py."""
+    sure of every input: LOW_TOP - 2e, at least 0.1. At e = 0.1 (the trainer's default) that is 0.3, which
+    keeps its false alarms and catches near the shipped models' at 0.5 (bench/not_a_digit.py; the table is in
+    docs/performance.md, "Not a digit?")."""
     ok = isinstance(smoothing, (int, float)) and not isinstance(smoothing, bool) and 0 <= smoothing < 1
     return max(0.1, LOW_TOP - 2 * float(smoothing)) if ok else LOW_TOP
 
 
-def smoothing_of(card: dict) -> object:
+def smoothing_of(card: Card) -> float:
     """The label smoothing a checkpoint's card says its model was trained with (older cards: none, 0)."""
-    return card.get("label_smoothing", 0.0)
+    return card.config.label_smoothing
 
 
-def for_card(card: dict, pixels: np.ndarray, probs: np.ndarray, features: np.ndarray | None = None) -> str | None:
+def for_card(card: Card, pixels: np.ndarray, probs: np.ndarray, features: np.ndarray | None = None) -> str | None:
     """The page's "not a digit?" sentence for the model a card describes, or None: judged at that model's own
     "unsure" threshold; for a model of your own classes, "not one of your classes?" from its card's class
     shapes and the drawing's `features` (when both are there) and its confidence; None for other datasets
     (Fashion-MNIST's pictures are not meant to be digits, nor drawn)."""
     if is_own(card):
         return judge_classes(card, probs, features).message(_class_names(card, len(probs)))
-    if card.get("dataset", "mnist") != "mnist":
+    if card.dataset != "mnist":
         return None
     return judge(pixels, probs, smoothing_of(card)).message()
 
 
-def headline(card: dict) -> str:
+def headline(card: Card) -> str:
     """The warning's bold start: "Not a digit?", or "Not one of your classes (check, plus, wave)?"."""
     if not is_own(card):
         return "Not a digit?"
     return f"Not one of your classes ({', '.join(_class_names(card))})?"
 
 
-def warning(card: dict, pixels: np.ndarray, probs: np.ndarray, features: np.ndarray | None = None,
+def warning(card: Card, pixels: np.ndarray, probs: np.ndarray, features: np.ndarray | None = None,
             snapshot_batch: int | None = None) -> str | None:
     """The whole warning beside an answer (Markdown), or None. `snapshot_batch`: the batch of the training
     snapshot whose weights answered (None: the trained model). Before training (batch 0) the weights are
@@ -131,8 +130,8 @@ def warning(card: dict, pixels: np.ndarray, probs: np.ndarray, features: np.ndar
                 "see it learn.")
     if snapshot_batch is not None:
         features = None  # the class shapes describe the trained weights, not this moment's
-    if _class_names(card):  # a card's class names are text, never Markdown (#24 item 4)
-        card = {**card, "classes": [plain(name) for name in _class_names(card)]}
+    if _class_names(card):  # a card's class names are text, never Markdown
+        card = replace(card, classes=tuple(plain(name) for name in _class_names(card)))
     said = for_card(card, pixels, probs, features)
     return None if said is None else f"**{headline(card)}** {said}"
 
@@ -169,19 +168,16 @@ def apart(value: float, limit: float, percent: bool = False) -> str:
     return f"just {'over' if value > limit else 'under'} {shown}"
 
 
-def is_own(card: dict) -> bool:
+def is_own(card: Card) -> bool:
     """True for the card of a model trained on one of your own datasets (dataset "own:NAME")."""
-    return str(card.get("dataset", "")).startswith(OWN_PREFIX)
+    return registry.is_own(card.dataset)
 
 
-def _class_names(card: dict, k: int | None = None) -> tuple[str, ...]:
-    names = card.get("classes")
-    if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
-        return tuple(names)
-    return tuple(str(i) for i in range(k or 0))
+def _class_names(card: Card, k: int | None = None) -> tuple[str, ...]:
+    return card.classes or tuple(str(i) for i in range(k or 0))
 
 
-def unsure_top(card: dict, classes: int) -> float:
+def unsure_top(card: Card, classes: int) -> float:
     """The "unsure" threshold for the model a card describes, with `classes` answers (the verdict's "Not sure"
     and the warning use the same one): for your own classes the one measured on its training drawings
     (ClassShapes.low_top), else, for an older card, own_low_top; for MNIST's family low_top."""
@@ -272,9 +268,9 @@ class ClassShapes:
                 "radius": [round(float(r), 4) for r in self.radius], "centroids": _rounded(self.centroids).tolist()}
 
     @classmethod
-    def from_card(cls, card: dict) -> ClassShapes | None:
-        """The class shapes a card carries (checked by checkpoints.card_problems), or None for an older card."""
-        got = card.get("class_shapes")
+    def from_card(cls, card: Card) -> ClassShapes | None:
+        """The class shapes a card carries (checked by cnnviz.card), or None for an older card."""
+        got = card.class_shapes
         if not isinstance(got, dict):
             return None
         return cls(got["layer"], np.asarray(got["centroids"], dtype=np.float64),
@@ -325,7 +321,7 @@ class ClassNovelty:
                 + "; ".join(self.reasons) + "). It can only answer with one of them, so treat the answer as a guess.")
 
 
-def judge_classes(card: dict, probs: np.ndarray, features: np.ndarray | None = None) -> ClassNovelty:
+def judge_classes(card: Card, probs: np.ndarray, features: np.ndarray | None = None) -> ClassNovelty:
     """The signs for one drawing and a model of your own classes: its (K,) probabilities against unsure_top
     and, when the card has class shapes and the drawing's `features` (novelty.features) are given, its
     distance from every class."""

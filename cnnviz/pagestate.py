@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cnnviz import backprop, data, editor, kernels, owndata, pictures
+from cnnviz import backprop, editor, kernels, pictures, registry
 from cnnviz.arch import PRESETS
+from cnnviz.trainconfig import OPTIMIZERS, TrainConfig
 from cnnviz.urlstate import Bool, Choice, Float, Grid, Int, Schema, Text
 
 PAGES = ("dimensions", "playground", "trainer", "draw", "learn")  # st.navigation's url paths, "" being dimensions
@@ -23,7 +24,7 @@ PG_PADDING = ("valid", "same", "number")
 PG_POOL = ("none", "max", "avg")
 PG_STEP_TABS = ("Step through one pixel", "Pooling step", "Output sizes")
 TRAIN_BATCHES = (16, 32, 64, 100, 128, 256, 512)
-TRAIN_OPTIMIZERS = ("sgd", "adam")
+TRAIN_OPTIMIZERS = OPTIMIZERS
 DRAW_SOURCES = ("Draw", "Random MNIST test digit", "Upload a picture")
 DRAW_DEFAULT = "tutorial_a"  # the model Draw opens with when the session has not chosen one
 LEARN_SOURCES = DRAW_SOURCES[:2]  # How it learns: a drawing or a test digit (a step needs the right label)
@@ -89,15 +90,17 @@ def playground() -> Schema:
 
 
 def trainer() -> Schema:
-    """The trainer's settings: network, dataset, optimizer, learning rate, batch, epochs, seed, batch cap."""
+    """The trainer's settings: network, dataset, optimizer, learning rate, batch, epochs, seed, batch cap; their
+    defaults are TrainConfig's (the learning rate follows the optimizer: trainconfig.DEFAULT_LR)."""
+    default = TrainConfig()
     return {
         "net": Choice(tuple(PRESETS), ..., key="net"),  # no default: the calculator's network comes first
-        "data": Choice(tuple(data.DATASETS) + tuple(owndata.keys()), "mnist", key="dataset"),  # + own datasets
-        "opt": Choice(TRAIN_OPTIMIZERS, key="opt"),
+        "data": Choice(tuple(registry.keys()), default.dataset, key="dataset"),  # the MNIST family + your own
+        "opt": Choice(TRAIN_OPTIMIZERS, default.optimizer, key="opt"),
         "lr": Float(1e-5, 100.0, None, key="lr"),
-        "batch": Choice(TRAIN_BATCHES, 128, key="batch"),
-        "epochs": Float(0.1, 50.0, 1.5, key="epochs"),  # = TrainConfig.epochs (tested)
-        "seed": Int(0, 2**31 - 1, 0, key="seed"),
+        "batch": Choice(TRAIN_BATCHES, default.batch_size, key="batch"),
+        "epochs": Float(0.1, 50.0, default.epochs, key="epochs"),
+        "seed": Int(0, 2**31 - 1, default.seed, key="seed"),
         "cap": Int(0, 100_000, 0, key="max_batches"),
     }
 

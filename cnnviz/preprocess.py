@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from cnnviz.images import Picture, read_upload, to_grey
 
-MNIST_NORMALIZE = (0.1307, 0.3081)
+MNIST_NORMALIZE = (0.1307, 0.3081)  # MNIST's training pixels' (mean, std): data.DATASETS['mnist'].norm
 SIZE = 28          # the field
 BOX = 20           # the longer side of the digit inside it
 CENTRE = 14.0      # where MNIST's centres of mass sit (mean over the test set: 13.99, 14.01)

@@ -1,7 +1,6 @@
 """Look inside a model: every layer's output (forward hooks), probabilities, saliency (Grad-CAM, input gradients)."""
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ from torch import nn
 
 from cnnviz import dims, novelty
 from cnnviz.arch import Spec
+from cnnviz.card import Card
 from cnnviz.dims import Row
 
 DIGITS = tuple(str(d) for d in range(10))
@@ -63,12 +63,6 @@ def activations(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
 def probabilities(logits: torch.Tensor) -> np.ndarray:
     """Softmax of (1, K) or (K,) logits -> (K,) float numpy array."""
     return F.softmax(logits.detach().float().reshape(-1), dim=0).cpu().numpy()
-
-
-def predict(model: nn.Module, x: torch.Tensor) -> np.ndarray:
-    """Class probabilities (K,) for one input x (1, C, H, W)."""
-    with torch.no_grad():
-        return probabilities(model(x))
 
 
 @dataclass(frozen=True)
@@ -185,13 +179,12 @@ def check_input(spec_input_shape: tuple[int, ...], expected: tuple[int, int, int
                          f"drawings are {dims.shape_str(expected)}. Pick a model trained on 28×28 grey digits.")
 
 
-def class_labels(card: dict) -> tuple[str, ...]:
+def class_labels(card: Card) -> tuple[str, ...]:
     """A checkpoint's class names: its card's "classes", else its dataset's, else digits."""
-    names = card.get("classes")
-    if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
-        return tuple(names)
+    if card.classes:
+        return card.classes
     from cnnviz import data  # torchvision is only needed here
-    meta = data.DATASETS.get(str(card.get("dataset", "")).lower())
+    meta = data.DATASETS.get(card.dataset.lower())  # an own dataset's card names its classes
     return meta.classes if meta is not None else DIGITS
 
 
@@ -203,15 +196,18 @@ class Look:
     rows: list[Row]
     inspection: Inspection
     kernels: dict[str, np.ndarray]   # conv layer name -> weights (O, I, k, k)
-    why: Callable[[], Saliency] | None = field(repr=False, compare=False, default=None)  # computes `saliency`
+    why: Callable[[], Saliency] | None = field(repr=False, compare=False, default=None)  # computes `saliency()`
     features: np.ndarray | None = None  # (D,) novelty.features: for a card with class shapes (own classes)
+    _explained: list[Saliency] = field(default_factory=list, repr=False, compare=False)  # saliency(), once made
 
-    @functools.cached_property
     def saliency(self) -> Saliency:
-        """Grad-CAM and the input gradient for the predicted class: computed on first use (a forward + backward)."""
+        """Grad-CAM and the input gradient for the predicted class. This costs a forward and a backward pass:
+        call it only where the saliency is shown (the first call computes it, later calls reuse it)."""
         if self.why is None:
             raise ValueError("this Look was made without a model to explain")
-        return self.why()
+        if not self._explained:
+            self._explained.append(self.why())
+        return self._explained[0]
 
 
 def look(model: nn.Module, x: torch.Tensor, labels: tuple[str, ...] = DIGITS, unsure: float = UNSURE_TOP) -> Look:
@@ -235,7 +231,7 @@ def look(model: nn.Module, x: torch.Tensor, labels: tuple[str, ...] = DIGITS, un
     return Look(spec, dims.table(spec), result, weights, lambda: saliency(model, x, target))
 
 
-def look_for_card(model: nn.Module, x: torch.Tensor, card: dict) -> Look:
+def look_for_card(model: nn.Module, x: torch.Tensor, card: Card) -> Look:
     """`look` as the model's checkpoint card describes it: its class names, its "Not sure" threshold (the
     warning's: novelty.unsure_top, lower for label smoothing, above a blind guess for your own few classes),
     and the drawing's features when the card has class shapes to compare them with."""

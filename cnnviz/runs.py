@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cnnviz import shared
-from cnnviz.train import Runner
+from cnnviz.runner import Runner
 
 SLOT_FILE = "training-slot-{}.lock"   # in the shared folder; a run holds one from its start to its end
 

@@ -4,7 +4,7 @@ The class-code gate's count of wrong guesses, the one training queue, the datase
 sessions that entered the class code: each holds a promise to every session at once ("at most 30 wrong codes
 a minute", "one run at a time"). Streamlit's st.cache_resource is no home for them: any client can send the
 websocket message `clear_cache`, which empties every cache of the server, and the next call would make a
-fresh, empty one (issue 24: 100 wrong codes judged in 8.8 s; two training runs at once). So they live here,
+fresh, empty one (the gate forgot every wrong code; two training runs started at once). So they live here,
 made once per process under a lock. This registry is the one mutable module global of the library, on purpose;
 models and datasets stay in caches: clearing those only costs a reload.
 """

@@ -40,6 +40,16 @@ def printable(text: object) -> str:
     return "".join("?" if unicodedata.category(ch)[0] == "C" else ch for ch in text)
 
 
+def cut(text: str, limit: int) -> str:
+    """`text`, or its first `limit` characters and '…' when it is longer."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def shorten(text: object, limit: int = 60) -> str:
+    """`text` as one printable line (`printable`), cut to `limit` characters: a file or entry name in a message."""
+    return cut(printable(text), limit)
+
+
 def plain(text: object) -> str:
     """`text` for Streamlit Markdown (labels, captions, alerts, metrics, options): shown exactly as typed, inert."""
     text = _SHORTCODE.sub(lambda m: m.group(0) + _JOINER, printable(text))

@@ -4,8 +4,7 @@ The one estimate the Dimension calculator and the trainer both show (`verdict`, 
 batches x the seconds one batch of *that* network takes here, timed on a few real training batches
 (`train.step_runner`: the loop's own step, precision, optimizer and model order, on random images) and kept
 per network, batch size, optimizer, precision and device for the life of the process. A constant MAC rate
-cannot know the machine: budget.TRAIN_MACS_PER_S (a quarter of an idle 2-core's speed) said 26 s on the
-calculator and 38 s on the trainer for a run that took 41 s (issue 18). bench/estimate_vs_run.py checks it.
+cannot know the machine (docs/performance.md has the numbers); bench/estimate_vs_run.py checks the estimate.
 
 Timing in the server process measures the machine as it is now: when another run trains beside it, the
 estimate is for a shared machine, which is what the next run will get too.
@@ -20,10 +19,11 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from cnnviz import budget, data, dims
+from cnnviz import budget, data, dims, trainconfig
 from cnnviz import train as tr
 from cnnviz.device import pick_device
 from cnnviz.spec import Spec
+from cnnviz.trainconfig import TrainConfig
 
 WARMUP = 2             # batches run before timing: the first ones pay for oneDNN's kernel setup
 TIMED = 20             # batches timed at most...
@@ -61,12 +61,12 @@ def probe_images(spec: Spec, batch_size: int) -> int:
 @functools.lru_cache(maxsize=128)
 def _measured(spec_json: str, batch_size: int, optimizer: str, precision: str, device: str, classes: int) -> float:
     spec = Spec.from_json(json.loads(spec_json))
-    config = tr.TrainConfig(optimizer=optimizer, batch_size=batch_size, precision=precision, device=device)
+    config = TrainConfig(optimizer=optimizer, batch_size=batch_size, precision=precision, device=device)
     images = probe_images(spec, batch_size)
     return seconds_per_batch(tr.step_runner(spec, config, classes, images)) * batch_size / images
 
 
-def batch_seconds(spec: Spec, config: tr.TrainConfig, num_classes: int = 10) -> float:
+def batch_seconds(spec: Spec, config: TrainConfig, num_classes: int = 10) -> float:
     """Seconds one training batch of `spec` takes here (timed once per network and settings, then remembered).
 
     The key: network, batch size, optimizer, precision and device; kept for the life of the process."""
@@ -75,14 +75,14 @@ def batch_seconds(spec: Spec, config: tr.TrainConfig, num_classes: int = 10) -> 
                      config.precision, config.device or str(pick_device()), num_classes)
 
 
-def run_seconds(spec: Spec, config: tr.TrainConfig, n_train: int, num_classes: int = 10,
+def run_seconds(spec: Spec, config: TrainConfig, n_train: int, num_classes: int = 10,
                 per_batch: float | None = None) -> float:
     """How long the run will train here: its batches x `per_batch` (default: `batch_seconds`, measured)."""
     per = batch_seconds(spec, config, num_classes) if per_batch is None else per_batch
-    return tr.total_batches(n_train, config) * per
+    return trainconfig.total_batches(n_train, config) * per
 
 
-def verdict(spec: Spec, config: tr.TrainConfig, n_train: int, n_test: int, num_classes: int = 10,
+def verdict(spec: Spec, config: TrainConfig, n_train: int, n_test: int, num_classes: int = 10,
             free_bytes: int | None = None, limit_seconds: float | None = None) -> budget.Verdict:
     """Does the run fit? Memory first, by arithmetic, then the measured time: the one estimate both pages show.
 
@@ -100,7 +100,7 @@ def verdict(spec: Spec, config: tr.TrainConfig, n_train: int, n_test: int, num_c
                         limit_seconds)
 
 
-def require(spec: Spec, config: tr.TrainConfig, n_train: int, n_test: int, num_classes: int = 10) -> budget.Verdict:
+def require(spec: Spec, config: TrainConfig, n_train: int, n_test: int, num_classes: int = 10) -> budget.Verdict:
     """`verdict`, raising ValueError with its message when the run does not fit (the trainer, before building)."""
     fits = verdict(spec, config, n_train, n_test, num_classes)
     if not fits.ok:
@@ -112,6 +112,6 @@ def default_run(spec: Spec, free_bytes: int | None = None) -> budget.Verdict:
     """`verdict` for the run the trainer starts from (TrainConfig() on all of MNIST): the calculator's estimate.
 
     No time limit here (the trainer's epochs can be lowered); the trainer then shows the same number."""
-    config = tr.TrainConfig()
+    config = TrainConfig()
     return verdict(spec, config, data.SIZES["train"], data.SIZES["test"], free_bytes=free_bytes,
                    limit_seconds=math.inf)

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from cnnviz.text import cut
+
 MAX_VALUE_CHARS = 2000  # a network's layers fit; a 10 kB value does not
 MAX_PARAMS = 64         # more query parameters than any page has: the rest are ignored unread
 _INT = re.compile(r"[+-]?\d+")
@@ -234,7 +236,7 @@ class Decoded:
 
 
 def _shown(text: str) -> str:
-    return repr(text if len(text) <= _SHOWN else text[:_SHOWN] + "…")
+    return repr(cut(text, _SHOWN))
 
 
 def decode(schema: Schema, params: Mapping[str, Any], known: Sequence[str] = ()) -> Decoded:

@@ -128,7 +128,7 @@ def test_the_teacher_is_the_browser_on_the_servers_own_computer(ip, headers, tea
 
 
 def test_two_server_processes_share_one_budget_of_wrong_guesses(tmp_path, monkeypatch):
-    """#24 item 7: replicas behind one proxy are separate processes; each had its own budget (3 replicas,
+    """Replicas behind one proxy are separate processes; each had its own budget (3 replicas,
     3 times the guesses). Another process spends the budget; this one then judges no guess either."""
     import os
     import subprocess

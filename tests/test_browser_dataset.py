@@ -148,7 +148,7 @@ def test_draw_two_classes_train_then_recognise_a_new_drawing(page, app_url, arti
 
 
 def test_the_canvas_toolbar_covers_no_other_widget(projector, app_url, artifacts):
-    """#18 item 12, the Make a dataset page: the canvas's toolbar must not sit on the Brush size slider."""
+    """The Make a dataset page: the canvas's toolbar must not sit on the Brush size slider."""
     page = projector
     open_page(page, app_url, "dataset")
     page.locator("[data-testid='stSelectbox']").filter(has_text="Dataset").first.click()

@@ -126,7 +126,7 @@ def test_comparing_two_models_fits_the_first_screen(app_url, browser):
 
 @pytest.mark.browser
 def test_the_canvas_toolbar_covers_no_other_widget(app_url, projector, artifacts):
-    """#18 item 12: the toolbar rising over the canvas's top edge sat on the Model dropdown (1280x720, /draw)."""
+    """The toolbar rising over the canvas's top edge sat on the Model dropdown (1280x720, /draw)."""
     page = projector
     open_page(page, app_url, "draw")
     for drawn in (False, True):

@@ -85,7 +85,7 @@ CHART_FIT = """() => Array.from(document.querySelectorAll("[data-testid='stPlotl
 
 @pytest.mark.parametrize("query", ["pool=max", ""])
 def test_every_chart_of_the_top_row_fits_its_place_at_1280x720(browser, app_url, artifacts, query):
-    """#18 item 11: Streamlit draws a plotly chart at least 150 px wide and cuts off what its place cannot hold:
+    """Streamlit draws a plotly chart at least 150 px wide and cuts off what its place cannot hold:
     with pooling on, the kernel's column was 121 px and its right column of weights was lost."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()

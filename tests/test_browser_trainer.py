@@ -50,7 +50,7 @@ BOXES = ("() => [...document.querySelectorAll(\"[data-testid='stProgress'], img.
 
 
 def test_the_running_trainer_fits_1280x720_and_the_digit_grid_changes(browser, app_url, artifacts):
-    """Issue #9 item 1 + #11: once a run starts, bar, Stop, curves, the digit grid and the filters are on the
+    """Once a run starts, bar, Stop, curves, the digit grid and the filters are on the
     first screen of a 1280x720 projector, the settings fold into one line, and the 16 guesses change as it learns."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
@@ -75,7 +75,7 @@ def test_the_running_trainer_fits_1280x720_and_the_digit_grid_changes(browser, a
         page.get_by_text("Stopped by you").wait_for()
         wait_idle(page)
         assert page.get_by_text("⚙️ Settings").is_visible()
-        page.get_by_text("⚙️ Settings").click()  # issue 18: folded under the stopped run's result until asked for
+        page.get_by_text("⚙️ Settings").click()  # folded under the stopped run's result until asked for
         assert page.get_by_label("Network", exact=True).first.is_visible()
         assert page.locator("[data-testid='stException']").count() == 0
     finally:
@@ -86,7 +86,7 @@ TO_TOP = "() => { window.scrollTo(0, 0); document.querySelectorAll('*').forEach(
 
 
 def test_after_a_run_the_result_and_save_are_on_the_first_screen(browser, app_url, artifacts):
-    """Issue 18 item 10: when a run ends, its test accuracy and Save are on the first screen of a 1280x720
+    """When a run ends, its test accuracy and Save are on the first screen of a 1280x720
     projector (they were at y~2,800 of a 2,900 px page), the settings folded until asked for."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()

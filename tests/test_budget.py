@@ -95,6 +95,7 @@ def test_the_estimate_bounds_what_torch_really_uses():
 import threading, time, torch
 from cnnviz import budget, data, train as tr
 from cnnviz.arch import PRESETS
+from cnnviz.trainconfig import TrainConfig
 
 def rss():  # resident bytes now (ru_maxrss would also count the import's transient peak)
     with open("/proc/self/statm") as f:
@@ -110,7 +111,7 @@ def sample():
         time.sleep(0.002)
 
 threading.Thread(target=sample, daemon=True).start()
-cfg = tr.TrainConfig(optimizer="adam", batch_size=batch, max_batches=4, val_every=0, precision="fp32")
+cfg = TrainConfig(optimizer="adam", batch_size=batch, max_batches=4, val_every=0, precision="fp32")
 tr.train(PRESETS["conv32_64"], cfg, split, None)
 done.set()
 est = budget.for_run(PRESETS["conv32_64"], cfg, n, 0)

@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from cnnviz import checkpoints as ck
+from cnnviz import store
 from cnnviz.arch import PRESETS, build
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
@@ -44,9 +45,9 @@ def _print(model: torch.nn.Module) -> float:
 def _check_whole(name: str, seeds: set[int]) -> int:
     """Load `name`; its weights must be the ones its card describes. Returns the seed it holds."""
     model, card = ck.load(name)
-    assert card["seed"] in seeds and card["name"] == name
-    assert _print(model) == pytest.approx(card["fingerprint"], abs=1e-4), "weights of one save, card of another"
-    return card["seed"]
+    assert card.config.seed in seeds and card.name == name
+    assert _print(model) == pytest.approx(card.extra["fingerprint"], abs=1e-4), "weights of one save, card of another"
+    return card.config.seed
 
 
 def _fork(work) -> int:
@@ -201,13 +202,13 @@ def test_a_stale_temporary_folder_of_a_dead_saver_is_removed_and_never_listed(us
     if dead == 0:
         os._exit(0)
     os.waitpid(dead, 0)
-    leftover = user_dir / f"{ck.TEMP_PREFIX}{ck._HOST}-{dead}-abc-m"
+    leftover = user_dir / f"{store.TEMP}{store.HOST}-{dead}-abc-m"
     leftover.mkdir()
     (leftover / ck.CARD).write_text("{}")
-    live = user_dir / f"{ck.TEMP_PREFIX}{ck._HOST}-{os.getpid()}-abc-m"  # a save still running here
+    live = user_dir / f"{store.TEMP}{store.HOST}-{os.getpid()}-abc-m"  # a save still running here
     live.mkdir()
     assert ck.available()[-1] == "m"
     assert not leftover.exists() and live.exists()
-    os.utime(live, (time.time() - ck.STALE_SECONDS - 1,) * 2)  # any save this old has died
+    os.utime(live, (time.time() - store.STALE_SECONDS - 1,) * 2)  # any save this old has died
     ck.available()
     assert not live.exists()

@@ -11,14 +11,15 @@ import re
 import shutil
 import ssl
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, _free_port, _wait_healthy, open_page, wait_idle
+from conftest import ROOT, open_page, wait_idle
 from test_browser_draw import draw_one, read_prediction
+
+from tools.browser import app_command, free_port, wait_healthy
 
 DEPLOY = ROOT / "deploy"
 TEACHER_CODE = "owl-42"  # behind a proxy nobody is on loopback: the Class page is opened with the teacher code
@@ -49,7 +50,7 @@ def _compose_env_and_volumes() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def test_everything_a_class_shares_is_on_volumes_every_replica_mounts():
-    """#24 item 7: own datasets were inside each container (invisible to the other replicas, lost on
+    """Own datasets were inside each container (invisible to the other replicas, lost on
     `up --build`); the training queue and the wrong-code budget were per replica."""
     env, mounts = _compose_env_and_volumes()
     named = re.findall(r"(?m)^  (\w+):$", (DEPLOY / "compose.yaml").read_text().split("\nvolumes:", 1)[1])
@@ -93,19 +94,16 @@ def replicas(tmp_path_factory):
     if NGINX is None:
         pytest.skip("nginx is not installed (apt-get install nginx; .ci/run installs it)")
     tmp = tmp_path_factory.mktemp("deploy")
-    ports, procs = [_free_port(), _free_port()], []
+    ports, procs = [free_port(), free_port()], []
     env = {**os.environ, "CNNVIZ_USER_CHECKPOINTS": str(tmp / "checkpoints"),  # one of each for all replicas,
            "CNNVIZ_USER_DATA": str(tmp / "datasets"), "CNNVIZ_SHARED": str(tmp / "state"),  # as compose's volumes
            "CNNVIZ_TEACHER_CODE": TEACHER_CODE}
     try:
         for port in ports:
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                 "--server.address", "127.0.0.1", "--server.headless", "true",
-                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                cwd=ROOT, stdout=(tmp / f"app{port}.log").open("w"), stderr=subprocess.STDOUT, env=env))
+            procs.append(subprocess.Popen(app_command(port), cwd=ROOT, stdout=(tmp / f"app{port}.log").open("w"),
+                                          stderr=subprocess.STDOUT, env=env))
         for port, proc in zip(ports, procs):
-            _wait_healthy(f"http://127.0.0.1:{port}", proc)
+            wait_healthy(f"http://127.0.0.1:{port}", proc)
         yield ports, tmp
     finally:
         _end(procs)
@@ -136,11 +134,11 @@ def _nginx(site: str, tmp: Path) -> subprocess.Popen:
 @pytest.fixture(scope="module")
 def proxy_url(replicas):
     ports, tmp = replicas
-    port = _free_port()
+    port = free_port()
     proxy = _nginx(render((DEPLOY / "nginx.conf").read_text(), ports, port), tmp / "http")
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, proxy, timeout=30)
+        wait_healthy(url, proxy, timeout=30)
         yield url, tmp / "http" / "access.log"
     finally:
         _end([proxy])
@@ -183,7 +181,7 @@ def test_the_https_recipe_serves_the_app_and_upgrades_its_websocket(replicas):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                     "-keyout", str(certs / "privkey.pem"), "-out", str(certs / "fullchain.pem")],
                    check=True, capture_output=True)
-    http_port, tls_port = _free_port(), _free_port()
+    http_port, tls_port = free_port(), free_port()
     proxy = _nginx(render((DEPLOY / "nginx-tls.conf").read_text(), ports, http_port, tls_port, certs), tmp / "https")
     insecure = ssl.create_default_context(cafile=str(certs / "fullchain.pem"))
     insecure.check_hostname = False

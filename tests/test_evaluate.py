@@ -7,12 +7,10 @@ import torch
 from torch import nn
 
 from cnnviz import data
-from cnnviz.arch import PRESETS, build
 from cnnviz.evaluate import (
     Evaluation,
     accuracy_text,
     evaluate,
-    first_layer_filters,
     misclassified,
     per_class_lines,
     percent_decimals,
@@ -53,14 +51,8 @@ def test_per_class_lines_match_the_tutorials():
     assert per_class_lines(ev)[1] == "Test Accuracy of 1: 0% (0/0)"
 
 
-def test_first_layer_filters():
-    assert first_layer_filters(build(PRESETS["tutorial_a"])).shape == (16, 5, 5)
-    with pytest.raises(ValueError, match="no convolution layer"):
-        first_layer_filters(build(PRESETS["logistic"]))
-
-
 @pytest.mark.parametrize("correct, total, text", [
-    (4, 4, "4 of 4 held-out drawings (100%)"),        # issue 18: not "100.00%" of 1,000 test images
+    (4, 4, "4 of 4 held-out drawings (100%)"),        # not "100.00%" of 1,000 test images
     (11, 12, "11 of 12 held-out drawings (92%)"),     # under 1,000: no decimals
     (985, 1000, "985 of 1,000 held-out drawings (98.5%)"),   # under 10,000: one
     (9913, 10_000, "9,913 of 10,000 held-out drawings (99.13%)"),  # 10,000 and more: two

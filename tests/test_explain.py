@@ -208,7 +208,7 @@ def test_every_shown_line_adds_up_at_the_shown_precision(name):
     rng = np.random.default_rng(18)
     checked = approx = 0
     for i in (0, 1, 2, 3):
-        x = preprocess.from_mnist(split.raw(i)[0]).normalized(tuple(card["normalize"]))
+        x = preprocess.from_mnist(split.raw(i)[0]).normalized(card.normalize)
         acts = probe.activations(model, x)
         for layer, out in acts.items():
             for index in _units(tuple(out.shape[1:]), rng, n=10):

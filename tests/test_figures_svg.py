@@ -116,7 +116,7 @@ def test_curves_refuse_what_cannot_be_drawn():
 
 
 def test_the_live_legend_names_the_real_held_out_count():
-    """Issue 18: 4 held-out drawings, not 'held-out (1,000 test images)'."""
+    """4 held-out drawings, not 'held-out (1,000 test images)'."""
     history = [Progress(b, 4, b / 4, 1.0 / b, 50.0, 1000.0, 0.1 * b, 0.0, val_loss=0.5, val_accuracy=75.0,
                         val_total=4, val_what="held-out drawings") for b in range(1, 5)]
     root = _tree(svg.curves(history))

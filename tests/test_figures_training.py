@@ -101,7 +101,7 @@ def test_the_plan_is_what_the_plotly_figure_draws():
 
 
 def test_the_held_out_curve_names_its_real_count():
-    """Issue 18: an own dataset of 4 held-out drawings was labelled 'held-out (1,000 test images)' at '100.0%'."""
+    """An own dataset of 4 held-out drawings was labelled 'held-out (1,000 test images)' at '100.0%'."""
     own = [Progress(b, 4, b / 4, 1.0 / b, 50.0, 1000.0, 0.1 * b, 0.0, val_loss=0.5, val_accuracy=100.0, val_total=4,
                     val_what="held-out drawings") for b in range(1, 5)]
     plan = fig.curve_plan(own)
@@ -114,7 +114,7 @@ def test_the_held_out_curve_names_its_real_count():
 
 
 def test_class_names_are_text_in_the_confusion_matrix_and_the_captions():
-    """#24 item 4: plotly renders <a href>, <b>, <img ...> in ticks and annotations; a class name is text."""
+    """Plotly renders <a href>, <b>, <img ...> in ticks and annotations; a class name is text."""
     names = ['<a href="http://evil/">a</a>', "<b>b</b>"]
     f = fig.confusion(np.eye(2, dtype=int), names)
     shown = ['&lt;a href="http://evil/"&gt;a&lt;/a&gt;', "&lt;b&gt;b&lt;/b&gt;"]

@@ -105,7 +105,7 @@ def test_brackets_inside_a_lessons_text_do_not_count_as_nesting(tmp_path):
 
 
 def test_a_links_step_is_ascii_digits_within_the_lesson():
-    """#24 item 4: '²'.isdigit() is True and int('²') raises; only 1 to the number of steps opens that step."""
+    """'²'.isdigit() is True and int('²') raises; only 1 to the number of steps opens that step."""
     assert lessons.step_number("3", 7) == (3, None) and lessons.step_number(None, 7) == (1, None)
     for bad in ("²", "٣", "0", "8", "-1", " 3", "3.0", "1" * 400, ""):
         n, note = lessons.step_number(bad, 7)

@@ -70,7 +70,7 @@ print((rss() - start) / 1e6)
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
 def test_the_server_hands_freed_uploads_back_to_the_os():
-    """#18 3b: with glibc's moving threshold, freed 19 MB uploads stayed resident in the server's heap."""
+    """With glibc's moving threshold, freed 19 MB uploads stayed resident in the server's heap."""
     def kept(mode: str) -> float:
         out = subprocess.run([sys.executable, "-c", UPLOADS, mode], cwd=ROOT, capture_output=True, text=True,
                              check=True)

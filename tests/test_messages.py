@@ -30,7 +30,7 @@ def test_a_real_pillow_error_loses_its_folder(tmp_path):
 
 
 def test_a_failed_training_run_shows_no_server_path(tmp_path):
-    from cnnviz.train import Runner
+    from cnnviz.runner import Runner
 
     def work(on_progress, stop):
         raise OSError(28, "No space left on device", str(tmp_path / "x" / "run.tmp"))

@@ -11,11 +11,19 @@ import numpy as np
 import pytest
 import torch
 
-from cnnviz import checkpoints, novelty, owndata, probe
+from cnnviz import card as cards
+from cnnviz import checkpoints, novelty, owndata, ownsplits, probe, registry
+from cnnviz.arch import PRESETS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import not_a_digit as bench  # noqa: E402  # the bench's own generators: the test checks what docs/performance.md reports
 import not_one_of_yours as own  # noqa: E402  # the same for models of your own classes
+
+
+def _card(**fields) -> cards.Card:
+    """A model card with these fields (an older card's: no config, so label_smoothing is a top-level field)."""
+    return cards.Card.from_json({"name": "m", "spec": PRESETS["logistic"].to_json(), "dataset": "mnist",
+                                 "normalize": [0.1307, 0.3081], "test_accuracy": 90.0} | fields)
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +33,7 @@ def tutorial_a():
 
 
 def _flagged(model, card, pixels: list[np.ndarray]) -> float:
-    x = (torch.from_numpy(np.stack(pixels))[:, None] - card["normalize"][0]) / card["normalize"][1]
+    x = (torch.from_numpy(np.stack(pixels))[:, None] - card.normalize[0]) / card.normalize[1]
     with torch.no_grad():
         probs = torch.softmax(model(x), 1).numpy()
     return float(np.mean([novelty.judge(p, q).unlike for p, q in zip(pixels, probs)]))
@@ -111,14 +119,15 @@ def test_for_card_judges_mnist_models_at_their_own_threshold():
     digit[6:22, 12:16] = 1.0
     probs = np.full(10, 0.6 / 9)
     probs[1] = 0.4
-    assert novelty.for_card({"dataset": "mnist"}, digit, probs).startswith("This does not look like the digits")
-    assert novelty.for_card({}, digit, probs) is not None  # an old card without a dataset: MNIST
-    assert novelty.for_card({"dataset": "mnist", "label_smoothing": 0.1}, digit, probs) is None
-    assert novelty.for_card({"dataset": "fashion-mnist"}, np.ones((28, 28)), probs) is None  # not digits at all
-    assert novelty.smoothing_of({}) == 0.0 and novelty.smoothing_of({"label_smoothing": 0.1}) == 0.1
+    assert novelty.for_card(_card(), digit, probs).startswith("This does not look like the digits")
+    with pytest.raises(cards.CardError, match="lacks dataset"):  # every card names its dataset (none is MNIST's)
+        cards.Card.from_json({k: v for k, v in _card().to_json().items() if k != "dataset"})
+    assert novelty.for_card(_card(label_smoothing=0.1), digit, probs) is None
+    assert novelty.for_card(_card(dataset="fashion-mnist"), np.ones((28, 28)), probs) is None  # not digits at all
+    assert novelty.smoothing_of(_card()) == 0.0 and novelty.smoothing_of(_card(label_smoothing=0.1)) == 0.1
 
 
-# --- "not one of your classes?": models trained on your own classes (#18 item 13) ---------------------------
+# --- "not one of your classes?": models trained on your own classes ---------------------------
 
 def _rate(model, card, pixels: np.ndarray) -> float:
     return float(own.flagged(model, card, pixels).mean())
@@ -128,7 +137,7 @@ def _rate(model, card, pixels: np.ndarray) -> float:
 def shapes_model():
     """tutorial_a trained as the trainer trains the shipped shapes dataset (circle, square, triangle), seed 0."""
     torch.set_num_threads(1)
-    train, test = owndata.splits("shapes", 0)
+    train, test = ownsplits.splits("shapes", 0)
     return (*own.train_own(train, test, "tutorial_a", 0), test)
 
 
@@ -147,9 +156,9 @@ def test_own_class_models_carry_their_class_shapes_in_a_valid_card(shapes_model)
     shapes = novelty.ClassShapes.from_card(card)
     assert shapes.layer == "fc1" and shapes.centroids.shape == (3, 32 * 7 * 7) and shapes.radius.shape == (3,)
     assert 1 / 3 < shapes.low_top < 1 and np.all(shapes.radius > 0)
-    assert checkpoints.card_problems(card) == []
-    assert len(json.dumps(card)) < 60_000  # 3 x 1,568 numbers to 3 significant digits
-    assert novelty.OWN_PREFIX == owndata.PREFIX
+    assert cards.problems(card.to_json()) == []
+    assert len(json.dumps(card.to_json())) < 60_000  # 3 x 1,568 numbers to 3 significant digits
+    assert owndata.PREFIX == registry.PREFIX
 
 
 def test_own_held_out_drawings_are_rarely_flagged_and_mnist_digits_often(shapes_model):
@@ -170,7 +179,7 @@ def test_a_circle_for_a_check_plus_wave_model_is_not_one_of_your_classes(drawn_m
     assert _rate(model, card, fresh) <= 0.05   # bench: 0% over 5 presets x 3 seeds
     circles = own.drawings("circle", 100, rng)
     assert _rate(model, card, circles) >= 0.8  # bench: 98-99% for tutorial_a at seeds 0, 1
-    x = (torch.from_numpy(circles[:1])[:, None] - card["normalize"][0]) / card["normalize"][1]
+    x = (torch.from_numpy(circles[:1])[:, None] - card.normalize[0]) / card.normalize[1]
     look = probe.look_for_card(model, x, card)
     said = novelty.warning(card, circles[0], look.inspection.probs, look.features)
     assert said.startswith("**Not one of your classes (check, plus, wave)?** This does not look like the drawings "
@@ -179,15 +188,15 @@ def test_a_circle_for_a_check_plus_wave_model_is_not_one_of_your_classes(drawn_m
 
 
 def test_an_older_own_card_without_class_shapes_is_judged_on_confidence_alone():
-    card = {"dataset": "own:signs", "classes": ["check", "plus", "wave"], "label_smoothing": 0.1}
+    card = _card(dataset="own:signs", classes=["check", "plus", "wave"], label_smoothing=0.1)
     sure, unsure = np.array([0.9, 0.05, 0.05]), np.array([0.4, 0.35, 0.25])
     assert novelty.for_card(card, np.zeros((28, 28)), sure, np.ones(8)) is None  # features, but nothing to compare
     said = novelty.for_card(card, np.zeros((28, 28)), unsure)
     assert "the model is unsure: 40% at most" in said and "check, plus, wave" in said
     assert novelty.own_low_top(3, 0.1) == pytest.approx(1 / 3 + novelty.BLIND_MARGIN)  # above a blind guess
-    assert novelty.unsure_top({"dataset": "mnist", "label_smoothing": 0.1}, 10) == pytest.approx(0.3)  # unchanged
+    assert novelty.unsure_top(_card(dataset="mnist", label_smoothing=0.1), 10) == pytest.approx(0.3)  # unchanged
     assert novelty.headline(card) == "Not one of your classes (check, plus, wave)?"
-    assert novelty.headline({"dataset": "mnist"}) == "Not a digit?"
+    assert novelty.headline(_card(dataset="mnist")) == "Not a digit?"
 
 
 def test_a_damaged_class_shapes_entry_makes_the_card_damaged():
@@ -195,12 +204,12 @@ def test_a_damaged_class_shapes_entry_makes_the_card_damaged():
     base = {"name": "m", "spec": {"input_shape": [1, 28, 28], "layers": [{"type": "flatten"},
             {"type": "linear", "out_features": 2}]}, "dataset": "own:x", "normalize": [0.1, 0.3],
             "test_accuracy": 90.0, "classes": ["a", "b"]}
-    assert checkpoints.card_problems({**base, "class_shapes": good}) == []
+    assert cards.problems({**base, "class_shapes": good}) == []
     for bad in ({**good, "radius": [0.5, 0.0]}, {**good, "centroids": [[0.1], [0.3, 0.4]]},
                 {**good, "centroids": [[0.1, float("nan")], [0.3, 0.4]]}, {**good, "low_top": 2},
                 {**good, "layer": 3}, {**good, "radius": [0.5]}, "shapes"):
-        assert any("class_shapes" in p for p in checkpoints.card_problems({**base, "class_shapes": bad})), bad
-    assert any("names 3" in p for p in checkpoints.card_problems({**base, "classes": ["a", "b", "c"],
+        assert any("class_shapes" in p for p in cards.problems({**base, "class_shapes": bad})), bad
+    assert any("names 3" in p for p in cards.problems({**base, "classes": ["a", "b", "c"],
                                                                    "class_shapes": good}))
 
 
@@ -208,18 +217,18 @@ def test_before_training_the_warning_blames_the_untrained_network_not_the_drawin
     digit = np.zeros((28, 28))
     digit[6:22, 12:16] = 1.0
     probs = np.full(10, 0.1)
-    for card, p in (({"dataset": "mnist"}, probs), ({"dataset": "own:signs", "classes": ["a", "b", "c"]}, probs[:3])):
+    for card, p in ((_card(dataset="mnist"), probs), (_card(dataset="own:signs", classes=["a", "b", "c"]), probs[:3])):
         said = novelty.warning(card, digit, p / p.sum(), None, 0)
         assert said.startswith("**The network is untrained.**") and "random" in said, said
         assert "does not look like" not in said and "Not a digit" not in said
-    later = novelty.warning({"dataset": "mnist"}, digit, probs, None, 117)  # a later moment: judged as usual
+    later = novelty.warning(_card(dataset="mnist"), digit, probs, None, 117)  # a later moment: judged as usual
     assert later.startswith("**Not a digit?** This does not look like the digits")
 
 
 def test_the_warning_shows_a_cards_class_names_as_text_not_markdown():
-    """#24 item 4: the warning is Markdown; the class names inside it come from a file and are escaped."""
-    card = {"dataset": "own:signs", "classes": ["[x](http://evil/x)", "![y](http://evil/y.png)", "<img src=z>"]}
+    """The warning is Markdown; the class names inside it come from a file and are escaped."""
+    card = _card(dataset="own:signs", classes=["[x](http://evil/x)", "![y](http://evil/y.png)", "<img src=z>"])
     said = novelty.warning(card, np.zeros((28, 28)), np.array([0.4, 0.35, 0.25]))
     assert said.startswith("**Not one of your classes (\\[x\\]\\(http") and "\\!\\[y\\]" in said and "\\<img" in said
     assert "](" not in said and "![" not in said and "<img" not in said.replace("\\<img", "")
-    assert card["classes"][0] == "[x](http://evil/x)"  # the card itself is left as it was
+    assert card.classes[0] == "[x](http://evil/x)"  # the card itself is left as it was

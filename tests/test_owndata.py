@@ -12,9 +12,11 @@ import pytest
 import torch
 from PIL import Image
 
-from cnnviz import arch, owndata, preprocess, probe
+from cnnviz import arch, owndata, ownsplits, ownzip, preprocess, probe, store
 from cnnviz import train as tr
+from cnnviz.card import Card
 from cnnviz.figures import draw as figs
+from cnnviz.trainconfig import TrainConfig
 
 
 @pytest.fixture(autouse=True)
@@ -86,13 +88,21 @@ def test_bad_class_lists(classes, says):
 
 # --- saving and reading --------------------------------------------------------------------------
 
+def _image_folder(name: str):
+    """The dataset read by torchvision's own ImageFolder (grey 28x28 PIL images): proof the layout is standard."""
+    from PIL import Image
+    from torchvision.datasets import ImageFolder
+
+    return ImageFolder(str(owndata.open_dataset(name).folder), loader=lambda p: Image.open(p).convert("L"))
+
+
 def test_save_then_read_back_with_torchvision_image_folder(user_data):
     ds = made(6)
     assert ds.folder == user_data / "toy" and ds.classes == ("bar", "ring") and ds.counts == {"bar": 6, "ring": 6}
     assert ds.problems() == []
-    folder = owndata.to_image_folder("toy")  # torchvision's own reader
+    folder = _image_folder("toy")  # torchvision's own reader
     assert folder.classes == list(ds.classes) and len(folder) == 12
-    pixels, labels, notes = owndata.read_all(ds)
+    pixels, labels, notes = ownsplits.read_all(ds)
     assert notes == []
     for (img, label), px, lab in zip(folder, pixels, labels):
         assert label == lab and np.array_equal(np.asarray(img, np.float32) / 255, px)
@@ -202,11 +212,11 @@ def test_a_dataset_belongs_to_the_session_that_made_it(user_data):
 def test_imports_are_owned_and_zips_carry_no_owner(user_data):
     ALICE, BOB, _ = _editors()
     owndata.create("toy", ["ring", "bar"], by=ALICE)
-    blob = owndata.to_zip("toy")
+    blob = ownzip.to_zip("toy")
     assert owndata.OWNER_FILE not in " ".join(zipfile.ZipFile(io.BytesIO(blob)).namelist())
     owndata.add_pixels("toy", "ring", ring(0), by=ALICE)
     owndata.add_pixels("toy", "bar", bar(0), by=ALICE)
-    back, _ = owndata.import_zip(owndata.to_zip("toy"), by=BOB)
+    back, _ = ownzip.import_zip(ownzip.to_zip("toy"), by=BOB)
     assert owndata.can_change(back, BOB) and not owndata.can_change(back, ALICE)
 
 
@@ -231,7 +241,7 @@ def test_crash_leftovers_are_invisible_and_swept(user_data):
     (crashed / "a").mkdir(parents=True)
     assert owndata.available() == ["shapes", "toy"]
     assert owndata.open_dataset("toy").counts == {"bar": 5, "ring": 5}
-    assert len(owndata.to_image_folder("toy")) == 10
+    assert len(_image_folder("toy")) == 10
     os.utime(crashed, (0, 0))
     owndata.create("next", ["a", "b"])
     assert not crashed.exists()
@@ -241,13 +251,13 @@ def test_a_delete_killed_halfway_never_blocks_that_name_again(user_data):
     """SIGKILL during *Delete this dataset*: the folder was renamed away and half removed. Re-creating and
     deleting that name works, and the leftovers go at the next delete or listing, whatever their age."""
     made(5)
-    for leftover in (user_data / ".tmp-deleted-toy", user_data / ".tmp-deleted-k1ll3d" / "toy"):
+    for leftover in (user_data / f"{store.DELETED}toy", user_data / f"{store.DELETED}k1ll3d" / "toy"):
         (leftover / "ring").mkdir(parents=True)
         (leftover / "ring" / "a.png").write_bytes(b"half")
     owndata.delete_dataset("toy")  # before: OSError [Errno 39] Directory not empty, no message
     assert owndata.available() == ["shapes"] and tree(user_data) == []
     made(5)
-    half = user_data / ".tmp-deleted-k1ll3d"
+    half = user_data / f"{store.DELETED}k1ll3d"
     (half / "toy" / "bar").mkdir(parents=True)
     assert owndata.available() == ["shapes", "toy"]  # a listing sweeps what a killed delete left
     assert not half.exists()
@@ -264,7 +274,7 @@ def test_a_delete_that_fails_says_why(user_data, monkeypatch):
         patched.setattr(owndata.os, "rename", refuse)
         with pytest.raises(ValueError, match="Could not delete the dataset 'toy': Permission denied"):
             owndata.delete_dataset("toy")
-    assert owndata.available() == ["shapes", "toy"] and not list(user_data.glob(".tmp-*"))
+    assert owndata.available() == ["shapes", "toy"] and not list(user_data.glob(".*"))
 
 
 def test_a_failing_build_leaves_nothing(user_data):
@@ -279,7 +289,7 @@ def test_a_failing_build_leaves_nothing(user_data):
 def test_unreadable_file_is_skipped_with_a_note():
     ds = made(5)
     (ds.folder / "ring" / "zz.png").write_bytes(b"not a png at all")
-    pixels, labels, notes = owndata.read_all(owndata.open_dataset("toy"))
+    pixels, labels, notes = ownsplits.read_all(owndata.open_dataset("toy"))
     assert len(pixels) == 10 and len(notes) == 1 and "zz.png" in notes[0]
 
 
@@ -287,13 +297,13 @@ def test_unreadable_file_is_skipped_with_a_note():
 
 def test_zip_round_trip(user_data):
     ds = made(5)
-    blob = owndata.to_zip("toy")
+    blob = ownzip.to_zip("toy")
     names = zipfile.ZipFile(io.BytesIO(blob)).namelist()
     assert "toy/ring/" in names and all(n.startswith("toy/") for n in names)
-    back, notes = owndata.import_zip(blob)
+    back, notes = ownzip.import_zip(blob)
     assert notes == [] and back.name == "toy-2" and back.counts == ds.counts
-    a, la, _ = owndata.read_all(ds)
-    b, lb, _ = owndata.read_all(back)
+    a, la, _ = ownsplits.read_all(ds)
+    b, lb, _ = ownsplits.read_all(back)
     assert np.array_equal(la, lb) and np.array_equal(a, b)
 
 
@@ -305,7 +315,7 @@ def test_zip_of_class_folders_without_top_folder_takes_the_given_name():
             zf.writestr(f"round/{i}.png", png_bytes(ring(i)))
         zf.writestr("__MACOSX/._x", b"junk")
         zf.writestr("round/.DS_Store", b"junk")
-    ds, notes = owndata.import_zip(blob.getvalue(), name="class set")
+    ds, notes = ownzip.import_zip(blob.getvalue(), name="class set")
     assert ds.name == "class set" and ds.counts == {"round": 3, "up": 3} and notes == []
 
 
@@ -353,26 +363,26 @@ def test_unsafe_or_bad_zips_are_refused_and_nothing_is_written(case, user_data, 
     before = tree(tmp_path)
     entries, says = UNSAFE[case]
     with pytest.raises(ValueError, match=says):
-        owndata.import_zip(_zip(entries))
+        ownzip.import_zip(_zip(entries))
     assert tree(tmp_path) == before  # nothing written anywhere, nothing of "toy" lost
     assert not Path("/tmp/evil").exists()
 
 
 def test_too_many_entries_refused_before_reading():
-    entries = [(f"a/{i}.png", b"") for i in range(owndata.MAX_ZIP_FILES + 20)]
+    entries = [(f"a/{i}.png", b"") for i in range(ownzip.MAX_ZIP_FILES + 20)]
     with pytest.raises(ValueError, match="entries"):
-        owndata.import_zip(_zip(entries, zipfile.ZIP_STORED))
+        ownzip.import_zip(_zip(entries, zipfile.ZIP_STORED))
 
 
 def test_not_a_zip_and_too_big_zip():
     with pytest.raises(ValueError, match="not a .zip"):
-        owndata.import_zip(b"PK-ish but not really a zip")
+        ownzip.import_zip(b"PK-ish but not really a zip")
     with pytest.raises(ValueError, match="limit"):
-        owndata.import_zip(b"\0" * (owndata.MAX_ZIP_BYTES + 1))
+        ownzip.import_zip(b"\0" * (ownzip.MAX_ZIP_BYTES + 1))
 
 
 def test_zip_pictures_without_ink_are_skipped_with_a_note():
-    ds, notes = owndata.import_zip(_zip(_good("t/") + [("t/a/blank.png", png_bytes(np.zeros((28, 28))))]))
+    ds, notes = ownzip.import_zip(_zip(_good("t/") + [("t/a/blank.png", png_bytes(np.zeros((28, 28))))]))
     assert ds.name == "t" and ds.counts == {"a": 2, "b": 2}
     assert len(notes) == 1 and "blank.png" in notes[0]
 
@@ -384,16 +394,16 @@ def _blank_1bit(side: int = 5000) -> bytes:
 
 
 def test_a_zip_of_too_many_pixels_is_refused_from_the_headers_before_decoding(user_data, monkeypatch):
-    """Issue 24's zip, scaled: every byte limit passes, but 10 x 5 pictures of 25 megapixels is 1,250
+    """The reported zip bomb, scaled: every byte limit passes, but 10 x 5 pictures of 25 megapixels is 1,250
     megapixels. Refused with the numbers, nothing decoded, nothing written."""
     blob = _zip([(f"bomb/c{k}/{i}.png", _blank_1bit()) for k in range(10) for i in range(5)])
-    assert len(blob) < owndata.MAX_ZIP_BYTES // 100
+    assert len(blob) < ownzip.MAX_ZIP_BYTES // 100
 
     def no_decoding(blob: bytes):
         raise AssertionError("a picture was decoded")
     monkeypatch.setattr(owndata, "picture_pixels", no_decoding)
     with pytest.raises(ValueError, match=r"50 pictures would decode to 1,250 megapixels .* at most 500 megapixels"):
-        owndata.import_zip(blob)
+        ownzip.import_zip(blob)
     assert tree(user_data) == []
 
 
@@ -405,7 +415,7 @@ def test_pixels_are_counted_as_they_will_be_decoded():
     entries = [(f"a/{i}.jpg", photo.getvalue()) for i in range(3)] + [("b/huge.png", _blank_1bit(8000))] + _good()
     # 3 JPEGs at 1/4 scale (1000 x 750) + 4 drawings of 28 x 28; the 64-megapixel PNG is skipped unread
     with pytest.raises(ValueError, match=r"8 pictures would decode to 2.3 megapixels .* at most 1.0"):
-        owndata.import_zip(_zip(entries), limits=owndata.ZipLimits(pixels=1_000_000))
+        ownzip.import_zip(_zip(entries), limits=ownzip.ZipLimits(pixels=1_000_000))
 
 
 @pytest.mark.parametrize("limit", ["cpu_s", "wall_s"])
@@ -413,14 +423,14 @@ def test_an_import_past_its_time_stops_and_saves_nothing(limit, user_data):
     made(5)
     before = tree(user_data)
     with pytest.raises(ValueError, match=r"stopped: .* looked at 1 of its 4 pictures. Nothing was saved"):
-        owndata.import_zip(_zip(_good()), limits=owndata.ZipLimits(**{limit: 0.0}))
+        ownzip.import_zip(_zip(_good()), limits=ownzip.ZipLimits(**{limit: 0.0}))
     assert tree(user_data) == before and owndata.available() == ["shapes", "toy"]
 
 
 def test_a_zip_whose_pictures_are_all_skipped_makes_no_dataset(user_data):
     blank = png_bytes(np.zeros((28, 28)))
     with pytest.raises(ValueError, match=r"None of the zip's 4 pictures could be used.*no ink.* \(and 3 more\)"):
-        owndata.import_zip(_zip([(f"{c}/{i}.png", blank) for c in "ab" for i in range(2)]))
+        ownzip.import_zip(_zip([(f"{c}/{i}.png", blank) for c in "ab" for i in range(2)]))
     assert owndata.available() == ["shapes"] and tree(user_data) == []
 
 
@@ -428,21 +438,21 @@ def test_a_zip_whose_pictures_are_all_skipped_makes_no_dataset(user_data):
 
 def test_stratified_split_is_seeded_and_keeps_every_class():
     labels = np.repeat(np.arange(3), [20, 10, 5])
-    train, test = owndata.stratified_split(labels, 0.2, seed=1)
+    train, test = ownsplits.stratified_split(labels, 0.2, seed=1)
     assert sorted(np.bincount(labels[test]).tolist()) == [1, 2, 4]
     assert set(train).isdisjoint(test) and len(train) + len(test) == len(labels)
-    again = owndata.stratified_split(labels, 0.2, seed=1)
+    again = ownsplits.stratified_split(labels, 0.2, seed=1)
     assert np.array_equal(again[1], test)
-    assert not np.array_equal(owndata.stratified_split(labels, 0.2, seed=2)[1], test)
+    assert not np.array_equal(ownsplits.stratified_split(labels, 0.2, seed=2)[1], test)
 
 
 def test_augment_keeps_originals_first_and_varies_the_copies():
     x = torch.from_numpy(np.stack([ring(0), bar(0)]))[:, None]  # (2, 1, 28, 28)
-    out = owndata.augment(x, 5, seed=0)
+    out = ownsplits.augment(x, 5, seed=0)
     assert out.shape == (10, 1, 28, 28) and torch.equal(out[:2], x)
     assert float(out.min()) >= 0 and float(out.max()) <= 1
     assert all(not torch.allclose(out[i], x[i % 2], atol=0.05) for i in range(2, 10))
-    assert torch.equal(out, owndata.augment(x, 5, seed=0))
+    assert torch.equal(out, ownsplits.augment(x, 5, seed=0))
     ink = out[2:].flatten(1).sum(1)
     assert 0.4 * float(x.sum() / 2) < float(ink.min()) and float(ink.max()) < 2.5 * float(x.sum() / 2)
 
@@ -451,20 +461,20 @@ def test_not_ready_dataset_names_the_classes_short_of_examples():
     made(4)
     owndata.add_pixels("toy", "ring", ring(4))
     with pytest.raises(ValueError, match=r"bar \(4\)"):
-        owndata.splits("own:toy")
+        ownsplits.splits("own:toy")
 
 
 def test_training_on_the_shipped_shapes_reaches_90_percent():
-    train_split, test_split = owndata.splits("own:shapes", seed=0, copies=25)
+    train_split, test_split = ownsplits.splits("own:shapes", seed=0, copies=25)
     assert train_split.classes == ("circle", "square", "triangle") and len(test_split) == 12
     assert np.bincount(test_split.labels.numpy()).tolist() == [4, 4, 4]
     spec = arch.with_num_classes(arch.PRESETS["keras_small"], 3)
-    result = tr.train(spec, tr.TrainConfig(dataset="own:shapes", optimizer="adam", lr=0.005, epochs=2,
+    result = tr.train(spec, TrainConfig(dataset="own:shapes", optimizer="adam", lr=0.005, epochs=2,
                                            val_every=0), train_split, test_split)
     assert result.evaluation.confusion.shape == (3, 3)
     assert result.test_accuracy >= 90.0, result.evaluation.confusion
-    card = tr.make_card(result, "shapes-test", "test")
-    assert card["classes"] == ["circle", "square", "triangle"] and card["normalize"] == list(owndata.NORMALIZE)
+    card = Card.from_result(result, "shapes-test", "test")
+    assert card.classes == ("circle", "square", "triangle") and card.normalize == tuple(owndata.NORMALIZE)
     assert probe.class_labels(card) == ("circle", "square", "triangle")
     look = probe.look(result.model, test_split.images[:1], probe.class_labels(card))  # test image 0 is a circle
     assert look.inspection.verdict.label == "circle"
@@ -472,19 +482,12 @@ def test_training_on_the_shipped_shapes_reaches_90_percent():
     assert captions == ["Grad-CAM<br>for circle (conv2)", "input<br>gradient for circle"], captions
 
 
-def test_model_name_says_what_was_learned_in_ascii():
-    assert owndata.model_name("mnist", "tutorial_a", 0) == "tutorial_a-seed0"
-    assert owndata.model_name("own:shapes", "keras_small", 3) == "shapes-keras_small-seed3"
-    assert owndata.model_name("own:my shapes", None, 0) == "my_shapes-custom-seed0"
-    assert owndata.model_name("own:三角", "lenet5", 1) == "own-lenet5-seed1"
-
-
 def test_plain_pixel_runs_keep_the_class_names():
-    train_split, test_split = owndata.splits("own:shapes", seed=0, copies=2)
+    train_split, test_split = ownsplits.splits("own:shapes", seed=0, copies=2)
     plain = tr.plain_pixels(train_split)
     assert plain.classes == ("circle", "square", "triangle") and (plain.mean, plain.std) == (0.0, 1.0)
     assert float(plain.images.min()) >= 0.0 and torch.allclose(plain.images, train_split.raw())
     spec = arch.with_num_classes(arch.PRESETS["logistic"], 3)
-    result = tr.train(spec, tr.TrainConfig(dataset="own:shapes", normalize=False, max_batches=2, val_every=0),
+    result = tr.train(spec, TrainConfig(dataset="own:shapes", normalize=False, max_batches=2, val_every=0),
                       train_split, test_split)
     assert result.classes == ("circle", "square", "triangle") and result.evaluation.confusion.shape == (3, 3)

@@ -138,7 +138,7 @@ def test_copy_the_example_then_train_it_on_the_trainer_page():
     assert trainer.text_input(key="ckpt").value == "my_shapes-keras_small-seed0"
     saved = trainer.session_state["trainer_saved"]
     card = checkpoints.read_card(saved)
-    assert card["classes"] == ["circle", "square", "triangle"] and card["dataset"] == "own:my shapes"
+    assert card.classes == ("circle", "square", "triangle") and card.dataset == "own:my shapes"
 
 
 def test_trainer_says_what_a_dataset_still_needs():

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from cnnviz import arch, explain, preprocess, probe
 from cnnviz.figures import draw as figs
+from cnnviz.trainconfig import TrainConfig
 
 PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "draw.py"
 
@@ -139,22 +140,23 @@ def look_and_pixels():
 
 def test_panel_figures_are_valid_and_labelled_from_dims(look_and_pixels):
     look, prepared = look_and_pixels
-    panel = figs.panel(look, prepared.pixels)
-    titles = [v.title for v in panel.layers]
+    layers = figs.layer_views(look)
+    titles = [v.title for v in layers]
     assert titles == ["conv1 → 16×28×28", "relu1 → 16×28×28", "pool1 → 16×14×14", "conv2 → 32×14×14",
                       "relu2 → 32×14×14", "pool2 → 32×7×7", "flatten → 1568", "fc1 → 10"]
-    conv1 = panel.layers[0].maps
+    conv1 = layers[0].maps
     _validated(conv1)
     assert len(conv1.data) == 1 and conv1.data[0].type == "heatmap"  # ONE tiled heatmap, not subplots
     assert np.asarray(conv1.data[0].z).shape == (4 * 29 - 1, 4 * 29 - 1)  # 16 maps, 4x4, 1-px gaps
     assert conv1.layout.title.text == "conv1 → 16×28×28"
-    assert np.asarray(panel.layers[3].kernels.data[0].z).shape == (32 * 6 - 1, 16 * 6 - 1)
-    assert _validated(panel.layers[6].maps).data[0].type == "bar"
-    assert [v.kernels is not None for v in panel.layers] == [True, False, False, True] + [False] * 4
-    for fig in (panel.probabilities, panel.saliency,
-                figs.saliency_overlay(prepared.pixels, look.saliency.grad_cam, "cam")):
+    assert np.asarray(layers[3].kernels.data[0].z).shape == (32 * 6 - 1, 16 * 6 - 1)
+    assert _validated(layers[6].maps).data[0].type == "bar"
+    assert [v.kernels is not None for v in layers] == [True, False, False, True] + [False] * 4
+    verdict = look.inspection.verdict
+    saliency = figs.panel_saliency(look, prepared.pixels)
+    for fig in (figs.probabilities(look.inspection.probs, verdict.labels, verdict.index), saliency):
         _validated(fig)
-    assert len(panel.saliency.data) == 4  # (digit + Grad-CAM), (digit + input gradient)
+    assert len(saliency.data) == 4  # (digit + Grad-CAM), (digit + input gradient)
 
 
 def test_enlarged_map(look_and_pixels):
@@ -173,7 +175,7 @@ def test_enlarged_map(look_and_pixels):
 def test_dropout_layers_get_a_note():
     model = arch.build(arch.PRESETS["keras_small"]).eval()
     look = probe.look(model, torch.zeros(1, 1, 28, 28))
-    views = figs.panel(look, np.zeros((28, 28), np.float32)).layers
+    views = figs.layer_views(look)
     dropout = [v for v in views if v.name == "dropout1"][0]
     assert dropout.maps is None and "switched off" in dropout.note
 
@@ -264,16 +266,17 @@ def test_saliency_beside_random_weights_and_the_detail_view():
 
 
 def test_a_model_trained_in_the_app_can_be_seen_at_an_earlier_snapshot(tmp_path, monkeypatch, data_root):
-    """#11: the Draw page shows the drawing's feature maps with the weights of any training snapshot."""
+    """The Draw page shows the drawing's feature maps with the weights of any training snapshot."""
     from cnnviz import checkpoints, data, snapshots
     from cnnviz import train as tr
+    from cnnviz.card import Card
 
     monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(tmp_path))
     test = data.load("mnist", "test", root=data_root)
     small = data.Split("mnist", "train", test.images[2000:2512], test.labels[2000:2512], test.mean, test.std)
-    config = tr.TrainConfig(batch_size=32, max_batches=8, val_every=0, live_every_s=0)
+    config = TrainConfig(batch_size=32, max_batches=8, val_every=0, live_every_s=0)
     result = tr.train(arch.PRESETS["tutorial_a"], config, small, test.subset(200))
-    card = tr.make_card(result, "early", how="test")
+    card = Card.from_result(result, "early", how="test")
     checkpoints.save(result.model, card, extras={snapshots.EXTRA: snapshots.to_tensors(result.snapshots)})
     at = _page(draw_model="early", draw_source="Random MNIST test digit", draw_digit=0)
     assert not at.exception
@@ -312,21 +315,22 @@ def test_the_sidebar_names_the_model_draw_uses_before_and_after_draw_ran():
 
 def _save_own_model(tmp_path, monkeypatch) -> str:
     """tutorial_a trained on the shipped shapes dataset as the trainer trains it, saved with its snapshots."""
-    from cnnviz import checkpoints, owndata, snapshots
+    from cnnviz import checkpoints, ownsplits, snapshots
     from cnnviz import train as tr
+    from cnnviz.card import Card
 
     monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(tmp_path))
-    train, test = owndata.splits("shapes", 0)
-    config = tr.TrainConfig(dataset=train.name, live_every_s=0, val_every=0)
+    train, test = ownsplits.splits("shapes", 0)
+    config = TrainConfig(dataset=train.name, live_every_s=0, val_every=0)
     result = tr.train(arch.with_num_classes(arch.PRESETS["tutorial_a"], 3), config, train, test)
-    card = tr.make_card(result, "shapes-a", how="test")
+    card = Card.from_result(result, "shapes-a", how="test")
     checkpoints.save(result.model, card, extras={snapshots.EXTRA: snapshots.to_tensors(result.snapshots)})
     return "shapes-a"
 
 
 def test_a_drawing_unlike_your_classes_is_not_one_of_them_and_before_training_the_model_is_to_blame(
         tmp_path, monkeypatch, data_root):
-    """#18 item 13: a model of your own classes warns "not one of your classes?" (it never warned: a digit was
+    """A model of your own classes warns "not one of your classes?" (it never warned: a digit was
     'triangle 87%'); at the replay's 'before training' the warning blames the untrained network, not the drawing."""
     name = _save_own_model(tmp_path, monkeypatch)
     ring = _page(draw_model=name, canvas=canvas_state(stroke_zero()))  # a circle: one of its classes
@@ -346,13 +350,14 @@ def test_a_drawing_unlike_your_classes_is_not_one_of_them_and_before_training_th
 def test_an_mnist_model_before_training_is_called_untrained_not_the_drawing_odd(tmp_path, monkeypatch, data_root):
     from cnnviz import checkpoints, data, snapshots
     from cnnviz import train as tr
+    from cnnviz.card import Card
 
     monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(tmp_path))
     test = data.load("mnist", "test", root=data_root)
     small = data.Split("mnist", "train", test.images[2000:2512], test.labels[2000:2512], test.mean, test.std)
-    config = tr.TrainConfig(batch_size=32, max_batches=8, val_every=0, live_every_s=0)
+    config = TrainConfig(batch_size=32, max_batches=8, val_every=0, live_every_s=0)
     result = tr.train(arch.PRESETS["tutorial_a"], config, small, test.subset(200))
-    checkpoints.save(result.model, tr.make_card(result, "early", how="test"),
+    checkpoints.save(result.model, Card.from_result(result, "early", how="test"),
                      extras={snapshots.EXTRA: snapshots.to_tensors(result.snapshots)})
     at = _page(draw_model="early", canvas=canvas_state(stroke_one()), draw_snap_0=0)
     assert not at.exception

@@ -35,7 +35,7 @@ def _step(model_name: str, prepared: preprocess.Prepared, label: int, lr: float)
     model, card = (backprop.untrained(model_name[len(backprop.UNTRAINED):]), backprop.untrained_card(
         model_name[len(backprop.UNTRAINED):])) if model_name.startswith(backprop.UNTRAINED) else \
         checkpoints.load(model_name)
-    return backprop.step(model, prepared.normalized(tuple(card["normalize"])), label, lr)
+    return backprop.step(model, prepared.normalized(card.normalize), label, lr)
 
 
 def test_empty_canvas_shows_a_hint_and_no_step():

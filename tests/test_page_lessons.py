@@ -85,7 +85,7 @@ def test_a_deeply_nested_lesson_picked_is_one_message_on_every_page(tmp_path, mo
 
 
 def test_a_lesson_link_naming_markup_is_a_message_of_plain_text():
-    """#24 item 4: ?lesson=![x](http://host/x.png) loaded a remote picture in the 'no lesson' message."""
+    """?lesson=![x](http://host/x.png) loaded a remote picture in the 'no lesson' message."""
     at = _app(lesson="![x](http://host/x.png)")
     assert not at.exception
     said = " ".join(e.value for e in at.sidebar.error)

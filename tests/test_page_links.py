@@ -51,7 +51,7 @@ def test_hostile_layers_in_a_calculator_link_lose_only_themselves_with_a_note():
 
 
 def test_a_link_with_markup_in_its_keys_and_values_gets_a_note_of_plain_text():
-    """#24 item 4: the note repeats what was ignored; a link's key or value is text there, never a live link."""
+    """The note repeats what was ignored; a link's key or value is text there, never a live link."""
     at = _open("dimensions", **{"[click](http://host/x)": "1", "w": "![x](http://host/x.png)"})
     assert not at.exception
     note = " ".join(w.value for w in at.warning)

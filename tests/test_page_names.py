@@ -1,5 +1,5 @@
 """Checkpoint folders with odd names (bytes that are not UTF-8, Markdown, LaTeX, HTML) break no page and
-are shown as plain text on Draw, the calculator and the sidebar (#13 item 3)."""
+are shown as plain text on Draw, the calculator and the sidebar."""
 from __future__ import annotations
 
 import json
@@ -72,7 +72,7 @@ def test_the_sidebar_shows_the_active_model_as_text(hostile):
     _no_raw_markup(at)
 
 
-# A model card's class names are file-supplied text too (#24 item 4): each kind of markup the tracker named.
+# A model card's class names are file-supplied text too: each kind of markup the tracker named.
 CARD_CLASSES = ["[x0](http://evil/x)", "![x1](http://evil/x.png)", "<img src=x2>", "**bold3**",
                 "http://evil/4", "[x5](http://evil/x)", "![x6](http://evil/x.png)", "<a href=x>7</a>",
                 "**bold8**", ":red[x9]"]

@@ -176,7 +176,7 @@ def _stepped(at: AppTest) -> tuple[int, int]:
 
 
 def test_the_stepped_pixel_starts_on_a_real_sum_and_play_walks_on_from_there(data_root):
-    """#18 item 11: from the photo to an MNIST digit, the window starts on the digit's strongest response, not
+    """From the photo to an MNIST digit, the window starts on the digit's strongest response, not
     in a corner of zeros (the photo's centre clamped into the 26x26 output); Play moves on from that pixel."""
     at = _page("Photo")
     at.radio(key="pg_source").set_value("MNIST digit").run()

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz import checkpoints, data, snapshots
+from cnnviz import checkpoints, data, snapshots, trainconfig, tutorials
 from cnnviz import train as tr
+from cnnviz.runner import Runner
 
 PAGE = Path(__file__).resolve().parents[1] / "app_pages" / "trainer.py"
 
@@ -36,7 +38,7 @@ def _wait_done(at: AppTest, timeout: float = 90) -> None:
     assert not at.exception
 
 
-def _idle_run(events: int) -> tr.Runner:
+def _idle_run(events: int) -> Runner:
     """A started Runner that reports `events` progress events, then waits (no CPU) until stopped."""
     def work(on_progress, stop):
         for b in range(1, events + 1):
@@ -44,14 +46,14 @@ def _idle_run(events: int) -> tr.Runner:
         stop.wait(60)
         return SimpleNamespace(stopped=True, diverged=None, batches=10 * events, evaluation=None)
 
-    return tr.Runner(work).start()
+    return Runner(work).start()
 
 
 def _curves_svg(at: AppTest) -> list[str]:
     return [e.proto.body for e in at.get("html") if "cnnviz-curves" in e.proto.body]
 
 
-def _running(events: int) -> tuple[AppTest, tr.Runner]:
+def _running(events: int) -> tuple[AppTest, Runner]:
     at = AppTest.from_file(str(PAGE), default_timeout=60)
     runner = at.session_state["trainer_runner"] = _idle_run(events)
     deadline = time.time() + 30
@@ -149,15 +151,15 @@ def test_stop_button_stops_the_run_and_the_stopped_model_can_be_kept(user_dir):
     at.button(key="stop").click().run()
     assert not at.exception and not runner.running
     assert runner.snapshot().state == "stopped" and "Stopped by you" in at.warning[0].value
-    # issue 18 item 9: good enough is a reason to stop; the stopped network was tested and can be saved
+    # good enough is a reason to stop; the stopped network was tested and can be saved
     stopped_at = runner.snapshot().results[0].batches
     assert "nothing to save" not in at.warning[0].value and at.metric[0].label == "Test accuracy"
     assert any(c.value.endswith(" of 10,000 test images (" + at.metric[0].value + ")") for c in at.caption)
     at.button(key="save").click().run()
     assert not at.exception and "it is now the active model" in at.success[0].value
     card = checkpoints.read_card(user_dir / at.session_state["active_checkpoint"])
-    assert card["stopped"] is True and card["batches"] == stopped_at
-    assert card["how"].endswith(f"(stopped at batch {stopped_at:,} of {card['planned_batches']:,})")
+    assert card.stopped is True and card.batches == stopped_at
+    assert card.how.endswith(f"(stopped at batch {stopped_at:,} of {card.planned_batches:,})")
 
 
 def test_the_calculators_network_is_offered():
@@ -228,8 +230,8 @@ def test_a_failed_download_says_so_until_the_files_appear(monkeypatch, tmp_path)
 
 @pytest.mark.slow
 def test_reproduce_the_tutorials_shows_the_table(monkeypatch):
-    small = tr.replace(tr.TUTORIAL_CONFIG, max_batches=3, report_every=1, val_every=0)
-    monkeypatch.setattr(tr, "TUTORIAL_CONFIG", small)  # the page hands the recipe to the training process
+    small = replace(tutorials.TUTORIAL_CONFIG, max_batches=3, report_every=1, val_every=0)
+    monkeypatch.setattr(tutorials, "TUTORIAL_CONFIG", small)  # the page hands the recipe to the training process
     at = _app()
     at.button(key="reproduce").click().run()
     _wait_done(at)
@@ -262,25 +264,26 @@ def test_a_queued_run_shows_its_place_and_can_leave_the_line():
         queue.leave(first)
 
 
-def _idle_runner_unstarted() -> tr.Runner:
+def _idle_runner_unstarted() -> Runner:
     def work(on_progress, stop):
         stop.wait(60)
         return SimpleNamespace(stopped=True, diverged=None, batches=0, evaluation=None)
 
-    return tr.Runner(work)
+    return Runner(work)
 
 
 def test_picking_adam_sets_adams_default_learning_rate():
-    """Issue 18 item 7: the page's optimizer switch reads the library's one table (was a literal 0.005)."""
+    """The page's optimizer switch reads the library's one table (was a literal 0.005)."""
     at = _app()
-    assert at.number_input(key="lr").value == tr.DEFAULT_LR["sgd"]
+    assert at.number_input(key="lr").value == trainconfig.DEFAULT_LR["sgd"]
     at.radio(key="opt").set_value("adam").run()
-    assert not at.exception and at.number_input(key="lr").value == tr.default_lr("adam") == tr.DEFAULT_LR["adam"]
+    adam = at.number_input(key="lr").value
+    assert not at.exception and adam == trainconfig.default_lr("adam") == trainconfig.DEFAULT_LR["adam"]
     assert not any("far too high" in m.value for m in [*at.error, *at.warning])
 
 
 def test_the_calculator_and_the_trainer_show_the_same_measured_estimate(monkeypatch):
-    """Issue 18 item 6: 26 s on the calculator, 38 s on the trainer for one run; now one measured estimate."""
+    """26 s on the calculator, 38 s on the trainer for one run; now one measured estimate."""
     from cnnviz import traintime
 
     clock = SimpleNamespace(now=0.0)
@@ -303,7 +306,7 @@ def test_the_calculator_and_the_trainer_show_the_same_measured_estimate(monkeypa
 
 @pytest.mark.slow
 def test_an_own_dataset_result_names_its_real_count_and_comes_first_with_save(user_dir):
-    """Issue 18 items 5 and 10: 12 held-out drawings are not '1,000 test images' at '100.00%', and after a run
+    """12 held-out drawings are not '1,000 test images' at '100.00%', and after a run
     the result and Save come first, the settings folded."""
     at = _app()
     at.selectbox(key="dataset").set_value("own:shapes").run()

@@ -1,4 +1,4 @@
-"""Draw and the playground accept the same picture formats and state the same true limit (#13 item 7)."""
+"""Draw and the playground accept the same picture formats and state the same true limit."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -46,7 +46,7 @@ def mnist_test():
 def tutorial_a():
     from cnnviz import checkpoints
     model, card = checkpoints.load("tutorial_a")
-    return model, tuple(card["normalize"])
+    return model, card.normalize
 
 
 def _accuracy(model, inputs: torch.Tensor, labels: np.ndarray) -> float:

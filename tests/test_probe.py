@@ -9,6 +9,14 @@ import torch
 from torch import nn
 
 from cnnviz import arch, dims, probe
+from cnnviz.card import Card
+from cnnviz.figures import draw as figs
+
+
+def _card(**fields) -> Card:
+    """A model card with these fields (an older card's: label_smoothing at the top level)."""
+    return Card.from_json({"name": "m", "spec": arch.PRESETS["keras_small"].to_json(), "dataset": "mnist",
+                           "normalize": [0.1307, 0.3081], "test_accuracy": 90.0} | fields)
 
 
 def _hooks_left(model: nn.Module) -> int:
@@ -39,7 +47,7 @@ def test_shipped_checkpoint_activation_shapes_equal_dims_table():
     assert "tutorial_a" in names
     for name in names:
         model, card = checkpoints.load(name)
-        _assert_shapes_match_dims(model, arch.Spec.from_json(card["spec"]))
+        _assert_shapes_match_dims(model, card.network)
 
 
 def test_no_hook_left_when_forward_raises():
@@ -72,7 +80,8 @@ def test_inspect_probabilities_and_verdict():
     x = torch.randn(1, 1, 28, 28)
     result = probe.inspect(model, x)
     assert result.probs.shape == (10,) and result.probs.sum() == pytest.approx(1.0, abs=1e-5)
-    np.testing.assert_allclose(result.probs, probe.predict(model, x), atol=1e-6)
+    with torch.no_grad():
+        np.testing.assert_allclose(result.probs, probe.probabilities(model(x)), atol=1e-6)
     assert result.verdict.index == int(np.argmax(result.probs))
     assert _hooks_left(model) == 0
 
@@ -128,9 +137,9 @@ def test_check_input():
 
 
 def test_class_labels_from_the_card():
-    assert probe.class_labels({"dataset": "mnist"}) == probe.DIGITS
-    assert probe.class_labels({"dataset": "fashion-mnist"})[0] == "T-shirt"
-    assert probe.class_labels({}) == probe.DIGITS
+    assert probe.class_labels(_card()) == probe.DIGITS
+    assert probe.class_labels(_card(dataset="fashion-mnist"))[0] == "T-shirt"
+    assert probe.class_labels(_card(dataset="a dataset of another version")) == probe.DIGITS  # unknown: digits
 
 
 def test_look_agrees_with_inspect_and_saliency():
@@ -141,7 +150,7 @@ def test_look_agrees_with_inspect_and_saliency():
     np.testing.assert_allclose(seen.inspection.probs, alone.probs, atol=1e-6)
     assert all(torch.allclose(seen.inspection.activations[k], v, atol=1e-6) for k, v in alone.activations.items())
     assert not any(v.requires_grad for v in seen.inspection.activations.values())
-    np.testing.assert_allclose(seen.saliency.grad_cam, probe.saliency(model, x).grad_cam, atol=1e-6)
+    np.testing.assert_allclose(seen.saliency().grad_cam, probe.saliency(model, x).grad_cam, atol=1e-6)
     assert list(seen.kernels) == ["conv1", "conv2"] and seen.kernels["conv2"].shape == (16, 8, 5, 5)
     assert probe.look(model, x, unsure=1.01).inspection.verdict.note.startswith("Not sure")  # the threshold is used
     assert "Not sure" not in (probe.look(model, x, unsure=0.0).inspection.verdict.note or "")
@@ -193,8 +202,9 @@ def test_look_computes_saliency_only_when_asked_and_then_once():
     try:
         look = probe.look(model, x)
         assert calls == [] and _hooks_left(model) == 0
-        first = look.saliency
-        assert len(calls) == 1 and look.saliency is first  # computed once, then kept
+        assert figs.layer_views(look) and calls == []  # the detail view runs no backward pass
+        first = look.saliency()
+        assert len(calls) == 1 and look.saliency() is first  # computed once, then kept
     finally:
         torch.autograd.grad = backward
     direct = probe.saliency(model, x)
@@ -207,9 +217,9 @@ def test_look_for_card_uses_the_cards_classes_and_its_models_threshold():
     torch.manual_seed(0)
     model = arch.build(arch.PRESETS["keras_small"]).eval()
     x = torch.randn(1, 1, 28, 28)
-    named = probe.look_for_card(model, x, {"classes": list("abcdefghij")})
+    named = probe.look_for_card(model, x, _card(classes=list("abcdefghij")))
     assert named.inspection.verdict.labels == tuple("abcdefghij")
-    plain, smoothed = (probe.look_for_card(model, x, {"label_smoothing": e}) for e in (0.0, 0.24))
+    plain, smoothed = (probe.look_for_card(model, x, _card(label_smoothing=e)) for e in (0.0, 0.24))
     assert 0.1 < plain.inspection.verdict.confidence < 0.5  # random weights: low, but above smoothing 0.24's 0.1
     assert plain.inspection.verdict.note.startswith("Not sure")
     assert "Not sure" not in (smoothed.inspection.verdict.note or "")  # novelty.low_top(0.24) = 0.1, its floor

@@ -10,6 +10,7 @@ from torch import nn
 from cnnviz import data, rng
 from cnnviz import train as tr
 from cnnviz.arch import PRESETS, Spec, build
+from cnnviz.trainconfig import TrainConfig
 
 
 def test_generators_are_fresh_and_seeded():
@@ -57,7 +58,7 @@ def digits(data_root):
 
 
 def _weights(digits, seed: int) -> dict[str, torch.Tensor]:
-    config = tr.TrainConfig(batch_size=64, max_batches=12, seed=seed, precision="fp32", val_every=0)
+    config = TrainConfig(batch_size=64, max_batches=12, seed=seed, precision="fp32", val_every=0)
     return tr.train(PRESETS["keras_small"], config, digits).model.state_dict()  # keras_small has dropout
 
 
@@ -100,6 +101,6 @@ def test_batchnorm_gets_a_deterministic_reset():
 
 
 def test_the_trained_model_keeps_plain_dropout(digits):
-    config = tr.TrainConfig(batch_size=64, max_batches=1, precision="fp32", val_every=0)
+    config = TrainConfig(batch_size=64, max_batches=1, precision="fp32", val_every=0)
     model = tr.train(PRESETS["keras_small"], config, digits).model
     assert all(type(m) is nn.Dropout for m in model.modules() if isinstance(m, nn.Dropout))

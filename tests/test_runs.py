@@ -10,16 +10,17 @@ import pytest
 
 from cnnviz import runs
 from cnnviz import train as tr
+from cnnviz.runner import Runner
 
 
-def _runner() -> tr.Runner:
+def _runner() -> Runner:
     """A Runner whose work reports one event, then idles (no CPU) until stopped."""
     def work(on_progress, stop):
         on_progress(tr.Progress(1, 10, 0.1, 2.3, 10.0, 100.0, 0.1, 1.0))
         stop.wait(60)
         return SimpleNamespace(stopped=True, diverged=None, batches=1, evaluation=None)
 
-    return tr.Runner(work)
+    return Runner(work)
 
 
 def _until(condition, timeout: float = 10.0) -> bool:
@@ -123,7 +124,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 from cnnviz import runs
-from cnnviz import train as tr
+from cnnviz.runner import Runner
 
 def work(on_progress, stop):
     print("training", flush=True)
@@ -131,7 +132,7 @@ def work(on_progress, stop):
     return SimpleNamespace(stopped=False, diverged=None, batches=1, evaluation=None)
 
 queue = runs.RunQueue(poll_s=0.05)
-ticket = queue.submit(tr.Runner(work))
+ticket = queue.submit(Runner(work))
 ticket.runner._thread.join()
 """
 
@@ -150,7 +151,7 @@ def _other_replica(tmp_path):
 
 @pytest.mark.slow
 def test_two_server_processes_share_one_training_slot(tmp_path, monkeypatch):
-    """#24 item 7: each replica had its own queue, so three replicas trained three runs at once on one machine."""
+    """Each replica had its own queue, so three replicas trained three runs at once on one machine."""
     monkeypatch.setenv("CNNVIZ_SHARED", str(tmp_path))
     other = _other_replica(tmp_path)
     queue = runs.RunQueue(grace_s=0.3, poll_s=0.05)

@@ -9,6 +9,8 @@ from cnnviz import checkpoints, data
 from cnnviz import snapshots as sn
 from cnnviz import train as tr
 from cnnviz.arch import PRESETS, build
+from cnnviz.card import Card
+from cnnviz.trainconfig import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +23,7 @@ def mnist(data_root):
 @pytest.fixture(scope="module")
 def run(mnist):
     """A real 16-batch run with a snapshot every 4 batches and a live frame at every report."""
-    config = tr.TrainConfig(batch_size=32, epochs=1, report_every=2, val_every=0, val_size=200,
+    config = TrainConfig(batch_size=32, epochs=1, report_every=2, val_every=0, val_size=200,
                             live_every_s=1e-9, snapshots_per_epoch=4)
     events = []
     return tr.train(PRESETS["tutorial_a"], config, mnist[0], mnist[1], events.append), events
@@ -50,7 +52,7 @@ def test_frames_follow_the_run(run, mnist):
 
 
 def test_live_frames_come_about_once_a_second_not_every_report(mnist):
-    config = tr.TrainConfig(batch_size=16, max_batches=12, report_every=1, val_every=0)  # live_every_s 1.0
+    config = TrainConfig(batch_size=16, max_batches=12, report_every=1, val_every=0)  # live_every_s 1.0
     result = tr.train(PRESETS["logistic"], config, mnist[0], mnist[1])
     with_frame = [e.batch for e in result.history if e.frame is not None]
     assert with_frame[0] == 1 and with_frame[-1] == 12 and len(with_frame) < 12
@@ -79,7 +81,7 @@ def test_snapshot_spacing():
 
 def test_snapshots_round_trip_through_a_checkpoint(run, tmp_path):
     result, _ = run
-    card = tr.make_card(result, "replay", how="test")
+    card = Card.from_result(result, "replay", how="test")
     folder = checkpoints.save(result.model, card, tmp_path, extras={sn.EXTRA: sn.to_tensors(result.snapshots)})
     back = sn.of_checkpoint(folder)
     assert [s.batch for s in back] == [0, 4, 8, 12, 16] and [s.epoch for s in back] == [0, 0.25, 0.5, 0.75, 1.0]
@@ -121,7 +123,7 @@ def test_frame_leaves_the_model_in_training_mode(mnist):
 
 
 def test_a_snapshots_held_out_label_names_its_real_count():
-    """Issue 18: the replay slider says how many held-out images, with only the decimals they justify."""
+    """The replay slider says how many held-out images, with only the decimals they justify."""
     snap = sn.WeightSnapshot(117, 0.25, {}, 75.0)
     assert sn.label(snap) == "after 117 batches (epoch 0.25) · held-out 75.0%"  # the count unknown: as before
     assert sn.label(snap, (4, "held-out drawings")) == \

@@ -1,4 +1,4 @@
-"""cnnviz.text: user- and file-supplied text is made inert for Streamlit's Markdown and for plotly (#24 item 4)."""
+"""cnnviz.text: user- and file-supplied text is made inert for Streamlit's Markdown and for plotly."""
 import re
 
 import pytest

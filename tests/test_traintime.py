@@ -9,6 +9,7 @@ from cnnviz import budget, traintime
 from cnnviz import train as tr
 from cnnviz.arch import PRESETS
 from cnnviz.spec import Spec
+from cnnviz.trainconfig import TrainConfig
 
 
 class FakeMachine:
@@ -26,13 +27,13 @@ class FakeMachine:
 
 
 def test_a_slower_step_gives_a_proportionally_longer_estimate():
-    """Issue 18 item 6: the estimate comes from timing real batches, not from a constant MAC rate."""
+    """The estimate comes from timing real batches, not from a constant MAC rate."""
     fast, slow = FakeMachine(0.01), FakeMachine(0.03)
     per = {m.step_s: traintime.seconds_per_batch(m.run, clock=m.clock) for m in (fast, slow)}
     assert per == {0.01: pytest.approx(0.01), 0.03: pytest.approx(0.03)}
     assert fast.batches == traintime.WARMUP + traintime.TIMED  # warm-up batches are run, not timed
     assert slow.batches == traintime.WARMUP + 17  # 17 x 0.03 s passed the 0.5 s budget
-    config = tr.TrainConfig()  # the trainer's defaults: 704 batches of 128 on MNIST
+    config = TrainConfig()  # the trainer's defaults: 704 batches of 128 on MNIST
     runs = [traintime.run_seconds(PRESETS["tutorial_a"], config, 60_000, per_batch=per[s]) for s in (0.01, 0.03)]
     assert runs == [pytest.approx(704 * 0.01), pytest.approx(704 * 0.03)]
 
@@ -58,7 +59,7 @@ def test_the_measurement_is_real_batches_of_that_network_and_kept_for_the_proces
     monkeypatch.setattr(traintime, "time", SimpleNamespace(perf_counter=clock.clock))
     traintime._measured.cache_clear()
     try:
-        config = tr.TrainConfig(batch_size=64)
+        config = TrainConfig(batch_size=64)
         assert traintime.batch_seconds(PRESETS["tutorial_a"], config) == pytest.approx(0.02)
         assert traintime.batch_seconds(PRESETS["tutorial_a"], config) == pytest.approx(0.02)  # remembered
         assert traintime.batch_seconds(PRESETS["logistic"], config) == pytest.approx(0.001)
@@ -93,10 +94,10 @@ def test_a_network_too_big_for_memory_is_refused_without_being_built(monkeypatch
     monkeypatch.setattr(tr, "step_runner", lambda *a, **k: pytest.fail("built a network that cannot fit"))
     huge = Spec.from_json({"input_shape": [1, 28, 28], "layers": [
         {"type": "flatten"}, {"type": "linear", "out_features": 1_600_000}, {"type": "linear", "out_features": 10}]})
-    verdict = traintime.verdict(huge, tr.TrainConfig(), 60_000, 10_000, free_bytes=6 * budget.GiB)
+    verdict = traintime.verdict(huge, TrainConfig(), 60_000, 10_000, free_bytes=6 * budget.GiB)
     assert not verdict.ok and "Too big for this server" in verdict.message
     with pytest.raises(ValueError, match="Too big for this server"):
-        traintime.require(huge, tr.TrainConfig(), 60_000, 10_000)
+        traintime.require(huge, TrainConfig(), 60_000, 10_000)
 
 
 def test_a_network_that_is_not_a_classifier_gets_memory_but_no_time(monkeypatch):
@@ -113,10 +114,10 @@ def test_the_verdict_says_the_measured_time_and_the_run(monkeypatch):
     assert verdict.estimate.seconds == pytest.approx(704 * 0.05)
     assert verdict.message.endswith("; about 35 s of training (704 batches of 128).")
     monkeypatch.setenv("CNNVIZ_MAX_TRAIN_MINUTES", "0.5")
-    refused = traintime.verdict(PRESETS["tutorial_a"], tr.TrainConfig(), 60_000, 10_000)
+    refused = traintime.verdict(PRESETS["tutorial_a"], TrainConfig(), 60_000, 10_000)
     assert not refused.ok and "704 batches of 128 would take about 35 s here; the limit is 30 s" in refused.message
 
 
 def test_a_real_measurement_is_positive():
     traintime._measured.cache_clear()
-    assert traintime.batch_seconds(PRESETS["logistic"], tr.TrainConfig(batch_size=16)) > 0
+    assert traintime.batch_seconds(PRESETS["logistic"], TrainConfig(batch_size=16)) > 0

@@ -9,6 +9,7 @@ import torch
 from cnnviz import data, worker
 from cnnviz import train as tr
 from cnnviz.arch import PRESETS
+from cnnviz.trainconfig import TrainConfig
 
 pytestmark = pytest.mark.slow  # real processes: servers, spawned workers
 
@@ -21,7 +22,7 @@ def mnist(data_root):
 
 
 def test_a_run_in_its_own_process_reports_and_returns_the_trained_model(mnist):
-    config = tr.TrainConfig(batch_size=32, max_batches=6, report_every=2, val_every=0, live_every_s=1e-9)
+    config = TrainConfig(batch_size=32, max_batches=6, report_every=2, val_every=0, live_every_s=1e-9)
     events = []
     result = worker.run(tr.train, (PRESETS["tutorial_a"], config, *mnist), events.append)
     assert [e.batch for e in events] == [2, 4, 6] and all(e.frame is not None for e in events)
@@ -32,7 +33,7 @@ def test_a_run_in_its_own_process_reports_and_returns_the_trained_model(mnist):
 
 def test_stop_reaches_the_child(mnist):
     stop = threading.Event()
-    config = tr.TrainConfig(batch_size=16, epochs=1000, report_every=1, val_every=0)
+    config = TrainConfig(batch_size=16, epochs=1000, report_every=1, val_every=0)
     seen = []
 
     def on_progress(event):
@@ -49,7 +50,7 @@ def test_an_error_in_the_child_is_raised_here(mnist):
     bad = Spec.from_json({"input_shape": [1, 28, 28], "layers": [{"type": "flatten"},
                                                                  {"type": "linear", "out_features": 7}]})
     with pytest.raises(ValueError, match="10 class scores"):
-        worker.run(tr.train, (bad, tr.TrainConfig(max_batches=1), mnist[0], None))
+        worker.run(tr.train, (bad, TrainConfig(max_batches=1), mnist[0], None))
 
 
 def test_the_child_does_not_rerun_the_parents_main_script(mnist, tmp_path, monkeypatch):
@@ -62,7 +63,7 @@ def test_the_child_does_not_rerun_the_parents_main_script(mnist, tmp_path, monke
     fake = types.ModuleType("__main__")
     fake.__file__ = str(script)
     monkeypatch.setitem(sys.modules, "__main__", fake)
-    config = tr.TrainConfig(batch_size=32, max_batches=2, val_every=0, live_every_s=0, snapshots_per_epoch=0)
+    config = TrainConfig(batch_size=32, max_batches=2, val_every=0, live_every_s=0, snapshots_per_epoch=0)
     result = worker.run(tr.train, (PRESETS["logistic"], config, mnist[0], None))
     assert result.batches == 2 and sys.modules["__main__"] is fake
 

@@ -3,7 +3,7 @@ File, dataset and class names come from users: every one is shown through cnnviz
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from cnnviz import owndata, preprocess
+from cnnviz import owndata, ownsplits, preprocess
 from cnnviz.text import plain
 
 COLS = 10  # thumbnails per row of the grid
@@ -124,7 +124,7 @@ def grid(ds: owndata.OwnDataset, who: owndata.Editor | None, cols: int = COLS) -
         pictures = []
         for path in files:
             try:
-                pictures.append(owndata.read_pixels(path))
+                pictures.append(ownsplits.read_pixels(path))
             except ValueError as err:  # a damaged file someone put there: said, not fatal
                 st.caption(plain(str(err)))
         if not deleting:
@@ -140,6 +140,6 @@ def grid(ds: owndata.OwnDataset, who: owndata.Editor | None, cols: int = COLS) -
                         flash(plain(str(err)), "warning")
                     st.rerun()
                 try:
-                    col.image(owndata.read_pixels(path), width=56, clamp=True)
+                    col.image(ownsplits.read_pixels(path), width=56, clamp=True)
                 except ValueError:
                     col.caption("unreadable")

@@ -11,13 +11,14 @@ import torch
 from app_pages.parts import draw_learned as learned
 from app_pages.shell import ui
 from cnnviz import checkpoints, explain, novelty, preprocess, probe
+from cnnviz.card import Card
 from cnnviz.figures import draw as figs
 from cnnviz.text import plain
 
 PICKED = "draw_pick"   # session key: {model name: (stage index, unit index, (row, col) or None)}
 
 
-def answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: int,
+def answer(name: str, card: Card, look: probe.Look, pixels: np.ndarray, slot: int,
            moment: int | None = None) -> Callable[[], None]:
     """The model's answer: the digit, how sure, a "not a digit?" ("not one of your classes?", or "untrained"
     at `moment` 0, the snapshot before training) warning when due; a place for the probabilities.
@@ -29,7 +30,7 @@ def answer(name: str, card: dict, look: probe.Look, pixels: np.ndarray, slot: in
         return lambda: None
     verdict, probs = look.inspection.verdict, look.inspection.probs
     shown = plain(name)  # a folder name, a card's class names: text, never Markdown (#13 item 3, #24 item 4)
-    st.metric(f"{shown} says", plain(verdict.label), help=f"{shown}: test accuracy {checkpoints.test_text(card)}")
+    st.metric(f"{shown} says", plain(verdict.label), help=f"{shown}: test accuracy {card.test_text()}")
     st.caption(f"{verdict.confidence:.0%} sure")
     if said := novelty.warning(card, pixels, probs, look.features, moment) or plain(verdict.note or ""):
         st.warning(said)
@@ -125,7 +126,7 @@ def _receptive(look, prepared, layer: str, index: tuple[int, ...], place) -> Non
 
 def saliency_check(slot: int, model, x: torch.Tensor, look: probe.Look, prepared, randomized) -> None:
     """Grad-CAM and the input gradient of the trained model beside those of a copy with random weights."""
-    trained = look.saliency
+    trained = look.saliency()
     rand = probe.saliency(randomized, x, target=trained.target)
     pairs = [(caption, a, b) for caption, a, b in (("Grad-CAM", trained.grad_cam, rand.grad_cam),
                                                     ("input gradient", trained.input_gradient, rand.input_gradient))
@@ -137,9 +138,9 @@ def saliency_check(slot: int, model, x: torch.Tensor, look: probe.Look, prepared
                f"strokes, not what training taught, so a heatmap alone proves little (rank similarity {sims}).")
 
 
-def layers(look: probe.Look, panel: figs.Panel, slot: int, wide: bool) -> None:
+def layers(views: list[figs.LayerView], slot: int, wide: bool) -> None:
     """Every layer one under another: maps and the kernels that made them (the detail view)."""
-    for view in panel.layers:
+    for view in views:
         if view.note:
             st.caption(view.note)
         places = st.columns([1, 2]) if view.kernels and wide else [st.container()] * 2

@@ -12,6 +12,7 @@ import streamlit as st
 from torch import nn
 
 from cnnviz import checkpoints, snapshots
+from cnnviz.card import Card
 from cnnviz.spec import Spec
 from cnnviz.text import plain
 
@@ -26,7 +27,7 @@ def _model_at(name: str, stamp: float, i: int, spec_json: str) -> nn.Module:
     return snapshots.model_at(Spec.from_json(json.loads(spec_json)), _snapshots(name, stamp)[i])
 
 
-def pick(name: str, stamp: float, model: nn.Module, card: dict, slot: int) -> tuple[nn.Module, int | None]:
+def pick(name: str, stamp: float, model: nn.Module, card: Card, slot: int) -> tuple[nn.Module, int | None]:
     """(the trained model, None), or (the same network at the snapshot the slider picks, that snapshot's batch:
     0 before training) when the checkpoint has snapshots."""
     try:
@@ -36,10 +37,10 @@ def pick(name: str, stamp: float, model: nn.Module, card: dict, slot: int) -> tu
         return model, None
     if len(snaps) < 2:
         return model, None
-    last, held = len(snaps) - 1, checkpoints.held_out(card)
+    last, held = len(snaps) - 1, card.held_out()
     i = st.select_slider("The network as it was during training", range(len(snaps)), last, key=f"draw_snap_{slot}",
                          format_func=lambda k: "trained (the end)" if k == last else snapshots.label(snaps[k], held),
                          help="Snapshots kept while it trained: slide back to see what it saw early on.")
     if i == last:
         return model, None
-    return _model_at(name, stamp, i, json.dumps(card["spec"], sort_keys=True)), snaps[i].batch
+    return _model_at(name, stamp, i, json.dumps(card.spec, sort_keys=True)), snaps[i].batch

@@ -11,7 +11,7 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from cnnviz import runs, serverwide, worker
-from cnnviz import train as tr
+from cnnviz.runner import Runner
 
 
 def run_queue() -> runs.RunQueue:
@@ -41,9 +41,9 @@ def class_nice() -> int:
     return worker.niceness() if others > 0 else 0
 
 
-def submit(work, label: str) -> tr.Runner:
+def submit(work, label: str) -> Runner:
     """Queue `work` for this session (or start it at once without a server); returns its Runner."""
-    runner, alive = tr.Runner(work), _alive()
+    runner, alive = Runner(work), _alive()
     if alive is None:
         return runner.start()
     st.session_state["trainer_ticket"] = run_queue().submit(runner, alive, label)
@@ -53,7 +53,7 @@ def submit(work, label: str) -> tr.Runner:
 STOP_WAIT_S = 30.0  # a stopped run is tested before it ends (~1 s for MNIST's 10,000 test images on 2 cores)
 
 
-def stop(runner: tr.Runner) -> None:
+def stop(runner: Runner) -> None:
     """Stop this session's run (waiting while the network is tested as it is), or take it out of the line."""
     ticket = st.session_state.get("trainer_ticket")
     with st.spinner("Stopping: testing the network as it is now…"):
@@ -64,7 +64,7 @@ def stop(runner: tr.Runner) -> None:
 
 
 @st.fragment(run_every=1.0)
-def waiting(runner: tr.Runner) -> None:
+def waiting(runner: Runner) -> None:
     """While this session's run waits: its place in line and a way out; a full rerun when its turn comes."""
     ticket = st.session_state.get("trainer_ticket")
     place = run_queue().position(ticket) if ticket is not None and ticket.runner is runner else None

@@ -8,12 +8,15 @@ import streamlit as st
 
 from app_pages.shell import ui
 from app_pages.shell.cached import splits
-from cnnviz import checkpoints, data, owndata, snapshots
+from cnnviz import checkpoints, data, registry, snapshots, trainstatus
 from cnnviz import train as tr
+from cnnviz.card import Card
 from cnnviz.evaluate import misclassified, per_class_lines, percent_text
 from cnnviz.figures import inline, svg
 from cnnviz.figures import training as figs
+from cnnviz.runner import Runner
 from cnnviz.text import plain
+from cnnviz.tutorials import job_label, tutorial_table
 
 FILTERS_NOTE = "first-layer filters (white = strong positive weight, black = negative)"
 
@@ -28,7 +31,7 @@ def _panel(frame: snapshots.Frame | None, test: data.Split) -> str:
                              font_px=20 if ui.presenting() else 15)
 
 
-def live(runner: tr.Runner, busy: bool, test: data.Split, said: bool = False) -> None:
+def live(runner: Runner, busy: bool, test: data.Split, said: bool = False) -> None:
     """Polls the background run once a second: progress bar, then curves, digit grid and filters in ONE piece of
     HTML (SVG and PNG pictures; plotly curves once the run has ended).
 
@@ -46,7 +49,7 @@ def live(runner: tr.Runner, busy: bool, test: data.Split, said: bool = False) ->
         if history:
             last = history[-1]
             st.progress(min(last.batch / last.total_batches, 1.0),
-                        text=tr.job_label(snap.job) + tr.progress_text(last, snap.state == "running"))
+                        text=job_label(snap.job) + trainstatus.progress_text(last, snap.state == "running"))
         elif snap.state == "running":
             st.progress(0.0, text="starting: waiting for the first batches…")
         if busy and snap.state != "running":
@@ -78,8 +81,8 @@ def headline(result: tr.Result, message: str | None) -> None:
         st.warning(message)
     st.metric("Test accuracy", percent_text(ev.correct, ev.total))
     st.caption(result.test_text())
-    st.caption(tr.summary_text(result))
-    if warning := tr.stalled_message(result, len(result.classes) or 10):
+    st.caption(trainstatus.summary_text(result))
+    if warning := trainstatus.stalled_message(result, len(result.classes) or 10):
         st.warning(warning)
     save(result)
 
@@ -95,7 +98,7 @@ def details(result: tr.Result) -> None:
     if len(wrong):
         st.subheader("Misclassified test images: predicted (true)")
         st.caption(f"The first {len(wrong)} of the {ev.total - ev.correct:,} "
-                   f"{owndata.test_items(result.config.dataset)} it got wrong.")
+                   f"{registry.test_items(result.config.dataset)} it got wrong.")
         ui.chart(figs.labelled_grid(test.raw(wrong)[:, 0].numpy(), ev.predictions[wrong],
                                     ev.labels[wrong], classes), key="wrong")
     replay(result, test)
@@ -119,11 +122,11 @@ def save(result: tr.Result) -> None:
     """Name + save button; the checkpoint carries the run's snapshots (the Draw page can replay them)."""
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
     name = c1.text_input("Checkpoint name", key="ckpt",  # e.g. shapes-tutorial_a-seed0 for an own dataset
-                         value=owndata.model_name(result.config.dataset, result.spec.name, result.config.seed))
+                         value=registry.model_name(result.config.dataset, result.spec.name, result.config.seed))
     if c2.button("💾 Save checkpoint", key="save", width="stretch"):
         extra = {snapshots.EXTRA: snapshots.to_tensors(result.snapshots)} if result.snapshots else None
         try:
-            card = tr.make_card(result, name, tr.describe_run(result.spec, result.config))
+            card = Card.from_result(result, name, trainstatus.describe_run(result.spec, result.config))
             folder = checkpoints.save(result.model, card, extras=extra)
         except ValueError as err:
             st.error(plain(err))  # it names the typed name: text, never Markdown
@@ -138,7 +141,7 @@ def save(result: tr.Result) -> None:
 def tutorials(results: list[tr.Result]) -> None:
     """Published vs reproduced, side by side, and what normalising the inputs changes."""
     st.subheader("The tutorials, reproduced")
-    st.dataframe(tr.tutorial_table(results), hide_index=True)
+    st.dataframe(tutorial_table(results), hide_index=True)
     st.caption("Same recipe as the tutorials: plain pixels in [0, 1], fp32, SGD lr 0.01 without momentum, batch "
                "100, 3,000 iterations. The last row trains the same networks on normalised inputs "
                "((x − 0.1307) / 0.3081): same steps, often a better result, because the inputs are centred.")

@@ -1,12 +1,13 @@
 """Figures of the draw page: preprocessing steps, feature maps per layer, kernels, probabilities, saliency.
 
 Every layer's maps are tiled into one array (1-px NaN gaps) and drawn as one
-Heatmap: ~7 ms for 48 maps, where one subplot per map takes ~119 ms.
+Heatmap, many times faster than one subplot per map.
 
 Why plain dicts and `_validate=False` here instead of `common.heatmap`: the page
-builds a dozen figures per drawing within a 25 ms budget. Plotly's property
-validation (`update_layout`, `update_yaxes`, named colorscales) costs 3-14 ms
-per figure; building the same figure from a dict without it costs ~1 ms.
+builds a dozen figures per drawing within a tight budget, and plotly's property
+validation (`update_layout`, `update_yaxes`, named colorscales) costs several
+times what building the same figure from a dict without it does (the numbers:
+docs/performance.md).
 tests/test_page_draw.py re-validates every figure with `go.Figure(fig.to_dict())`.
 """
 from __future__ import annotations
@@ -97,11 +98,6 @@ def probabilities(probs: np.ndarray, labels: tuple[str, ...], chosen: int, heigh
     return _figure([trace], layout)
 
 
-def saliency_overlay(pixels: np.ndarray, heat: np.ndarray, title: str, height: int = 300) -> go.Figure:
-    """The 28x28 input in grey with a saliency map (H, W) in [0, 1] laid over it, half transparent."""
-    return _figure(_overlay(pixels, heat), _image_layout(title, height))
-
-
 def saliency_pair(pixels: np.ndarray, maps: list[tuple[str, np.ndarray]], height: int = 260) -> go.Figure:
     """Several saliency overlays of the same input side by side, each captioned: one figure."""
     return _row([(caption, _overlay(pixels, heat)) for caption, heat in maps], height, font=12)
@@ -170,31 +166,21 @@ class LayerView:
     note: str | None
 
 
-@dataclass(frozen=True)
-class Panel:
-    """All figures for one model on one drawing."""
-
-    probabilities: go.Figure
-    saliency: go.Figure         # Grad-CAM (when the model has a conv layer) and input gradient, side by side
-    layers: list[LayerView]
-
-
 def enlargeable(look: Look) -> dict[str, int]:
     """Layers whose output is a stack of maps: name -> number of maps."""
     return {row.name: row.out_shape[0] for row in look.rows if len(row.out_shape) == 3}
 
 
-def panel(look: Look, pixels: np.ndarray) -> Panel:
-    """Build every figure for one model's look at the 28x28 `pixels`."""
-    result = look.inspection
-    layers = [_layer_view(look, row) for row in look.rows]
-    probs = probabilities(result.probs, result.verdict.labels, result.verdict.index)
-    return Panel(probs, panel_saliency(look, pixels), layers)
+def layer_views(look: Look) -> list[LayerView]:
+    """Every layer's figures (maps and kernels), one view per layer: the detail view. No saliency: that is a
+    backward pass, made only where it is shown (panel_saliency)."""
+    return [_layer_view(look, row) for row in look.rows]
 
 
 def panel_saliency(look: Look, pixels: np.ndarray) -> go.Figure:
-    """Grad-CAM (when the model has a conv layer) and the input gradient over the input, side by side."""
-    sal = look.saliency
+    """Grad-CAM (when the model has a conv layer) and the input gradient over the input, side by side (this
+    runs the look's backward pass: Look.saliency)."""
+    sal = look.saliency()
     name = shown(look.inspection.verdict.labels[sal.target])  # the class name (a digit, or an own class)
     maps = [(f"Grad-CAM for {name} ({sal.layer})", sal.grad_cam)] if sal.grad_cam is not None else []
     return saliency_pair(pixels, maps + [(f"input gradient for {name}", sal.input_gradient)])
