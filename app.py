@@ -17,7 +17,7 @@ from app_pages.shell import server_guards  # noqa: E402
 
 server_guards.install()  # first, before the slow imports: once per process, uploads and details for locked sessions
 
-from app_pages.shell import gate, housekeeping, lesson_builder, lesson_ui, ui  # noqa: E402
+from app_pages.shell import gate, housekeeping, lesson_builder, lesson_ui, screen, ui  # noqa: E402
 from cnnviz import access, checkpoints, pagestate  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
 from cnnviz.text import plain  # noqa: E402
@@ -45,10 +45,12 @@ pages = [
     st.Page("app_pages/draw.py", title="Draw a digit", icon="✏️"),
     st.Page("app_pages/learn.py", title="How it learns", icon="📉"),
     st.Page("app_pages/dataset.py", title="Make a dataset", icon="🗂️"),
+    st.Page("app_pages/classroom.py", title="Class", icon="🏫", url_path="class"),
 ]
 nav = st.navigation(pages, position="hidden" if gate.locked() else "sidebar")  # a deep link survives the gate
 gate.require_class_code()  # only when the teacher set $CNNVIZ_CLASS_CODE (docs/classroom-server.md)
 ui.style()
+screen.measure()  # the window's width, for the narrow (phone, tablet) layouts
 
 with st.sidebar:
     st.toggle("🎓 Presenter mode", key=ui.PRESENT, help="Big text for a projector; advanced controls hidden. "

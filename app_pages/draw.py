@@ -3,22 +3,19 @@
 The drawing and everything that depends on it live in one st.fragment: a stroke (or a click inside the
 network) reruns only that part, not the title, the model picker or the sidebar.
 """
-from dataclasses import dataclass
-
-import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
+from app_pages.parts import draw_class as wall
 from app_pages.parts import draw_inside as inside
 from app_pages.parts import draw_replay as replay
-from app_pages.shell import ui
-from app_pages.shell.cached import load_model, load_split, random_copy
-from cnnviz import checkpoints, data, images, pagestate, preprocess, probe
+from app_pages.parts.draw_input import Inputs, model_picker, read_input
+from app_pages.shell import screen, ui
+from app_pages.shell.cached import load_model, random_copy
+from cnnviz import checkpoints, pagestate, preprocess, probe
 from cnnviz.figures import draw as figs
 from cnnviz.figures import inline
 from cnnviz.text import plain
 
-SOURCES = pagestate.DRAW_SOURCES
 SCHEMA = pagestate.draw(checkpoints.available())
 active = pagestate.active_model(st.session_state.get("active_checkpoint"), checkpoints.available())
 if "draw_model" not in st.session_state and active:  # first visit: the model in use, as the sidebar names it
@@ -27,64 +24,6 @@ ui.bind("draw", SCHEMA)
 ui.title("✏️ Draw a digit", "Draw with the mouse (or a finger), white on black: the network answers as soon as you "
          "lift the pen. Then look inside it, below.", "draw", SCHEMA)
 st.html("<style>[data-testid='stMetricValue'] {font-size: 3.6rem; line-height: 1.05}</style>")
-
-
-@dataclass
-class Inputs:
-    """What the user chose: the model(s) and where the picture comes from."""
-
-    models: list[str]
-    source: str
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def prepare_upload(file_id: str, _raw: bytes) -> preprocess.Prepared:  # keyed by the upload's id, not its bytes
-    return preprocess.from_upload(_raw)
-
-
-def model_picker() -> Inputs:
-    names = checkpoints.available()
-    if not names:
-        st.warning("No trained model yet: train one on **Train a CNN** first.")
-        st.stop()
-    st.session_state["active_checkpoint"] = st.session_state["draw_model"]
-    c = st.columns([2, 2, 3])
-    first = c[0].selectbox("Model", names, key="draw_model",
-                           on_change=lambda: st.session_state.update(active_checkpoint=st.session_state.draw_model))
-    models = [first]
-    if c[1].toggle("Compare two models", key="draw_compare", help="Side by side, on the same drawing"):
-        models.append(c[1].selectbox("Second model", names, key="draw_model_2"))
-    return Inputs(models, c[2].radio("Input", SOURCES, horizontal=True, key="draw_source"))
-
-
-def read_input(inputs: Inputs) -> preprocess.Prepared:
-    """The picture from the canvas, MNIST or an upload, prepared (raises ValueError / EmptyInput)."""
-    if inputs.source == SOURCES[1]:
-        if not data.available("mnist"):
-            raise ValueError(data.missing_message("mnist"))
-        split = load_split("mnist", "test")  # only asked once the files are known to be there
-        if st.button("🎲 Another digit") or st.session_state.get("draw_digit") is None:  # seeded: replayable
-            roll = st.session_state["draw_roll"] = st.session_state.get("draw_roll", -1) + 1
-            st.session_state["draw_digit"] = int(np.random.default_rng(roll).integers(len(split)))
-        i = min(int(st.session_state["draw_digit"]), len(split) - 1)
-        st.caption(f"Test digit #{i}, labelled **{plain(split.classes[int(split.labels[i])])}**")
-        return preprocess.from_mnist(split.raw(i)[0])
-    if inputs.source == SOURCES[2]:
-        file = st.file_uploader("A photo or scan of one handwritten digit", type=images.UPLOAD_TYPES,
-                                help=images.UPLOAD_HELP)
-        if file is None:
-            raise preprocess.EmptyInput("Upload a picture of a handwritten digit.")
-        return prepare_upload(file.file_id, file.getvalue())
-    if ui.keep("canvas"):  # back from another page: the drawing as it was left (h9: state survives navigation)
-        st.session_state["draw_initial"] = st.session_state["canvas"]["drawing"]["raw"]
-    st.space("small")  # 1 + 0.75 + 1 rem above the canvas: its toolbar (undo, redo, clear) rises 2.65 rem over it
-    canvas = st_canvas(stroke_width=st.session_state["draw_brush"], stroke_color="#FFFFFF", height=280, width=280,
-                       background_color="#000000", drawing_mode="freedraw", key="canvas", return_image_data=True,
-                       initial_drawing=st.session_state.get("draw_initial"))
-    st.slider("Brush size", 8, 40, key="draw_brush", help="Toolbar under the canvas: ↶ undo, ↷ redo, 🗑 clear.")
-    if canvas.image_data is None:
-        raise preprocess.EmptyInput("Draw a digit on the black square.")
-    return preprocess.to_mnist(canvas.image_data)
 
 
 def analyse(name: str, prepared: preprocess.Prepared, slot: int = 0) -> tuple:
@@ -99,11 +38,21 @@ def analyse(name: str, prepared: preprocess.Prepared, slot: int = 0) -> tuple:
 @st.fragment
 def drawing(inputs: Inputs) -> None:
     """Everything that depends on the drawing: a stroke reruns only this."""
-    places = st.columns([3.5, 2.8, 3.7] if len(inputs.models) == 1 else [3.5, 3.25, 3.25])
+    narrow = screen.narrow()  # a phone or an upright tablet: one column, the answer right under the canvas
+    widths = [3.5, 2.8, 3.7] if len(inputs.models) == 1 else [3.5, 3.25, 3.25]
+    if narrow:  # canvas, answer, then the brush and the wall's name box, then what the network sees
+        boxes = [st.container() for _ in range(4)]
+        places, below = [boxes[0], boxes[1], boxes[3]], boxes[2]
+    else:
+        places = st.columns(widths)
+        below = places[0]
     prepared = None
+    with below:
+        nick = wall.nickname()  # only while the class wall collects (None: nothing is sent)
     with places[0]:
+        wall.shown_caption()
         try:
-            prepared = read_input(inputs)
+            prepared = read_input(inputs, below)
         except preprocess.EmptyInput as hint:
             st.info(f"✏️ {hint}")
         except ValueError as err:
@@ -131,7 +80,17 @@ def drawing(inputs: Inputs) -> None:
         for draw_bars in bars:  # the answer's bars still fill their place
             draw_bars()
         return
-    st.subheader("Inside the network")
+    if 0 in results:
+        with below:
+            wall.send(nick, prepared, results[0][4])
+    with st.expander("Inside the network", expanded=False) if narrow else st.container():
+        inside_the_network(results, bars, prepared, narrow)
+
+
+def inside_the_network(results: dict, bars: list, prepared: preprocess.Prepared, narrow: bool) -> None:
+    """The overview, the probability bars, the Why and the layer-by-layer details (folded on a narrow screen)."""
+    if not narrow:
+        st.subheader("Inside the network")
     slot = 0 if len(results) == 1 else st.radio("Look inside", list(results), horizontal=True, key="draw_inside",
                                                 format_func=lambda s: plain(results[s][0]))
     name, card, model, x, look, _ = results[slot]

@@ -28,12 +28,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from sessions import free_port, serve  # bench/sessions.py
+from sessions import ARGS, IDLE, free_port, serve  # bench/sessions.py (its browser pieces: tools/browser.py)
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
 def _serve() -> tuple[subprocess.Popen, str]:

@@ -25,14 +25,14 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-CANVAS = "canvas.upper-canvas"
+sys.path.insert(0, str(ROOT))
+from tools.browser import CANVAS, IDLE, app_command  # noqa: E402  (shared with tests/conftest.py)
+from tools.browser import CHROMIUM_ARGS as ARGS  # noqa: E402
+from tools.browser import wait_healthy as _wait_healthy  # noqa: E402
+
 ANSWER = "[data-testid='stMetricValue']"
 RESET = "button[aria-label='Reset canvas & history']"
 
@@ -61,10 +61,7 @@ def serve(port: int, env: dict | None = None) -> subprocess.Popen:
             probe.bind(("127.0.0.1", port))
         except OSError:
             raise SystemExit(f"port {port} is in use (another server, or a bench still running?)") from None
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true",
-                             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    proc = subprocess.Popen(app_command(port), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=os.environ.copy() if env is None else env)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", proc)
@@ -75,17 +72,11 @@ def serve(port: int, env: dict | None = None) -> subprocess.Popen:
 
 
 def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout: float = 120) -> None:
-    """Until /_stcore/health answers ok."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit(f"{url} did not become healthy")
+    """Until /_stcore/health answers ok (tools/browser.py), or SystemExit saying why not."""
+    try:
+        _wait_healthy(url, proc, timeout)
+    except RuntimeError as err:
+        raise SystemExit(str(err)) from None
 
 
 def rss_bytes(pid: int) -> int:

@@ -26,12 +26,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from sessions import browser_cpu_seconds, cpu_seconds, serve  # bench/sessions.py
+from sessions import ARGS, IDLE, browser_cpu_seconds, cpu_seconds, serve  # bench/sessions.py
+
+from tools.browser import CANVAS, stop
+from tools.browser import stroke as brush
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 PREDICTION = "[data-testid='stMetricValue']"
 RATE = re.compile(r"([\d,]+) img/s")
 
@@ -73,21 +73,15 @@ def cli(batches: int, env: dict) -> float:
 
 def stroke(page, zero: bool) -> None:
     """A '1' (vertical line) or a '0' (ellipse) on the Draw page's canvas."""
-    box = page.locator("canvas.upper-canvas").first.bounding_box()
     pts = ([(0.5 + 0.22 * math.sin(2 * math.pi * i / 40), 0.5 - 0.33 * math.cos(2 * math.pi * i / 40))
             for i in range(43)] if zero else [(0.5, 0.15 + 0.7 * i / 20) for i in range(21)])
-    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in pts]
-    page.mouse.move(*xy[0])
-    page.mouse.down()
-    for x, y in xy[1:]:
-        page.mouse.move(x, y, steps=2)
-    page.mouse.up()
+    brush(page, pts, steps=2)
 
 
 def draw_latencies(page, url: str, n: int, until=None) -> list[float]:
     """Seconds from mouse-up to the right prediction shown, for `n` strokes (or until `until()` is true)."""
     page.goto(f"{url}/draw")
-    page.wait_for_selector("canvas.upper-canvas", timeout=120_000)
+    page.wait_for_selector(CANVAS, timeout=120_000)
     page.wait_for_selector(IDLE)
     out = []
     for i in range(n):
@@ -157,11 +151,7 @@ def main() -> None:
             print(f"draw path while training: {stats(busy)}; that run trained at {rate:,.0f} img/s", flush=True)
             browser.close()
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server, timeout=60)
     print("uptime after:", uptime())
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from cnnviz import shared
 
 ENV = "CNNVIZ_CLASS_CODE"
+TEACHER_ENV = "CNNVIZ_TEACHER_CODE"  # opens the Class page (the class's drawings) from any computer
 PROXY_HEADERS = ("x-forwarded-for", "x-real-ip", "forwarded")  # a proxy relayed it: the peer address is the proxy's
 FAILS_FILE = "class-code-wrong.txt"   # in the shared folder: one time of a recent wrong guess a line
 FREE_TRIES = 5          # wrong codes a session may type before it has to wait
@@ -39,6 +40,12 @@ MAX_WAIT_S = 300.0      # the longest a session waits between guesses
 def class_code(environ: dict[str, str] | None = None) -> str | None:
     """The class code the teacher set in $CNNVIZ_CLASS_CODE (None when unset or blank: the app is open)."""
     code = (environ if environ is not None else os.environ).get(ENV, "").strip()
+    return code or None
+
+
+def teacher_code(environ: dict[str, str] | None = None) -> str | None:
+    """The teacher code in $CNNVIZ_TEACHER_CODE (None when unset or blank: the Class page is for this computer only)."""
+    code = (environ if environ is not None else os.environ).get(TEACHER_ENV, "").strip()
     return code or None
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-import torch
 from torch import nn
 
 from cnnviz import dims
@@ -35,9 +34,9 @@ def training_order(model: nn.Sequential) -> nn.Sequential:
 
     For speed only: max(relu(a), relu(b)) == relu(max(a, b)) exactly, so the outputs are bit for bit those
     of `model`, and so are the gradients (the pool picks the same element; where the window's max is <= 0
-    both give 0), but the ReLU and its backward touch a quarter of the values per 2x2 pool: tutorial_a
-    trains 1.2-1.3x faster on a CPU. Not past the flatten as well: with channels_last activations the
-    flatten then copies twice per batch, which cost more than the ReLU saved (1.2x slower in an A/B).
+    both give 0), but the ReLU and its backward touch a quarter of the values per 2x2 pool, so a CPU trains
+    faster. Not past the flatten as well: with channels_last activations the flatten then copies twice per
+    batch, which cost more than the ReLU saved (both measured: docs/performance.md).
     `model` itself keeps the spec's order, which every page shows; the parameters are the same objects.
     """
     names = list(model._modules)
@@ -129,15 +128,6 @@ PRESET_NOTES: dict[str, str] = {
     "lenet5": "LeNet-5 (LeCun 1998): tanh + average pooling, 61,706 parameters",
 }
 
-
-def count_params(model: nn.Module) -> int:
-    """Number of trainable parameters of a torch model."""
-    return sum(p.numel() for p in model.parameters())
-
-
-def example_input(spec: Spec, batch: int = 1) -> torch.Tensor:
-    """A zero tensor of the spec's input shape: (batch, C, H, W)."""
-    return torch.zeros((batch, *spec.input_shape))
 
 
 def with_num_classes(spec: Spec, num_classes: int) -> Spec:

@@ -330,12 +330,6 @@ def _conv_terms(s: Step, name: str, index: tuple[int, ...], layer: str, kind: st
                  float(s.grads[name][index]))
 
 
-def weight_terms(s: Step, name: str, index: tuple[int, ...]) -> list[tuple[float, float]]:
-    """(input value, upstream gradient) pairs whose products add up to s.grads[name][index] (one for a dense weight)."""
-    t = terms(s, name, index)
-    return [(float(a), float(b)) for a, b in zip(t.inputs, t.upstream)]
-
-
 def strongest(s: Step, name: str, out: int | None = None) -> tuple[int, ...]:
     """The index of the parameter's entry with the largest |gradient|, within filter / output `out` when given
     (the page opens on a real sum, not on zeros)."""

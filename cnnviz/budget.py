@@ -25,7 +25,7 @@ MEMORY_SHARE = 0.7
 ACTIVATION_OVERHEAD = 1.5
 # An arithmetic guess at training throughput in MACs per second (forward + backward = 3x the forward MACs),
 # for `estimate` without a measurement. The pages show cnnviz.traintime's estimate instead, timed on this
-# machine: this constant (a quarter of an idle 2-core's ~78 G/s) said 26 s for a run that took 41 s.
+# machine: this constant (a quarter of an idle 2-core's speed) was far off on real runs (docs/performance.md).
 TRAIN_MACS_PER_S = 20e9
 # Longest run one student may start on a shared server (minutes); CNNVIZ_MAX_TRAIN_MINUTES overrides.
 MAX_TRAIN_MINUTES = 30.0

@@ -100,11 +100,3 @@ def per_class_lines(ev: Evaluation, classes: tuple[str, ...] | None = None) -> l
 def misclassified(ev: Evaluation, limit: int = 36) -> np.ndarray:
     """Indices of the first `limit` wrongly predicted examples."""
     return np.flatnonzero(ev.predictions != ev.labels)[:limit]
-
-
-def first_layer_filters(model: nn.Module) -> np.ndarray:
-    """The first conv layer's kernels as (out_channels, kH, kW), averaged over input channels."""
-    for module in model.modules():
-        if isinstance(module, nn.Conv2d):
-            return module.weight.detach().float().mean(dim=1).cpu().numpy()
-    raise ValueError("this network has no convolution layer, so it has no filters to show")

@@ -25,6 +25,7 @@ from torch import nn
 
 from cnnviz.arch import Spec
 from cnnviz.dims import effective_kernel, shape_str
+from cnnviz.ops import taps
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 TOP_TERMS = 8   # a linear unit shows its largest contributions, then the rest summed
@@ -172,8 +173,9 @@ def _conv(conv: nn.Conv2d, src: torch.Tensor, index: tuple[int, ...]) -> dict:
     o, r, c = index
     w = conv.weight.detach().double()[o]                              # (I, k, k)
     k, s, p, d = w.shape[-1], conv.stride[0], conv.padding[0], conv.dilation[0]
-    top, left = r * s - p, c * s - p
-    patch = _window(src, top, left, k, d, fill=0.0)                   # (I, k, k)
+    rows, cols = taps(r, k, s, p, d), taps(c, k, s, p, d)
+    top, left = rows[0], cols[0]
+    patch = _window(src, rows, cols, fill=0.0)                        # (I, k, k)
     products = patch * w
     sums = products.sum(dim=(1, 2))
     bias = float(conv.bias.detach()[o]) if conv.bias is not None else 0.0
@@ -185,17 +187,17 @@ def _conv(conv: nn.Conv2d, src: torch.Tensor, index: tuple[int, ...]) -> dict:
 def _pool(spec_layer, kind: str, src: torch.Tensor, index: tuple[int, ...]) -> dict:
     c, r, col = index
     k, s, p, d = spec_layer.k, spec_layer.s, spec_layer.pad, spec_layer.dil
-    top, left = r * s - p, col * s - p
-    window = _window(src[c:c + 1], top, left, k, d, fill=-math.inf if kind == "maxpool" else 0.0)[0]
+    rows, cols = taps(r, k, s, p, d), taps(col, k, s, p, d)
+    top, left = rows[0], cols[0]
+    window = _window(src[c:c + 1], rows, cols, fill=-math.inf if kind == "maxpool" else 0.0)[0]
     pre = float(window.max()) if kind == "maxpool" else float(window.sum()) / (k * k)  # count_include_pad
     return {"window": window.numpy(), "pre": pre, "top": top, "left": left, "dilation": d}
 
 
-def _window(src: torch.Tensor, top: int, left: int, k: int, dilation: int, fill: float) -> torch.Tensor:
-    """src (C, H, W) sampled at rows top + dilation*i, cols left + dilation*j (i, j < k), `fill` outside."""
+def _window(src: torch.Tensor, taps_r: tuple[int, ...], taps_c: tuple[int, ...], fill: float) -> torch.Tensor:
+    """src (C, H, W) sampled at the rows and columns of ops.taps, `fill` outside: (C, k, k)."""
     _, h, w = src.shape
-    rows = torch.arange(k) * dilation + top
-    cols = torch.arange(k) * dilation + left
+    rows, cols = torch.tensor(taps_r), torch.tensor(taps_c)
     inside = ((rows >= 0) & (rows < h))[:, None] & ((cols >= 0) & (cols < w))[None, :]
     out = src[:, rows.clamp(0, h - 1)][:, :, cols.clamp(0, w - 1)]  # (C, k, k)
     return torch.where(inside, out, torch.full_like(out, fill))

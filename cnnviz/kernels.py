@@ -5,7 +5,6 @@ cross-correlation, i.e. the kernel is laid on the picture without flipping it.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -105,11 +104,6 @@ def parse_custom(grid: object, sizes: Sequence[int] = (3, 5)) -> np.ndarray:
 def label(name: str) -> str:
     """'box_blur_3x3' -> 'box blur 3x3' for menus."""
     return name.replace("_", " ")
-
-
-def is_normalised(kernel: np.ndarray) -> bool:
-    """True when the weights sum to 1, so flat areas keep their brightness (blur, sharpen, identity)."""
-    return math.isclose(float(np.sum(kernel)), 1.0, abs_tol=1e-9)
 
 
 def custom_start(size: int, kept: Sequence[Sequence[float]] | None = None) -> np.ndarray:

@@ -88,10 +88,9 @@ def distance(pixels: np.ndarray) -> float:
 def low_top(smoothing: object = 0.0) -> float:
     """The "unsure" threshold for a model trained with label smoothing `smoothing` (a card's value; anything
     but a number in [0, 1) counts as 0). Such a model aims at 1 - e + e/K for its answer, not 1, and is less
-    sure of every input: LOW_TOP - 2e, at least 0.1. At e = 0.1 (the trainer's default) that is 0.3:
-    on tutorial_a trained so, 1.9% false alarms on canvas-drawn MNIST, 43% of scribbles, 40% of letters,
-    99% of photos flagged, against 1.5 / 41 / 37 / 97% for the shipped tutorial_a at 0.5 (at 0.5 the
-    smoothed model raised 4.8% false alarms): bench/not_a_digit.py."""
+    sure of every input: LOW_TOP - 2e, at least 0.1. At e = 0.1 (the trainer's default) that is 0.3, which
+    keeps its false alarms and catches near the shipped models' at 0.5 (bench/not_a_digit.py; the table is in
+    docs/performance.md, "Not a digit?")."""
     ok = isinstance(smoothing, (int, float)) and not isinstance(smoothing, bool) and 0 <= smoothing < 1
     return max(0.1, LOW_TOP - 2 * float(smoothing)) if ok else LOW_TOP
 

@@ -161,6 +161,12 @@ class Window:
         return np.where(mask, values, fill)
 
 
+def taps(out_index: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> tuple[int, ...]:
+    """The input positions one output position reads along one axis: index*S - P + i*D for i < k (a position
+    below 0 or past the edge is in the padding). The calculator's window and explain's worked units share it."""
+    return tuple(out_index * stride - padding + i * dilation for i in range(kernel_size))
+
+
 def window(shape: tuple[int, ...], row: int, col: int, kernel_size: int, stride: int = 1, padding: int = 0,
            dilation: int = 1) -> Window:
     """The taps of output (row, col): input rows row*S - P + i*D; ValueError if (row, col) is not an output."""
@@ -168,8 +174,7 @@ def window(shape: tuple[int, ...], row: int, col: int, kernel_size: int, stride:
     row, col = _int("row", row), _int("column", col)
     if not (0 <= row < rw.out and 0 <= col < cw.out):
         raise ValueError(f"output position ({row}, {col}) is outside the {rw.out}x{cw.out} output")
-    rows = tuple(row * stride - padding + i * dilation for i in range(kernel_size))
-    cols = tuple(col * stride - padding + j * dilation for j in range(kernel_size))
+    rows, cols = (taps(i, kernel_size, stride, padding, dilation) for i in (row, col))
     inside = np.outer([0 <= r < shape[0] for r in rows], [0 <= c < shape[1] for c in cols])
     return Window(rows, cols, inside)
 

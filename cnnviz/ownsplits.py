@@ -128,8 +128,3 @@ def splits(name_or_key: str, seed: int = 0, test_fraction: float = 0.2,
     return _split(ds, "train", train_x, train_y), _split(ds, "test", pixels[test_idx], labels[test_idx])
 
 
-def to_image_folder(name: str):
-    """The dataset read by torchvision's own ImageFolder (grey 28x28 PIL images): proof the layout is standard."""
-    from torchvision.datasets import ImageFolder
-
-    return ImageFolder(str(owndata.open_dataset(name).folder), loader=lambda p: Image.open(p).convert("L"))

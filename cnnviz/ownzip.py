@@ -28,8 +28,8 @@ MAX_ZIP_FILES = owndata.MAX_CLASSES * owndata.MAX_EXAMPLES
 MAX_ZIP_UNPACKED = 100 * 2**20   # declared total size of all entries
 MAX_ENTRY_BYTES = 10 * 2**20     # one picture
 MAX_RATIO = 200                  # declared size / compressed size of one entry: more is a zip bomb
-# What decoding costs is pixels, not bytes: 5,000 copies of a 3 kB 1-bit 5000x5000 PNG pass every byte limit
-# above and took ~75 ms of CPU each (bench/zip_bomb.py). An RGB PNG costs ~18 ns a pixel to decode.
+# What decoding costs is pixels, not bytes: thousands of copies of a 3 kB 1-bit 5000x5000 PNG pass every byte
+# limit above and each takes real CPU to decode (bench/zip_bomb.py; the numbers: docs/classroom-server.md).
 MAX_ZIP_PIXELS = 500_000_000     # all pictures of one zip as decoded, counted from their headers first
 MAX_IMPORT_CPU_S = 30.0          # CPU seconds of the importing thread
 MAX_IMPORT_WALL_S = 120.0        # seconds on the clock (a class loads the server: CPU is the tighter one alone)

@@ -65,12 +65,6 @@ def probabilities(logits: torch.Tensor) -> np.ndarray:
     return F.softmax(logits.detach().float().reshape(-1), dim=0).cpu().numpy()
 
 
-def predict(model: nn.Module, x: torch.Tensor) -> np.ndarray:
-    """Class probabilities (K,) for one input x (1, C, H, W)."""
-    with torch.no_grad():
-        return probabilities(model(x))
-
-
 @dataclass(frozen=True)
 class Verdict:
     """The answer in words: the winning class, how sure, and a note when unsure."""

@@ -1,9 +1,9 @@
 """Load the heavy libraries once per server process and move what they allocated out of the garbage collector's sight.
 
 Streamlit runs `gc.collect(2)` after every script run (`runner.postScriptGC`). With torch, plotly and pandas
-loaded that full collection walks ~420,000 long-lived objects: ~200 ms of GIL-holding CPU per rerun
-(bench/gc_freeze.py, 2-core machine), which is more than the whole Draw page costs (a stroke is two reruns: the
-canvas's reset and the stroke). `gc.freeze()` puts the objects alive after import into the permanent
+loaded that full collection walks every long-lived object they made: more GIL-holding CPU per rerun than the
+whole Draw page costs (a stroke is two reruns: the canvas's reset and the stroke; bench/gc_freeze.py, numbers in
+docs/performance.md). `gc.freeze()` puts the objects alive after import into the permanent
 generation, so each collection only walks what the runs since created (microseconds). Garbage
 made by the pages is still collected as before; only import-time objects, which live as long as the
 process anyway, are skipped.

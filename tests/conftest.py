@@ -3,15 +3,23 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from tools.browser import (  # noqa: F401  (stroke, CANVAS: the browser tests take them from here)
+    CANVAS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    IDLE,
+    app_command,
+    free_port,
+    stop,
+    stroke,
+    wait_healthy,
+)
 
 # Shared, noisy 2-core machines: no per-example deadline (a loaded CPU is not a bug), and derandomized so
 # CI runs the same examples every time (a property failure reproduces; no flaky red build).
@@ -20,9 +28,6 @@ settings.load_profile("cnnviz")
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 # Tests read the real MNIST from ../shared/datasets unless CNNVIZ_DATA says otherwise.
 if "CNNVIZ_DATA" not in os.environ and (ROOT.parent / "shared" / "datasets").is_dir():
@@ -60,12 +65,6 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def user_data(tmp_path_factory) -> Path:
     """The folder where the browser tests' server keeps the datasets its visitors make."""
@@ -73,25 +72,19 @@ def user_data(tmp_path_factory) -> Path:
 
 
 @contextlib.contextmanager
-def serve(logdir: Path, env: dict[str, str]):
-    """`streamlit run app.py` on a free localhost port with `env` added to this environment; yields its URL."""
-    port = _free_port()
+def serve(logdir: Path, env: dict[str, str], address: str = "127.0.0.1"):
+    """`streamlit run app.py` on a free port (listening on `address`) with `env` added to this environment; yields
+    its URL on localhost."""
+    port = free_port()
     log = (logdir / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env})
+    proc = subprocess.Popen(app_command(port, address), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc)
+        wait_healthy(url, proc, timeout=90)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
 
 
@@ -101,21 +94,6 @@ def app_url(tmp_path_factory, user_data) -> str:
     env = {"CNNVIZ_USER_CHECKPOINTS": str(tmp_path_factory.mktemp("user_ckpt")), "CNNVIZ_USER_DATA": str(user_data)}
     with serve(tmp_path_factory.mktemp("server"), env) as url:
         yield url
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"streamlit did not become healthy within {timeout}s")
 
 
 @pytest.fixture(scope="session")
@@ -162,12 +140,16 @@ def written_like(value: float, shown: str) -> bool:
     return float(f"{value:.{decimals}f}") == float(shown)
 
 
+def count_params(model) -> int:
+    """Number of parameters of a torch model: torch's own count, the oracle of the calculator's."""
+    return sum(p.numel() for p in model.parameters())
+
+
 def wait_idle(page, timeout: float = 60_000) -> None:
     """Wait until the Streamlit script has finished running and no placeholder skeleton is left."""
-    idle = "[data-testid='stApp'][data-test-script-state='notRunning']"
-    page.wait_for_selector(idle, timeout=timeout)
+    page.wait_for_selector(IDLE, timeout=timeout)
     page.wait_for_timeout(300)  # let the last delta paint
-    page.wait_for_selector(idle, timeout=timeout)
+    page.wait_for_selector(IDLE, timeout=timeout)
     page.wait_for_function("() => document.querySelectorAll(\"[data-testid='stSkeleton']\").length === 0",
                            timeout=timeout)
 
@@ -176,20 +158,6 @@ def open_page(page, app_url: str, path: str) -> None:
     """Open one page of the app (path as st.navigation names it: "" for the calculator, "draw", ...) and wait."""
     page.goto(f"{app_url}/{path}")
     wait_idle(page)
-
-
-CANVAS = "canvas.upper-canvas"  # the drawable canvas's layer that takes the mouse (no iframe)
-
-
-def stroke(page, points: list[tuple[float, float]]) -> None:
-    """Press, drag through `points` (fractions of the canvas), release: one brush stroke."""
-    box = page.locator(CANVAS).first.bounding_box()
-    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
-    page.mouse.move(*xy[0])
-    page.mouse.down()
-    for x, y in xy[1:]:
-        page.mouse.move(x, y, steps=3)
-    page.mouse.up()
 
 
 # The canvas's toolbar (undo, redo, clear) floats over the canvas's top edge while the mouse is on the canvas

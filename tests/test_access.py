@@ -143,3 +143,9 @@ def test_two_server_processes_share_one_budget_of_wrong_guesses(tmp_path, monkey
     here = access.Gate(server_limit=3)
     assert "on this server" in here.check("owl-42", "owl-42", 0, None).message  # not judged here either
     assert access.Gate(server_limit=4).check("owl-42", "owl-42", 0, None).ok    # a budget is a budget of wrong ones
+
+
+def test_the_teacher_code_is_read_like_the_class_code():
+    assert access.teacher_code({}) is None and access.teacher_code({"CNNVIZ_TEACHER_CODE": "  "}) is None
+    assert access.teacher_code({"CNNVIZ_TEACHER_CODE": " owl-42 "}) == "owl-42"
+    assert access.teacher_code({"CNNVIZ_CLASS_CODE": "owl-42"}) is None  # the class code opens no Class page

@@ -3,9 +3,10 @@ import json
 
 import pytest
 import torch
+from conftest import count_params
 
 from cnnviz import arch, dims
-from cnnviz.arch import PRESETS, Layer, Spec, build, count_params
+from cnnviz.arch import PRESETS, Layer, Spec, build
 
 DESIGN_EXAMPLE = {"input_shape": [1, 28, 28], "layers": [
     {"type": "conv", "out_channels": 16, "kernel_size": 5, "stride": 1, "padding": 2, "dilation": 1},
@@ -80,7 +81,6 @@ def test_impossible_spec_does_not_build():
 
 def test_built_model_knows_its_spec():
     assert build(PRESETS["lenet5"]).spec == PRESETS["lenet5"]
-    assert arch.example_input(PRESETS["lenet5"], 2).shape == (2, 1, 28, 28)
 
 
 @pytest.mark.parametrize("name", sorted(arch.PRESETS))

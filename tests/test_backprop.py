@@ -180,6 +180,12 @@ def _indices(shape: tuple[int, ...], rng: np.random.Generator, n: int = 5) -> li
         tuple(int(rng.integers(v)) for v in shape) for _ in range(n)]
 
 
+def _pairs(s, name: str, index: tuple[int, ...]) -> list[tuple[float, float]]:
+    """(input value, upstream gradient) pairs of backprop.terms, whose products add up to the gradient."""
+    t = backprop.terms(s, name, index)
+    return [(float(a), float(b)) for a, b in zip(t.inputs, t.upstream)]
+
+
 @pytest.mark.parametrize("which", list(arch.PRESETS) + list(ODD))
 def test_weight_terms_add_up_to_the_gradient(which, digits):
     model = _odd_model(which) if which in ODD else backprop.untrained(which)
@@ -187,7 +193,7 @@ def test_weight_terms_add_up_to_the_gradient(which, digits):
     rng = np.random.default_rng(21)
     for name in backprop.weight_names(s):
         for index in _indices(tuple(s.grads[name].shape), rng):
-            pairs = backprop.weight_terms(s, name, index)
+            pairs = _pairs(s, name, index)
             total = math.fsum(a * b for a, b in pairs)
             assert total == pytest.approx(float(s.grads[name][index]), rel=1e-9, abs=1e-12), (name, index)
             layer = name.rsplit(".", 1)[0]
@@ -236,8 +242,8 @@ def test_more_steps_make_the_loss_fall_and_start_where_step_ends(preset, lr, dig
     (lambda m, x: backprop.step(m, x[:, :, :14], 1), "shape"),
     (lambda m, x: backprop.step(torch.nn.Linear(2, 2), x, 1), "no spec"),
     (lambda m, x: backprop.steps(m, x, 1, n=0), "n must be"),
-    (lambda m, x: backprop.weight_terms(backprop.step(m, x, 1), "conv9.weight", (0,)), "no parameter"),
-    (lambda m, x: backprop.weight_terms(backprop.step(m, x, 1), "conv1.weight", (16, 0, 0, 0)), "0..15"),
+    (lambda m, x: backprop.terms(backprop.step(m, x, 1), "conv9.weight", (0,)), "no parameter"),
+    (lambda m, x: backprop.terms(backprop.step(m, x, 1), "conv1.weight", (16, 0, 0, 0)), "0..15"),
     (lambda m, x: backprop.untrained("nope"), "no preset"),
 ])
 def test_bad_arguments_are_value_errors_that_say_what(call, message, digits):

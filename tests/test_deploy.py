@@ -11,16 +11,18 @@ import re
 import shutil
 import ssl
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, _free_port, _wait_healthy, open_page
+from conftest import ROOT, open_page, wait_idle
 from test_browser_draw import draw_one, read_prediction
 
+from tools.browser import app_command, free_port, wait_healthy
+
 DEPLOY = ROOT / "deploy"
+TEACHER_CODE = "owl-42"  # behind a proxy nobody is on loopback: the Class page is opened with the teacher code
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
@@ -92,18 +94,16 @@ def replicas(tmp_path_factory):
     if NGINX is None:
         pytest.skip("nginx is not installed (apt-get install nginx; .ci/run installs it)")
     tmp = tmp_path_factory.mktemp("deploy")
-    ports, procs = [_free_port(), _free_port()], []
+    ports, procs = [free_port(), free_port()], []
     env = {**os.environ, "CNNVIZ_USER_CHECKPOINTS": str(tmp / "checkpoints"),  # one of each for all replicas,
-           "CNNVIZ_USER_DATA": str(tmp / "datasets"), "CNNVIZ_SHARED": str(tmp / "state")}  # as compose's volumes
+           "CNNVIZ_USER_DATA": str(tmp / "datasets"), "CNNVIZ_SHARED": str(tmp / "state"),  # as compose's volumes
+           "CNNVIZ_TEACHER_CODE": TEACHER_CODE}
     try:
         for port in ports:
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                 "--server.address", "127.0.0.1", "--server.headless", "true",
-                 "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                cwd=ROOT, stdout=(tmp / f"app{port}.log").open("w"), stderr=subprocess.STDOUT, env=env))
+            procs.append(subprocess.Popen(app_command(port), cwd=ROOT, stdout=(tmp / f"app{port}.log").open("w"),
+                                          stderr=subprocess.STDOUT, env=env))
         for port, proc in zip(ports, procs):
-            _wait_healthy(f"http://127.0.0.1:{port}", proc)
+            wait_healthy(f"http://127.0.0.1:{port}", proc)
         yield ports, tmp
     finally:
         _end(procs)
@@ -134,11 +134,11 @@ def _nginx(site: str, tmp: Path) -> subprocess.Popen:
 @pytest.fixture(scope="module")
 def proxy_url(replicas):
     ports, tmp = replicas
-    port = _free_port()
+    port = free_port()
     proxy = _nginx(render((DEPLOY / "nginx.conf").read_text(), ports, port), tmp / "http")
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, proxy, timeout=30)
+        wait_healthy(url, proxy, timeout=30)
         yield url, tmp / "http" / "access.log"
     finally:
         _end([proxy])
@@ -181,7 +181,7 @@ def test_the_https_recipe_serves_the_app_and_upgrades_its_websocket(replicas):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                     "-keyout", str(certs / "privkey.pem"), "-out", str(certs / "fullchain.pem")],
                    check=True, capture_output=True)
-    http_port, tls_port = _free_port(), _free_port()
+    http_port, tls_port = free_port(), free_port()
     proxy = _nginx(render((DEPLOY / "nginx-tls.conf").read_text(), ports, http_port, tls_port, certs), tmp / "https")
     insecure = ssl.create_default_context(cafile=str(certs / "fullchain.pem"))
     insecure.check_hostname = False
@@ -211,3 +211,59 @@ def test_the_https_recipe_serves_the_app_and_upgrades_its_websocket(replicas):
         assert upgraded.status == 101 and upgraded.getheader("Upgrade", "").lower() == "websocket"
     finally:
         _end([proxy])
+
+
+def _routes_to_each_replica(url: str, log: Path, replicas: int = 2) -> list[str]:
+    """Route cookie values that nginx sends to different replicas (one each), found by asking and reading its log."""
+    found: dict[str, str] = {}
+    for i in range(40):
+        route = f"wall-{i}"
+        request = urllib.request.Request(f"{url}/_stcore/health", headers={"Cookie": f"cnnviz_route={route}"})
+        with urllib.request.urlopen(request, timeout=10) as r:
+            r.read()
+        for _ in range(50):
+            served = [up for r, up, _ in (line.split() for line in log.read_text().splitlines()) if r == route]
+            if served:
+                break
+            time.sleep(0.05)
+        found.setdefault(served[0], route)
+        if len(found) == replicas:
+            return list(found.values())
+    pytest.fail(f"nginx sent 40 routes to {len(found)} replica(s) only")
+
+
+@pytest.mark.browser
+def test_drawings_from_both_replicas_reach_one_class_wall(proxy_url, replicas, browser, artifacts):
+    """#22: the wall's store is in the shared folder, so a student on each replica reaches the same wall, and the
+    teacher's Class page (on whichever replica) counts both."""
+    from cnnviz import classwall
+
+    url, log = proxy_url
+    _, tmp = replicas
+    wall = classwall.folder(tmp / "state")
+    classwall.clear(wall)
+    classwall.start(wall, "1")
+    contexts = []
+    try:
+        for route in _routes_to_each_replica(url, log):
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.add_cookies([{"name": "cnnviz_route", "value": route, "url": url}])
+            contexts.append(context)
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            open_page(page, url, "draw")
+            draw_one(page)
+            assert read_prediction(page) == "1"
+        teacher = contexts[0].new_page()
+        teacher.set_default_timeout(60_000)
+        open_page(teacher, url, "class")
+        teacher.get_by_label("Teacher code", exact=True).fill(TEACHER_CODE)
+        teacher.get_by_role("button", name="Open the Class page").click()
+        teacher.wait_for_function("() => document.body.innerText.includes('2 drawings from 2 students')")
+        wait_idle(teacher)
+        assert "class accuracy 100%" in teacher.inner_text("[data-testid='stMain']")
+        teacher.screenshot(path=str(artifacts / "class_wall_replicas.png"))
+    finally:
+        for context in contexts:
+            context.close()
+    assert sorted(d.answer for d in classwall.read(wall)) == ["1", "1"]

@@ -3,11 +3,12 @@ import os
 
 import pytest
 import torch
+from conftest import count_params
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnnviz import dims
-from cnnviz.arch import PRESETS, Layer, Spec, _module, build, count_params
+from cnnviz.arch import PRESETS, Layer, Spec, _module, build
 
 
 @pytest.mark.parametrize("w, k, p, s, out, kind", [

@@ -7,12 +7,10 @@ import torch
 from torch import nn
 
 from cnnviz import data
-from cnnviz.arch import PRESETS, build
 from cnnviz.evaluate import (
     Evaluation,
     accuracy_text,
     evaluate,
-    first_layer_filters,
     misclassified,
     per_class_lines,
     percent_decimals,
@@ -51,12 +49,6 @@ def test_per_class_lines_match_the_tutorials():
     ev = Evaluation(np.zeros(0), np.zeros(0), confusion, 0.0)
     assert per_class_lines(ev)[0] == "Test Accuracy of 0: 99% (787/790)"
     assert per_class_lines(ev)[1] == "Test Accuracy of 1: 0% (0/0)"
-
-
-def test_first_layer_filters():
-    assert first_layer_filters(build(PRESETS["tutorial_a"])).shape == (16, 5, 5)
-    with pytest.raises(ValueError, match="no convolution layer"):
-        first_layer_filters(build(PRESETS["logistic"]))
 
 
 @pytest.mark.parametrize("correct, total, text", [

@@ -3,9 +3,10 @@ import json
 
 import pytest
 import torch
+from conftest import count_params
 
 from cnnviz import export
-from cnnviz.arch import PRESETS, Spec, build, count_params
+from cnnviz.arch import PRESETS, Spec, build
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))

@@ -1,6 +1,8 @@
 """Named kernels and the validation of a user's own grid."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -33,7 +35,7 @@ def test_groups_cover_every_named_kernel_once():
 @pytest.mark.parametrize("name", ["identity", "box_blur_3x3", "box_blur_5x5", "gaussian_3x3", "gaussian_5x5",
                                   "sharpen"])
 def test_brightness_keeping_kernels_sum_to_one(name):
-    assert kernels.is_normalised(kernels.KERNELS[name])
+    assert math.isclose(float(np.sum(kernels.KERNELS[name])), 1.0, abs_tol=1e-9)  # flat areas keep their brightness
 
 
 @pytest.mark.parametrize("name", ["sobel_x", "sobel_y", "prewitt_x", "prewitt_y", "laplacian", "outline"])

@@ -309,3 +309,14 @@ def test_stepped_position_follows_the_output_until_someone_chooses_a_pixel():
     played = first.next()
     assert (played.row, played.col, played.auto) == (4, 2, False)
     assert _at(ops.stepped_position(4, 2, b, played)) == (4, 2)  # Play goes on from where it is
+
+
+@pytest.mark.parametrize("index, k, s, p, d", [(0, 3, 1, 0, 1), (2, 5, 2, 2, 1), (1, 3, 2, 1, 2), (3, 2, 2, 0, 1)])
+def test_taps_are_the_positions_torch_unfold_reads(index, k, s, p, d):
+    """ops.taps (the calculator's window, explain's worked units) against F.unfold on a 1-D ramp."""
+    n = 12
+    ramp = torch.arange(n, dtype=torch.float64).reshape(1, 1, 1, n) + 1  # 1..n; 0 marks the padding
+    cols = F.unfold(ramp, (1, k), padding=(0, p), stride=(1, s), dilation=(1, d))[0]  # (k, L)
+    expected = [int(v) - 1 if v else None for v in cols[:, index].tolist()]
+    got = [t if 0 <= t < n else None for t in ops.taps(index, k, s, p, d)]
+    assert got == expected

@@ -88,11 +88,19 @@ def test_bad_class_lists(classes, says):
 
 # --- saving and reading --------------------------------------------------------------------------
 
+def _image_folder(name: str):
+    """The dataset read by torchvision's own ImageFolder (grey 28x28 PIL images): proof the layout is standard."""
+    from PIL import Image
+    from torchvision.datasets import ImageFolder
+
+    return ImageFolder(str(owndata.open_dataset(name).folder), loader=lambda p: Image.open(p).convert("L"))
+
+
 def test_save_then_read_back_with_torchvision_image_folder(user_data):
     ds = made(6)
     assert ds.folder == user_data / "toy" and ds.classes == ("bar", "ring") and ds.counts == {"bar": 6, "ring": 6}
     assert ds.problems() == []
-    folder = ownsplits.to_image_folder("toy")  # torchvision's own reader
+    folder = _image_folder("toy")  # torchvision's own reader
     assert folder.classes == list(ds.classes) and len(folder) == 12
     pixels, labels, notes = ownsplits.read_all(ds)
     assert notes == []
@@ -233,7 +241,7 @@ def test_crash_leftovers_are_invisible_and_swept(user_data):
     (crashed / "a").mkdir(parents=True)
     assert owndata.available() == ["shapes", "toy"]
     assert owndata.open_dataset("toy").counts == {"bar": 5, "ring": 5}
-    assert len(ownsplits.to_image_folder("toy")) == 10
+    assert len(_image_folder("toy")) == 10
     os.utime(crashed, (0, 0))
     owndata.create("next", ["a", "b"])
     assert not crashed.exists()

@@ -154,8 +154,7 @@ def test_panel_figures_are_valid_and_labelled_from_dims(look_and_pixels):
     assert [v.kernels is not None for v in layers] == [True, False, False, True] + [False] * 4
     verdict = look.inspection.verdict
     saliency = figs.panel_saliency(look, prepared.pixels)
-    for fig in (figs.probabilities(look.inspection.probs, verdict.labels, verdict.index), saliency,
-                figs.saliency_overlay(prepared.pixels, look.saliency().grad_cam, "cam")):
+    for fig in (figs.probabilities(look.inspection.probs, verdict.labels, verdict.index), saliency):
         _validated(fig)
     assert len(saliency.data) == 4  # (digit + Grad-CAM), (digit + input gradient)
 

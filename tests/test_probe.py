@@ -80,7 +80,8 @@ def test_inspect_probabilities_and_verdict():
     x = torch.randn(1, 1, 28, 28)
     result = probe.inspect(model, x)
     assert result.probs.shape == (10,) and result.probs.sum() == pytest.approx(1.0, abs=1e-5)
-    np.testing.assert_allclose(result.probs, probe.predict(model, x), atol=1e-6)
+    with torch.no_grad():
+        np.testing.assert_allclose(result.probs, probe.probabilities(model(x)), atol=1e-6)
     assert result.verdict.index == int(np.argmax(result.probs))
     assert _hooks_left(model) == 0
 

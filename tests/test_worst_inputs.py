@@ -6,7 +6,6 @@ measured W=300 at 16.6 s and W=4096 still busy after 122 s); speed itself is mea
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from conftest import ROOT
@@ -22,9 +21,7 @@ def _extremes(widget) -> list:
 
 
 def _timed_run(at: AppTest, what: str) -> None:
-    t0 = time.monotonic()
-    at.run(timeout=BUDGET_S)  # AppTest raises if the script is still running after the budget
-    assert time.monotonic() - t0 < BUDGET_S, what
+    at.run(timeout=BUDGET_S)  # AppTest raises if the script is still running after the budget: a hang fails
     assert not at.exception, (what, [e.value for e in at.exception])
 
 

@@ -1,12 +1,13 @@
 """Figures of the draw page: preprocessing steps, feature maps per layer, kernels, probabilities, saliency.
 
 Every layer's maps are tiled into one array (1-px NaN gaps) and drawn as one
-Heatmap: ~7 ms for 48 maps, where one subplot per map takes ~119 ms.
+Heatmap, many times faster than one subplot per map.
 
 Why plain dicts and `_validate=False` here instead of `common.heatmap`: the page
-builds a dozen figures per drawing within a 25 ms budget. Plotly's property
-validation (`update_layout`, `update_yaxes`, named colorscales) costs 3-14 ms
-per figure; building the same figure from a dict without it costs ~1 ms.
+builds a dozen figures per drawing within a tight budget, and plotly's property
+validation (`update_layout`, `update_yaxes`, named colorscales) costs several
+times what building the same figure from a dict without it does (the numbers:
+docs/performance.md).
 tests/test_page_draw.py re-validates every figure with `go.Figure(fig.to_dict())`.
 """
 from __future__ import annotations
@@ -95,11 +96,6 @@ def probabilities(probs: np.ndarray, labels: tuple[str, ...], chosen: int, heigh
               "yaxis": {"range": [0, 1.15], "tickformat": ".0%"},
               "xaxis": {"type": "category", "dtick": 1, "tickangle": 0}}  # every class named, even when narrow
     return _figure([trace], layout)
-
-
-def saliency_overlay(pixels: np.ndarray, heat: np.ndarray, title: str, height: int = 300) -> go.Figure:
-    """The 28x28 input in grey with a saliency map (H, W) in [0, 1] laid over it, half transparent."""
-    return _figure(_overlay(pixels, heat), _image_layout(title, height))
 
 
 def saliency_pair(pixels: np.ndarray, maps: list[tuple[str, np.ndarray]], height: int = 260) -> go.Figure:

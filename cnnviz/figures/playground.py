@@ -1,10 +1,9 @@
 """Figures of the convolution playground: pictures with padding and the sliding window, kernels, worked pixels.
 
-Speed (measured, bench/playground_latency.py): a 512x512 map as a Heatmap sends
-~262k numbers of JSON, so big pictures go to the browser as one JPEG (go.Image
-with a data URI, ~1.6 ms to encode vs ~34 ms for PNG); small ones, whose numbers
-matter, are Heatmaps with every value written in its cell. Figures are built in
-one go.Figure(...) call: each later update_layout costs plotly ~3-10 ms of validation.
+Speed (bench/playground_latency.py, numbers in docs/performance.md): a 512x512 map as a Heatmap sends
+~262k numbers of JSON, so big pictures go to the browser as one JPEG (go.Image with a data URI, far
+cheaper to encode than a PNG); small ones, whose numbers matter, are Heatmaps with every value written
+in its cell. Figures are built in one go.Figure(...) call: each later update_layout re-validates.
 """
 from __future__ import annotations
 
