@@ -42,7 +42,7 @@ def feed(wall: Path, n: int, names: dict[int, str] | None = None) -> None:
     split = data.load("mnist", "test")
     for i in range(n):
         prepared = preprocess.from_mnist(split.raw(i)[0])
-        verdict = probe.look_for_card(model, prepared.normalized(tuple(card["normalize"])), card).inspection.verdict
+        verdict = probe.look_for_card(model, prepared.normalized(card.normalize), card).inspection.verdict
         classwall.submit(wall, f"{i:016x}", prepared.pixels, verdict.label, verdict.confidence,
                          verdict.note is not None, (names or {}).get(i, ""))
 

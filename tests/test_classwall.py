@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from cnnviz import classwall, data, owndata, preprocess
+from cnnviz import classwall, data, owndata, ownsplits, preprocess
 from cnnviz.probe import DIGITS
 
 
@@ -144,7 +144,7 @@ def test_saved_as_a_dataset_make_a_dataset_reads(wall, digits, tmp_path, monkeyp
     ds, saved, notes = classwall.save(drawings, "our class", None)
     assert saved == 10 and notes == [] and sorted(ds.classes) == sorted({label for _, label in digits[:10]})
     reread = owndata.open_dataset("our class")
-    pixels, labels, unreadable = owndata.read_all(reread)
+    pixels, labels, unreadable = ownsplits.read_all(reread)
     assert unreadable == []
     got = sorted((reread.classes[int(y)], p.astype(np.float32).round(3).tobytes()) for p, y in zip(pixels, labels))
     sent = sorted((d.answer, (d.pixels / 255.0).astype(np.float32).round(3).tobytes()) for d in drawings)
