@@ -21,6 +21,7 @@ SHIFT_PX = 2.0      # jitter: moved by up to 2 px,
 DEGREES = 12.0      # turned by up to 12 degrees,
 SCALE = 0.1         # and resized by up to 10%: a digit stays the digit it was
 GAP_POINTS = 5.0    # a train - held-out gap above this many points: it memorised
+SMALL_GAP = 2.0     # up to this many: no sign of it; in between: a little
 
 
 def sample(split: datamod.Split, n: int | None, seed: int = 0) -> datamod.Split:
@@ -110,6 +111,9 @@ def verdict(train_accuracy: float, held_out_accuracy: float, tested: int, what: 
     if gap < -GAP_POINTS:
         return (f"{head}. It does better on new images than on its training images: augmentation or dropout make "
                 "the training images harder than the test.")
+    if gap > SMALL_GAP:
+        return (f"{head}: a gap of {gap:.1f} points. A little overfitting: it knows its training images somewhat "
+                "better than new ones.")
     return f"{head}: a gap of {gap:.1f} points. No sign of overfitting: it does about as well on images it never saw."
 
 

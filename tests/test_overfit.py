@@ -117,6 +117,7 @@ def test_verdicts_in_plain_words():
     assert "No sign of overfitting" in overfit.verdict(99.2, 98.9, 10_000)
     assert "It overfitted" in overfit.verdict(100, 80, 200) and "a gap of 20.0 points" in overfit.verdict(100, 80, 200)
     assert "better on new images" in overfit.verdict(80, 90, 500)
+    assert "A little overfitting" in overfit.verdict(100, 95.1, 200)
     assert overfit.overfitted(100, 90) and not overfit.overfitted(99, 97)
 
 
