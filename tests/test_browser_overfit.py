@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from test_browser_trainer import TO_TOP
-
 from conftest import open_page, wait_idle
+from test_browser_trainer import TO_TOP
 
 
 @pytest.mark.browser
