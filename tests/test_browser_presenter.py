@@ -97,7 +97,12 @@ def test_how_it_learns_in_presenter_mode(projector, app_url, artifacts):
 
 @pytest.mark.browser
 def test_the_trainer_in_presenter_mode(projector, app_url, artifacts):
-    open_page(projector, app_url, "trainer?present=1")
+    """A short run's result (curves, confusion matrix, misclassified digits): every figure text >= 16 px."""
+    open_page(projector, app_url, "trainer?cap=30&present=1")
+    projector.get_by_role("button", name="Start training").click()
+    projector.get_by_role("button", name="Save checkpoint").wait_for(timeout=180_000)
+    wait_idle(projector)
+    assert projector.locator(PLOTS).count() >= 2  # the confusion matrix and the misclassified digits
     small = small_texts(projector)
     assert small == [], sorted(set(map(tuple, small)))[:60]
     projector.screenshot(path=str(artifacts / "presenter_trainer.png"))
