@@ -119,7 +119,7 @@ def test_the_drawing_survives_a_visit_to_another_page(projector, app_url):
 
 def test_walk_the_shipped_lesson_to_the_end(projector, app_url, artifacts):
     open_page(projector, app_url, "?lesson=cnn_tutorial&step=1")
-    side = projector.locator("[data-testid='stMain']")  # the step stands at the top of the page (#20)
+    side = projector.locator("[data-testid='stMain']")  # the step stands at the top of the page
     pages = ["", "", "playground", "playground", "playground", "trainer", "trainer", "trainer", "draw"]
     for n, path in enumerate(pages, 1):
         expect(side.get_by_text(f"Step {n} of {len(pages)}")).to_be_visible()

@@ -234,7 +234,7 @@ def _routes_to_each_replica(url: str, log: Path, replicas: int = 2) -> list[str]
 
 @pytest.mark.browser
 def test_drawings_from_both_replicas_reach_one_class_wall(proxy_url, replicas, browser, artifacts):
-    """#22: the wall's store is in the shared folder, so a student on each replica reaches the same wall, and the
+    """The wall's store is in the shared folder, so a student on each replica reaches the same wall, and the
     teacher's Class page (on whichever replica) counts both."""
     from cnnviz import classwall
 

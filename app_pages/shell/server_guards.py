@@ -1,7 +1,7 @@
 """Server guards (not a page): what a session that has not entered the class code may ask of the server.
 
 The gate (gate.py) keeps a locked session's *script* from showing anything, but Streamlit answers some requests
-without running the script (issue 24): the upload route stores files for any live session id, the first message
+without running the script: the upload route stores files for any live session id, the first message
 of every run tells the browser the server's script path, install id and versions, and `clear_cache` empties every
 cache of the server. Here, once per process:
 - the upload route's session check (`runtime.is_active_session`, which nothing else in Streamlit 1.67 calls)
