@@ -26,6 +26,13 @@ from tools.browser import (  # noqa: F401  (stroke, CANVAS: the browser tests ta
 settings.register_profile("cnnviz", deadline=None, derandomize=True)
 settings.load_profile("cnnviz")
 
+try:  # Playwright's expect() waits 5 s by default: a page switch on a loaded 2-core CI machine can take longer.
+    from playwright.sync_api import expect as _expect  # a bound on waiting, never a measurement
+
+    _expect.set_options(timeout=30_000)
+except ImportError:  # the quick loop runs without Playwright too
+    pass
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 
