@@ -105,11 +105,22 @@ TERMS: tuple[Term, ...] = (
          "through the layers to work out every weight's gradient.", None),
     Term("bias", r"\bbias\b", "The bias is a number added after the multiply-and-add, so a unit can switch on more "
          "or less easily.", None),
-    Term("dense layer", r"\b(?:fc\d|dense|fully connected|linear)\b", "A dense (fully connected) layer multiplies "
+    Term("dense layer", r"\b(?:fc\d|FC|dense|fully connected|linear)\b", "A dense (fully connected) layer multiplies "
          "every input by its own weight and adds them all up, for every output.", None),
+    Term("conv layer", r"\bconv\d*\b", "A conv layer slides each of its kernels over the maps before it and makes one "
+         "new map per kernel.", None),
+    Term("CNN", r"\bCNNs?\b", "A CNN (convolutional neural network) is a network that starts with conv layers: small "
+         "kernels slid over the picture.", None),
+    Term("∂", r"∂", "∂L/∂z reads 'how much L changes when z changes a little': a gradient.", None),
     Term("flatten", r"\b[Ff]latten\b", "Flatten lays the maps out as one long list of numbers for the dense layers.",
          None),
 )
+
+
+# How to read the Draw page's "Why" heatmaps, in one line each (the page shows them under the heatmaps)
+READ_SALIENCY = "How to read it: bright = the pixels that pushed the answer most; dark = pixels that hardly mattered."
+READ_SANITY = ("The same maps from a network with random weights, which learned nothing: where they look alike, "
+               "the heatmap shows the strokes themselves, not what training taught.")
 
 
 def find(text: str) -> list[Term]:
