@@ -3,6 +3,7 @@ trainer, How it learns after a step, the playground's other sources and tabs): w
 widget-schema tests walk. Not a test module itself."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,7 +36,8 @@ def states(present: bool = False) -> Iterator[tuple[str, AppTest]]:
     yield "dimensions: whole network", run("dimensions.py", calc_tab="A whole network", **more)
     yield "dimensions: pooling", run("dimensions.py", calc_kind="Pooling", **more)
     for source in ("Photo", "Pattern", "MNIST digit"):
-        yield f"playground: {source}", run("playground.py", pg_source=source, pg_pool="max", pg_rgb=True, **more)
+        yield f"playground: {source}", run("playground.py", pg_source=source, pg_photo="astronaut", pg_pool="max",
+                                           pg_rgb=True, **more)
     for tab in ("Pooling step", "Output sizes"):
         yield f"playground: {tab}", run("playground.py", pg_pool="max", pg_step_tab=tab, **more)
     yield "playground: custom kernel", run("playground.py", pg_kernel="custom 3x3", **more)
@@ -63,3 +65,9 @@ def texts(at: AppTest) -> Iterator[tuple[str, str, str | None]]:
             label = w.label or ""
             options = list(getattr(w, "options", []) or [])
             yield kind, "\n".join([label, *map(str, options)]), getattr(w, "help", None) or None
+
+
+@functools.cache
+def walked(present: bool = False) -> tuple[tuple[str, AppTest], ...]:
+    """states(), run once per test session (the glossary and the widget tests read the same runs)."""
+    return tuple(states(present))
