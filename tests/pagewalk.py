@@ -4,6 +4,7 @@ widget-schema tests walk. Not a test module itself."""
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,17 @@ def run(page: str, *, clicks: tuple[str, ...] = (), **state) -> AppTest:
     return at
 
 
+def trained(**state) -> AppTest:
+    """The trainer after a run of 5 batches (its result: accuracy, the run's summary with bf16 / one-cycle...)."""
+    at = run("trainer.py", max_batches=5, clicks=("start",), **state)
+    runner = at.session_state["trainer_runner"]
+    while runner.snapshot().state == "running":  # waits for the run to end; nothing here is timed
+        time.sleep(0.2)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def states(present: bool = False) -> Iterator[tuple[str, AppTest]]:
     """(a name for the state, the page run in it) for every page and the states worth reading."""
     more = {"present": True} if present else {}
@@ -42,6 +54,7 @@ def states(present: bool = False) -> Iterator[tuple[str, AppTest]]:
         yield f"playground: {tab}", run("playground.py", pg_pool="max", pg_step_tab=tab, **more)
     yield "playground: custom kernel", run("playground.py", pg_kernel="custom 3x3", **more)
     yield "trainer", run("trainer.py", train_aug=True, **more)
+    yield "trainer: after a run", trained(**more)
     yield "draw", run("draw.py", **more)
     yield "draw: a drawing, Why, sanity and detail", run(
         "draw.py", canvas=canvas_state(stroke_one()), draw_why=True, draw_sanity=True, draw_detail=True, **more)

@@ -111,9 +111,10 @@ def replay(result: tr.Result, test: data.Split) -> None:
     if len(snaps) < 2:
         return
     st.subheader("Replay: watch it learn again")
-    st.caption("Snapshots of the weights, every quarter epoch. Slide to see what the network knew then.")
+    words.caption("Snapshots of the weights, every quarter epoch. Slide to see what the network knew then.")
     i = st.select_slider("Moment of the run", range(len(snaps)), len(snaps) - 1, key="replay",
-                         format_func=lambda k: snapshots.label(snaps[k], result.held_out))
+                         format_func=lambda k: snapshots.label(snaps[k], result.held_out),
+                         help=words.tip(*(snapshots.label(snap, result.held_out) for snap in snaps)))
     model = snapshots.model_at(result.spec, snaps[i])
     frame = snapshots.frame(model, *snapshots.grid(tr.as_trained(test, result.config)), snaps[i].batch, snaps[i].epoch)
     live_frame(frame, test)
