@@ -2,7 +2,7 @@
 
 A page asks `help_for(text)` for the tooltip of a label, caption or heading (every term in it, explained), and in
 presenter mode `plain(text)` for the same text with the jargon swapped for its plain wording where one exists.
-`tests/test_glossary.py` walks every page and checks that each jargon term it shows is explained there.
+`tests/test_page_glossary.py` walks every page and checks that each jargon term it shows is explained there.
 """
 from __future__ import annotations
 
