@@ -16,7 +16,7 @@ one_layer, whole_net = st.tabs(pagestate.CALC_TABS, key="calc_tab", on_change="r
 
 
 def one_layer_tab() -> None:
-    # bound widgets (cnnviz.pagestate.dimensions): no default value arguments; switching the layer keeps the stride
+    # widgets built from their fields (cnnviz.pagestate.dimensions); switching the layer keeps the stride
     kind = fields.radio(SCHEMA["layer"], "Layer", horizontal=True)
     c = st.columns(5)
     w = fields.number(SCHEMA["w"], "Input size W", c[0], help="Width (or height) of the input, in pixels")
@@ -27,9 +27,8 @@ def one_layer_tab() -> None:
     s = fields.number(SCHEMA["s"], "Stride S", c[3])
     d = fields.number(SCHEMA["d"], "Dilation D", c[4], help="Gaps between kernel taps; 1 = none")
     same = dims.same_padding(k, d)
-    said = f"Same padding: P = (K_eff - 1)/2 = {same}" if same is not None else "Same padding (needs an odd kernel)"
-    st.button(words.say(said), help=words.tip(said), disabled=same is None,
-              on_click=lambda: st.session_state.update(want_same=True))
+    words.button(f"Same padding: P = (K_eff - 1)/2 = {same}" if same is not None else "Same padding (needs an odd "
+                 "kernel)", disabled=same is None, on_click=lambda: st.session_state.update(want_same=True))
     try:
         if kind == "Pooling":
             dims.check_pool_padding(k, p)  # the rule torch's pooling layers enforce (the whole-network tab too)
@@ -50,7 +49,7 @@ def one_layer_tab() -> None:
     if kind == "Pooling":
         words.caption("Pooling uses the same formula; PyTorch's pooling stride defaults to the kernel size.")
     words.caption("One row of the padded input (grey = zero padding, red = never reached) and each window position: "
-               + (figs.window_view(work).note or ""))  # the view's note, when it shows only some positions
+                  + (figs.window_view(work).note or ""))  # the view's note, when it shows only some positions
     ui.chart(figs.sliding_windows(work), width="stretch")
 
 

@@ -110,10 +110,9 @@ if b1.button("▶ Start training", type="primary", disabled=busy or spec is None
 if b2.button("■ Stop", disabled=not busy, key="stop", width="stretch"):
     runqueue.stop(runner)
     st.rerun()
-REPRODUCE = "Reproduce the tutorials (Models A, B, C: plain pixels, SGD lr 0.01, batch 100, 3000 iterations)"
-if b3.button(words.say(REPRODUCE), disabled=busy or spec is None or config.dataset != "mnist", key="reproduce",
-             help=words.tip(REPRODUCE, own="Six runs: the tutorials' own recipe, then the same on normalised inputs. "
-                            "Several minutes.")):
+if words.button("Reproduce the tutorials (Models A, B, C: plain pixels, SGD lr 0.01, batch 100, 3000 iterations)", b3,
+                disabled=busy or spec is None or config.dataset != "mnist", key="reproduce", arithmetic=True,
+                help="Six runs: the tutorials' own recipe, then the same on normalised inputs. Several minutes."):
     recipe = tutorials.TUTORIAL_CONFIG
     start(lambda cb, stop: worker.run(tutorials.reproduce_tutorials, (train_split, test_split), cb, stop,
                                       kwargs={"config": recipe}, nice=runqueue.class_nice), single=False,

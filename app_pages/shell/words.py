@@ -43,3 +43,9 @@ def markdown(text: str, where=None, help: str | None = None, arithmetic: bool = 
 def metric(label: str, value, where=None, help: str | None = None, **kwargs) -> None:
     """st.metric whose label's terms are explained in its tooltip (and read plain when presenting)."""
     (where or st).metric(say(label), value, help=tip(label, own=help), **kwargs)
+
+
+def button(label: str, where=None, help: str | None = None, arithmetic: bool = False, **kwargs) -> bool:
+    """st.button whose label's terms are explained in its tooltip (and read plain when presenting, unless the label
+    is a recipe's numbers: `arithmetic`)."""
+    return (where or st).button(label if arithmetic else say(label), help=tip(label, own=help), **kwargs)
