@@ -62,7 +62,7 @@ TERMS: tuple[Term, ...] = (
     Term("softmax", r"\bsoftmax\b", "Softmax turns the 10 raw scores into probabilities that are all positive and "
          "add up to 100%.", None),
     Term("cross-entropy", r"\bcross-entropy\b", "The cross-entropy loss is −log of the probability the network "
-         "gave the right answer: 0 when it was sure and right, large when it was sure and wrong.", "the error"),
+         "gave the right answer: 0 when it was sure and right, large when it was sure and wrong.", "error"),
     Term("epoch", r"\bepochs?\b", "An epoch is one pass over every training image.", None),
     Term("batch", r"\bbatch(?:es)?\b", "A batch is the handful of images the network looks at before it nudges its "
          "weights once.", None),
