@@ -42,8 +42,9 @@ def test_train_this_network_selects_the_calculators_network_on_the_trainer_once(
 
 def test_only_the_handoff_module_names_the_handoff_keys():
     """A page that wrote st.session_state["train_spec"] itself would bypass the hand-off (and its docstring)."""
-    pattern = re.compile(r"""session_state(?:\[|\.get\(|\.pop\(|\.update\()\s*["'](%s)["']""" % "|".join(KEYS))
+    keys = "|".join(KEYS)
+    pattern = re.compile(r"""session_state(?:\[|\.get\(|\.pop\(|\.update\()\s*["'](""" + keys + r""")["']""")
     stray = [f"{p.relative_to(ROOT)}:{i}" for p in (ROOT / "app_pages").rglob("*.py") if p.name != "handoff.py"
              for i, line in enumerate(p.read_text().splitlines(), 1)
-             if pattern.search(line) or re.search(r"update\((?:%s)=" % "|".join(KEYS), line)]
+             if pattern.search(line) or re.search(r"update\((?:" + keys + ")=", line)]
     assert not stray
