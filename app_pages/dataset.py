@@ -4,15 +4,16 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages.parts import dataset_parts as parts
+from app_pages.shell import handoff, words
 from app_pages.shell.who import editor
 from cnnviz import owndata, ownzip
 from cnnviz.text import plain
 
 NEW = "➕ New dataset…"
 st.title("🗂️ Make a dataset")
-st.caption("Teach a CNN your own classes: name 2 to 10 (circle / triangle / square, or a / b / c), draw or "
-           f"upload at least {owndata.MIN_EXAMPLES} examples of each (about 20 work well), then train on it. "
-           "Everything is kept as plain 28×28 PNG files, one folder per class.")
+words.caption("Teach a CNN your own classes: name 2 to 10 (circle / triangle / square, or a / b / c), draw or "
+              f"upload at least {owndata.MIN_EXAMPLES} examples of each (about 20 work well), then train on it. "
+              "Everything is kept as plain 28×28 PNG files, one folder per class.")
 parts.show_flash()
 who = editor()
 
@@ -20,7 +21,7 @@ who = editor()
 def pick() -> str:
     """The dataset picker; NEW when the visitor wants to start one."""
     names = owndata.available()
-    if (chosen := st.session_state.pop("ds_select", None)) is not None:  # just created, copied or imported
+    if (chosen := handoff.take_selected_dataset()) is not None:  # just created, copied or imported
         st.session_state["ds_pick"] = chosen
     if st.session_state.get("ds_pick") not in [NEW, *names]:
         st.session_state["ds_pick"] = names[0] if names else NEW
@@ -39,7 +40,7 @@ def create_form() -> None:
         except (ValueError, OSError) as err:
             st.error(plain(str(err)))
         else:
-            st.session_state["ds_select"] = ds.name
+            handoff.select_dataset(ds.name)
             parts.flash(f"Created {plain(ds.name)}: now draw a few examples of each class.")
             st.rerun()
 
@@ -54,7 +55,7 @@ def import_zip() -> None:
         except ValueError as err:
             st.error(plain(str(err)))
             return
-        st.session_state["ds_select"] = ds.name
+        handoff.select_dataset(ds.name)
         st.session_state["ds_round"] = st.session_state.get("ds_round", 0) + 1
         counts = ", ".join(f"{plain(c)} {n}" for c, n in ds.counts.items())
         parts.flash(f"Imported {plain(ds.name)}: {counts}." + "".join(f"\n- {plain(n)}" for n in notes),
@@ -71,7 +72,7 @@ def status(ds: owndata.OwnDataset) -> None:
     else:
         c1.success(f"Ready to train: {sum(ds.counts.values())} examples in {len(ds.classes)} classes.")
     if c2.button("🏋️ Train on it", key="ds_train", disabled=bool(problems), width="stretch"):
-        st.session_state["train_dataset_fresh"] = ds.key
+        handoff.dataset_to_trainer(ds.key)
         st.switch_page("app_pages/trainer.py")
     c3.download_button("⬇ Download .zip", ownzip.to_zip(ds.name), f"{ds.name}.zip", "application/zip",
                        key="ds_download", width="stretch")
@@ -94,7 +95,7 @@ if not mine:
     st.info(f"**{plain(ds.name)}** {owndata.rights(ds, who)}")
     if st.button(f"📄 Make my copy of {plain(ds.name)}", key="ds_copy"):
         try:
-            st.session_state["ds_select"] = owndata.copy(ds.name, by=who).name
+            handoff.select_dataset(owndata.copy(ds.name, by=who).name)
         except ValueError as err:  # e.g. the disk is full: said, nothing half-made is left
             st.error(plain(str(err)))
         else:

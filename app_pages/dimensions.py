@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.parts import dimensions_parts
-from app_pages.shell import ui
+from app_pages.shell import fields, handoff, ui, words
 from cnnviz import budget, checkpoints, dims, editor, export, pagestate, traintime
 from cnnviz.arch import PRESET_NOTES, PRESETS, Spec
 from cnnviz.figures import network as figs
@@ -16,19 +16,19 @@ one_layer, whole_net = st.tabs(pagestate.CALC_TABS, key="calc_tab", on_change="r
 
 
 def one_layer_tab() -> None:
-    # bound widgets (cnnviz.pagestate.dimensions): no default value arguments; switching the layer keeps the stride
-    kind = st.radio("Layer", ["Convolution", "Pooling"], horizontal=True, key="calc_kind")
+    # widgets built from their fields (cnnviz.pagestate.dimensions); switching the layer keeps the stride
+    kind = fields.radio(SCHEMA["layer"], "Layer", horizontal=True)
     c = st.columns(5)
-    w = c[0].number_input("Input size W", 1, 4096, key="calc_w", help="Width (or height) of the input, in pixels")
-    k = c[1].number_input("Kernel K", 1, 512, key="calc_k")
+    w = fields.number(SCHEMA["w"], "Input size W", c[0], help="Width (or height) of the input, in pixels")
+    k = fields.number(SCHEMA["k"], "Kernel K", c[1])
     if st.session_state.pop("want_same", False):
         st.session_state["pad"] = dims.same_padding(k, st.session_state.get("dil", 1)) or 0
-    p = c[2].number_input("Padding P", 0, 512, key="pad")
-    s = c[3].number_input("Stride S", 1, 512, key="calc_s")
-    d = c[4].number_input("Dilation D", 1, 64, key="dil", help="Gaps between kernel taps; 1 = none")
+    p = fields.number(SCHEMA["p"], "Padding P", c[2])
+    s = fields.number(SCHEMA["s"], "Stride S", c[3])
+    d = fields.number(SCHEMA["d"], "Dilation D", c[4], help="Gaps between kernel taps; 1 = none")
     same = dims.same_padding(k, d)
-    st.button(f"Same padding: P = (K_eff - 1)/2 = {same}" if same is not None else "Same padding (needs an odd kernel)",
-              disabled=same is None, on_click=lambda: st.session_state.update(want_same=True))
+    words.button(f"Same padding: P = (K_eff - 1)/2 = {same}" if same is not None else "Same padding (needs an odd "
+                 "kernel)", disabled=same is None, on_click=lambda: st.session_state.update(want_same=True))
     try:
         if kind == "Pooling":
             dims.check_pool_padding(k, p)  # the rule torch's pooling layers enforce (the whole-network tab too)
@@ -42,14 +42,14 @@ def one_layer_tab() -> None:
         st.code("\n".join(work.steps), language=None)
     if not ui.answer("output"):
         return
-    st.metric(f"Output size O ({work.padding_kind} padding)", work.out,
-              help="For a square W×W input the output is O×O; each side is computed the same way.")
+    words.metric(f"Output size O ({work.padding_kind} padding)", work.out,
+                 help="For a square W×W input the output is O×O; each side is computed the same way.")
     for note in work.notes:
         (st.warning if "not divisible" in note else st.info)(note)
     if kind == "Pooling":
-        st.caption("Pooling uses the same formula; PyTorch's pooling stride defaults to the kernel size.")
-    st.caption("One row of the padded input (grey = zero padding, red = never reached) and each window position: "
-               + (figs.window_view(work).note or ""))  # the view's note, when it shows only some positions
+        words.caption("Pooling uses the same formula; PyTorch's pooling stride defaults to the kernel size.")
+    words.caption("One row of the padded input (grey = zero padding, red = never reached) and each window position: "
+                  + (figs.window_view(work).note or ""))  # the view's note, when it shows only some positions
     ui.chart(figs.sliding_windows(work), width="stretch")
 
 
@@ -73,20 +73,20 @@ def _new_net() -> None:
 def whole_network_tab() -> None:
     left, right = st.columns([1, 2])
     trained = [f"checkpoint: {n}" for n in checkpoints.available()]
-    name = left.selectbox("Start from a preset", list(PRESETS) + trained, key="calc_net", on_change=_new_net,
-                          help="The tutorials' networks, and every trained checkpoint's network")
+    name = fields.select(SCHEMA["net"], "Start from a preset", left, options=list(PRESETS) + trained,
+                         on_change=_new_net, help="The tutorials' networks, and every trained checkpoint's network")
     try:
         preset = _spec_of(name)
     except ValueError as err:
         st.error(checkpoints.plain(f"Could not open {name}: {err}"))
         return
-    left.caption(PRESET_NOTES.get(name, "The network inside the trained model "
-                                  + checkpoints.plain(name.split(": ", 1)[-1])))
+    words.caption(PRESET_NOTES.get(name, "The network inside the trained model "
+                                   + checkpoints.plain(name.split(": ", 1)[-1])), left)
     if any(key not in st.session_state for key in IN_KEYS):  # first visit: the network's own input shape
         st.session_state.update(dict(zip(IN_KEYS, preset.input_shape)))
     c = right.columns(3)
-    shape = tuple(int(c[i].number_input(label, 1, 1024, key=IN_KEYS[i]))
-                  for i, label in enumerate(["Channels C", "Height H", "Width W"]))
+    shape = tuple(int(fields.number(SCHEMA[p], label, c[i]))
+                  for i, (p, label) in enumerate(zip(("c", "h", "iw"), ["Channels C", "Height H", "Width W"])))
     st.caption("Edit the layers: change cells, add a row at the bottom, delete rows, or move a row by giving it an "
                "in-between order (2.5 goes between 2 and 3).")
     if f"editor_{name}" not in st.session_state:  # a fresh table starts from a link's (or the last) edited layers
@@ -108,7 +108,7 @@ def whole_network_tab() -> None:
     st.dataframe(pd.DataFrame([editor.display_row(r) for r in report.rows]), hide_index=True, width="stretch")
     if report.spec is None or not report.spec.layers:
         return
-    st.markdown(f"**Shapes:** {dims.flow(report.spec, report.analysis.rows)}")
+    words.markdown(f"**Shapes:** {dims.flow(report.spec, report.analysis.rows)}")
     fits = _totals(report)
     ui.chart(figs.network_blocks(report.spec, report.analysis.rows), width="stretch")
     _export(report, fits.ok)
@@ -118,12 +118,12 @@ def _totals(report: editor.Report) -> budget.Verdict:
     t = dims.totals(report.spec, report.analysis.rows)
     fits = traintime.default_run(report.spec)  # memory, and the time the trainer's default run takes here
     c = st.columns(5)
-    c[0].metric("Parameters", f"{t.params:,}", help=f"{dims.human_bytes(t.param_bytes)} as float32")
-    c[1].metric("MACs per image", f"{t.macs:,}", help="multiply-accumulates in conv and linear layers")
-    c[2].metric("Memory / image (forward)", dims.human_bytes(t.forward_bytes), help=dims.Totals.__doc__)
-    c[3].metric("Memory / image (training)", dims.human_bytes(t.training_bytes), help=dims.Totals.__doc__)
-    c[4].metric("To train at batch 128", dims.human_bytes(fits.estimate.total), help=fits.estimate.breakdown())
-    (st.caption if fits.ok else st.error)(fits.message)
+    words.metric("Parameters", f"{t.params:,}", c[0], help=f"{dims.human_bytes(t.param_bytes)} as float32")
+    words.metric("MACs per image", f"{t.macs:,}", c[1], help="multiply-accumulates in conv and linear layers")
+    words.metric("Memory / image (forward)", dims.human_bytes(t.forward_bytes), c[2], help=dims.Totals.__doc__)
+    words.metric("Memory / image (training)", dims.human_bytes(t.training_bytes), c[3], help=dims.Totals.__doc__)
+    words.metric("To train at batch 128", dims.human_bytes(fits.estimate.total), c[4], help=fits.estimate.breakdown())
+    (words.caption if fits.ok else st.error)(fits.message)
     return fits
 
 
@@ -134,8 +134,7 @@ def _export(report: editor.Report, trainable: bool) -> None:
     b.download_button("⬇️ Spec (.json)", text, file_name=f"{report.spec.name or 'net'}.json", mime="application/json")
     if c.button("🏋️ Train this network", help="Open the trainer with this network" if trainable else
                 "Too big to train on this server: see the message above", disabled=not trainable):
-        st.session_state["train_spec"] = report.spec.to_json()
-        st.session_state["train_spec_fresh"] = True  # the trainer selects it on arrival
+        handoff.network_to_trainer(report.spec.to_json())  # the trainer selects it on arrival
         st.switch_page("app_pages/trainer.py")
     with st.expander("PyTorch code: every in_features below was computed, not typed"):
         st.code(code, language="python")

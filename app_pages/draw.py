@@ -9,15 +9,15 @@ from app_pages.parts import draw_class as wall
 from app_pages.parts import draw_inside as inside
 from app_pages.parts import draw_replay as replay
 from app_pages.parts.draw_input import Inputs, model_picker, read_input
-from app_pages.shell import screen, ui
+from app_pages.shell import handoff, screen, ui, words
 from app_pages.shell.cached import load_model, random_copy
-from cnnviz import checkpoints, pagestate, preprocess, probe
+from cnnviz import checkpoints, glossary, pagestate, preprocess, probe
 from cnnviz.figures import draw as figs
 from cnnviz.figures import inline
 from cnnviz.text import plain
 
 SCHEMA = pagestate.draw(checkpoints.available())
-active = pagestate.active_model(st.session_state.get("active_checkpoint"), checkpoints.available())
+active = pagestate.active_model(handoff.active_model_choice(), checkpoints.available())
 if "draw_model" not in st.session_state and active:  # first visit: the model in use, as the sidebar names it
     st.session_state["draw_model"] = active
 ui.bind("draw", SCHEMA)
@@ -72,7 +72,8 @@ def drawing(inputs: Inputs) -> None:
             bars.append(inside.answer(shown, card, look, prepared.pixels, slot, moment))
     if len(inputs.models) == 1:
         with places[2]:
-            st.markdown("**What the network sees**: crop, longer side to 20 px, centre of mass")
+            words.markdown("**What the network sees**: crop, longer side to 20 px, centre of mass",
+                           help=glossary.help_for(*(name for name, _ in prepared.steps)))
             st.html(inline.picture_row(prepared.steps, height_px=84, font_px=18 if ui.presenting() else 13))
             for note in prepared.notes:
                 st.caption(note)
@@ -97,12 +98,15 @@ def inside_the_network(results: dict, bars: list, prepared: preprocess.Prepared,
     inside.overview(slot, name, model, x, look, prepared)
     for draw_bars in bars:  # after the overview: the answer is painted first (draw_inside.answer)
         draw_bars()
-    if st.toggle("Why: which strokes pushed the answer (saliency), and its limits", key="draw_why"):
+    why = "Why: which strokes pushed the answer (saliency), and its limits"
+    if st.toggle(words.say(why), key="draw_why", help=words.tip(why)):
         ui.chart(figs.panel_saliency(look, prepared.pixels), width="stretch", key="saliency")
-        if st.toggle("Compare with the same model with random weights", key="draw_sanity"):
+        words.caption(glossary.READ_SALIENCY)
+        if st.toggle("Compare with the same model with random weights", key="draw_sanity", help=glossary.READ_SANITY):
             stamp = checkpoints.resolve(name).stat().st_mtime
             inside.saliency_check(slot, model, x, look, prepared, random_copy(name, stamp))
-    if st.toggle("Every layer in detail (maps and kernels, one layer under another)", key="draw_detail"):
+    detail = "Every layer in detail (maps and kernels, one layer under another)"
+    if st.toggle(words.say(detail), key="draw_detail", help=words.tip(detail)):
         inside.layers(figs.layer_views(look), slot, wide=True)
 
 

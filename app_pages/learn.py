@@ -10,7 +10,7 @@ import streamlit as st
 
 from app_pages.parts import learn_input as given
 from app_pages.parts import learn_parts as parts
-from app_pages.shell import ui
+from app_pages.shell import fields, ui
 from cnnviz import backprop, checkpoints, pagestate, probe
 
 SCHEMA = pagestate.learn(checkpoints.available())
@@ -31,12 +31,12 @@ class Inputs:
 
 def controls() -> Inputs:
     c = st.columns([3, 3, 3])
-    model = c[0].selectbox("Model", SCHEMA["model"].options, key="learn_model", format_func=checkpoints.plain,
-                           help="A trained checkpoint, or a preset whose weights are still random (it learns more "
-                                "from one step)")
-    source = c[1].radio("Image", pagestate.LEARN_SOURCES, horizontal=True, key="learn_source")
-    lr = c[2].select_slider("Learning rate lr", backprop.LEARNING_RATES, key="learn_lr",
-                            help="How far each weight moves against its gradient: w − lr × g")
+    model = fields.select(SCHEMA["model"], "Model", c[0], format_func=checkpoints.plain,
+                          help="A trained checkpoint, or a preset whose weights are still random (it learns more "
+                               "from one step)")
+    source = fields.radio(SCHEMA["src"], "Image", c[1], horizontal=True)
+    lr = fields.select_slider(SCHEMA["lr"], "Learning rate (lr)", c[2],
+                              help="How far each weight moves against its gradient: w − lr × g")
     return Inputs(model, source, lr)
 
 

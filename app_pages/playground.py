@@ -3,7 +3,7 @@ import numpy as np
 import streamlit as st
 
 from app_pages.parts.playground_controls import choose_kernel, choose_picture, choose_settings
-from app_pages.shell import ui
+from app_pages.shell import ui, words
 from cnnviz import kernels, ops, pagestate, pictures
 from cnnviz.figures import playground as figs
 
@@ -21,10 +21,10 @@ def _run(image: np.ndarray, settings: ops.Settings) -> ops.Result:
 
 def show_size(label: str, worked: tuple) -> None:
     head, lines, notes = ops.size_text(label, worked)
-    st.markdown(head)
+    words.markdown(head)
     st.code(lines, language=None)
     for note in notes:
-        st.caption(note)
+        words.caption(note)
 
 
 def position(label: str, out: np.ndarray, key: str, play: bool = False) -> tuple[int, int]:

@@ -3,7 +3,7 @@ import streamlit as st
 
 from app_pages.parts import download, overfit_controls, runqueue
 from app_pages.parts import training_view as view
-from app_pages.shell import ui
+from app_pages.shell import fields, handoff, ui, words
 from app_pages.shell.cached import splits
 from app_pages.shell.who import editor
 from cnnviz import overfit, owndata, pagestate, registry, trainconfig, trainstatus, traintime, tutorials, worker
@@ -24,32 +24,32 @@ def _default_lr() -> None:
 
 def choose(busy: bool) -> tuple[Spec, TrainConfig]:
     """The widgets, turned into (spec, TrainConfig); ValueError for a bad combination."""
-    options = ([CALC] if "train_spec" in st.session_state else []) + list(PRESETS)
-    if st.session_state.pop("train_spec_fresh", False):  # just handed over by the calculator
+    options = ([CALC] if handoff.calculator_network() is not None else []) + list(PRESETS)
+    if handoff.take_network():  # just handed over by the calculator
         st.session_state["net"] = CALC
-    if fresh := st.session_state.pop("train_dataset_fresh", None):  # handed over by *Make a dataset*
+    if fresh := handoff.take_dataset():  # handed over by *Make a dataset*
         st.session_state["dataset"] = fresh
         overfit_controls.own_augmented_by_default()
     if st.session_state.get("lr") is None:
         _default_lr()
     c1, c2, c3 = st.columns(3)
-    net = c1.selectbox("Network", options, key="net", help="Build your own on the Dimension calculator",
-                       disabled=busy)
-    c1.caption(PRESET_NOTES.get(net, "handed over by the Dimension calculator's *Train this network*"))
+    net = fields.select(SCHEMA["net"], "Network", c1, options=options, disabled=busy,
+                        help="Build your own on the Dimension calculator")
+    words.caption(PRESET_NOTES.get(net, "handed over by the Dimension calculator's *Train this network*"), c1)
     # MNIST's family by plain name: a label that changed with the download state would reset the choice
     own_default = overfit_controls.own_augmented_by_default  # your drawings start augmented
-    dataset = c1.selectbox("Dataset", registry.keys(), key="dataset", on_change=own_default, disabled=busy,
-                           format_func=lambda n: owndata.label(n, editor()) if registry.is_own(n) else n)
-    opt = c2.radio("Optimizer", pagestate.TRAIN_OPTIMIZERS, horizontal=True, key="opt", on_change=_default_lr,
-                   format_func={"sgd": "SGD + momentum", "adam": "Adam"}.get, disabled=busy)
-    lr = c2.number_input("Learning rate (peak)", 1e-5, 100.0, format="%g", key="lr", disabled=busy,
-                         help="The step size. It rises to this peak, then falls (one-cycle schedule). Try 10 to "
-                              "see training fail: the loss blows up, or the network dies.")
-    batch = c2.select_slider("Batch size", pagestate.TRAIN_BATCHES, key="batch", disabled=busy)
-    epochs = c3.number_input("Epochs", 0.1, 50.0, step=0.5, key="epochs", disabled=busy)
-    seed = c3.number_input("Seed", 0, 2**31 - 1, key="seed", disabled=busy)
-    cap = c3.number_input("Stop after N batches (0 = whole run)", 0, 100_000, key="max_batches", disabled=busy)
-    spec = Spec.from_json(st.session_state["train_spec"]) if net == CALC else PRESETS[net]
+    dataset = fields.select(SCHEMA["data"], "Dataset", c1, on_change=own_default, disabled=busy,
+                            format_func=lambda n: owndata.label(n, editor()) if registry.is_own(n) else n)
+    opt = fields.radio(SCHEMA["opt"], "Optimizer", c2, horizontal=True, on_change=_default_lr,
+                       format_func={"sgd": "SGD + momentum", "adam": "Adam"}.get, disabled=busy)
+    lr = fields.number(SCHEMA["lr"], "Learning rate (peak)", c2, format="%g", disabled=busy,
+                       help="The step size. It rises to this peak, then falls (one-cycle schedule). Try 10 to "
+                            "see training fail: the loss blows up, or the network dies.")
+    batch = fields.select_slider(SCHEMA["batch"], "Batch size", c2, disabled=busy)
+    epochs = fields.number(SCHEMA["epochs"], "Epochs", c3, step=0.5, disabled=busy)
+    seed = fields.number(SCHEMA["seed"], "Seed", c3, disabled=busy)
+    cap = fields.number(SCHEMA["cap"], "Stop after N batches (0 = whole run)", c3, disabled=busy)
+    spec = Spec.from_json(handoff.calculator_network()) if net == CALC else PRESETS[net]
     spec = registry.fit_spec(spec, dataset)  # own dataset: one output per class
     config = TrainConfig(dataset=dataset, optimizer=opt, lr=float(lr), batch_size=int(batch), epochs=float(epochs),
                          seed=int(seed), max_batches=int(cap) or None, **overfit_controls.choose(busy))
@@ -94,7 +94,7 @@ with st.expander(label, expanded=not busy and result is None):  # folded under a
                 overfit_controls.preview(train_split, config.seed)
             overfit.sample(train_split, config.train_images)  # N beyond the dataset: refused before the run
             # memory before anything is built, then the time measured here (ValueError naming the numbers)
-            st.caption(traintime.require(spec, config, config.train_images or len(train_split), len(test_split),
+            words.caption(traintime.require(spec, config, config.train_images or len(train_split), len(test_split),
                                          len(train_split.classes)).message)
     except ValueError as err:  # DatasetMissing is a ValueError too: its message says where the files go
         st.error(str(err))  # own dataset and class names are letters, digits, ' ', '-', '_' (owndata.check_name)
@@ -110,9 +110,9 @@ if b1.button("▶ Start training", type="primary", disabled=busy or spec is None
 if b2.button("■ Stop", disabled=not busy, key="stop", width="stretch"):
     runqueue.stop(runner)
     st.rerun()
-if b3.button("Reproduce the tutorials (Models A, B, C: plain pixels, SGD lr 0.01, batch 100, 3000 iterations)",
-             disabled=busy or spec is None or config.dataset != "mnist", key="reproduce",
-             help="Six runs: the tutorials' own recipe, then the same on normalised inputs. Several minutes."):
+if words.button("Reproduce the tutorials (Models A, B, C: plain pixels, SGD lr 0.01, batch 100, 3000 iterations)", b3,
+                disabled=busy or spec is None or config.dataset != "mnist", key="reproduce", arithmetic=True,
+                help="Six runs: the tutorials' own recipe, then the same on normalised inputs. Several minutes."):
     recipe = tutorials.TUTORIAL_CONFIG
     start(lambda cb, stop: worker.run(tutorials.reproduce_tutorials, (train_split, test_split), cb, stop,
                                       kwargs={"config": recipe}, nice=runqueue.class_nice), single=False,

@@ -2,7 +2,7 @@
 
 A page asks `help_for(text)` for the tooltip of a label, caption or heading (every term in it, explained), and in
 presenter mode `plain(text)` for the same text with the jargon swapped for its plain wording where one exists.
-`tests/test_glossary.py` walks every page and checks that each jargon term it shows is explained there.
+`tests/test_page_glossary.py` walks every page and checks that each jargon term it shows is explained there.
 """
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ TERMS: tuple[Term, ...] = (
     Term("softmax", r"\bsoftmax\b", "Softmax turns the 10 raw scores into probabilities that are all positive and "
          "add up to 100%.", None),
     Term("cross-entropy", r"\bcross-entropy\b", "The cross-entropy loss is −log of the probability the network "
-         "gave the right answer: 0 when it was sure and right, large when it was sure and wrong.", "the error"),
+         "gave the right answer: 0 when it was sure and right, large when it was sure and wrong.", "error"),
     Term("epoch", r"\bepochs?\b", "An epoch is one pass over every training image.", None),
     Term("batch", r"\bbatch(?:es)?\b", "A batch is the handful of images the network looks at before it nudges its "
          "weights once.", None),
@@ -105,11 +105,22 @@ TERMS: tuple[Term, ...] = (
          "through the layers to work out every weight's gradient.", None),
     Term("bias", r"\bbias\b", "The bias is a number added after the multiply-and-add, so a unit can switch on more "
          "or less easily.", None),
-    Term("dense layer", r"\b(?:fc\d|dense|fully connected|linear)\b", "A dense (fully connected) layer multiplies "
+    Term("dense layer", r"\b(?:fc\d|FC|dense|fully connected|linear)\b", "A dense (fully connected) layer multiplies "
          "every input by its own weight and adds them all up, for every output.", None),
+    Term("conv layer", r"\bconv\d*\b", "A conv layer slides each of its kernels over the maps before it and makes one "
+         "new map per kernel.", None),
+    Term("CNN", r"\bCNNs?\b", "A CNN (convolutional neural network) is a network that starts with conv layers: small "
+         "kernels slid over the picture.", None),
+    Term("∂", r"∂", "∂L/∂z reads 'how much L changes when z changes a little': a gradient.", None),
     Term("flatten", r"\b[Ff]latten\b", "Flatten lays the maps out as one long list of numbers for the dense layers.",
          None),
 )
+
+
+# How to read the Draw page's "Why" heatmaps, in one line each (the page shows them under the heatmaps)
+READ_SALIENCY = "How to read it: bright = the pixels that pushed the answer most; dark = pixels that hardly mattered."
+READ_SANITY = ("The same maps from a network with random weights, which learned nothing: where they look alike, "
+               "the heatmap shows the strokes themselves, not what training taught.")
 
 
 def find(text: str) -> list[Term]:

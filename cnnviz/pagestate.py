@@ -2,8 +2,8 @@
 
 One schema per page, built from the same option lists the page's widgets show, so a link or a lesson can only
 ask for what the page can display. The bounds are the widgets' own bounds. A new widget whose choice a teacher
-would want to share gets a line here, with its widget key, and the page does not pass it a default value
-(the default lives here; see app_pages/shell/ui.py).
+would want to share gets a line here, with its widget key, and the page builds the widget from it
+(app_pages/shell/fields.py: bounds, options, key; the default lives here, see app_pages/shell/ui.py).
 """
 from __future__ import annotations
 

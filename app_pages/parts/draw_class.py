@@ -11,12 +11,12 @@ from pathlib import Path
 import streamlit as st
 from PIL import Image
 
-from app_pages.shell import teacher, ui
+from app_pages.shell import handoff, teacher, ui
 from cnnviz import checkpoints, classwall, pagestate, preprocess, probe
 from cnnviz.figures.inline import data_uri
 from cnnviz.text import plain
 
-SESSION, SENT, SHOWN, HANDED = "_wall_session", "_wall_sent", "_wall_shown", "_wall_handed"
+SESSION, SENT = "_wall_session", "_wall_sent"
 
 
 def _wall() -> Path:
@@ -55,28 +55,27 @@ def show_on_draw(drawing: classwall.Drawing, who: str) -> None:
     raw = classwall.canvas_drawing(drawing.pixels)
     out = io.BytesIO()
     Image.fromarray(classwall.render(raw), mode="RGBA").save(out, format="PNG")
-    st.session_state[HANDED] = {"drawing": {"raw": raw, "data": data_uri(out.getvalue())}, "backgroundFit": None}
+    handoff.drawing_to_draw({"drawing": {"raw": raw, "data": data_uri(out.getvalue())}, "backgroundFit": None}, who)
     ui.apply(pagestate.draw(checkpoints.available()), {"src": pagestate.DRAW_SOURCES[0]})  # the canvas, not MNIST
-    st.session_state[SHOWN] = (who, len(raw["objects"]))
     st.switch_page("app_pages/draw.py")
 
 
 def take_over() -> None:
     """Draw, before its canvas: a drawing handed over from the wall becomes the canvas's drawing."""
-    if state := st.session_state.pop(HANDED, None):
-        st.session_state["canvas"] = state
+    if state := handoff.take_drawing():
+        st.session_state[handoff.CANVAS] = state
         st.session_state["draw_initial"] = state["drawing"]["raw"]
 
 
 def shown_caption() -> None:
     """On the teacher's Draw: whose wall drawing the canvas holds, until someone draws on it."""
-    shown = st.session_state.get(SHOWN)
+    shown = handoff.shown_from_wall()
     if not shown:
         return
     who, objects = shown
-    canvas = st.session_state.get(HANDED) or st.session_state.get("canvas") or {}  # handed: not on the canvas yet
+    canvas = handoff.pending_drawing() or st.session_state.get(handoff.CANVAS) or {}  # handed: not on the canvas yet
     drawn = (canvas.get("drawing") or {}).get("raw") or {}
     if len(drawn.get("objects") or []) != objects:  # a stroke more (or the canvas cleared): no longer theirs
-        st.session_state.pop(SHOWN)
+        handoff.forget_shown()
         return
     st.caption(f"📺 From the class wall: **{plain(who)}**")

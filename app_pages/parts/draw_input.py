@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from app_pages.parts import draw_class as wall
-from app_pages.shell import screen, ui
+from app_pages.shell import fields, handoff, screen, ui
 from app_pages.shell.cached import load_split
 from cnnviz import checkpoints, data, images, pagestate, preprocess
 from cnnviz.text import plain
@@ -36,15 +36,16 @@ def model_picker() -> Inputs:
     if not names:
         st.warning("No trained model yet: train one on **Train a CNN** first.")
         st.stop()
-    st.session_state["active_checkpoint"] = st.session_state["draw_model"]
+    schema = pagestate.draw(names)
+    handoff.set_active_model(st.session_state["draw_model"])
     place = st.expander("Model, compare, input", expanded=False) if screen.narrow() else st.container()
     c = place.columns([2, 2, 3])
-    first = c[0].selectbox("Model", names, key="draw_model",
-                           on_change=lambda: st.session_state.update(active_checkpoint=st.session_state.draw_model))
+    first = fields.select(schema["model"], "Model", c[0],
+                          on_change=lambda: handoff.set_active_model(st.session_state.draw_model))
     models = [first]
-    if c[1].toggle("Compare two models", key="draw_compare", help="Side by side, on the same drawing"):
-        models.append(c[1].selectbox("Second model", names, key="draw_model_2"))
-    return Inputs(models, c[2].radio("Input", SOURCES, horizontal=True, key="draw_source"))
+    if fields.toggle(schema["compare"], "Compare two models", c[1], help="Side by side, on the same drawing"):
+        models.append(fields.select(schema["model2"], "Second model", c[1]))
+    return Inputs(models, fields.radio(schema["src"], "Input", c[2], horizontal=True))
 
 
 def read_input(inputs: Inputs, below) -> preprocess.Prepared:
@@ -67,13 +68,14 @@ def read_input(inputs: Inputs, below) -> preprocess.Prepared:
             raise preprocess.EmptyInput("Upload a picture of a handwritten digit.")
         return prepare_upload(file.file_id, file.getvalue())
     wall.take_over()  # a drawing the teacher opened from the class wall
-    if ui.keep("canvas"):  # back from another page: the drawing as it was left (h9: state survives navigation)
-        st.session_state["draw_initial"] = st.session_state["canvas"]["drawing"]["raw"]
+    if ui.keep(handoff.CANVAS):  # back from another page: the drawing as it was left (h9: state survives navigation)
+        st.session_state["draw_initial"] = st.session_state[handoff.CANVAS]["drawing"]["raw"]
     st.space("small")  # 1 + 0.75 + 1 rem above the canvas: its toolbar (undo, redo, clear) rises 2.65 rem over it
     canvas = st_canvas(stroke_width=st.session_state["draw_brush"], stroke_color="#FFFFFF", height=280, width=280,
                        background_color="#000000", drawing_mode="freedraw", key="canvas", return_image_data=True,
                        initial_drawing=st.session_state.get("draw_initial"))
-    below.slider("Brush size", 8, 40, key="draw_brush", help="Toolbar under the canvas: ↶ undo, ↷ redo, 🗑 clear.")
+    fields.slider(pagestate.draw([])["brush"], "Brush size", below, help="Toolbar under the canvas: ↶ undo, ↷ redo, "
+                  "🗑 clear.")
     if canvas.image_data is None:
         raise preprocess.EmptyInput("Draw a digit on the black square.")
     return preprocess.to_mnist(canvas.image_data)

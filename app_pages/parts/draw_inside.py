@@ -9,8 +9,8 @@ import streamlit as st
 import torch
 
 from app_pages.parts import draw_learned as learned
-from app_pages.shell import ui
-from cnnviz import checkpoints, explain, novelty, preprocess, probe
+from app_pages.shell import ui, words
+from cnnviz import checkpoints, explain, glossary, novelty, preprocess, probe
 from cnnviz.card import Card
 from cnnviz.figures import draw as figs
 from cnnviz.text import plain
@@ -58,9 +58,9 @@ def overview(slot: int, name: str, model: torch.nn.Module, x: torch.Tensor, look
             picks[name] = (k, i, None)
     elif points and points[0].get("curve_number") == len(fig.data) - 1:  # a probability bar: its logit
         picks[name] = (len(stages) - 1, int(points[0]["point_index"]), None)
-    st.caption("Each column is one layer (maps after their ReLU / tanh), brightest = most active; the last layer's "
-               "cells are the classes' scores, red high, blue low. **Click a tile**, then a pixel of the enlarged map, "
-               "to see how that number was computed.")
+    words.caption("Each column is one layer (maps after their ReLU / tanh), brightest = most active; the last layer's "
+                  "cells are the classes' scores, red high, blue low. **Click a tile**, then a pixel of the enlarged "
+                  "map, to see how that number was computed.")
     pick = picks.get(name)
     if pick is None or pick[0] >= len(stages) or pick[1] >= stages[pick[0]].shape[0]:
         return  # nothing clicked yet (or a retrained model changed under the click): a stroke stays cheap
@@ -119,7 +119,7 @@ def _receptive(look, prepared, layer: str, index: tuple[int, ...], place) -> Non
     field = explain.receptive_field(look.spec, layer, index[1], index[2])
     source, box = prepared.drawing_box(field.top, field.bottom, field.left, field.right) or (None, None)
     with place:
-        st.markdown(f"**Receptive field**: {field.bottom - field.top}×{field.right - field.left} pixels, outlined.")
+        words.markdown(f"**Receptive field**: {field.bottom - field.top}×{field.right - field.left} pixels, outlined.")
         ui.chart(figs.receptive(prepared.pixels, field, source, box), width="stretch", key=f"rf_{layer}")
 
 
@@ -133,15 +133,14 @@ def saliency_check(slot: int, model, x: torch.Tensor, look: probe.Look, prepared
     maps = [m for caption, a, b in pairs for m in ((f"{caption} trained", a), (f"{caption} random weights", b))]
     ui.chart(figs.saliency_pair(prepared.pixels, maps), width="stretch", key=f"sanity_{slot}")
     sims = ", ".join(f"{caption}: {probe.similarity(a, b):.2f}" for caption, a, b in pairs)
-    st.caption("Look for what changes: a map that looks much the same with random weights shows the drawing's "
-               f"strokes, not what training taught, so a heatmap alone proves little (rank similarity {sims}).")
+    words.caption(f"{glossary.READ_SANITY} So a heatmap alone proves little (rank similarity {sims}).")
 
 
 def layers(views: list[figs.LayerView], slot: int, wide: bool) -> None:
     """Every layer one under another: maps and the kernels that made them (the detail view)."""
     for view in views:
         if view.note:
-            st.caption(view.note)
+            words.caption(view.note)
         places = st.columns([1, 2]) if view.kernels and wide else [st.container()] * 2
         for place, part, fig in ((places[0], "kernels", view.kernels), (places[1], "maps", view.maps)):
             if fig is not None:

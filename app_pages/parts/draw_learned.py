@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.shell import cached, ui
+from app_pages.shell import cached, ui, words
 from cnnviz import checkpoints, explain, units
 from cnnviz.figures import units as figs
 from cnnviz.text import plain
@@ -24,17 +24,17 @@ def section(slot: int, name: str, stage: explain.Stage, channel: int) -> None:
                          for p, r, c in zip(pictures, s.row[channel], s.col[channel], strict=True)), strict=True)
     labels = [test.classes[int(test.labels[int(i)])] for i in s.index[channel]]
     captions = [f"{plain(label)} ({value:.2f})" for label, value in zip(labels, s.values[channel], strict=True)]
-    st.markdown(f"**The {len(pictures)} test images that excite {stage.layer} map {channel} most** "
-                f"(of {len(test):,}; its strongest unit outlined, labelled with the class and that unit's value "
-                f"after {stage.shown})")
+    words.markdown(f"**The {len(pictures)} test images that excite {stage.layer} map {channel} most** "
+                   f"(of {len(test):,}; its strongest unit outlined, labelled with the class and that unit's value "
+                   f"after {stage.shown})")
     ui.chart(figs.top_images(pictures, captions, boxes), width="stretch", key=f"learned_top_{slot}",
              config={"displayModeBar": False})
-    st.markdown("**What that unit saw** (its receptive field in each image):")
+    words.markdown("**What that unit saw** (its receptive field in each image):")
     ui.chart(figs.patches(crops, captions), width="stretch", key=f"learned_patches_{slot}",
              config={"displayModeBar": False})
     grown = cached.dream(name, stamp, stage.layer, channel)
-    st.markdown(f"**An input grown to excite it**: {grown.steps} small steps from a blank square raised the "
-                f"centre unit's value from {grown.start:.2f} to {grown.end:.2f} (before {stage.shown}).")
+    words.markdown(f"**An input grown to excite it**: {grown.steps} small steps from a blank square raised the "
+                   f"centre unit's value from {grown.start:.2f} to {grown.end:.2f} (before {stage.shown}).")
     ui.chart(figs.dream(grown.pixels, grown.box), width="stretch", key=f"learned_dream_{slot}",
              config={"displayModeBar": False})
-    st.caption(units.CAN_AND_CANNOT)
+    words.caption(units.CAN_AND_CANNOT)

@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 from streamlit_drawable_canvas import st_canvas
 
-from app_pages.shell import ui
+from app_pages.shell import handoff, ui
 from app_pages.shell.cached import load_model, load_split, untrained_model
 from cnnviz import backprop, checkpoints, data, pagestate, preprocess
 
@@ -38,10 +38,10 @@ def read_input(source: str) -> tuple[preprocess.Prepared | None, int | None]:
         prepared = preprocess.from_mnist(split.raw(i)[0])
         st.image(prepared.pixels, width=168, clamp=True)
         return prepared, int(split.labels[i])
-    if ui.keep("canvas"):  # the drawing of Draw a digit (or of an earlier visit) comes along
-        st.session_state["learn_initial"] = st.session_state["canvas"]["drawing"]["raw"]
+    if ui.keep(handoff.CANVAS):  # the drawing of Draw a digit (or of an earlier visit) comes along
+        st.session_state["learn_initial"] = st.session_state[handoff.CANVAS]["drawing"]["raw"]
     st.space("small")  # room for the canvas's toolbar, as on Draw
-    canvas = st_canvas(stroke_width=st.session_state.get("draw_brush", 20), stroke_color="#FFFFFF", height=280,
+    canvas = st_canvas(stroke_width=handoff.brush(), stroke_color="#FFFFFF", height=280,
                        width=280, background_color="#000000", drawing_mode="freedraw", key="canvas",
                        return_image_data=True, initial_drawing=st.session_state.get("learn_initial"))
     try:

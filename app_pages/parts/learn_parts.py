@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from app_pages.shell import ui
+from app_pages.shell import ui, words
 from cnnviz import backprop, backprop_lines
 from cnnviz.figures import learn as figs
 
@@ -18,7 +18,7 @@ def forward(s: backprop.Step, labels: tuple[str, ...]) -> None:
     """The answer and the loss, the numbers substituted."""
     guess = int(s.probs_before.argmax())
     st.metric("Before the step it says", labels[guess])
-    st.caption(f"{float(s.probs_before[guess]):.0%} sure. Loss, the cross-entropy:")
+    words.caption(f"{float(s.probs_before[guess]):.0%} sure. Loss, the cross-entropy:")
     st.code(backprop_lines.loss_line(s, labels), language=None, wrap_lines=True)
 
 
@@ -28,8 +28,8 @@ def outputs(s: backprop.Step, labels: tuple[str, ...]) -> None:
     left.dataframe(backprop_lines.output_rows(s, labels), hide_index=True, height=35 * (s.num_classes + 1) + 3)
     ui.chart(figs.output_gradient(s, labels), right, width="stretch", key="learn_out_grad",
              config={"displayModeBar": False})
-    right.caption("∂L/∂z = p − y: every wrong class is pushed down by its probability, the right one pulled up "
-                  "by 1 − p. From here the gradient goes back through the layers, last first:")
+    words.caption("∂L/∂z = p − y: every wrong class is pushed down by its probability, the right one pulled up "
+                  "by 1 − p. From here the gradient goes back through the layers, last first:", right, arithmetic=True)
 
 
 def backward(s: backprop.Step) -> None:
@@ -38,7 +38,7 @@ def backward(s: backprop.Step) -> None:
     if st.session_state.get("learn_layer") not in names:
         st.session_state["learn_layer"] = names[0]
     c = st.columns([3, 1])
-    layer = c[0].select_slider("Back through layer", names, key="learn_layer")
+    layer = c[0].select_slider("Back through layer", names, key="learn_layer", help=words.tip(*names))
     p = s.passage(layer)
     maps = p.grad_out.dim() == 3
     channel = 0
@@ -64,8 +64,8 @@ def pick_weight(s: backprop.Step, model: str) -> tuple[str, tuple[int, ...]]:
     if st.session_state.get("learn_param") not in names:
         st.session_state["learn_param"] = "conv2.weight" if "conv2.weight" in names else names[0]
     c = st.columns([2, 1, 3])
-    name = c[0].selectbox("Parameter", names, key="learn_param", on_change=lambda: st.session_state.pop(
-        "learn_unit", None))
+    name = c[0].selectbox("Parameter", names, key="learn_param", help=words.tip(*names),
+                          on_change=lambda: st.session_state.pop("learn_unit", None))
     top = int(s.grads[name].shape[0]) - 1
     if not 0 <= int(st.session_state.get("learn_unit", -1)) <= top:
         st.session_state["learn_unit"] = backprop.strongest(s, name)[0]
@@ -94,12 +94,12 @@ def terms(s: backprop.Step, name: str, index: tuple[int, ...], left, right) -> N
     """The gradient of one weight as its terms (right), its update (left, under the gradient it was picked on),
     then, for a conv weight, the maps its terms come from."""
     with right:
-        st.markdown(f"**`{name}[{', '.join(map(str, index))}]`**: its gradient is a sum, input × the gradient that "
-                    "came back, over every place the weight was used (largest terms first):")
+        words.markdown(f"**`{name}[{', '.join(map(str, index))}]`**: its gradient is a sum, input × the gradient "
+                       "that came back, over every place the weight was used (largest terms first):", arithmetic=True)
         with st.container(key="learn_terms"):
             st.code("\n".join(backprop_lines.weight_lines(s, name, index)), language=None, wrap_lines=True)
     with left:
-        st.markdown(f"**The update** (plain SGD, lr = {s.lr:g}):")
+        words.markdown(f"**The update** (plain SGD, lr = {s.lr:g}):", arithmetic=True)
         with st.container(key="learn_update"):
             st.code("\n".join(backprop_lines.update_lines(s, name, index)), language=None, wrap_lines=True)
     t = backprop.terms(s, name, index)
@@ -112,7 +112,7 @@ def after(s: backprop.Step, labels: tuple[str, ...], where) -> None:
     with where:
         ui.chart(figs.probabilities_change(s, labels), width="stretch", key="learn_probs",
                  config={"displayModeBar": False})
-        st.caption(backprop_lines.after_line(s, labels))
+        words.caption(backprop_lines.after_line(s, labels), arithmetic=True)
 
 
 def kernel(s: backprop.Step, name: str, index: tuple[int, ...]) -> None:
@@ -120,8 +120,9 @@ def kernel(s: backprop.Step, name: str, index: tuple[int, ...]) -> None:
     if name.endswith(".weight") and s.grads[name].dim() == 4:
         ui.chart(figs.kernel_change(s, name, index[0]), width="stretch", key="learn_kernel",
                  config={"displayModeBar": False})
-        st.caption(f"Filter {index[0]} of {name.rsplit('.', 1)[0]}: every weight moved by −lr × its gradient "
-                   "(right, on its own scale). Training is many such steps, each on a batch of images.")
+        words.caption(f"Filter {index[0]} of {name.rsplit('.', 1)[0]}: every weight moved by −lr × its gradient "
+                      "(right, on its own scale). Training is many such steps, each on a batch of images.",
+                      arithmetic=True)
 
 
 def more_steps(model: torch.nn.Module, x: torch.Tensor, label: int, lr: float, what: tuple) -> None:
@@ -131,5 +132,5 @@ def more_steps(model: torch.nn.Module, x: torch.Tensor, label: int, lr: float, w
     kept = st.session_state.get(MORE)
     if kept is not None and kept[0] == what:
         ui.chart(figs.loss_curve(kept[1]), width="stretch", key="learn_curve", config={"displayModeBar": False})
-        st.caption("Step 1 is the step above; steps 2–11 repeat it on the same image. The loss falls: the network "
+        words.caption("Step 1 is the step above; steps 2–11 repeat it on the same image. The loss falls: the network "
                    "is learning this one image (which is not the same as learning digits).")

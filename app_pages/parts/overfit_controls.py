@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.shell import ui
-from cnnviz import data, overfit, registry
+from app_pages.shell import fields, ui
+from cnnviz import data, overfit, pagestate, registry
 from cnnviz.figures import inline
 
 
@@ -19,17 +19,18 @@ def choose(busy: bool) -> dict:
     with st.expander("🧪 Overfitting: fewer training images, and the cures", expanded=bool(
             st.session_state.get("train_n") or st.session_state.get("train_drop") or st.session_state.get("train_wd"))):
         c1, c2, c3 = st.columns(3)
+        schema = pagestate.trainer()
         empty = {} if "train_n" in st.session_state else {"value": None}  # empty (all) until a number is typed
-        n = c1.number_input("Train on N images (empty: all)", 0, 10_000_000, key="train_n", disabled=busy,
-                            placeholder="all", **empty, help="A few hundred images are easy to memorise: compare the "
-                            "training accuracy with the held-out one at the end. Chosen class by class.")
-        drop = c2.number_input("Dropout p", 0.0, 1.0, step=0.1, key="train_drop", disabled=busy,
-                               help="Before the last dense layer, this share of the units is switched off at every "
-                               "training step (0: no dropout).")
-        decay = c3.number_input("Weight decay", 0.0, 1e9, step=1e-4, format="%g", key="train_wd", disabled=busy,
-                                help="Pulls every weight towards 0 at every step (0: none; 5e-4 is usual).")
-        augment = c1.toggle("Augment the training images", key="train_aug", disabled=busy,
-                            help="Each image moved, turned and resized a little, differently every time it is seen.")
+        n = fields.number(schema["n"], "Train on N images (empty: all)", c1, disabled=busy,
+                          placeholder="all", **empty, help="A few hundred images are easy to memorise: compare the "
+                          "training accuracy with the held-out one at the end. Chosen class by class.")
+        drop = fields.number(schema["drop"], "Dropout p", c2, step=0.1, disabled=busy,
+                             help="Before the last dense layer, this share of the units is switched off at every "
+                             "training step (0: no dropout).")
+        decay = fields.number(schema["wd"], "Weight decay", c3, step=1e-4, format="%g", disabled=busy,
+                              help="Pulls every weight towards 0 at every step (0: none; 5e-4 is usual).")
+        augment = fields.toggle(schema["aug"], "Augment the training images", c1, disabled=busy, help="Each image "
+                                "moved, turned and resized a little, differently every time it is seen.")
     return {"train_images": None if n is None else int(n), "augment": augment, "dropout": float(drop),
             "weight_decay": float(decay)}
 

@@ -1,12 +1,10 @@
 """The trainer page's sections (not a page): the live view while a run goes, the results, replay and saving.
-
-Every number comes from cnnviz (train, snapshots, evaluate); this module only lays things out.
-"""
+Every number comes from cnnviz (train, snapshots, evaluate); this module only lays things out."""
 from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.shell import ui
+from app_pages.shell import handoff, ui, words
 from app_pages.shell.cached import splits
 from cnnviz import checkpoints, data, overfit, registry, snapshots, trainstatus
 from cnnviz import train as tr
@@ -80,11 +78,11 @@ def headline(result: tr.Result, message: str | None) -> None:
     if message:  # "Stopped by you after 120 batches. It was tested as it was then: ..."
         st.warning(message)
     st.metric("Test accuracy", percent_text(ev.correct, ev.total))
-    st.caption(result.test_text())
+    words.caption(result.test_text())
     if (seen := result.train_evaluation) is not None:  # the gap between training and held-out: overfitting?
         (st.warning if overfit.overfitted(seen.accuracy, ev.accuracy) else st.info)(overfit.verdict(
             seen.accuracy, ev.accuracy, seen.total, registry.test_items(result.config.dataset)))
-    st.caption(trainstatus.summary_text(result))
+    words.caption(trainstatus.summary_text(result))
     if warning := trainstatus.stalled_message(result, len(result.classes) or 10):
         st.warning(warning)
     save(result)
@@ -113,9 +111,10 @@ def replay(result: tr.Result, test: data.Split) -> None:
     if len(snaps) < 2:
         return
     st.subheader("Replay: watch it learn again")
-    st.caption("Snapshots of the weights, every quarter epoch. Slide to see what the network knew then.")
+    words.caption("Snapshots of the weights, every quarter epoch. Slide to see what the network knew then.")
     i = st.select_slider("Moment of the run", range(len(snaps)), len(snaps) - 1, key="replay",
-                         format_func=lambda k: snapshots.label(snaps[k], result.held_out))
+                         format_func=lambda k: snapshots.label(snaps[k], result.held_out),
+                         help=words.tip(*(snapshots.label(snap, result.held_out) for snap in snaps)))
     model = snapshots.model_at(result.spec, snaps[i])
     frame = snapshots.frame(model, *snapshots.grid(tr.as_trained(test, result.config)), snaps[i].batch, snaps[i].epoch)
     live_frame(frame, test)
@@ -134,7 +133,8 @@ def save(result: tr.Result) -> None:
         except ValueError as err:
             st.error(plain(err))  # it names the typed name: text, never Markdown
         else:  # rerun so the sidebar shows the new active model at once
-            st.session_state["active_checkpoint"] = st.session_state["trainer_saved"] = folder.name
+            handoff.set_active_model(folder.name)
+            st.session_state["trainer_saved"] = folder.name
             st.rerun()
     if saved := st.session_state.get("trainer_saved"):
         st.success(f"Saved as **{plain(saved)}**: it is now the active model on *Draw a digit*, with its "
@@ -145,6 +145,6 @@ def tutorials(results: list[tr.Result]) -> None:
     """Published vs reproduced, side by side, and what normalising the inputs changes."""
     st.subheader("The tutorials, reproduced")
     st.dataframe(tutorial_table(results), hide_index=True)
-    st.caption("Same recipe as the tutorials: plain pixels in [0, 1], fp32, SGD lr 0.01 without momentum, batch "
-               "100, 3,000 iterations. The last row trains the same networks on normalised inputs "
-               "((x − 0.1307) / 0.3081): same steps, often a better result, because the inputs are centred.")
+    words.caption("Same recipe as the tutorials: plain pixels in [0, 1], fp32, SGD lr 0.01 without momentum, batch "
+                  "100, 3,000 iterations. The last row trains the same networks on normalised inputs "
+                  "((x − 0.1307) / 0.3081): same steps, often a better result, because the inputs are centred.")

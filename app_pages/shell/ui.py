@@ -3,19 +3,19 @@
 The pattern every page follows (the schema lives in cnnviz/pagestate.py, with its widget keys):
 
     ui.bind("playground", pagestate.playground())   # first thing on the page
-    st.slider("Stride S", 1, 4, key="pg_stride")    # NO default value argument: the schema's, via session state
+    fields.slider(SCHEMA["stride"], "Stride S")     # bounds, key from the schema; the default via session state
     ui.chart(fig, width="stretch")                  # instead of st.plotly_chart: presenter fonts
     with ui.advanced("pg_more"):                    # controls hidden in presenter mode (values still apply)
     if ui.answer("output"):                         # an answer-bearing part (cnnviz.reveal): a lesson step hides it
     ui.sync("playground", schema)                   # last (and at the end of a fragment that moves a value)
 
-`bind` applies a link's values (bad ones dropped with a note), puts back values Streamlit dropped (a widget not
-drawn in a run) and writes the state into the URL; `sync` writes it again, and into "Copy link", once settled.
+`bind` applies a link's values (bad ones dropped with a note), puts back values Streamlit dropped, writes the URL.
 """
 from __future__ import annotations
 
 import streamlit as st
 
+from cnnviz import glossary
 from cnnviz.figures.presenter import page_css, present
 from cnnviz.text import plain
 from cnnviz.urlstate import Schema, address, decode, encode
@@ -130,7 +130,7 @@ def title(text: str, caption: str, page: str, schema: Schema) -> None:
         st.caption("This link opens exactly this view (copy it with the button at the right):")
         st.session_state[_LINK] = st.empty()  # filled by every sync of this run, the page's last one included
     sync(page, schema)
-    st.caption(caption)
+    st.caption(glossary.plain(caption) if presenting() else caption, help=glossary.help_for(caption))  # words.py
 
 
 def chart(fig, where=None, **kwargs):
