@@ -8,7 +8,8 @@ pen goes down to the page idle again plus a settling pause:
 
     cpu      CPU seconds of this bench's own Chromium (every process under this Python process: browser,
              renderer, GPU/compositor; /proc utime+stime, ended children included), not other browsers on
-             the machine
+             the machine; split into "pen moving" (pen down -> up: the canvas draws the stroke, 60
+             mouse moves) and "pen up -> idle" (the answer and all that the page redraws)
     script, layout, style   the renderer main thread's ScriptDuration, LayoutDuration, RecalcStyleDuration
              (CDP Performance.getMetrics): where that CPU goes
     nodes    DOM nodes on the page after the stroke
@@ -38,8 +39,10 @@ ANSWER = "[data-testid='stMetricValue']"
 RESET = "button[aria-label='Reset canvas & history']"
 FOLD = "[data-testid='stExpander'] summary"  # "Inside the network", folded on a narrow screen
 LAYOUTS = {"1280-open": (1280, 720, True), "390-folded": (390, 844, False), "390-open": (390, 844, True)}
-STROKES = ([(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)], [(0.5, 0.15 + 0.035 * i) for i in range(21)],
-           [(0.2, 0.5), (0.8, 0.55)])
+_SEVEN = [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)]
+STROKES = ([(0.3 + 0.4 * t / 10, 0.2) for t in range(11)]                     # a 7's bar,
+           + [(0.7 - 0.25 * t / 10, 0.2 + 0.65 * t / 10) for t in range(1, 11)],  # its leg: 21 points
+           [(0.5, 0.15 + 0.035 * i) for i in range(21)])                         # a 1: 21 points as well
 PER_CLEAR = 3      # measured strokes between two clears
 SETTLE_MS = 600    # after idle: late paints (plotly's, images decoding) still count
 METRICS = ("ScriptDuration", "LayoutDuration", "RecalcStyleDuration", "TaskDuration")
@@ -94,13 +97,18 @@ def _metrics(cdp) -> dict[str, float]:
     return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
 
 
-def _draw(page, points) -> None:
+def _pen(page, points) -> None:
+    """Pen down and along `points` (fractions of the canvas), still down at the end."""
     box = page.locator(CANVAS).first.bounding_box()
     xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
     page.mouse.move(*xy[0])
     page.mouse.down()
     for x, y in xy[1:]:
         page.mouse.move(x, y, steps=3)
+
+
+def _draw(page, points) -> None:
+    _pen(page, points)
     page.mouse.up()
 
 
@@ -110,7 +118,7 @@ def _fresh_drawing(page, unfold: bool) -> None:
         page.locator(RESET).click()
         page.wait_for_selector(ANSWER, state="detached", timeout=60_000)
         _idle(page)
-    _draw(page, STROKES[0])
+    _draw(page, _SEVEN)
     page.wait_for_selector(ANSWER, timeout=60_000)
     _idle(page)
     if unfold and page.locator(FOLD).count():
@@ -136,13 +144,15 @@ def layout_rounds(browser, url: str, width: int, height: int, unfold: bool, n: i
         for i in range(n):
             if i % PER_CLEAR == 0:
                 _fresh_drawing(page, unfold)
-            m0, c0 = _metrics(cdp), own_chromium_seconds()
             page.evaluate("() => { window.__lat = {up: 0, dom: 0, paint: 0}; }")
-            _draw(page, STROKES[1 + i % 2])
+            m0, c0 = _metrics(cdp), own_chromium_seconds()
+            _pen(page, STROKES[i % 2])
+            c_up = own_chromium_seconds()
+            page.mouse.up()
             page.wait_for_function("() => window.__lat.paint > 0", timeout=120_000)
             _idle(page)
             c1, m1 = own_chromium_seconds(), _metrics(cdp)
-            row = {"cpu": c1 - c0, "nodes": m1["Nodes"],
+            row = {"cpu": c1 - c0, "pen": c_up - c0, "answer": c1 - c_up, "nodes": m1["Nodes"],
                    "painted": page.evaluate("() => (window.__lat.paint - window.__lat.up) / 1000")}
             row.update({k: m1[k] - m0[k] for k in METRICS})
             out.append(row)
@@ -167,7 +177,8 @@ def report(version: str, layout: str, rows: list[dict[str, float]]) -> None:
     """One line: medians over the strokes."""
     med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
     print(f"{version:7} {layout:11} n={len(rows):2}  browser CPU/stroke {med['cpu']:.2f} s "
-          f"(min {min(r['cpu'] for r in rows):.2f}, max {max(r['cpu'] for r in rows):.2f})  "
+          f"(min {min(r['cpu'] for r in rows):.2f}, max {max(r['cpu'] for r in rows):.2f}; pen moving "
+          f"{med['pen']:.2f}, pen up -> idle {med['answer']:.2f})  "
           f"script {med['ScriptDuration']:.3f}  layout {med['LayoutDuration']:.3f}  "
           f"style {med['RecalcStyleDuration']:.3f}  main-thread tasks {med['TaskDuration']:.3f} s  "
           f"nodes {med['nodes']:.0f}  answer painted {med['painted'] * 1000:.0f} ms", flush=True)

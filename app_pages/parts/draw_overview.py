@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 
 _CSS = """
-.cnnviz-ov {display: flex; gap: 6px; align-items: flex-start; width: 100%; font-size: var(--ov-font);
+.cnnviz-ov {display: flex; gap: 2px; align-items: flex-start; width: 100%; font-size: var(--ov-font);
             line-height: 1.2; font-family: inherit}
 .cnnviz-ov .ov-col {min-width: 0; display: flex; flex-direction: column; align-items: center}
 .cnnviz-ov .ov-head {height: 48px; display: flex; flex-direction: column; justify-content: flex-end;

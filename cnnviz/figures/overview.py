@@ -92,7 +92,7 @@ def overview(look: Look, pixels: np.ndarray, stages: list[Stage], height: int = 
     flat last stage. Columns' `k` index `stages`; a click on a bar picks that unit of the last stage when it
     is flat (its logit)."""
     acts, verdict = look.inspection.activations, look.inspection.verdict
-    side = (0.5, 0.7) if rows else (0.7, 1.1)  # width shares of the input and of the probabilities
+    side = (0.45, 0.6) if rows else (0.7, 1.1)  # width shares of the input and of the probabilities
     pixels = np.asarray(pixels, dtype=np.float32)
     columns = [_picture(["input", shape_str(tuple(pixels.shape))], coloured(pixels, "gray"), side[0], True,
                         -1, 0, 1, pixels.shape, 0, "input")]
