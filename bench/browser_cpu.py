@@ -60,31 +60,38 @@ new MutationObserver(() => {
 """
 
 
-def own_chromium_seconds() -> float:
-    """CPU seconds (with reaped children's) of every Chromium process descended from this Python process."""
-    tick, parent, cpu, name = os.sysconf("SC_CLK_TCK"), {}, {}, {}
+def own_chromium_seconds() -> dict[str, float]:
+    """CPU seconds (with reaped children's) of every Chromium process descended from this Python process, by
+    process type ("browser", "renderer", "gpu-process", "utility", ...) and in all ("all")."""
+    tick, parent, cpu, kind = os.sysconf("SC_CLK_TCK"), {}, {}, {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
                 head, rest = f.read().rsplit(")", 1)
-            fields = rest.split()
-            pid = int(entry)
-            parent[pid], name[pid] = int(fields[1]), head.split("(", 1)[1]
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                args = f.read().replace(b"\0", b" ").split()  # Chromium rewrites its title: spaces
+        except OSError:  # gone meanwhile
+            continue
+        fields, pid = rest.split(), int(entry)
+        parent[pid] = int(fields[1])
+        if "chrom" in head.split("(", 1)[1]:
             cpu[pid] = sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
-        except (OSError, ValueError, IndexError):
-            continue
-    me, total = os.getpid(), 0.0
+            kind[pid] = next((a[7:].decode() for a in args if a.startswith(b"--type=")), "browser")
+    me, out = os.getpid(), {"all": 0.0}
     for pid, seconds in cpu.items():
-        if "chrom" not in name[pid]:
-            continue
         up, seen = parent.get(pid), 0
         while up and up != me and seen < 64:
             up, seen = parent.get(up), seen + 1
         if up == me:
-            total += seconds
-    return total
+            out["all"] += seconds
+            out[kind[pid]] = out.get(kind[pid], 0.0) + seconds
+    return out
+
+
+def _minus(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    return {k: a.get(k, 0.0) - b.get(k, 0.0) for k in a}
 
 
 def _idle(page) -> None:
@@ -152,7 +159,10 @@ def layout_rounds(browser, url: str, width: int, height: int, unfold: bool, n: i
             page.wait_for_function("() => window.__lat.paint > 0", timeout=120_000)
             _idle(page)
             c1, m1 = own_chromium_seconds(), _metrics(cdp)
-            row = {"cpu": c1 - c0, "pen": c_up - c0, "answer": c1 - c_up, "nodes": m1["Nodes"],
+            pen, answer = _minus(c_up, c0), _minus(c1, c_up)
+            row = {"cpu": pen["all"] + answer["all"], "pen": pen["all"], "answer": answer["all"], "nodes": m1["Nodes"],
+                   **{f"pen {k}": v for k, v in pen.items() if k != "all"},
+                   **{f"answer {k}": v for k, v in answer.items() if k != "all"},
                    "painted": page.evaluate("() => (window.__lat.paint - window.__lat.up) / 1000")}
             row.update({k: m1[k] - m0[k] for k in METRICS})
             out.append(row)
@@ -175,13 +185,16 @@ def _uptime() -> str:
 
 def report(version: str, layout: str, rows: list[dict[str, float]]) -> None:
     """One line: medians over the strokes."""
-    med = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+    med = {k: statistics.median(r.get(k, 0.0) for r in rows) for k in set().union(*rows)}
     print(f"{version:7} {layout:11} n={len(rows):2}  browser CPU/stroke {med['cpu']:.2f} s "
           f"(min {min(r['cpu'] for r in rows):.2f}, max {max(r['cpu'] for r in rows):.2f}; pen moving "
           f"{med['pen']:.2f}, pen up -> idle {med['answer']:.2f})  "
           f"script {med['ScriptDuration']:.3f}  layout {med['LayoutDuration']:.3f}  "
           f"style {med['RecalcStyleDuration']:.3f}  main-thread tasks {med['TaskDuration']:.3f} s  "
           f"nodes {med['nodes']:.0f}  answer painted {med['painted'] * 1000:.0f} ms", flush=True)
+    for part in ("pen", "answer"):
+        split = ", ".join(f"{k.split(' ', 1)[1]} {v:.2f}" for k, v in sorted(med.items()) if k.startswith(part + " "))
+        print(f"{'':20}{'pen moving' if part == 'pen' else 'pen up -> idle'} by process: {split}", flush=True)
 
 
 def main() -> None:
