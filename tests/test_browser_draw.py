@@ -106,6 +106,9 @@ def test_first_screen_then_click_a_conv2_tile_and_a_pixel(app_url, browser, arti
             _fits(page, selector)
         page.screenshot(path=str(artifacts / "draw_1280x720.png"))
         _click_tile(page, "overview_0_tutorial_a", "conv2", 5)
+        page.locator(".st-key-overview_0_tutorial_a").evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(artifacts / "inside.jpg"), type="jpeg", quality=80)  # docs/inside.jpg
         assert page.locator(".st-key-pick_0_tutorial_a_conv2_5").count() == 1
         values = page.evaluate("() => Array.from(document.querySelector("
                                "'.st-key-pick_0_tutorial_a_conv2_5 .js-plotly-plot').data[1].customdata)")
