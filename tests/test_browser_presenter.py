@@ -68,7 +68,7 @@ def test_draw_in_presenter_mode_reads_from_the_back(projector, app_url, artifact
     assert projector.evaluate(OVERVIEW_TEXT_PX) >= 16
     projector.screenshot(path=str(artifacts / "presenter_draw.png"))
     small = small_texts(projector)
-    projector.locator(".st-key-overview_0_tutorial_a").evaluate("e => e.scrollIntoView({block: 'start'})")
+    projector.locator(".st-key-overview_0_tutorial_a").evaluate("e => e.scrollIntoView({block: 'center'})")
     projector.wait_for_timeout(300)
     projector.screenshot(path=str(artifacts / "presenter_overview.jpg"), type="jpeg", quality=80)  # in docs/
     _click_tile(projector, "overview_0_tutorial_a", "conv2", 5)
