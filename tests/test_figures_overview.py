@@ -31,7 +31,7 @@ def _plotly_rgb(name: str, values) -> np.ndarray:
 def test_colours_are_the_ones_plotly_samples_from_its_own_scale(name):
     values = np.linspace(0, 1, 101, dtype=np.float32)
     got = ov.coloured(values.reshape(1, -1), name)[0].astype(float)
-    assert np.abs(got - _plotly_rgb(name, values)).max() <= 3  # 256 steps vs plotly's exact interpolation
+    assert np.abs(got - _plotly_rgb(name, values)).max() <= 2  # 256 steps vs plotly's exact interpolation
 
 
 def test_colours_clip_to_the_range_and_paint_gaps_white():

@@ -31,7 +31,7 @@ HEAD_PX = 48                           # room for a column's two-line heading ab
 def lut(name: str) -> np.ndarray:
     """Plotly's colorscale `name` sampled at 256 points: (256, 3) uint8, the colours plotly.js would paint."""
     rgb = sample_colorscale(get_colorscale(name), np.linspace(0.0, 1.0, 256).tolist())
-    return np.array([[int(float(v)) for v in c[4:-1].split(",")] for c in rgb], dtype=np.uint8)
+    return np.array([[round(float(v)) for v in c[4:-1].split(",")] for c in rgb], dtype=np.uint8)
 
 
 def coloured(values: np.ndarray, name: str, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
