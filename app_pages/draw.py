@@ -84,8 +84,14 @@ def drawing(inputs: Inputs) -> None:
     if 0 in results:
         with below:
             wall.send(nick, prepared, results[0][4])
-    with st.expander("Inside the network", expanded=False) if narrow else st.container():
-        inside_the_network(results, bars, prepared, narrow)
+    # folded, it is not drawn at all (not even hidden): on a phone a stroke redraws only the answer
+    fold = st.expander("Inside the network", key="draw_fold", on_change="rerun") if narrow else None
+    with fold if narrow else st.container():
+        if fold is None or fold.open:
+            inside_the_network(results, bars, prepared, narrow)
+            return
+    for draw_bars in bars:
+        draw_bars()
 
 
 def inside_the_network(results: dict, bars: list, prepared: preprocess.Prepared, narrow: bool) -> None:

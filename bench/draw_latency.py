@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cnnviz import checkpoints, data, explain, preprocess, probe  # noqa: E402
 from cnnviz.figures import draw as figs  # noqa: E402
-from cnnviz.figures import inline  # noqa: E402
+from cnnviz.figures import inline, overview  # noqa: E402
 
 
 def canvases(n: int, seed: int = 0) -> list[np.ndarray]:
@@ -72,7 +72,7 @@ def update(model, card, canvas: np.ndarray) -> tuple[list, list[float]]:
     fig_list = [figs.probabilities(look.inspection.probs, verdict.labels, verdict.index)]
     t2 = time.perf_counter()
     stages = explain.stages(look.spec)
-    fig_list.append(figs.overview(look, prepared.pixels, stages))
+    overview.overview(look, prepared.pixels, stages)  # the overview's pictures: PNGs in a payload, not a figure
     t3 = time.perf_counter()
     fig_list += _explained(model, prepared, look, stages)
     t4 = time.perf_counter()

@@ -187,6 +187,18 @@ def _click_point(page, chart: str, trace: int, point: int, act_only: bool = Fals
     return lambda: page.mouse.click(x, y)
 
 
+def _click_tile(page, chart: str, layer: str, i: int):
+    """Tile i of a layer's picture in Draw's overview (its geometry in the picture's data-*): the click to time."""
+    x, y = page.evaluate("""([chart, layer, i]) => {
+        const img = document.querySelector(`.st-key-${chart} img.ov-pic[data-layer='${layer}']`);
+        img.scrollIntoView({block: 'center'});
+        const r = img.getBoundingClientRect(), d = img.dataset, cols = +d.cols;
+        return [r.left + ((i % cols) * (+d.tw + +d.gap) + +d.tw / 2) * r.width / +d.width,
+                r.top + (Math.floor(i / cols) * (+d.th + +d.gap) + +d.th / 2) * r.height / +d.height];
+    }""", [chart, layer, i])
+    return lambda: page.mouse.click(x, y)
+
+
 def draw_clicks(page, url: str, n: int) -> tuple[list[float], list[float]]:
     _open(page, f"{url}/draw")
     page.wait_for_selector("canvas.upper-canvas")
@@ -197,7 +209,7 @@ def draw_clicks(page, url: str, n: int) -> tuple[list[float], list[float]]:
     tiles, pixels = [], []
     for i in range(n):
         tile = 5 + i % 3
-        tiles.append(_timed(page, _click_point(page, "overview_0_tutorial_a", 2, tile),
+        tiles.append(_timed(page, _click_tile(page, "overview_0_tutorial_a", "conv2", tile),
                             f".st-key-pick_0_tutorial_a_conv2_{tile}"))
         pixels.append(_timed(page, _click_point(page, f"pick_0_tutorial_a_conv2_{tile}", 0, 14 * 7 + i % 5),
                              ".st-key-arith_0"))

@@ -66,6 +66,24 @@ def _click_point(page, chart: str, trace: int, point: int) -> None:
     wait_idle(page)
 
 
+# The centre of tile `i` of a layer's picture in Draw's overview, from the picture's own geometry (its data-*).
+_TILE_CENTRE = """([chart, layer, i]) => {
+    const img = document.querySelector(`.st-key-${chart} img.ov-pic[data-layer='${layer}']`);
+    img.scrollIntoView({block: 'center'});
+    const r = img.getBoundingClientRect(), d = img.dataset, cols = +d.cols;
+    const px = r.width / +d.width, py = r.height / +d.height;
+    return [r.left + ((i % cols) * (+d.tw + +d.gap) + +d.tw / 2) * px,
+            r.top + (Math.floor(i / cols) * (+d.th + +d.gap) + +d.th / 2) * py];
+}"""
+
+
+def _click_tile(page, chart: str, layer: str, i: int) -> None:
+    """Click tile `i` (map or unit) of `layer`'s column in the overview with key `chart`, and wait for the rerun."""
+    x, y = page.evaluate(_TILE_CENTRE, [chart, layer, i])
+    page.mouse.click(x, y)
+    wait_idle(page)
+
+
 def _fits(page, selector: str, width: int = 1280, height: int = 720) -> None:
     box = page.locator(selector).first.bounding_box()
     assert box is not None, selector
@@ -87,7 +105,10 @@ def test_first_screen_then_click_a_conv2_tile_and_a_pixel(app_url, browser, arti
         for selector in (CANVAS, PREDICTION, "text=% sure", ".st-key-probs_0"):
             _fits(page, selector)
         page.screenshot(path=str(artifacts / "draw_1280x720.png"))
-        _click_point(page, "overview_0_tutorial_a", 2, 5)          # scatter traces: conv1, pool1, conv2, ...
+        _click_tile(page, "overview_0_tutorial_a", "conv2", 5)
+        page.locator(".st-key-overview_0_tutorial_a").evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(artifacts / "inside.jpg"), type="jpeg", quality=80)  # docs/inside.jpg
         assert page.locator(".st-key-pick_0_tutorial_a_conv2_5").count() == 1
         values = page.evaluate("() => Array.from(document.querySelector("
                                "'.st-key-pick_0_tutorial_a_conv2_5 .js-plotly-plot').data[1].customdata)")
@@ -137,3 +158,29 @@ def test_the_canvas_toolbar_covers_no_other_widget(app_url, projector, artifacts
         page.screenshot(path=str(artifacts / f"draw_toolbar_{'drawn' if drawn else 'empty'}.png"))
         assert found["opacity"] == "1" and found["box"][3] > 20, found  # shown, where the hover put it
         assert found["hits"] == [], found
+
+
+@pytest.mark.browser
+def test_on_a_phone_the_folded_overview_is_not_drawn_and_opens_to_clickable_bars(app_url, browser):
+    """390x844: "Inside the network" folded costs the stroke nothing (not in the page at all); opened, a click on
+    the 7's bar explains its logit and a tile of the second row of conv1 opens that map."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        open_page(page, app_url, "draw")
+        draw_seven(page)
+        assert read_prediction(page) == "7"
+        assert page.locator(".st-key-draw_fold").count() == 1
+        assert page.locator(".st-key-overview_0_tutorial_a").count() == 0  # folded: not even hidden
+        page.locator(".st-key-draw_fold summary").click()
+        wait_idle(page)
+        bar = page.locator(".st-key-overview_0_tutorial_a .ov-bar").nth(7)
+        bar.scroll_into_view_if_needed()
+        bar.click()
+        wait_idle(page)
+        assert "fc1, unit 7" in page.locator(".st-key-arith_0").inner_text()
+        _click_tile(page, "overview_0_tutorial_a", "conv1", 4)  # 3 tiles a row: the second row's middle
+        assert page.locator(".st-key-pick_0_tutorial_a_conv1_4").count() == 1
+    finally:
+        context.close()

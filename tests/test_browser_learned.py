@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import open_page, wait_idle
-from test_browser_draw import _click_point, draw_seven, read_prediction
+from test_browser_draw import _click_tile, draw_seven, read_prediction
 
 
 @pytest.mark.browser
@@ -12,7 +12,7 @@ def test_a_conv2_channel_shows_its_top_images_patches_and_grown_input(app_url, p
     open_page(page, app_url, "draw")
     draw_seven(page)
     assert read_prediction(page) == "7"
-    _click_point(page, "overview_0_tutorial_a", 2, 5)  # conv2's tile 5
+    _click_tile(page, "overview_0_tutorial_a", "conv2", 5)  # conv2's tile 5
     ask = page.get_by_text("🔎 What has conv2 map 5 learned?")
     ask.scroll_into_view_if_needed()
     ask.click()

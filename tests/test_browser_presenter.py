@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import CANVAS, open_page, stroke, wait_idle
-from test_browser_draw import _click_point, draw_seven, read_prediction
+from test_browser_draw import _click_tile, draw_seven, read_prediction
 
 PLOTS = ".js-plotly-plot"
 # Every text plotly drew (ticks, titles, annotations, legend, cell numbers) with its size, its text, and whether
@@ -40,16 +40,13 @@ def test_every_figure_text_is_16px_in_presenter_mode(projector, app_url, artifac
     projector.screenshot(path=str(artifacts / f"presenter_{path}.png"))
 
 
-# Draw's overview: the px of one tile of each map column (the axis' length over its tiles per row).
-TILE_PX = """() => {
-    const gd = document.querySelector('.st-key-overview_0_tutorial_a .js-plotly-plot');
-    const L = gd._fullLayout, out = {};
-    for (const trace of gd.data.filter(t => t.type === 'scatter')) {
-        const xs = new Set(trace.x).size, axis = L['xaxis' + trace.xaxis.slice(1)];
-        out[trace.text[0].split(' ')[0]] = axis._length / xs;
-    }
-    return out;
-}"""
+# Draw's overview: the px of one tile of each map column (the picture's width over its tiles per row), and the
+# smallest text it draws (headings, class names, percentages: HTML, beside plotly's SVG texts above).
+TILE_PX = """() => Object.fromEntries(Array.from(document.querySelectorAll(
+    '.st-key-overview_0_tutorial_a img.ov-pic')).filter(e => +e.dataset.k >= 0 && +e.dataset.cols > 0).map(e =>
+    [e.dataset.layer, e.getBoundingClientRect().width * +e.dataset.tw / +e.dataset.width]))"""
+OVERVIEW_TEXT_PX = """() => Math.min(...Array.from(document.querySelectorAll('.st-key-overview_0_tutorial_a span'))
+    .filter(e => e.textContent.trim()).map(e => parseFloat(getComputedStyle(e).fontSize)))"""
 
 
 def _sidebar_width(page) -> float:
@@ -68,12 +65,13 @@ def test_draw_in_presenter_mode_reads_from_the_back(projector, app_url, artifact
     tiles = projector.evaluate(TILE_PX)
     assert {"conv1", "pool1", "conv2", "pool2"} <= set(tiles) and min(tiles[k] for k in
                                                                   ("conv1", "pool1", "conv2", "pool2")) >= 48, tiles
+    assert projector.evaluate(OVERVIEW_TEXT_PX) >= 16
     projector.screenshot(path=str(artifacts / "presenter_draw.png"))
     small = small_texts(projector)
-    projector.locator(".st-key-overview_0_tutorial_a").evaluate("e => e.scrollIntoView({block: 'start'})")
+    projector.locator(".st-key-overview_0_tutorial_a").evaluate("e => e.scrollIntoView({block: 'center'})")
     projector.wait_for_timeout(300)
-    projector.screenshot(path=str(artifacts / "presenter_draw_overview.png"))
-    _click_point(projector, "overview_0_tutorial_a", 2, 5)
+    projector.screenshot(path=str(artifacts / "presenter_overview.jpg"), type="jpeg", quality=80)  # in docs/
+    _click_tile(projector, "overview_0_tutorial_a", "conv2", 5)
     wait_idle(projector)
     small += small_texts(projector)
     assert small == [], sorted(set(map(tuple, small)))[:60]

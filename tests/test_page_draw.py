@@ -201,22 +201,6 @@ def test_inside_the_network_explains_the_clicked_unit():
     assert any("Receptive field" in m.value for m in at.markdown)
 
 
-def test_overview_figure(look_and_pixels):
-    look, prepared = look_and_pixels
-    stages = explain.stages(look.spec)
-    fig = _validated(figs.overview(look, prepared.pixels, stages))
-    heads = [a.text for a in fig.layout.annotations]
-    assert heads == ["input<br>28×28", "conv1<br>16×28×28", "pool1<br>16×14×14", "conv2<br>32×14×14",
-                     "pool2<br>32×7×7", "fc1<br>10", "probabilities"]
-    points = [t for t in fig.data if t.type == "scatter"]
-    assert [len(t.customdata) for t in points] == [16, 16, 32, 32, 10]  # one clickable point per map / unit
-    assert [list(c) for c in points[2].customdata[:2]] == [[2, 0], [2, 1]]
-    bars = fig.data[-1]
-    chosen = look.inspection.verdict.index
-    assert bars.type == "bar" and bars.marker.color[chosen] == "#ff4b4b"
-    assert sum(c == "#ff4b4b" for c in bars.marker.color) == 1 and len(fig.layout.shapes) == 1  # + its logit
-
-
 def test_explanation_figures(look_and_pixels):
     look, prepared = look_and_pixels
     model = arch.build(arch.PRESETS["tutorial_a"]).eval()

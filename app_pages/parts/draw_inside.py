@@ -9,10 +9,12 @@ import streamlit as st
 import torch
 
 from app_pages.parts import draw_learned as learned
+from app_pages.parts import draw_overview as panel
 from app_pages.shell import ui, words
 from cnnviz import checkpoints, explain, glossary, novelty, preprocess, probe
 from cnnviz.card import Card
 from cnnviz.figures import draw as figs
+from cnnviz.figures import overview as ov
 from cnnviz.text import plain
 
 PICKED = "draw_pick"   # session key: {model name: (stage index, unit index, (row, col) or None)}
@@ -45,23 +47,18 @@ def _points(event) -> list[dict]:
 
 def overview(slot: int, name: str, model: torch.nn.Module, x: torch.Tensor, look: probe.Look,
              prepared: preprocess.Prepared) -> None:
-    """The whole network on one figure; a click on a tile opens that map, a click on a pixel explains it."""
+    """The whole network in one row of pictures; a click on a tile opens that map, a click on a pixel explains it."""
     stages = explain.stages(look.spec)
     picks = st.session_state.setdefault(PICKED, {})
-    fig = figs.overview(look, prepared.pixels, stages, *((560, 8) if ui.presenting() else (420, None)))  # >= 48 px
-    event = ui.chart(fig, width="stretch", key=f"overview_{slot}_{checkpoints.display_name(name)}",
-                     on_select="rerun", selection_mode="points", config={"displayModeBar": False})
-    points = _points(event)
-    if points and "customdata" in points[0] and points[0]["customdata"] is not None:
-        k, i = (int(v) for v in points[0]["customdata"])
-        if (k, i) != picks.get(name, (None, None, None))[:2]:
-            picks[name] = (k, i, None)
-    elif points and points[0].get("curve_number") == len(fig.data) - 1:  # a probability bar: its logit
-        picks[name] = (len(stages) - 1, int(points[0]["point_index"]), None)
-    words.caption("Each column is one layer (maps after their ReLU / tanh), brightest = most active; the last layer's "
-                  "cells are the classes' scores, red high, blue low. **Click a tile**, then a pixel of the enlarged "
-                  "map, to see how that number was computed.")
+    key = f"overview_{slot}_{checkpoints.display_name(name)}"
+    if (got := panel.clicked(key)) is not None and got != picks.get(name, (None, None, None))[:2]:
+        picks[name] = (*got, None)  # a new tile (or bar): its pixel is still to be chosen
     pick = picks.get(name)
+    size = (560, 8, 16) if ui.presenting() else (420, None, 12)  # presenter: tiles >= 48 px, text >= 16 px
+    panel.show(ov.overview(look, prepared.pixels, stages, *size[:2], pick[:2] if pick else None, size[2]), key)
+    words.caption("Each column is one layer (maps after their ReLU / tanh), brightest = most active; the last layer's "
+                  "cells are the classes' scores, blue high, red low. **Click a tile**, then a pixel of the enlarged "
+                  "map, to see how that number was computed.")
     if pick is None or pick[0] >= len(stages) or pick[1] >= stages[pick[0]].shape[0]:
         return  # nothing clicked yet (or a retrained model changed under the click): a stroke stays cheap
     k, i, pixel = pick

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
 from cnnviz.dims import Row, shape_str
-from cnnviz.explain import Explanation, Field, Stage
+from cnnviz.explain import Explanation, Field
 from cnnviz.figures.common import tile
 from cnnviz.probe import Look
 from cnnviz.text import plotly as shown
@@ -209,111 +209,10 @@ def _layer_view(look: Look, row: Row) -> LayerView:
     return LayerView(row.name, title, feature_maps(output, title), kern, None)
 
 
-# ---- Inside the network: the one-screen overview and the click-to-explain figures ----
+# ---- Inside the network: the click-to-explain figures (the overview itself: cnnviz/figures/overview.py) ----
 
 PICK = "rgba(0,0,0,0)"         # clickable points are invisible until selected
 PICKED = "rgba(255,75,75,0.9)"
-
-
-def overview_cols(n: int, rows: int | None = None) -> int:
-    """Tiles per row of a layer's column: about three times as tall as wide, so every column fits one screen;
-    with `rows`, as few per row as `rows` rows allow (taller columns, bigger tiles: presenter mode)."""
-    return max(1, math.ceil(n / rows) if rows else math.ceil(math.sqrt(n / 3)))
-
-
-def overview(look: Look, pixels: np.ndarray, stages: list[Stage], height: int = 420,
-             rows: int | None = None) -> go.Figure:
-    """The whole network on one figure: a column per layer (input, every stage's maps tiled, probabilities).
-
-    Each column is headed by its name and shape; maps show each stage after its activation. Invisible
-    points, one per tile (or unit), carry customdata [column, unit] so a click (selection event) says
-    which map was chosen; the predicted class is highlighted in red. `rows` (presenter mode): map columns
-    at most that many tiles tall, the input and the bars narrower, so the maps get the width.
-    """
-    acts, verdict = look.inspection.activations, look.inspection.verdict
-    side = (0.5, 0.7) if rows else (0.7, 1.1)  # width shares of the input and of the probabilities
-    columns: list[tuple[str, list[dict[str, Any]], float, bool]] = []   # (heading, traces, width share, square)
-    columns.append((f"input<br>{shape_str(tuple(pixels.shape))}",
-                    [_heatmap(np.asarray(pixels, np.float32), GRAY, zmin=0, zmax=1, hover="input")], side[0], True))
-    for k, stage in enumerate(stages):
-        out = acts[stage.shown][0].numpy()
-        columns.append((f"{stage.layer}<br>{shape_str(stage.shape)}", _stage_traces(out, k, stage, rows),
-                        _share(out, rows), out.ndim == 3))
-    columns.append(("probabilities", [_prob_bars(look.inspection.probs, verdict.labels, verdict.index)], side[1],
-                    False))
-    fig = _columns(columns, height)
-    if stages and len(stages[-1].shape) == 1:  # the output layer: its winning unit outlined, like its bar
-        k = len(columns) - 1  # axes of the last stage
-        fig.layout.shapes = [_box(verdict.index, verdict.index + 1, 0, 1, f"x{k}", f"y{k}", width=3)]
-    return fig
-
-
-def _share(out: np.ndarray, rows: int | None = None) -> float:
-    if out.ndim != 3:
-        return 0.12 if rows else 0.22
-    n, h, w = out.shape
-    cols = overview_cols(n, rows)
-    return (cols * (w + 1) - 1) / (math.ceil(n / cols) * (h + 1) - 1)
-
-
-def _stage_traces(out: np.ndarray, k: int, stage: Stage, rows: int | None = None) -> list[dict[str, Any]]:
-    """A stage's maps tiled (or its units as a strip) plus one invisible clickable point per tile / unit."""
-    if out.ndim == 3:
-        n, h, w = out.shape
-        cols = overview_cols(n, rows)
-        grid = tile(out, cols=cols)
-        ys = [(i // cols) * (h + 1) + (h - 1) / 2 for i in range(n)]
-        xs = [(i % cols) * (w + 1) + (w - 1) / 2 for i in range(n)]
-        size = 10
-        base = _heatmap(grid, MAPS)
-        base["hoverinfo"] = "skip"
-    else:
-        n = out.size
-        grid = out.reshape(-1, 1)
-        ys, xs, size = list(range(n)), [0] * n, 6
-        limit = float(np.abs(out).max()) or 1.0
-        base = _heatmap(grid, WEIGHTS, zmin=-limit, zmax=limit)
-        base["hoverinfo"] = "skip"
-    labels = [f"{stage.layer} map {i}" if out.ndim == 3 else f"{stage.layer} unit {i}: {out[i]:.3g}" for i in range(n)]
-    points = {"type": "scatter", "mode": "markers", "x": xs, "y": ys, "text": labels,
-              "customdata": [[k, i] for i in range(n)], "hovertemplate": "%{text}<br>click to explain<extra></extra>",
-              "marker": {"size": size, "symbol": "square", "color": PICK},
-              "selected": {"marker": {"color": PICKED}}, "unselected": {"marker": {"opacity": 1}}}
-    return [base, points]
-
-
-def _prob_bars(probs: np.ndarray, labels: tuple[str, ...], chosen: int) -> dict[str, Any]:
-    probs = np.asarray(probs, dtype=np.float64).reshape(-1)
-    return {"type": "bar", "orientation": "h", "x": probs, "y": [shown(n) for n in labels],
-            "marker": {"color": ["#ff4b4b" if k == chosen else "#8ea8c3" for k in range(probs.size)]},
-            "text": [f"{p:.0%}" if p >= 0.01 else "" for p in probs], "textposition": "auto",
-            "hovertemplate": "%{y}: %{x:.1%}<extra></extra>"}
-
-
-def _columns(columns: list[tuple[str, list[dict[str, Any]], float, bool]], height: int) -> go.Figure:
-    """Columns side by side, each on its own axes, widths by share, headings on top."""
-    total = sum(c[2] for c in columns)
-    data, layout = [], {"height": height, "margin": {"l": 5, "r": 5, "t": 48, "b": 5}, "annotations": [],
-                        "showlegend": False, "dragmode": False, "clickmode": "event+select"}
-    x0 = 0.0
-    for k, (heading, traces, share, square) in enumerate(columns):
-        x1 = x0 + share / total
-        suffix = "" if k == 0 else str(k + 1)
-        data += [{**t, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}"} for t in traces]
-        bars = traces[0]["type"] == "bar"
-        layout[f"xaxis{suffix}"] = {"domain": [x0 + 0.004, x1 - 0.004], "visible": bars, "fixedrange": True,
-                                    "anchor": f"y{suffix}",
-                                    "constrain": "domain", "showgrid": False, "zeroline": False,
-                                    **({"range": [0, 1.05], "showticklabels": False} if bars else {})}
-        layout[f"yaxis{suffix}"] = {"autorange": "reversed", "visible": bars, "fixedrange": True, "showgrid": False,
-                                    "anchor": f"x{suffix}",
-                                    **({"scaleanchor": f"x{suffix}", "constrain": "domain"} if square else {}),
-                                    **({"type": "category", "ticks": ""} if bars else {})}
-        layout["annotations"].append({"text": heading, "x": (x0 + x1) / 2, "y": 1.0, "xref": "paper",
-                                      "yref": "paper", "yanchor": "bottom", "showarrow": False,
-                                      "font": {"size": 12}})
-        x0 = x1
-    return _figure(data, layout)
 
 
 def pick_map(image: np.ndarray, title: str, mark: tuple[int, int] | None = None, height: int = 330) -> go.Figure:

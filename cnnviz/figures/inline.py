@@ -37,6 +37,16 @@ def png(pixels: np.ndarray, scale: int = 1) -> bytes:
     return out.getvalue()
 
 
+def rgb_png(rgb: np.ndarray) -> bytes:
+    """A colour picture (H, W, 3) uint8 as PNG bytes."""
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.size == 0 or rgb.dtype != np.uint8:
+        raise ValueError(f"rgb_png needs a non-empty (H, W, 3) uint8 picture, got {rgb.shape} {rgb.dtype}")
+    out = io.BytesIO()
+    Image.fromarray(rgb, mode="RGB").save(out, format="PNG")
+    return out.getvalue()
+
+
 def auto_png(picture: np.ndarray, scale: int = 1) -> bytes:
     """PNG bytes of (H, W) values of any range, scaled from their own min (black) to max (white), as plotly does."""
     picture = np.asarray(picture, dtype=np.float32)
