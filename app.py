@@ -17,6 +17,7 @@ from app_pages.shell import server_guards  # noqa: E402
 
 server_guards.install()  # first, before the slow imports: once per process, uploads and details for locked sessions
 
+from app_pages.parts import runqueue  # noqa: E402
 from app_pages.shell import gate, housekeeping, lesson_builder, lesson_ui, ui  # noqa: E402
 from cnnviz import access, checkpoints, pagestate  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
@@ -63,3 +64,4 @@ with st.sidebar:
 lesson_ui.bar(*step)  # the question at the top of the page, Back / Next, Reveal
 nav.run()
 model_line.caption(active_model())  # again: the page (a link, a lesson step, the Model box) may have changed it
+runqueue.warm()  # once the first page is out: a training process waits with torch imported (Start: ~1 s to a batch)

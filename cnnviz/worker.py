@@ -5,10 +5,15 @@ page builds its figures, the training loop's many short torch calls wait to get 
 bench/train_inapp.py: the app trained at 0.25x the CLI's img/s). `run` starts the work in a fresh
 ("spawn") process instead: Progress events come back through a queue, a stop request goes in through an
 event, the work and its result (model, snapshots, evaluation) travel pickled by value (no shared memory).
+
+A server passes a `Launcher` to go faster at Start (bench/interactions.py, trainer row: 7.9 s to the first batch on
+screen before): a spare process started ahead of time has already imported torch and waits for its job, and the
+datasets go by reference (cnnviz/handoff.py) instead of 209 MB pickled.
 """
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing as mp
 import os
 import pickle
@@ -22,11 +27,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cnnviz import memory
+from cnnviz import handoff, memory
 
 POLL_S = 0.05  # how often the relay looks at the queue and the stop flag
 PARENT_POLL_S = 0.2  # how often a training process checks that its server still runs
 JOB_PREFIX = "cnnviz-train-"  # the job files in the temp folder: cnnviz-train-<server pid>-<random>.pkl
+SPARE_IMPORTS = ("torch", "cnnviz.train")  # what a spare imports while it waits: ~3 s of a core, once
 NICE = 10      # in a class, the training process yields the cores to the pages: a stroke on Draw is answered first
 
 
@@ -47,7 +53,9 @@ def niceness() -> int:
 
 
 def _child(job_path: str, out, stop, nice: int = 0, parent: int | None = None) -> None:
-    """In the child: run the pickled (fn, args, kwargs), sending ("progress", event) ... then ("done", result)."""
+    """In the child: run the pickled (fn, args, kwargs), sending ("progress", event) ... then ("done", result).
+
+    `parent`: end with that process (None: already watched, as a spare is from its start)."""
     try:
         job = open(job_path, "rb")
     except OSError as err:  # the parent gave up (and removed it) before this process got here
@@ -57,13 +65,13 @@ def _child(job_path: str, out, stop, nice: int = 0, parent: int | None = None) -
         os.remove(job_path)  # read from the open file: from now on a killed server leaves no file behind
     if parent is not None:
         _end_with(parent)
-    memory.keep_freed_memory()  # this process only trains, then ends: batch after batch, reuse the same memory
+        memory.keep_freed_memory()  # this process only trains, then ends: batch after batch, reuse the same memory
     if nice > 0 and hasattr(os, "nice"):  # before torch starts its threads, which inherit it (no nice on Windows)
         with contextlib.suppress(OSError):
             os.nice(nice)
     try:
         with job:
-            fn, args, kwargs = pickle.load(job)
+            fn, args, kwargs = handoff.load(job)  # big tensors mapped from the server's files
         result = fn(*args, **kwargs, on_progress=lambda event: out.put(("progress", event)), stop_event=stop)
         out.put(("done", pickle.dumps(result)))
     except BaseException as err:  # everything goes back to the parent, which raises it there
@@ -71,6 +79,77 @@ def _child(job_path: str, out, stop, nice: int = 0, parent: int | None = None) -
             out.put(("error", pickle.dumps(err)))
         except Exception:  # an exception that cannot be pickled: its text still can
             out.put(("error", pickle.dumps(RuntimeError(f"{type(err).__name__}: {err}"))))
+
+
+def _spare(jobs, out, stop, parent: int, modules: tuple[str, ...]) -> None:
+    """A spare training process: import `modules` (in a thread at the lowest priority), wait for a job, run it.
+
+    Only the importing thread yields (Linux keeps a nice per thread): the main thread, which runs the job and
+    starts torch's threads, keeps the priority the job asks for. A None job retires the spare.
+    """
+    _end_with(parent)
+    memory.keep_freed_memory()
+    threading.Thread(target=_preload, args=(modules,), name="cnnviz-preload", daemon=True).start()
+    job = jobs.get()
+    if job is not None:
+        _child(job[0], out, stop, job[1])
+
+
+def _preload(modules: tuple[str, ...]) -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # this thread only
+    for name in modules:
+        importlib.import_module(name)
+
+
+class _Ready:
+    """One spare process and its channels: jobs in, events out, the stop flag."""
+
+    def __init__(self, ctx, modules: tuple[str, ...]) -> None:
+        self.jobs, self.out, self.stop = ctx.SimpleQueue(), ctx.Queue(), ctx.Event()
+        self.proc = ctx.Process(target=_spare, args=(self.jobs, self.out, self.stop, os.getpid(), modules),
+                                name="cnnviz-train", daemon=True)
+        _start(self.proc)
+
+
+class Launcher:
+    """A server's way to start training processes fast: one spare waiting, big tensors sent by reference.
+
+    `fill()` starts a spare unless one waits (the server calls it once its first page is served, and `run`
+    after each run); `run(..., launcher=...)` hands its job to the spare. `shelf` keeps the datasets' files.
+    """
+
+    def __init__(self, modules: tuple[str, ...] = SPARE_IMPORTS, shelf: handoff.Shelf | None = None) -> None:
+        self._ctx, self._modules = mp.get_context("spawn"), modules
+        self.shelf = shelf or handoff.Shelf()
+        self._lock = threading.Lock()
+        self._ready: _Ready | None = None
+
+    def fill(self) -> None:
+        """Start a spare process unless a live one waits."""
+        with self._lock:
+            if self._ready is None or not self._ready.proc.is_alive():
+                self._ready = _Ready(self._ctx, self._modules)
+
+    def waiting(self) -> int | None:
+        """The process id of the spare waiting now, or None."""
+        with self._lock:
+            ready = self._ready
+        return ready.proc.pid if ready is not None and ready.proc.is_alive() else None
+
+    def take(self) -> _Ready | None:
+        """The waiting spare (now the caller's), or None."""
+        with self._lock:
+            ready, self._ready = self._ready, None
+        return ready if ready is not None and ready.proc.is_alive() else None
+
+    def close(self) -> None:
+        """Retire the waiting spare (tests; a server's spare ends with the server)."""
+        ready = self.take()
+        if ready is not None:
+            ready.jobs.put(None)
+            ready.proc.join(30)
 
 
 def _end_with(parent: int, poll_s: float = PARENT_POLL_S) -> None:
@@ -108,7 +187,7 @@ def _alive(pid: int) -> bool:
 
 def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = None,
         stop_event: threading.Event | None = None, kwargs: dict | None = None,
-        nice: int | Callable[[], int] = 0) -> Any:
+        nice: int | Callable[[], int] = 0, launcher: Launcher | None = None) -> Any:
     """fn(*args, **kwargs, on_progress=..., stop_event=...) in a spawned process; returns what fn returned.
 
     `fn` must be a module-level function (it is pickled). Progress events are passed to `on_progress` here,
@@ -116,9 +195,12 @@ def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = N
     raised here; a child that dies without an answer raises RuntimeError with its exit code. `nice` > 0 lowers
     the child's CPU priority by that much (see `niceness`); a callable is asked again every second and may
     lower it further while the run goes (a class joins after the teacher started it), never raise it again.
+    With a `launcher`, its spare process runs the job (a fresh one if none waits) and big tensors go by
+    reference; a new spare is started when the run ends.
     """
     ctx = mp.get_context("spawn")
-    out, stop = ctx.Queue(), ctx.Event()
+    ready = launcher.take() if launcher is not None else None
+    out, stop = (ready.out, ready.stop) if ready is not None else (ctx.Queue(), ctx.Event())
     # The work goes through a temp file, pickled by value (no /dev/shm, 64 MB in Docker): the spawn pipe then
     # carries a few bytes, and a child that dies at start cannot leave the parent blocked writing to it.
     # The child removes it as soon as it has opened it, and the server in `finally`; a server killed before its
@@ -126,12 +208,19 @@ def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = N
     _sweep_jobs(tempfile.gettempdir())
     fd, job_path = tempfile.mkstemp(prefix=f"{JOB_PREFIX}{os.getpid()}-", suffix=".pkl")
     with os.fdopen(fd, "wb") as f:
-        pickle.dump((fn, args, kwargs or {}), f)
+        if launcher is not None:
+            launcher.shelf.dump((fn, args, kwargs or {}), f)  # args keeps the tensors (and their files) alive
+        else:
+            pickle.dump((fn, args, kwargs or {}), f)
     ask = nice if callable(nice) else (lambda: nice)
     now, asked = max(0, ask()), time.monotonic()
-    proc = ctx.Process(target=_child, args=(job_path, out, stop, now, os.getpid()), name="cnnviz-train", daemon=True)
+    proc = ready.proc if ready is not None else ctx.Process(
+        target=_child, args=(job_path, out, stop, now, os.getpid()), name="cnnviz-train", daemon=True)
     try:
-        _start(proc)
+        if ready is not None:
+            ready.jobs.put((job_path, now))
+        else:
+            _start(proc)
         while True:
             if stop_event is not None and stop_event.is_set():
                 stop.set()
@@ -158,7 +247,7 @@ def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = N
         stop.set()  # the caller gave up (or is done): the child stops at its next batch
         with contextlib.suppress(OSError):
             os.remove(job_path)  # the child has (or never will): not left for the reaper, which may not get to run
-        threading.Thread(target=_reap, args=(proc, job_path), name="cnnviz-train-reaper", daemon=True).start()
+        threading.Thread(target=_reap, args=(proc, job_path, launcher), name="cnnviz-train-reaper", daemon=True).start()
 
 
 def renice(pid: int, nice: int) -> bool:
@@ -195,9 +284,9 @@ def _start(proc) -> None:
                 sys.modules["__main__"] = main
 
 
-def _reap(proc, job_path: str, grace_s: float = 30.0) -> None:
+def _reap(proc, job_path: str, launcher: Launcher | None = None, grace_s: float = 30.0) -> None:
     """Let a finished child exit in its own time (torch's teardown can take seconds on a busy machine); kill a
-    stuck one."""
+    stuck one. Then the launcher's next spare starts: after the run, so it never competes with one."""
     if proc.pid is not None:
         proc.join(grace_s)
         if proc.is_alive():
@@ -205,3 +294,5 @@ def _reap(proc, job_path: str, grace_s: float = 30.0) -> None:
             proc.join()
     with contextlib.suppress(OSError):
         os.remove(job_path)
+    if launcher is not None:
+        launcher.fill()

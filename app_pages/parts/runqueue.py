@@ -19,6 +19,21 @@ def run_queue() -> runs.RunQueue:
     return serverwide.single("training queue", lambda: runs.RunQueue(slots=1, grace_s=5.0))
 
 
+def launcher() -> worker.Launcher | None:
+    """The server's way to start training fast (a spare process waiting, datasets by reference); None under AppTest.
+
+    Not under AppTest: each test's app would start a process that imports torch for nothing."""
+    if not Runtime.exists():
+        return None
+    return serverwide.single("training launcher", worker.Launcher)
+
+
+def warm() -> None:
+    """Have a spare training process waiting (once the first page is served: app.py calls this after it)."""
+    if (spare := launcher()) is not None:
+        spare.fill()
+
+
 def _alive() -> Callable[[], bool] | None:
     """True while this browser session is connected; None when there is no server runtime (AppTest)."""
     ctx = get_script_run_ctx()
