@@ -116,14 +116,14 @@ def whole_network_tab() -> None:
 
 def _totals(report: editor.Report) -> budget.Verdict:
     t = dims.totals(report.spec, report.analysis.rows)
-    fits = traintime.default_run(report.spec)  # memory, and the time the trainer's default run takes here
+    fits = traintime.default_run(report.spec, measure=False)  # memory; the time the trainer's default run takes
     c = st.columns(5)
     c[0].metric("Parameters", f"{t.params:,}", help=f"{dims.human_bytes(t.param_bytes)} as float32")
     c[1].metric("MACs per image", f"{t.macs:,}", help="multiply-accumulates in conv and linear layers")
     c[2].metric("Memory / image (forward)", dims.human_bytes(t.forward_bytes), help=dims.Totals.__doc__)
     c[3].metric("Memory / image (training)", dims.human_bytes(t.training_bytes), help=dims.Totals.__doc__)
     c[4].metric("To train at batch 128", dims.human_bytes(fits.estimate.total), help=fits.estimate.breakdown())
-    (st.caption if fits.ok else st.error)(fits.message)
+    dimensions_parts.timing(report.spec, fits)  # says both; on a cold server the time follows the page
     return fits
 
 

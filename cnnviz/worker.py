@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cnnviz import handoff, memory
+from cnnviz import memory
 
 POLL_S = 0.05  # how often the relay looks at the queue and the stop flag
 PARENT_POLL_S = 0.2  # how often a training process checks that its server still runs
@@ -71,6 +71,7 @@ def _child(job_path: str, out, stop, nice: int = 0, parent: int | None = None) -
             os.nice(nice)
     try:
         with job:
+            from cnnviz import handoff  # here, not at the top: it imports torch, which a spare imports at nice 19
             fn, args, kwargs = handoff.load(job)  # big tensors mapped from the server's files
         result = fn(*args, **kwargs, on_progress=lambda event: out.put(("progress", event)), stop_event=stop)
         out.put(("done", pickle.dumps(result)))
@@ -81,35 +82,38 @@ def _child(job_path: str, out, stop, nice: int = 0, parent: int | None = None) -
             out.put(("error", pickle.dumps(RuntimeError(f"{type(err).__name__}: {err}"))))
 
 
-def _spare(jobs, out, stop, parent: int, modules: tuple[str, ...]) -> None:
+def _spare(jobs, out, stop, imported, parent: int, modules: tuple[str, ...]) -> None:
     """A spare training process: import `modules` (in a thread at the lowest priority), wait for a job, run it.
 
     Only the importing thread yields (Linux keeps a nice per thread): the main thread, which runs the job and
-    starts torch's threads, keeps the priority the job asks for. A None job retires the spare.
+    starts torch's threads, keeps the priority the job asks for. `imported` is set once the imports are done:
+    the server gives a job only to a spare that has finished them (a job waiting on a nice-19 import would
+    wait for every other process on a busy machine). A None job retires the spare.
     """
     _end_with(parent)
     memory.keep_freed_memory()
-    threading.Thread(target=_preload, args=(modules,), name="cnnviz-preload", daemon=True).start()
+    threading.Thread(target=_preload, args=(modules, imported), name="cnnviz-preload", daemon=True).start()
     job = jobs.get()
     if job is not None:
         _child(job[0], out, stop, job[1])
 
 
-def _preload(modules: tuple[str, ...]) -> None:
+def _preload(modules: tuple[str, ...], imported) -> None:
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # this thread only
     for name in modules:
         importlib.import_module(name)
+    imported.set()
 
 
 class _Ready:
     """One spare process and its channels: jobs in, events out, the stop flag."""
 
     def __init__(self, ctx, modules: tuple[str, ...]) -> None:
-        self.jobs, self.out, self.stop = ctx.SimpleQueue(), ctx.Queue(), ctx.Event()
-        self.proc = ctx.Process(target=_spare, args=(self.jobs, self.out, self.stop, os.getpid(), modules),
-                                name="cnnviz-train", daemon=True)
+        self.jobs, self.out, self.stop, self.imported = ctx.SimpleQueue(), ctx.Queue(), ctx.Event(), ctx.Event()
+        self.proc = ctx.Process(target=_spare, args=(self.jobs, self.out, self.stop, self.imported, os.getpid(),
+                                                     modules), name="cnnviz-train", daemon=True)
         _start(self.proc)
 
 
@@ -120,9 +124,10 @@ class Launcher:
     after each run); `run(..., launcher=...)` hands its job to the spare. `shelf` keeps the datasets' files.
     """
 
-    def __init__(self, modules: tuple[str, ...] = SPARE_IMPORTS, shelf: handoff.Shelf | None = None) -> None:
+    def __init__(self, modules: tuple[str, ...] = SPARE_IMPORTS) -> None:
+        from cnnviz import handoff
         self._ctx, self._modules = mp.get_context("spawn"), modules
-        self.shelf = shelf or handoff.Shelf()
+        self.shelf = handoff.Shelf()
         self._lock = threading.Lock()
         self._ready: _Ready | None = None
 
@@ -133,23 +138,29 @@ class Launcher:
                 self._ready = _Ready(self._ctx, self._modules)
 
     def waiting(self) -> int | None:
-        """The process id of the spare waiting now, or None."""
+        """The process id of the spare waiting now with its imports done, or None."""
         with self._lock:
             ready = self._ready
-        return ready.proc.pid if ready is not None and ready.proc.is_alive() else None
+        return ready.proc.pid if ready is not None and ready.imported.is_set() and ready.proc.is_alive() else None
 
     def take(self) -> _Ready | None:
-        """The waiting spare (now the caller's), or None."""
+        """The waiting spare with its imports done (now the caller's), or None (one still importing stays)."""
         with self._lock:
-            ready, self._ready = self._ready, None
-        return ready if ready is not None and ready.proc.is_alive() else None
+            ready = self._ready
+            if ready is None or not ready.imported.is_set() or not ready.proc.is_alive():
+                return None
+            self._ready = None
+            return ready
 
     def close(self) -> None:
-        """Retire the waiting spare (tests; a server's spare ends with the server)."""
-        ready = self.take()
+        """Retire the spare (tests; a server's spare ends with the server)."""
+        with self._lock:
+            ready, self._ready = self._ready, None
         if ready is not None:
             ready.jobs.put(None)
             ready.proc.join(30)
+            if ready.proc.is_alive():
+                ready.proc.kill()
 
 
 def _end_with(parent: int, poll_s: float = PARENT_POLL_S) -> None:

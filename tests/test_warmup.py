@@ -23,3 +23,21 @@ def test_freeze_imports_once_and_collections_skip_the_frozen():
     out = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert float(out.stdout) < 1.0  # what is left to walk is small; a sanity bound, not a benchmark
+
+
+SOON = """
+import gc, threading, time
+from cnnviz import warmup
+assert warmup.freeze_imports_soon(("json",)) is True
+assert warmup.freeze_imports_soon(("json",)) is False   # every rerun of app.py asks again: one thread
+deadline = time.monotonic() + 120
+while gc.get_freeze_count() == 0 and time.monotonic() < deadline:
+    time.sleep(0.05)
+assert gc.get_freeze_count() > 0 and warmup.freeze_imports() is False
+print([t.name for t in threading.enumerate()])
+"""
+
+
+def test_freeze_imports_soon_does_it_once_in_the_background():
+    out = subprocess.run([sys.executable, "-c", SOON], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr

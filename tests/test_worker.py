@@ -122,7 +122,10 @@ import spin
 from cnnviz import worker
 launcher = worker.Launcher() if sys.argv[3] == "spare" else None
 if launcher is not None:
+    import time
     launcher.fill()
+    while launcher.waiting() is None:  # its imports done: only then does it get the job
+        time.sleep(0.1)
     with open(sys.argv[2] + ".spare", "w") as f:
         f.write(str(launcher.waiting()))
 worker.run(spin.spin, (sys.argv[2],), launcher=launcher)

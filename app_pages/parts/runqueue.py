@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from app_pages.shell import server_guards
 from cnnviz import runs, serverwide, worker
 from cnnviz import train as tr
 
@@ -23,7 +24,7 @@ def launcher() -> worker.Launcher | None:
     """The server's way to start training fast (a spare process waiting, datasets by reference); None under AppTest.
 
     Not under AppTest: each test's app would start a process that imports torch for nothing."""
-    if not Runtime.exists():
+    if not server_guards.serving():
         return None
     return serverwide.single("training launcher", worker.Launcher)
 
