@@ -130,12 +130,19 @@ class Launcher:
         self.shelf = handoff.Shelf()
         self._lock = threading.Lock()
         self._ready: _Ready | None = None
+        self._runs = 0  # runs in flight through this launcher: no spare is started while one trains
 
     def fill(self) -> None:
-        """Start a spare process unless a live one waits."""
+        """Start a spare process unless a live one waits or a run is training (it starts when that run ends)."""
         with self._lock:
-            if self._ready is None or not self._ready.proc.is_alive():
+            if self._runs == 0 and (self._ready is None or not self._ready.proc.is_alive()):
                 self._ready = _Ready(self._ctx, self._modules)
+
+    def release(self) -> None:
+        """A run that called `take` has ended (its process too): start the next spare."""
+        with self._lock:
+            self._runs = max(0, self._runs - 1)
+        self.fill()
 
     def waiting(self) -> int | None:
         """The process id of the spare waiting now with its imports done, or None."""
@@ -144,8 +151,11 @@ class Launcher:
         return ready.proc.pid if ready is not None and ready.imported.is_set() and ready.proc.is_alive() else None
 
     def take(self) -> _Ready | None:
-        """The waiting spare with its imports done (now the caller's), or None (one still importing stays)."""
+        """The waiting spare with its imports done (now the caller's), or None (one still importing stays).
+
+        Either way a run is now in flight: the caller calls `release` when it has ended."""
         with self._lock:
+            self._runs += 1
             ready = self._ready
             if ready is None or not ready.imported.is_set() or not ready.proc.is_alive():
                 return None
@@ -210,8 +220,6 @@ def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = N
     reference; a new spare is started when the run ends.
     """
     ctx = mp.get_context("spawn")
-    ready = launcher.take() if launcher is not None else None
-    out, stop = (ready.out, ready.stop) if ready is not None else (ctx.Queue(), ctx.Event())
     # The work goes through a temp file, pickled by value (no /dev/shm, 64 MB in Docker): the spawn pipe then
     # carries a few bytes, and a child that dies at start cannot leave the parent blocked writing to it.
     # The child removes it as soon as it has opened it, and the server in `finally`; a server killed before its
@@ -223,6 +231,8 @@ def run(fn: Callable, args: tuple, on_progress: Callable[[Any], None] | None = N
             launcher.shelf.dump((fn, args, kwargs or {}), f)  # args keeps the tensors (and their files) alive
         else:
             pickle.dump((fn, args, kwargs or {}), f)
+    ready = launcher.take() if launcher is not None else None  # from here on, `finally` gives it back
+    out, stop = (ready.out, ready.stop) if ready is not None else (ctx.Queue(), ctx.Event())
     ask = nice if callable(nice) else (lambda: nice)
     now, asked = max(0, ask()), time.monotonic()
     proc = ready.proc if ready is not None else ctx.Process(
@@ -306,4 +316,4 @@ def _reap(proc, job_path: str, launcher: Launcher | None = None, grace_s: float 
     with contextlib.suppress(OSError):
         os.remove(job_path)
     if launcher is not None:
-        launcher.fill()
+        launcher.release()
