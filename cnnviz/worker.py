@@ -32,7 +32,9 @@ from cnnviz import memory
 POLL_S = 0.05  # how often the relay looks at the queue and the stop flag
 PARENT_POLL_S = 0.2  # how often a training process checks that its server still runs
 JOB_PREFIX = "cnnviz-train-"  # the job files in the temp folder: cnnviz-train-<server pid>-<random>.pkl
-SPARE_IMPORTS = ("torch", "cnnviz.train")  # what a spare imports while it waits: ~3 s of a core, once
+# What a spare imports while it waits (~3 s of a core): torch imports torch._dynamo (sympy) and torch._refs on a
+# run's first optimizer and model: ~2 s more that a spare would otherwise spend after Start.
+SPARE_IMPORTS = ("torch", "torch._dynamo", "torch._refs", "cnnviz.train", "cnnviz.handoff")
 NICE = 10      # in a class, the training process yields the cores to the pages: a stroke on Draw is answered first
 
 
@@ -82,26 +84,26 @@ def _child(job_path: str, out, stop, nice: int = 0, parent: int | None = None) -
             out.put(("error", pickle.dumps(RuntimeError(f"{type(err).__name__}: {err}"))))
 
 
-def _spare(jobs, out, stop, imported, parent: int, modules: tuple[str, ...]) -> None:
-    """A spare training process: import `modules` (in a thread at the lowest priority), wait for a job, run it.
+def _spare(jobs, out, stop, imported, parent: int, modules: tuple[str, ...], nice: int) -> None:
+    """A spare training process: import `modules` (in a thread at `nice`), wait for a job, run it.
 
     Only the importing thread yields (Linux keeps a nice per thread): the main thread, which runs the job and
-    starts torch's threads, keeps the priority the job asks for. `imported` is set once the imports are done:
-    the server gives a job only to a spare that has finished them (a job waiting on a nice-19 import would
-    wait for every other process on a busy machine). A None job retires the spare.
+    starts torch's threads, keeps the priority the job asks for. `imported` is set once the imports are done
+    (`Launcher.waiting`). A None job retires the spare.
     """
     _end_with(parent)
     memory.keep_freed_memory()
-    threading.Thread(target=_preload, args=(modules, imported), name="cnnviz-preload", daemon=True).start()
+    threading.Thread(target=_preload, args=(modules, imported, nice), name="cnnviz-preload", daemon=True).start()
     job = jobs.get()
     if job is not None:
         _child(job[0], out, stop, job[1])
 
 
-def _preload(modules: tuple[str, ...], imported) -> None:
-    if sys.platform.startswith("linux"):
+def _preload(modules: tuple[str, ...], imported, nice: int) -> None:
+    if nice > 0 and sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)  # this thread only
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
+                           min(19, os.getpriority(os.PRIO_PROCESS, 0) + nice))  # this thread only
     for name in modules:
         importlib.import_module(name)
     imported.set()
@@ -110,10 +112,10 @@ def _preload(modules: tuple[str, ...], imported) -> None:
 class _Ready:
     """One spare process and its channels: jobs in, events out, the stop flag."""
 
-    def __init__(self, ctx, modules: tuple[str, ...]) -> None:
+    def __init__(self, ctx, modules: tuple[str, ...], nice: int) -> None:
         self.jobs, self.out, self.stop, self.imported = ctx.SimpleQueue(), ctx.Queue(), ctx.Event(), ctx.Event()
         self.proc = ctx.Process(target=_spare, args=(self.jobs, self.out, self.stop, self.imported, os.getpid(),
-                                                     modules), name="cnnviz-train", daemon=True)
+                                                     modules, nice), name="cnnviz-train", daemon=True)
         _start(self.proc)
 
 
@@ -122,24 +124,26 @@ class Launcher:
 
     `fill()` starts a spare unless one waits (the server calls it once its first page is served, and `run`
     after each run); `run(..., launcher=...)` hands its job to the spare. `shelf` keeps the datasets' files.
+    `nice()` is how much a spare's imports yield when it starts (as a run's `nice`: in a class, the pages come
+    first; alone, nothing to yield to).
     """
 
-    def __init__(self, modules: tuple[str, ...] = SPARE_IMPORTS) -> None:
+    def __init__(self, modules: tuple[str, ...] = SPARE_IMPORTS, nice: Callable[[], int] = lambda: 0) -> None:
         from cnnviz import handoff
-        self._ctx, self._modules = mp.get_context("spawn"), modules
+        self._ctx, self._modules, self._nice = mp.get_context("spawn"), modules, nice
         self.shelf = handoff.Shelf()
         self._lock = threading.Lock()
         self._ready: _Ready | None = None
         self._runs = 0  # runs in flight through this launcher: no spare is started while one trains
 
     def fill(self) -> None:
-        """Start a spare process unless a live one waits or a run is training (it starts when that run ends)."""
+        """Start a spare process unless a live one waits or a run trains (`release` starts it after)."""
         with self._lock:
             if self._runs == 0 and (self._ready is None or not self._ready.proc.is_alive()):
-                self._ready = _Ready(self._ctx, self._modules)
+                self._ready = _Ready(self._ctx, self._modules, max(0, self._nice()))
 
     def release(self) -> None:
-        """A run that called `take` has ended (its process too): start the next spare."""
+        """A run that called `take` has ended (its process too)."""
         with self._lock:
             self._runs = max(0, self._runs - 1)
         self.fill()
@@ -151,16 +155,16 @@ class Launcher:
         return ready.proc.pid if ready is not None and ready.imported.is_set() and ready.proc.is_alive() else None
 
     def take(self) -> _Ready | None:
-        """The waiting spare with its imports done (now the caller's), or None (one still importing stays).
+        """The waiting spare (now the caller's), or None. Either way a run is now in flight: the caller calls
+        `release` when it has ended.
 
-        Either way a run is now in flight: the caller calls `release` when it has ended."""
+        A spare still importing is taken too: its imports run at the nice a fresh process would import at (the
+        class's, see `nice`), so waiting for them is never slower than starting over (measured at load 7-8: a
+        fresh process beside a spare still importing, 12.9-14.9 s to the first batch on screen)."""
         with self._lock:
             self._runs += 1
-            ready = self._ready
-            if ready is None or not ready.imported.is_set() or not ready.proc.is_alive():
-                return None
-            self._ready = None
-            return ready
+            ready, self._ready = self._ready, None
+        return ready if ready is not None and ready.proc.is_alive() else None
 
     def close(self) -> None:
         """Retire the spare (tests; a server's spare ends with the server)."""
