@@ -101,12 +101,12 @@ def _idle(page) -> None:
     page.wait_for_selector(IDLE, timeout=120_000)
 
 
-def _timed(page, act, want: str | None, no_run: bool = False) -> float:
+def _timed(page, act, want: str | None, no_run: bool = False, timeout_ms: int = 120_000) -> float:
     """Seconds from the input event `act` makes to the frame after the rerun that shows `want`."""
     page.evaluate("([want, noRun]) => { window.__want = want; window.__noRun = noRun; "
                   "window.__ix = {start: 0, ran: false, done: 0}; }", [want, no_run])
     act()
-    page.wait_for_function("() => window.__ix.done > 0", timeout=120_000)
+    page.wait_for_function("() => window.__ix.done > 0", timeout=timeout_ms)
     seconds = page.evaluate("() => (window.__ix.done - window.__ix.start) / 1000")
     _idle(page)
     return seconds
@@ -213,13 +213,19 @@ def draw_clicks(page, url: str, n: int) -> tuple[list[float], list[float]]:
     page.mouse.up()
     page.wait_for_selector("[data-testid='stMetricValue']", timeout=60_000)
     _idle(page)
-    tiles, pixels = [], []
+    tiles, pixels, missed = [], [], 0
     for i in range(n):
         tile = 5 + i % 3
-        tiles.append(_timed(page, _click_point(page, "overview_0_tutorial_a", 2, tile),
-                            f".st-key-pick_0_tutorial_a_conv2_{tile}"))
-        pixels.append(_timed(page, _click_point(page, f"pick_0_tutorial_a_conv2_{tile}", 0, 14 * 7 + i % 5),
-                             ".st-key-arith_0"))
+        try:  # a click plotly did not turn into a selection (no rerun) is counted as missed, not waited for
+            tiles.append(_timed(page, _click_point(page, "overview_0_tutorial_a", 2, tile),
+                                f".st-key-pick_0_tutorial_a_conv2_{tile}", timeout_ms=30_000))
+            pixels.append(_timed(page, _click_point(page, f"pick_0_tutorial_a_conv2_{tile}", 0, 14 * 7 + i % 5),
+                                 ".st-key-arith_0", timeout_ms=30_000))
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError
+            missed += 1
+            _idle(page)
+    if missed:
+        print(f"Draw clicks missed (no rerun within 30 s): {missed} of {n}", flush=True)
     return tiles, pixels
 
 

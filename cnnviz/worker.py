@@ -38,6 +38,11 @@ SPARE_IMPORTS = ("torch", "torch._dynamo", "torch._refs", "cnnviz.train", "cnnvi
 NICE = 10      # in a class, the training process yields the cores to the pages: a stroke on Draw is answered first
 
 
+def spare_wanted() -> bool:
+    """False when $CNNVIZ_TRAIN_SPARE is 0: no spare process waits (it holds ~670 MB RSS, ~360 MB its own)."""
+    return os.environ.get("CNNVIZ_TRAIN_SPARE", "1").strip() != "0"
+
+
 def niceness() -> int:
     """How much lower a training process's priority is while others use the server: $CNNVIZ_TRAIN_NICE (0-19), or NICE.
 
@@ -128,9 +133,10 @@ class Launcher:
     first; alone, nothing to yield to).
     """
 
-    def __init__(self, modules: tuple[str, ...] = SPARE_IMPORTS, nice: Callable[[], int] = lambda: 0) -> None:
+    def __init__(self, modules: tuple[str, ...] = SPARE_IMPORTS, nice: Callable[[], int] = lambda: 0,
+                 spare: bool = True) -> None:
         from cnnviz import handoff
-        self._ctx, self._modules, self._nice = mp.get_context("spawn"), modules, nice
+        self._ctx, self._modules, self._nice, self._spare = mp.get_context("spawn"), modules, nice, spare
         self.shelf = handoff.Shelf()
         self._lock = threading.Lock()
         self._ready: _Ready | None = None
@@ -139,7 +145,7 @@ class Launcher:
     def fill(self) -> None:
         """Start a spare process unless a live one waits or a run trains (`release` starts it after)."""
         with self._lock:
-            if self._runs == 0 and (self._ready is None or not self._ready.proc.is_alive()):
+            if self._spare and self._runs == 0 and (self._ready is None or not self._ready.proc.is_alive()):
                 self._ready = _Ready(self._ctx, self._modules, max(0, self._nice()))
 
     def release(self) -> None:

@@ -247,3 +247,12 @@ def test_a_launcher_runs_each_job_in_its_waiting_spare_and_then_starts_the_next(
         assert torch.allclose(result.model.state_dict()["conv1.weight"], here.model.state_dict()["conv1.weight"])
     finally:
         launcher.close()
+
+
+def test_no_spare_when_the_server_says_so(monkeypatch):
+    monkeypatch.setenv("CNNVIZ_TRAIN_SPARE", "0")
+    launcher = worker.Launcher(spare=worker.spare_wanted())
+    launcher.fill()
+    assert launcher.waiting() is None and launcher.take() is None
+    monkeypatch.setenv("CNNVIZ_TRAIN_SPARE", "1")
+    assert worker.spare_wanted()

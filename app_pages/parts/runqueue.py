@@ -26,7 +26,7 @@ def launcher() -> worker.Launcher | None:
     Not under AppTest: each test's app would start a process that imports torch for nothing."""
     if not server_guards.serving():
         return None
-    return serverwide.single("training launcher", lambda: worker.Launcher(nice=class_nice))
+    return serverwide.single("training launcher", lambda: worker.Launcher(nice=class_nice, spare=worker.spare_wanted()))
 
 
 def warm() -> None:
