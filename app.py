@@ -17,11 +17,12 @@ from app_pages.shell import server_guards  # noqa: E402
 
 server_guards.install()  # first, before the slow imports: once per process, uploads and details for locked sessions
 
+from app_pages.parts import runqueue  # noqa: E402
 from app_pages.shell import gate, housekeeping, lesson_builder, lesson_ui, screen, ui  # noqa: E402
 from cnnviz import access, checkpoints, pagestate  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
 from cnnviz.text import plain  # noqa: E402
-from cnnviz.warmup import freeze_imports  # noqa: E402
+from cnnviz.warmup import freeze_imports_soon  # noqa: E402
 
 
 def active_model() -> str:
@@ -31,7 +32,6 @@ def active_model() -> str:
 
 
 housekeeping.start()  # once per process: a closed tab's uploads leave memory when its session ends
-freeze_imports()  # once per process: Streamlit's gc after every rerun then skips torch/plotly (~200 ms -> us)
 
 ui.start_presenter_from_url()
 # Presenter mode starts with the sidebar folded: the projector's 1280 px go to the page (the » opens it).
@@ -65,3 +65,7 @@ with st.sidebar:
 lesson_ui.bar(*step)  # the question at the top of the page, Back / Next, Reveal
 nav.run()
 model_line.caption(active_model())  # again: the page (a link, a lesson step, the Model box) may have changed it
+# Once the first page is out (a cold start shows it sooner): Streamlit's gc after every rerun then skips
+# torch/plotly (~200 ms -> us), and a training process waits with torch imported (Start: ~1 s to the first batch).
+freeze_imports_soon()
+runqueue.warm()

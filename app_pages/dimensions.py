@@ -116,14 +116,14 @@ def whole_network_tab() -> None:
 
 def _totals(report: editor.Report) -> budget.Verdict:
     t = dims.totals(report.spec, report.analysis.rows)
-    fits = traintime.default_run(report.spec)  # memory, and the time the trainer's default run takes here
+    fits = traintime.default_run(report.spec, measure=False)  # memory; the time the trainer's default run takes
     c = st.columns(5)
     words.metric("Parameters", f"{t.params:,}", c[0], help=f"{dims.human_bytes(t.param_bytes)} as float32")
     words.metric("MACs per image", f"{t.macs:,}", c[1], help="multiply-accumulates in conv and linear layers")
     words.metric("Memory / image (forward)", dims.human_bytes(t.forward_bytes), c[2], help=dims.Totals.__doc__)
     words.metric("Memory / image (training)", dims.human_bytes(t.training_bytes), c[3], help=dims.Totals.__doc__)
     words.metric("To train at batch 128", dims.human_bytes(fits.estimate.total), c[4], help=fits.estimate.breakdown())
-    (words.caption if fits.ok else st.error)(fits.message)
+    dimensions_parts.timing(report.spec, fits)  # says both; on a cold server the time follows the page
     return fits
 
 

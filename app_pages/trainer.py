@@ -102,10 +102,12 @@ with st.expander(label, expanded=not busy and result is None):  # folded under a
 ui.sync("trainer", SCHEMA)  # the settings as their widgets left them (the optimizer moves the learning rate)
 
 b1, b2, b3 = st.columns([1, 1, 3])
+launch = runqueue.launcher()
 if b1.button("▶ Start training", type="primary", disabled=busy or spec is None, key="start", width="stretch"):
     # its own process: page reruns (this session's or a classmate's) never hold up its loop (cnnviz/worker.py)
     start(lambda cb, stop: worker.run(tr.train, (spec, config, train_split, test_split), cb, stop,
-                                      nice=runqueue.class_nice),  # in a class, drawing students come first
+                                      nice=runqueue.class_nice,  # in a class, drawing students come first
+                                      launcher=launch),  # a spare process, torch imported: the first batch in ~1 s
           single=True, what=trainstatus.run_summary(spec, config))
 if b2.button("■ Stop", disabled=not busy, key="stop", width="stretch"):
     runqueue.stop(runner)
@@ -115,8 +117,8 @@ if words.button("Reproduce the tutorials (Models A, B, C: plain pixels, SGD lr 0
                 help="Six runs: the tutorials' own recipe, then the same on normalised inputs. Several minutes."):
     recipe = tutorials.TUTORIAL_CONFIG
     start(lambda cb, stop: worker.run(tutorials.reproduce_tutorials, (train_split, test_split), cb, stop,
-                                      kwargs={"config": recipe}, nice=runqueue.class_nice), single=False,
-          what="the tutorials' Models A, B, C: plain pixels, then normalised")
+                                      kwargs={"config": recipe}, nice=runqueue.class_nice, launcher=launch),
+          single=False, what="the tutorials' Models A, B, C: plain pixels, then normalised")
 
 if runner is not None and busy and not runner.started:
     runqueue.waiting(runner)  # "you are 2nd in line" + Leave the queue, until its turn comes

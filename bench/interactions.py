@@ -14,7 +14,10 @@
 after the script went back to idle with the expected element present. Prints medians and p95s (ms) and the load
 before and after (`uptime`): the 2 cores are shared, so note the load with the numbers; never a pass/fail.
 
-    python bench/interactions.py [--n 10] [--cold 3] [--only tile,pixel]
+    python bench/interactions.py [--n 10] [--cold 3] [--only tile,pixel] [--root ../wt-speed-before]
+
+--root runs another checkout's app.py (an older commit checked out with `git worktree add`) under this script,
+so a before/after pair is measured the same way, minutes apart.
 """
 from __future__ import annotations
 
@@ -65,15 +68,23 @@ new MutationObserver(check).observe(document, {subtree: true, childList: true, a
 """
 
 
+def _commit(root: Path) -> str:
+    out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return out.stdout.strip() or "?"
+
+
 def _uptime() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+APP = [ROOT]  # the checkout whose app.py is served (--root)
 
 
 def _server(port: int) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true",
                              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            cwd=APP[0], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -90,12 +101,12 @@ def _idle(page) -> None:
     page.wait_for_selector(IDLE, timeout=120_000)
 
 
-def _timed(page, act, want: str | None, no_run: bool = False) -> float:
+def _timed(page, act, want: str | None, no_run: bool = False, timeout_ms: int = 120_000) -> float:
     """Seconds from the input event `act` makes to the frame after the rerun that shows `want`."""
     page.evaluate("([want, noRun]) => { window.__want = want; window.__noRun = noRun; "
                   "window.__ix = {start: 0, ran: false, done: 0}; }", [want, no_run])
     act()
-    page.wait_for_function("() => window.__ix.done > 0", timeout=120_000)
+    page.wait_for_function("() => window.__ix.done > 0", timeout=timeout_ms)
     seconds = page.evaluate("() => (window.__ix.done - window.__ix.start) / 1000")
     _idle(page)
     return seconds
@@ -148,17 +159,25 @@ def playground(page, url: str, n: int) -> list[float]:
     return times
 
 
+# The trainer's buttons by their text (an enabled one), found in the page itself: Playwright's role lookup missed
+# Stop while the live view redrew every second (the locator resolved against a button being replaced).
+BUTTON = """(text) => { const b = Array.from(document.querySelectorAll('button'))
+    .find(b => b.innerText.includes(text) && !b.disabled); if (b) { b.click(); return true; } return false; }"""
+ENABLED = """(text) => Array.from(document.querySelectorAll('button'))
+    .some(b => b.innerText.includes(text) && !b.disabled)"""
+
+
 def trainer(page, url: str, n: int) -> list[float]:
     _open(page, f"{url}/trainer")
     times = []
     for _ in range(n):
         start = page.get_by_role("button", name="▶ Start training")
-        times.append(_timed(page, start.click, "text: · epoch ", no_run=True))  # "batch 3/938 · epoch 0.00 · ..."
-        page.get_by_role("button", name="■ Stop").click()
-        page.wait_for_function("() => { const b = Array.from(document.querySelectorAll('button'))"
-                               ".find(b => b.innerText.includes('Start training')); return b && !b.disabled; }",
-                               timeout=120_000)
+        times.append(_timed(page, start.click, "text: · ETA ", no_run=True))  # "batch 3/938 · ... · ETA 9 s": running
+        page.wait_for_function(f"() => ({ENABLED})('Stop') || ({ENABLED})('Start training')", timeout=120_000)
+        page.evaluate(BUTTON, "■ Stop")  # none when the run already ended
+        page.wait_for_function(f"() => ({ENABLED})('Start training')", timeout=120_000)
         _idle(page)
+        page.wait_for_timeout(5000)  # a teacher's next Start; the next spare process starts once a run has ended
     return times
 
 
@@ -206,13 +225,19 @@ def draw_clicks(page, url: str, n: int) -> tuple[list[float], list[float]]:
     page.mouse.up()
     page.wait_for_selector("[data-testid='stMetricValue']", timeout=60_000)
     _idle(page)
-    tiles, pixels = [], []
+    tiles, pixels, missed = [], [], 0
     for i in range(n):
         tile = 5 + i % 3
-        tiles.append(_timed(page, _click_tile(page, "overview_0_tutorial_a", "conv2", tile),
-                            f".st-key-pick_0_tutorial_a_conv2_{tile}"))
-        pixels.append(_timed(page, _click_point(page, f"pick_0_tutorial_a_conv2_{tile}", 0, 14 * 7 + i % 5),
-                             ".st-key-arith_0"))
+        try:  # a click plotly did not turn into a selection (no rerun) is counted as missed, not waited for
+            tiles.append(_timed(page, _click_tile(page, "overview_0_tutorial_a", "conv2", tile),
+                                f".st-key-pick_0_tutorial_a_conv2_{tile}", timeout_ms=30_000))
+            pixels.append(_timed(page, _click_point(page, f"pick_0_tutorial_a_conv2_{tile}", 0, 14 * 7 + i % 5),
+                                 ".st-key-arith_0", timeout_ms=30_000))
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError
+            missed += 1
+            _idle(page)
+    if missed:
+        print(f"Draw clicks missed (no rerun within 30 s): {missed} of {n}", flush=True)
     return tiles, pixels
 
 
@@ -247,17 +272,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10)
     ap.add_argument("--cold", type=int, default=3)
+    ap.add_argument("--root", default=str(ROOT), help="the checkout to serve (default: this one)")
     ap.add_argument("--only", default="", help="comma-separated rows (cold,calculator,playground,trainer,lesson,"
                                                "tile,pixel,navigate,stroke)")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
+    APP[0] = Path(args.root).resolve()
 
     def want(row: str) -> bool:
         return not only or row in only
 
     from playwright.sync_api import sync_playwright
 
-    print(f"uptime before: {_uptime()}", flush=True)
+    print(f"serving {APP[0]} at commit {_commit(APP[0])}; uptime before: {_uptime()}", flush=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         if want("cold"):

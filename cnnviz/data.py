@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib
 import os
 import threading
 import time
@@ -22,46 +23,50 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from torchvision import datasets as tvd
 
 from cnnviz.messages import no_paths
 from cnnviz.preprocess import MNIST_NORMALIZE
 
 SPLITS = ("train", "test")
 SIZES = {"train": 60_000, "test": 10_000}  # images per split, the same for every dataset of the MNIST family
+# The four files of every dataset of the family, as torchvision names them (tests/test_data.py checks its
+# `resources`): here so that a page can ask what is on disk without importing torchvision, which brings
+# torch._dynamo with it (~1.9 s of the server's cold start, `python -X importtime`); only a download needs it.
+FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
 
 class DatasetInfo(NamedTuple):
-    """A dataset cnnviz knows: torchvision class, (mean, std) of its training pixels, display facts."""
+    """A dataset cnnviz knows: its torchvision class's name, (mean, std) of its training pixels, display facts."""
 
-    cls: type
+    folder: str  # the torchvision class (MNIST, FashionMNIST, KMNIST), also the sub-folder of the data root it reads
     norm: tuple[float, float]
     title: str
     classes: tuple[str, ...]
 
     @property
-    def folder(self) -> str:
-        """The sub-folder of the data root torchvision reads: MNIST, FashionMNIST, KMNIST."""
-        return self.cls.__name__
+    def cls(self) -> type:
+        """The torchvision dataset class (its download mirrors and checksums); imports torchvision."""
+        return getattr(importlib.import_module("torchvision.datasets"), self.folder)
 
     @property
     def files(self) -> tuple[str, ...]:
         """The four files torchvision expects under <root>/<folder>/raw/ (as distributed, .gz)."""
-        return tuple(name for name, _ in self.cls.resources)
+        return FILES
 
     @property
     def size_mb(self) -> int:
         """About how many MB a download fetches (the four .gz files)."""
-        return 30 if self.cls is not tvd.MNIST else 11
+        return 30 if self.folder != "MNIST" else 11
 
 
 _DIGITS = tuple(str(d) for d in range(10))
 DATASETS: dict[str, DatasetInfo] = {
-    "mnist": DatasetInfo(tvd.MNIST, MNIST_NORMALIZE, "MNIST handwritten digits", _DIGITS),
-    "fashion-mnist": DatasetInfo(tvd.FashionMNIST, (0.2860, 0.3530), "Fashion-MNIST clothing",
+    "mnist": DatasetInfo("MNIST", MNIST_NORMALIZE, "MNIST handwritten digits", _DIGITS),
+    "fashion-mnist": DatasetInfo("FashionMNIST", (0.2860, 0.3530), "Fashion-MNIST clothing",
                                  ("T-shirt", "Trouser", "Pullover", "Dress", "Coat",
                                   "Sandal", "Shirt", "Sneaker", "Bag", "Boot")),
-    "kmnist": DatasetInfo(tvd.KMNIST, (0.1918, 0.3483), "Kuzushiji-MNIST (cursive Japanese)",
+    "kmnist": DatasetInfo("KMNIST", (0.1918, 0.3483), "Kuzushiji-MNIST (cursive Japanese)",
                           ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")),
 }
 

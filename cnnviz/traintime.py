@@ -11,10 +11,10 @@ estimate is for a shared machine, which is what the next run will get too.
 """
 from __future__ import annotations
 
-import functools
 import json
 import math
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -58,12 +58,46 @@ def probe_images(spec: Spec, batch_size: int) -> int:
     return max(1, min(batch_size, int(PROBE_S / guess) if guess > 0 else batch_size))
 
 
-@functools.lru_cache(maxsize=128)
-def _measured(spec_json: str, batch_size: int, optimizer: str, precision: str, device: str, classes: int) -> float:
+class _Memo:
+    """The measured seconds per batch, kept per key for the life of the process; `peek` never measures."""
+
+    def __init__(self, measure: Callable[..., float], size: int = 128) -> None:
+        self._measure, self._size = measure, size
+        self._lock = threading.Lock()
+        self._known: dict[tuple, float] = {}
+
+    def __call__(self, *key) -> float:
+        if (known := self.peek(*key)) is not None:
+            return known
+        value = self._measure(*key)  # outside the lock: seconds of batches must not block a peek
+        with self._lock:
+            if len(self._known) >= self._size:
+                self._known.pop(next(iter(self._known)))  # the oldest
+            self._known[key] = value
+        return value
+
+    def peek(self, *key) -> float | None:
+        with self._lock:
+            return self._known.get(key)
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._known.clear()
+
+
+def _measure(spec_json: str, batch_size: int, optimizer: str, precision: str, device: str, classes: int) -> float:
     spec = Spec.from_json(json.loads(spec_json))
     config = TrainConfig(optimizer=optimizer, batch_size=batch_size, precision=precision, device=device)
     images = probe_images(spec, batch_size)
     return seconds_per_batch(tr.step_runner(spec, config, classes, images)) * batch_size / images
+
+
+_measured = _Memo(_measure)
+
+
+def _key(spec: Spec, config: TrainConfig, num_classes: int) -> tuple:
+    return (json.dumps(spec.to_json(), sort_keys=True), config.batch_size, config.optimizer, config.precision,
+            config.device or str(pick_device()), num_classes)
 
 
 def batch_seconds(spec: Spec, config: TrainConfig, num_classes: int = 10) -> float:
@@ -71,23 +105,31 @@ def batch_seconds(spec: Spec, config: TrainConfig, num_classes: int = 10) -> flo
 
     The key: network, batch size, optimizer, precision and device; kept for the life of the process."""
     tr.check_trainable(spec, num_classes)
-    return _measured(json.dumps(spec.to_json(), sort_keys=True), config.batch_size, config.optimizer,
-                     config.precision, config.device or str(pick_device()), num_classes)
+    return _measured(*_key(spec, config, num_classes))
+
+
+def known_batch_seconds(spec: Spec, config: TrainConfig, num_classes: int = 10) -> float | None:
+    """`batch_seconds` if it was measured already, else None (nothing is run)."""
+    tr.check_trainable(spec, num_classes)
+    return _measured.peek(*_key(spec, config, num_classes))
 
 
 def run_seconds(spec: Spec, config: TrainConfig, n_train: int, num_classes: int = 10,
-                per_batch: float | None = None) -> float:
-    """How long the run will train here: its batches x `per_batch` (default: `batch_seconds`, measured)."""
-    per = batch_seconds(spec, config, num_classes) if per_batch is None else per_batch
-    return trainconfig.total_batches(n_train, config) * per
+                per_batch: float | None = None, measure: bool = True) -> float | None:
+    """How long the run will train here: its batches x `per_batch` (default: `batch_seconds`, measured; None when
+    measure=False and it was not measured yet)."""
+    if per_batch is None:
+        per_batch = (batch_seconds if measure else known_batch_seconds)(spec, config, num_classes)
+    per = per_batch
+    return None if per is None else trainconfig.total_batches(n_train, config) * per
 
 
 def verdict(spec: Spec, config: TrainConfig, n_train: int, n_test: int, num_classes: int = 10,
-            free_bytes: int | None = None, limit_seconds: float | None = None) -> budget.Verdict:
+            free_bytes: int | None = None, limit_seconds: float | None = None, measure: bool = True) -> budget.Verdict:
     """Does the run fit? Memory first, by arithmetic, then the measured time: the one estimate both pages show.
 
     Nothing is built for a network too big. A network that is not a 28x28 classifier of `num_classes` gets no
-    time (there is no run to time)."""
+    time (there is no run to time); measure=False gives no time either until it has been measured."""
     est = budget.for_run(spec, config, n_train, n_test)
     memory = budget.check(replace(est, seconds=None), free_bytes, math.inf)
     try:
@@ -96,8 +138,8 @@ def verdict(spec: Spec, config: TrainConfig, n_train: int, n_test: int, num_clas
         return memory
     if not memory.ok:
         return memory
-    return budget.check(replace(est, seconds=run_seconds(spec, config, n_train, num_classes)), free_bytes,
-                        limit_seconds)
+    return budget.check(replace(est, seconds=run_seconds(spec, config, n_train, num_classes, measure=measure)),
+                        free_bytes, limit_seconds)
 
 
 def require(spec: Spec, config: TrainConfig, n_train: int, n_test: int, num_classes: int = 10) -> budget.Verdict:
@@ -108,10 +150,26 @@ def require(spec: Spec, config: TrainConfig, n_train: int, n_test: int, num_clas
     return fits
 
 
-def default_run(spec: Spec, free_bytes: int | None = None) -> budget.Verdict:
+def default_run(spec: Spec, free_bytes: int | None = None, measure: bool = True) -> budget.Verdict:
     """`verdict` for the run the trainer starts from (TrainConfig() on all of MNIST): the calculator's estimate.
 
-    No time limit here (the trainer's epochs can be lowered); the trainer then shows the same number."""
+    No time limit here (the trainer's epochs can be lowered); the trainer then shows the same number.
+    measure=False: no batches are run now (the time is in it once measured, see `default_pending`)."""
     config = TrainConfig()
     return verdict(spec, config, data.SIZES["train"], data.SIZES["test"], free_bytes=free_bytes,
-                   limit_seconds=math.inf)
+                   limit_seconds=math.inf, measure=measure)
+
+
+def default_pending(spec: Spec, free_bytes: int | None = None) -> bool:
+    """True while the default run's time is still to be measured: a trainable network that fits in memory.
+
+    On a cold server the first measurement costs seconds (torch's optimizer imports torch._dynamo, ~1.2 s; the
+    first batches set up oneDNN): the calculator shows its page first and measures in the background."""
+    fits = default_run(spec, free_bytes, measure=False)
+    if not fits.ok or fits.estimate.seconds is not None:
+        return False
+    try:
+        tr.check_trainable(spec)
+    except ValueError:
+        return False
+    return True

@@ -17,10 +17,15 @@ import threading
 HEAVY = ("torch", "numpy", "pandas", "plotly.graph_objects", "PIL.Image",
          "cnnviz.arch", "cnnviz.checkpoints", "cnnviz.probe", "cnnviz.explain", "cnnviz.figures.draw",
          "cnnviz.figures.common", "cnnviz.figures.network", "cnnviz.figures.playground",
-         "cnnviz.figures.training", "cnnviz.preprocess", "cnnviz.dims", "cnnviz.ops", "cnnviz.train")
+         "cnnviz.figures.training", "cnnviz.preprocess", "cnnviz.dims", "cnnviz.ops", "cnnviz.train",
+         # what torch imports on first use: an optimizer (torch._dynamo, sympy: ~135,000 objects), meta-device
+         # init (torch._refs). Once torchvision went lazy, nothing imported them before the freeze, and every
+         # rerun's collection walked them again (bench/interactions.py: calculator 267 -> 588 ms until this line)
+         "torch._dynamo", "torch._refs", "cnnviz.traintime")
 
 _lock = threading.Lock()
 _done = False
+_started = False
 
 
 def freeze_imports(modules: tuple[str, ...] = HEAVY) -> bool:
@@ -35,3 +40,19 @@ def freeze_imports(modules: tuple[str, ...] = HEAVY) -> bool:
         gc.freeze()
         _done = True
         return True
+
+
+def freeze_imports_soon(modules: tuple[str, ...] = HEAVY) -> bool:
+    """freeze_imports in a background thread, started by the first call only (True then).
+
+    The server calls it once its first page is out: on a cold start the imports of the pages not yet opened
+    and the collection (~0.5-0.7 s on 2 busy cores) then overlap the browser drawing that page, instead of
+    coming before it.
+    """
+    global _started
+    with _lock:
+        if _started or _done:
+            return False
+        _started = True
+    threading.Thread(target=freeze_imports, args=(modules,), name="cnnviz-freeze", daemon=True).start()
+    return True

@@ -63,3 +63,21 @@ def test_train_this_network_hands_the_network_to_the_trainer(page, app_url):
     wait_idle(page)
     assert page.get_by_role("combobox", name="Network").input_value() == "the network from the calculator"
     assert page.get_by_text("handed over by the Dimension calculator").first.is_visible()
+
+
+def test_a_new_networks_training_time_follows_the_page_without_a_click(page, app_url):
+    """The estimate's batches are timed in the background (a cold server: ~3 s): the page shows up first with
+    "Timing a few training batches…", then the measured time replaces it by itself."""
+    import json
+    from urllib.parse import quote
+    layers = json.dumps([{"type": "conv", "out_channels": 13, "kernel_size": 3}, {"type": "relu"},  # timed nowhere else
+                         {"type": "maxpool", "kernel_size": 2}, {"type": "flatten"},
+                         {"type": "linear", "out_features": 10}])
+    page.goto(f"{app_url}/?tab={quote('A whole network')}&net=logistic&layers={quote(layers)}")
+    timing = page.locator("[data-testid='stCaptionContainer']", has_text="Timing a few training batches")
+    timing.first.wait_for(timeout=60_000)
+    assert "Fits: this network needs" in timing.first.inner_text()
+    done = page.locator("[data-testid='stCaptionContainer']", has_text="of training (")
+    done.first.wait_for(timeout=60_000)  # no click: the page redrew itself once the batches were timed
+    wait_idle(page)
+    assert not timing.count() and "Fits: this network needs" in done.first.inner_text()

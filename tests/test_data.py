@@ -58,8 +58,26 @@ def test_available(data_root, tmp_path):
 def test_datasets_table():
     assert set(data.DATASETS) == {"mnist", "fashion-mnist", "kmnist"}
     assert data.DATASETS["mnist"].norm == (0.1307, 0.3081)
-    assert data.DATASETS["mnist"][0] is tvd.MNIST and data.DATASETS["kmnist"].cls is tvd.KMNIST
+    assert data.DATASETS["mnist"].cls is tvd.MNIST and data.DATASETS["kmnist"].cls is tvd.KMNIST
     assert data.DATASETS["fashion-mnist"].folder == "FashionMNIST"
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion-mnist", "kmnist"])
+def test_the_file_names_are_torchvisions(name):
+    """cnnviz names the four files itself (no torchvision import to see what is on disk): the same as torchvision."""
+    assert data.info(name).files == tuple(file for file, _ in data.info(name).cls.resources)
+
+
+def test_asking_what_is_on_disk_does_not_import_torchvision(tmp_path):
+    """torchvision imports torch._dynamo (~1.9 s of a cold start): only a download may import it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = ("import sys; from cnnviz import checkpoints, data, pagestate, train; data.available('mnist', sys.argv[1]); "
+            "data.missing_message('kmnist'); print('torchvision' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.strip() == "False"
 
 
 def test_missing_says_where_to_put_the_files_without_server_paths(tmp_path, monkeypatch):

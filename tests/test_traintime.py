@@ -68,6 +68,33 @@ def test_the_measurement_is_real_batches_of_that_network_and_kept_for_the_proces
         traintime._measured.cache_clear()
 
 
+
+def test_without_measuring_the_time_is_known_only_once_measured(monkeypatch):
+    """The calculator asks with measure=False (no batches run while its page is drawn), measures in the background,
+    and shows the same number afterwards."""
+    clock = FakeMachine(0.0)
+    monkeypatch.setattr(tr, "step_runner", lambda spec, config, num_classes, images=None:
+                        lambda n: setattr(clock, "now", clock.now + n * 0.05))
+    monkeypatch.setattr(traintime, "time", SimpleNamespace(perf_counter=clock.clock))
+    traintime._measured.cache_clear()
+    spec = PRESETS["tutorial_a"]
+    try:
+        before = traintime.default_run(spec, measure=False)
+        assert before.ok and before.estimate.seconds is None and "of training" not in before.message
+        assert traintime.default_pending(spec) and clock.now == 0.0  # nothing was run
+        assert traintime.known_batch_seconds(spec, tr.TrainConfig()) is None
+        measured = traintime.default_run(spec)
+        assert not traintime.default_pending(spec)
+        after = traintime.default_run(spec, measure=False)
+        assert after.estimate.seconds == measured.estimate.seconds == pytest.approx(704 * 0.05)
+        assert after.message == measured.message and "about 35 s of training" in after.message
+        from cnnviz.spec import Spec
+        seven = Spec.from_json({"input_shape": [1, 28, 28], "layers": [{"type": "flatten"},
+                                                                     {"type": "linear", "out_features": 7}]})
+        assert not traintime.default_pending(seven)  # not a 10-class network: no run to time, nothing to wait for
+    finally:
+        traintime._measured.cache_clear()
+
 def test_one_stalled_batch_does_not_make_the_estimate():
     """A shared machine can stall one batch for seconds (a 0.5 s window once said 408 s for a 10 s run)."""
     machine = FakeMachine(0.01)

@@ -121,7 +121,15 @@ import sys
 sys.path.insert(0, sys.argv[1])
 import spin
 from cnnviz import worker
-worker.run(spin.spin, (sys.argv[2],))
+launcher = worker.Launcher() if sys.argv[3] == "spare" else None
+if launcher is not None:
+    import time
+    launcher.fill()
+    while launcher.waiting() is None:  # its imports done: only then does it get the job
+        time.sleep(0.1)
+    with open(sys.argv[2] + ".spare", "w") as f:
+        f.write(str(launcher.waiting()))
+worker.run(spin.spin, (sys.argv[2],), launcher=launcher)
 '''
 
 
@@ -141,7 +149,8 @@ def _running(pid: int) -> bool:
         return True
 
 
-def test_a_killed_server_takes_its_training_process_and_files_with_it(tmp_path):
+@pytest.mark.parametrize("how", ["fresh", "spare"])
+def test_a_killed_server_takes_its_training_process_and_files_with_it(tmp_path, how):
     """SIGKILL of the server (no finally runs there): the child notices its parent is gone and ends, and the
     pickled work left nothing in the temp folder."""
     import os
@@ -156,7 +165,7 @@ def test_a_killed_server_takes_its_training_process_and_files_with_it(tmp_path):
     tmp, pid_file = tmp_path / "tmp", tmp_path / "child.pid"
     tmp.mkdir()
     env = {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": str(root)}
-    server = subprocess.Popen([sys.executable, "-c", SERVER, str(tmp_path), str(pid_file)], cwd=root, env=env)
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(tmp_path), str(pid_file), how], cwd=root, env=env)
     child = None
     try:
         deadline = time.monotonic() + 180  # a spawn imports torch: slow on a loaded machine
@@ -164,6 +173,8 @@ def test_a_killed_server_takes_its_training_process_and_files_with_it(tmp_path):
             time.sleep(0.1)
         assert pid_file.exists(), f"the run never started (server exit code {server.poll()})"
         child = int(pid_file.read_text())
+        if how == "spare":  # the run went to the spare started ahead of time
+            assert int(pid_file.with_suffix(".pid.spare").read_text()) == child
         server.send_signal(signal.SIGKILL)
         server.wait()
         deadline = time.monotonic() + 30  # generous: the point is that it ends, not how fast
@@ -199,3 +210,50 @@ def test_work_left_by_a_killed_server_is_swept_by_the_next_run(tmp_path, monkeyp
     alive.write_bytes(b"x")
     worker.run(_my_niceness, ())
     assert not stale.exists() and alive.exists()
+
+
+def _where(on_progress=None, stop_event=None) -> tuple[int, bool, int]:
+    """(this process, torch imported before the job ran, this thread's nice)."""
+    import os
+    return os.getpid(), "torch" in __import__("sys").modules, os.nice(0)
+
+
+def _wait_for_spare(launcher, old: int | None, timeout: float = 120.0) -> int:
+    import time
+    deadline = time.monotonic() + timeout
+    while (pid := launcher.waiting()) in (None, old) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert pid not in (None, old), "no new spare process was started"
+    return pid
+
+
+def test_a_launcher_runs_each_job_in_its_waiting_spare_and_then_starts_the_next(mnist):
+    """The spare imports torch before a job comes; a run alone keeps full priority (only the spare's importing
+    thread yields), a class run yields; the datasets go by reference and train the same network."""
+    import os
+    mine = os.nice(0)
+    launcher = worker.Launcher()
+    try:
+        launcher.fill()
+        spare = _wait_for_spare(launcher, None)
+        pid, _, nice = worker.run(_where, (), launcher=launcher)
+        assert (pid, nice) == (spare, mine)
+        spare = _wait_for_spare(launcher, spare)  # the next one, started when the run had ended
+        assert worker.run(_where, (), nice=7, launcher=launcher)[::2] == (spare, min(mine + 7, 19))
+        _wait_for_spare(launcher, spare)
+        config = tr.TrainConfig(batch_size=32, max_batches=6, report_every=2, val_every=0, live_every_s=1e-9)
+        result = worker.run(tr.train, (PRESETS["tutorial_a"], config, *mnist), launcher=launcher)
+        assert launcher.shelf.writes >= 1  # the 512 training images (1.6 MB) went by reference
+        here = tr.train(PRESETS["tutorial_a"], config, *mnist)
+        assert torch.allclose(result.model.state_dict()["conv1.weight"], here.model.state_dict()["conv1.weight"])
+    finally:
+        launcher.close()
+
+
+def test_no_spare_when_the_server_says_so(monkeypatch):
+    monkeypatch.setenv("CNNVIZ_TRAIN_SPARE", "0")
+    launcher = worker.Launcher(spare=worker.spare_wanted())
+    launcher.fill()
+    assert launcher.waiting() is None and launcher.take() is None
+    monkeypatch.setenv("CNNVIZ_TRAIN_SPARE", "1")
+    assert worker.spare_wanted()

@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from app_pages.shell import server_guards
 from cnnviz import runs, serverwide, worker
 from cnnviz.runner import Runner
 
@@ -17,6 +18,21 @@ from cnnviz.runner import Runner
 def run_queue() -> runs.RunQueue:
     """The one queue of this server process: one training run at a time (not a cache: a client may clear those)."""
     return serverwide.single("training queue", lambda: runs.RunQueue(slots=1, grace_s=5.0))
+
+
+def launcher() -> worker.Launcher | None:
+    """The server's way to start training fast (a spare process waiting, datasets by reference); None under AppTest.
+
+    Not under AppTest: each test's app would start a process that imports torch for nothing."""
+    if not server_guards.serving():
+        return None
+    return serverwide.single("training launcher", lambda: worker.Launcher(nice=class_nice, spare=worker.spare_wanted()))
+
+
+def warm() -> None:
+    """Have a spare training process waiting (once the first page is served: app.py calls this after it)."""
+    if (spare := launcher()) is not None:
+        spare.fill()
 
 
 def _alive() -> Callable[[], bool] | None:

@@ -89,5 +89,10 @@ def _install(runtime: Runtime) -> bool:
 
 def install() -> None:
     """Install the guards once per server process (app.py calls this first thing on every run)."""
-    if Runtime.exists() and type(Runtime.instance()) is Runtime:  # AppTest's is a mock: no server to guard
+    if serving():
         serverwide.single("server guards", lambda: _install(Runtime.instance()))
+
+
+def serving() -> bool:
+    """True under a real `streamlit run` server; False without one and under AppTest (its Runtime is a mock)."""
+    return Runtime.exists() and type(Runtime.instance()) is Runtime
