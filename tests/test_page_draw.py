@@ -198,6 +198,9 @@ def test_inside_the_network_explains_the_clicked_unit():
     value = held[0].split("`")[1]
     lines = [c.value for c in at.code]
     assert "bias" in lines[-2] and lines[-1].startswith("relu(") and lines[-1].endswith(f"= {value}")
+    from cnnviz import glossary  # the lines' symbols (Σ, bias, ReLU) are explained beside them, in the "?"
+    tip = next(m for m in at.markdown if " holds " in m.value).proto.help
+    assert all(glossary.entry(term).sentence in tip for term in ("Σ", "bias", "ReLU"))
     assert any("Receptive field" in m.value for m in at.markdown)
 
 

@@ -91,7 +91,8 @@ def _unit(slot: int, name: str, model, x, look, prepared, stage: explain.Stage, 
         with st.container(key=f"arith_{slot}"):
             where = f"map {i}, row {index[1]}, col {index[2]}" if len(index) == 3 else f"unit {i}"
             # the lines' own number, rounded as they round it (the map's float32 could round the other way)
-            st.markdown(f"**{stage.shown}, {where}** holds **`{e.value_text}`**. How it was computed:")
+            st.markdown(f"**{stage.shown}, {where}** holds **`{e.value_text}`**. How it was computed:",
+                        help=words.tip(*e.lines))  # Σ, bias, relu, softmax: explained beside the lines
             for line in e.lines:
                 st.code(line, language=None, wrap_lines=True)
         _parts(e, acts, x, prepared)
