@@ -4,7 +4,7 @@ import streamlit as st
 
 from app_pages.parts import dimensions_parts
 from app_pages.shell import fields, handoff, ui, words
-from cnnviz import budget, checkpoints, dims, editor, export, pagestate, traintime
+from cnnviz import budget, checkpoints, dims, editor, export, pagestate, text, traintime
 from cnnviz.arch import PRESET_NOTES, PRESETS, Spec
 from cnnviz.figures import network as figs
 
@@ -78,10 +78,10 @@ def whole_network_tab() -> None:
     try:
         preset = _spec_of(name)
     except ValueError as err:
-        st.error(checkpoints.plain(f"Could not open {name}: {err}"))
+        st.error(text.plain(f"Could not open {name}: {err}"))
         return
     words.caption(PRESET_NOTES.get(name, "The network inside the trained model "
-                                   + checkpoints.plain(name.split(": ", 1)[-1])), left)
+                                   + text.plain(name.split(": ", 1)[-1])), left)
     if any(key not in st.session_state for key in IN_KEYS):  # first visit: the network's own input shape
         st.session_state.update(dict(zip(IN_KEYS, preset.input_shape)))
     c = right.columns(3)
@@ -94,7 +94,7 @@ def whole_network_tab() -> None:
     try:
         start = editor.layers_spec(st.session_state["calc_seed"], preset)
     except ValueError as err:
-        st.warning(checkpoints.plain(f"{err}: showing {name}'s own layers."))
+        st.warning(text.plain(f"{err}: showing {name}'s own layers."))
         start = preset
     table = st.data_editor(pd.DataFrame(editor.spec_to_records(start), columns=editor.COLUMNS),
                            num_rows="dynamic", key=f"editor_{name}", hide_index=True, width="stretch", placeholder="",
@@ -104,7 +104,7 @@ def whole_network_tab() -> None:
         st.session_state["calc_layers"] = editor.layers_text(report.spec, preset)
         ui.sync(PAGE, SCHEMA)
     if report.error:
-        st.error(f"This network is impossible: {checkpoints.plain(report.error)}")
+        st.error(f"This network is impossible: {text.plain(report.error)}")
     st.dataframe(pd.DataFrame([editor.display_row(r) for r in report.rows]), hide_index=True, width="stretch")
     if report.spec is None or not report.spec.layers:
         return

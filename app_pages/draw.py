@@ -30,7 +30,7 @@ def analyse(name: str, prepared: preprocess.Prepared, slot: int = 0) -> tuple:
     """(name, card, model, input tensor, look, snapshot batch or None) for one model on the prepared picture."""
     stamp = checkpoints.resolve(name).stat().st_mtime  # mtime: a retrained model reloads
     model, card = load_model(name, stamp)
-    model, moment = replay.pick(name, stamp, model, card, slot)  # h11: a moment of its training, if it kept any
+    model, moment = replay.pick(name, stamp, model, card, slot)  # a moment of its training, if it kept any
     x = prepared.normalized(card.normalize)
     return name, card, model, x, probe.look_for_card(model, x, card), moment
 

@@ -11,7 +11,7 @@ import streamlit as st
 from app_pages.parts import learn_input as given
 from app_pages.parts import learn_parts as parts
 from app_pages.shell import fields, ui
-from cnnviz import backprop, checkpoints, pagestate, probe
+from cnnviz import backprop, checkpoints, pagestate, probe, text
 
 SCHEMA = pagestate.learn(checkpoints.available())
 ui.bind("learn", SCHEMA)
@@ -31,7 +31,7 @@ class Inputs:
 
 def controls() -> Inputs:
     c = st.columns([3, 3, 3])
-    model = fields.select(SCHEMA["model"], "Model", c[0], format_func=checkpoints.plain,
+    model = fields.select(SCHEMA["model"], "Model", c[0], format_func=text.plain,
                           help="A trained checkpoint, or a preset whose weights are still random (it learns more "
                                "from one step)")
     source = fields.radio(SCHEMA["src"], "Image", c[1], horizontal=True)
@@ -53,7 +53,7 @@ def lesson(inputs: Inputs) -> None:
         model, card = given.load(inputs.model)
         probe.check_input(model.spec.input_shape)
     except ValueError as err:
-        places[1].error(checkpoints.plain(f"{inputs.model}: {err}"))
+        places[1].error(text.plain(f"{inputs.model}: {err}"))
         return
     labels = probe.class_labels(card)
     x = prepared.normalized(card.normalize)

@@ -40,7 +40,6 @@ from cnnviz import budget
 from cnnviz.arch import build
 from cnnviz.card import MAX_PARAMS, Card, CardError, spec_params
 from cnnviz.store import OLD, TEMP, Store, hidden
-from cnnviz.text import plain as text_plain
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "checkpoints"
@@ -74,11 +73,6 @@ def display_name(name: str) -> str:
     """A checkpoint name as printable text: undecodable bytes become '�', control characters '?'."""
     text = os.fsencode(name).decode("utf-8", "replace") if isinstance(name, str) else str(name)
     return "".join("?" if unicodedata.category(ch)[0] == "C" else ch for ch in text)
-
-
-def plain(text: str) -> str:
-    """`text` made safe for Streamlit Markdown, shown as typed: the app's one escaper, `cnnviz.text.plain`."""
-    return text_plain(text)
 
 
 def _is_checkpoint(folder: Path) -> bool:

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from cnnviz import checkpoints as ck
-from cnnviz import data
+from cnnviz import data, text
 from cnnviz.arch import PRESETS, build
 from cnnviz.evaluate import evaluate
 
@@ -329,9 +329,9 @@ def test_odd_folder_names_are_listed_as_text_and_load(user_dir):
         listed.encode("utf-8")  # what Streamlit does with every string: must not raise UnicodeEncodeError
         model, card = ck.load(listed)  # loads by the listed name, whatever the folder's bytes
         assert card.test_accuracy == 12.5
-    assert ck.plain("**b** :red[r] $x^2$ [a](j:x) <b>") == (
+    assert text.plain("**b** :red[r] $x^2$ [a](j:x) <b>") == (
         "\\*\\*b\\*\\* \\:red\\[r\\] \\$x\\^2\\$ \\[a\\]\\(j\\:x\\) \\<b\\>")
-    assert ck.plain("tutorial_a-2") == "tutorial_a-2" and ck.plain("_x_") == "\\_x\\_"
+    assert text.plain("tutorial_a-2") == "tutorial_a-2" and text.plain("_x_") == "\\_x\\_"
 
 
 def test_a_huge_weights_file_is_refused_before_it_is_read(user_dir, monkeypatch):

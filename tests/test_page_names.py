@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import checkpoints as ck
+from cnnviz.text import plain as escaped
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = {"bytes": b"model\xff", "markdown": b"**bold** :red[red] $x^2$ [a](javascript:x) <b>b<b> #h"}
@@ -40,7 +41,7 @@ def test_draw_lists_answers_with_and_shows_an_odd_name_as_text(hostile):
     assert not at.exception and not at.error
     assert at.selectbox(key="draw_model").value == hostile
     assert ck.display_name(hostile) in at.selectbox(key="draw_model").options
-    assert at.metric[0].label == f"{ck.plain(hostile)} says"
+    assert at.metric[0].label == f"{escaped(hostile)} says"
     assert "%" in at.metric[0].help and "9904" not in at.metric[0].help  # 99.04 is already a percentage
     _no_raw_markup(at)
 
@@ -68,7 +69,7 @@ def test_the_sidebar_shows_the_active_model_as_text(hostile):
     at.session_state["active_checkpoint"] = hostile
     at.run()
     assert not at.exception
-    assert any(ck.plain(hostile) in c.value for c in at.sidebar.caption)
+    assert any(escaped(hostile) in c.value for c in at.sidebar.caption)
     _no_raw_markup(at)
 
 
@@ -108,7 +109,7 @@ def test_a_cards_class_names_are_text_on_draw_and_in_the_probability_bars(hostil
     at.run()
     assert not at.exception
     answer = at.metric[0].value
-    assert answer == ck.plain(CARD_CLASSES[1]) and "\\!\\[x1\\]" in answer  # the '1', escaped
+    assert answer == escaped(CARD_CLASSES[1]) and "\\!\\[x1\\]" in answer  # the '1', escaped
     texts = _texts(at) + [m.value for m in at.metric] + [w.value for w in at.warning] + [i.value for i in at.info]
     for text in texts:
         for raw in RAW:

@@ -455,3 +455,10 @@ def test_the_command_lines_defaults_are_train_configs():
     quiet = {"val_every": 0, "live_every_s": 0}  # the command line draws no live view and no held-out curve
     assert cli.config_of(args) == replace(default, **quiet)
     assert cli.config_of(cli.parse(["--preset", "logistic", "--no-snapshots"])).snapshots_per_epoch == 0
+
+
+def test_the_tutorials_note_names_the_normalisation_the_last_row_used():
+    from cnnviz import registry, tutorials
+
+    mean, std = registry.normalization("mnist")
+    assert f"((x − {mean}) / {std})" in tutorials.recipe_note() and (mean, std) == (0.1307, 0.3081)

@@ -68,7 +68,7 @@ def read_input(inputs: Inputs, below) -> preprocess.Prepared:
             raise preprocess.EmptyInput("Upload a picture of a handwritten digit.")
         return prepare_upload(file.file_id, file.getvalue())
     wall.take_over()  # a drawing the teacher opened from the class wall
-    if ui.keep(handoff.CANVAS):  # back from another page: the drawing as it was left (h9: state survives navigation)
+    if ui.keep(handoff.CANVAS):  # back from another page: the drawing as it was left (state survives navigation)
         st.session_state["draw_initial"] = st.session_state[handoff.CANVAS]["drawing"]["raw"]
     st.space("small")  # 1 + 0.75 + 1 rem above the canvas: its toolbar (undo, redo, clear) rises 2.65 rem over it
     canvas = st_canvas(stroke_width=st.session_state["draw_brush"], stroke_color="#FFFFFF", height=280, width=280,

@@ -31,7 +31,7 @@ def answer(name: str, card: Card, look: probe.Look, pixels: np.ndarray, slot: in
     if not ui.answer("prediction"):  # a lesson step may hide the answer until Reveal (cnnviz.reveal)
         return lambda: None
     verdict, probs = look.inspection.verdict, look.inspection.probs
-    shown = plain(name)  # a folder name, a card's class names: text, never Markdown (#13 item 3, #24 item 4)
+    shown = plain(name)  # a folder name, a card's class names: text, never Markdown
     st.metric(f"{shown} says", plain(verdict.label), help=f"{shown}: test accuracy {card.test_text()}")
     st.caption(f"{verdict.confidence:.0%} sure")
     if said := novelty.warning(card, pixels, probs, look.features, moment) or plain(verdict.note or ""):

@@ -14,7 +14,7 @@ from cnnviz.figures import inline, svg
 from cnnviz.figures import training as figs
 from cnnviz.runner import Runner
 from cnnviz.text import plain
-from cnnviz.tutorials import job_label, tutorial_table
+from cnnviz.tutorials import job_label, recipe_note, tutorial_table
 
 FILTERS_NOTE = "first-layer filters (white = strong positive weight, black = negative)"
 
@@ -145,6 +145,4 @@ def tutorials(results: list[tr.Result]) -> None:
     """Published vs reproduced, side by side, and what normalising the inputs changes."""
     st.subheader("The tutorials, reproduced")
     st.dataframe(tutorial_table(results), hide_index=True)
-    words.caption("Same recipe as the tutorials: plain pixels in [0, 1], fp32, SGD lr 0.01 without momentum, batch "
-                  "100, 3,000 iterations. The last row trains the same networks on normalised inputs "
-                  "((x − 0.1307) / 0.3081): same steps, often a better result, because the inputs are centred.")
+    words.caption(recipe_note())
