@@ -18,7 +18,7 @@ from app_pages.shell import server_guards  # noqa: E402
 server_guards.install()  # first, before the slow imports: once per process, uploads and details for locked sessions
 
 from app_pages.parts import runqueue  # noqa: E402
-from app_pages.shell import gate, housekeeping, lesson_builder, lesson_ui, screen, ui  # noqa: E402
+from app_pages.shell import gate, handoff, housekeeping, lesson_builder, lesson_ui, screen, ui  # noqa: E402
 from cnnviz import access, checkpoints, pagestate  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
 from cnnviz.text import plain  # noqa: E402
@@ -27,7 +27,7 @@ from cnnviz.warmup import freeze_imports_soon  # noqa: E402
 
 def active_model() -> str:
     """The sidebar's line: the model *Draw a digit* uses (the page and this line resolve it the same way)."""
-    name = pagestate.active_model(st.session_state.get("active_checkpoint"), checkpoints.available())
+    name = pagestate.active_model(handoff.active_model_choice(), checkpoints.available())
     return f"Active model: **{plain(name)}**" if name else "Active model: none yet (*Train a CNN*)"
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from cnnviz import nesting, pagestate, reveal
+from cnnviz.text import cut
 from cnnviz.urlstate import decode
 
 SHIPPED = Path(__file__).resolve().parents[1] / "lessons"
@@ -129,7 +130,7 @@ def step_number(text: str | None, total: int) -> tuple[int, str | None]:
         return 1, None
     if isinstance(text, str) and _STEP.fullmatch(text) and 1 <= int(text) <= total:
         return int(text), None
-    shown = repr(text[:20] + "…" if len(str(text)) > 20 else text)
+    shown = repr(cut(text, 20) if isinstance(text, str) else text)
     return 1, f"step={shown} in this link ignored: this lesson has steps 1 to {total}, so it starts at step 1"
 
 
