@@ -29,8 +29,12 @@ def choose(busy: bool) -> dict:
                              "training step (0: no dropout).")
         decay = fields.number(schema["wd"], "Weight decay", c3, step=1e-4, format="%g", disabled=busy,
                               help="Pulls every weight towards 0 at every step (0: none; 5e-4 is usual).")
-        augment = fields.toggle(schema["aug"], "Augment the training images", c1, disabled=busy, help="Each image "
-                                "moved, turned and resized a little, differently every time it is seen.")
+        own = registry.is_own(st.session_state.get("dataset", "mnist"))
+        if own:  # a few drawings: always augmented copies (ownsplits), so the toggle shows it and stays on
+            st.session_state["train_aug"] = True
+        augment = fields.toggle(schema["aug"], "Augment the training images", c1, disabled=busy or own, help="Each "
+                                "image moved, turned and resized a little, differently every time it is seen" +
+                                (" (your own drawings: always, as augmented copies)." if own else "."))
     return {"train_images": None if n is None else int(n), "augment": augment, "dropout": float(drop),
             "weight_decay": float(decay)}
 
