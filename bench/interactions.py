@@ -139,11 +139,11 @@ def _open(page, url: str) -> None:
 
 def calculator(page, url: str, n: int) -> list[float]:
     _open(page, f"{url}/")
-    plus = page.locator("[data-testid='stNumberInput']", has_text="Kernel").first.locator("button").last
+    kernel = page.locator("[data-testid='stNumberInput']", has_text="Kernel").first
     times = []
-    for i in range(n):
-        button = plus if i % 2 == 0 else page.locator("[data-testid='stNumberInput']",
-                                                      has_text="Kernel").first.locator("button").first
+    for i in range(n):  # up, down, up...: the step buttons by their test ids (the label's "?" is a button too)
+        button = kernel.locator("[data-testid='stNumberInputStepUp']" if i % 2 == 0
+                                else "[data-testid='stNumberInputStepDown']")
         times.append(_timed(page, button.click, None))
     return times
 

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnviz import data as datamod
-from cnnviz import novelty, overfit, registry, rng, snapshots
+from cnnviz import lazydynamo, novelty, overfit, registry, rng, snapshots
 from cnnviz.arch import Spec, training_order
 from cnnviz.device import describe, pick_device
 from cnnviz.evaluate import Evaluation, accuracy_text, evaluate
@@ -47,6 +47,8 @@ from cnnviz.trainconfig import (  # noqa: F401  (re-exported: `train.TrainConfig
     total_batches,
 )
 from cnnviz.trainstatus import dead_message, divergence_message
+
+lazydynamo.install()  # an optimizer no longer imports torch.compile's tracer (~2.3 s of a core)
 
 
 @dataclass(frozen=True)

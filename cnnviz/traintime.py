@@ -163,7 +163,7 @@ def default_run(spec: Spec, free_bytes: int | None = None, measure: bool = True)
 def default_pending(spec: Spec, free_bytes: int | None = None) -> bool:
     """True while the default run's time is still to be measured: a trainable network that fits in memory.
 
-    On a cold server the first measurement costs seconds (torch's optimizer imports torch._dynamo, ~1.2 s; the
+    On a cold server the first measurement costs about a second (the
     first batches set up oneDNN): the calculator shows its page first and measures in the background."""
     fits = default_run(spec, free_bytes, measure=False)
     if not fits.ok or fits.estimate.seconds is not None:

@@ -18,8 +18,10 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from cnnviz import checkpoints, explain
+from cnnviz import checkpoints, explain, lazydynamo
 from cnnviz.arch import Spec
+
+lazydynamo.install()  # Adam on the input imports nothing more (cnnviz.lazydynamo)
 
 EXTRA = "units"  # <checkpoint>/units.safetensors
 TOP = 9

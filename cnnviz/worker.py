@@ -32,9 +32,10 @@ from cnnviz import memory
 POLL_S = 0.05  # how often the relay looks at the queue and the stop flag
 PARENT_POLL_S = 0.2  # how often a training process checks that its server still runs
 JOB_PREFIX = "cnnviz-train-"  # the job files in the temp folder: cnnviz-train-<server pid>-<random>.pkl
-# What a spare imports while it waits (~3 s of a core): torch imports torch._dynamo (sympy) and torch._refs on a
-# run's first optimizer and model: ~2 s more that a spare would otherwise spend after Start.
-SPARE_IMPORTS = ("torch", "torch._dynamo", "torch._refs", "cnnviz.train", "cnnviz.handoff")
+# What a spare imports while it waits (~1.5 s of a core): a run's first model, built on the meta device, imports
+# torch._refs and symbolic_shapes (sympy), time a spare would otherwise spend after Start. Its optimizer no longer
+# imports torch._dynamo (cnnviz.lazydynamo).
+SPARE_IMPORTS = ("torch", "torch._refs", "torch.fx.experimental.symbolic_shapes", "cnnviz.train", "cnnviz.handoff")
 NICE = 10      # in a class, the training process yields the cores to the pages: a stroke on Draw is answered first
 
 

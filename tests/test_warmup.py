@@ -56,8 +56,8 @@ print(len(gc.get_objects()))
 
 @pytest.mark.slow
 def test_what_torch_imports_on_first_use_is_frozen_too():
-    """An optimizer's first use imports torch._dynamo and sympy (~135,000 objects): imported after the freeze,
-    every rerun's collection walked them again."""
+    """What a training step imports on first use (torch._refs; torch._dynamo and sympy, ~135,000 objects, until
+    cnnviz.lazydynamo): imported after the freeze, every rerun's collection walked them again."""
     out = subprocess.run([sys.executable, "-c", AFTER_A_STEP], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert int(out.stdout) < 20_000
