@@ -16,6 +16,10 @@ pen goes down to the page idle again plus a settling pause:
     painted  pointer-up -> the animation frame that paints the answer (the page's own clock, as
              bench/browser_latency.py)
 
+    floor    the same strokes on a bare 280x280 HTML canvas with a ten-line pointer handler and nothing else
+             (no Streamlit, no fabric.js): what this Chromium spends on 60 pointer moves that draw, the least any
+             drawing page could cost per stroke on this machine
+
 A stroke is added to the drawing (no clear in between): every few strokes the canvas is cleared and one stroke
 drawn outside the measurement (then, for "open" on the phone, the fold is opened again). With --before, the same
 rounds run first against a server started from that checkout (a `git worktree add <dir> <commit>`), so the
@@ -104,9 +108,9 @@ def _metrics(cdp) -> dict[str, float]:
     return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
 
 
-def _pen(page, points) -> None:
+def _pen(page, points, canvas: str = CANVAS) -> None:
     """Pen down and along `points` (fractions of the canvas), still down at the end."""
-    box = page.locator(CANVAS).first.bounding_box()
+    box = page.locator(canvas).first.bounding_box()
     xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
     page.mouse.move(*xy[0])
     page.mouse.down()
@@ -171,6 +175,37 @@ def layout_rounds(browser, url: str, width: int, height: int, unfold: bool, n: i
     return out
 
 
+# The floor: a canvas the size of Draw's, each move redraws the stroke so far (as a drawing library does).
+BARE = """<html><body style="margin:0"><canvas id="c" width="280" height="280"></canvas><script>
+const c = document.getElementById('c'), g = c.getContext('2d'); let pts = null;
+c.onpointerdown = e => { pts = [[e.offsetX, e.offsetY]]; };
+c.onpointermove = e => { if (!pts) return; pts.push([e.offsetX, e.offsetY]); g.clearRect(0, 0, 280, 280);
+  g.lineWidth = 18; g.lineCap = 'round'; g.beginPath(); g.moveTo(...pts[0]);
+  pts.forEach(p => g.lineTo(...p)); g.stroke(); };
+c.onpointerup = () => { pts = null; };
+</script></body></html>"""
+
+
+def floor_rounds(browser, n: int) -> list[float]:
+    """CPU seconds per stroke (pen down -> up) on the bare canvas, at 390x844."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    out = []
+    try:
+        page.set_content(BARE)
+        page.wait_for_timeout(500)
+        for i in range(n):
+            c0 = own_chromium_seconds()
+            page.evaluate("() => document.getElementById('c').getContext('2d').clearRect(0, 0, 280, 280)")
+            _pen(page, STROKES[i % 2], "canvas")
+            out.append(_minus(own_chromium_seconds(), c0)["all"])
+            page.mouse.up()
+            page.wait_for_timeout(SETTLE_MS)
+    finally:
+        context.close()
+    return out
+
+
 def _server(root: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     proc = subprocess.Popen(app_command(port), cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -211,6 +246,9 @@ def main() -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
+            floor = floor_rounds(browser, args.n)
+            print(f"floor   bare canvas n={len(floor):2}  browser CPU/stroke {statistics.median(floor):.2f} s "
+                  f"(min {min(floor):.2f}, max {max(floor):.2f}; pen moving only, no page behind it)", flush=True)
             for version, root in versions:
                 proc, url = _server(root)
                 try:
