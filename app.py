@@ -13,8 +13,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import streamlit as st  # noqa: E402
 
-from app_pages.shell import server_guards  # noqa: E402
+from app_pages.shell import rerun_guard, server_guards  # noqa: E402
 
+rerun_guard.begin()  # did the last full run finish? (if not, the widgets' values are sent again: rerun_guard.py)
 server_guards.install()  # first, before the slow imports: once per process, uploads and details for locked sessions
 
 from app_pages.parts import runqueue  # noqa: E402
@@ -52,6 +53,8 @@ gate.require_class_code()  # only when the teacher set $CNNVIZ_CLASS_CODE (docs/
 ui.style()
 screen.measure()  # the window's width, for the narrow (phone, tablet) layouts
 
+# After a run that was cut short, this page's widgets and the lesson picker get their values again (rerun_guard.py)
+rerun_guard.resend(pagestate.widget_keys(nav.url_path) + ["lesson_pick"])
 with st.sidebar:
     st.toggle("🎓 Presenter mode", key=ui.PRESENT, help="Big text for a projector; advanced controls hidden. "
               "Also ?present=1 in the link.")
@@ -69,3 +72,4 @@ model_line.caption(active_model())  # again: the page (a link, a lesson step, th
 # torch/plotly (~200 ms -> us), and a training process waits with torch imported (Start: ~1 s to the first batch).
 freeze_imports_soon()
 runqueue.warm()
+rerun_guard.end()

@@ -137,6 +137,11 @@ def learn(models: Sequence[str]) -> Schema:
     }
 
 
+def widget_keys(page: str) -> list[str]:
+    """The session-state keys of a page's linkable widgets ([] for a page without a schema, such as "class")."""
+    return [field.key or name for name, field in schema(page).items()] if (page or "dimensions") in PAGES else []
+
+
 def schema(page: str, models: Sequence[str] = ()) -> Schema:
     """The schema of a page by its url path ("" or "dimensions", "playground", "trainer", "draw", "learn")."""
     page = page or "dimensions"

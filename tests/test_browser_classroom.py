@@ -117,7 +117,6 @@ def test_the_drawing_survives_a_visit_to_another_page(projector, app_url):
     assert ink > 500, ink
 
 
-@pytest.mark.flaky(reruns=2)  # known, open: a lesson step can lose its link under load (see test_browser_lessons)
 def test_walk_the_shipped_lesson_to_the_end(projector, app_url, artifacts):
     open_page(projector, app_url, "?lesson=cnn_tutorial&step=1")
     side = projector.locator("[data-testid='stMain']")  # the step stands at the top of the page

@@ -11,10 +11,7 @@ from playwright.sync_api import expect
 
 from cnnviz import lessons
 
-# Known, open: under load a lesson step can lose its ?lesson= link and its bar (root cause not found; see the
-# issue note). Each test here gets two more tries; a real regression fails all three.
-
-pytestmark = [pytest.mark.browser, pytest.mark.flaky(reruns=2)]
+pytestmark = pytest.mark.browser
 W, H = 1280, 720
 MINE = """title = "Edges, my way"
 [[steps]]
