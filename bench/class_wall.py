@@ -31,20 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sessions import ANSWER, ARGS, CANVAS, IDLE, RESET, cpu_seconds, free_port, serve, stroke  # noqa: E402
 
-from cnnviz import checkpoints, classwall, data, preprocess, probe  # noqa: E402
+from cnnviz import classwall, probe  # noqa: E402
 from cnnviz.figures import classwall as figs  # noqa: E402
-
-
-def feed(wall: Path, n: int, names: dict[int, str] | None = None) -> None:
-    """n real MNIST test digits as n students' drawings (student i's nickname names[i], if any), answered by the
-    shipped tutorial_a."""
-    model, card = checkpoints.load("tutorial_a")
-    split = data.load("mnist", "test")
-    for i in range(n):
-        prepared = preprocess.from_mnist(split.raw(i)[0])
-        verdict = probe.look_for_card(model, prepared.normalized(card.normalize), card).inspection.verdict
-        classwall.submit(wall, f"{i:016x}", prepared.pixels, verdict.label, verdict.confidence,
-                         verdict.note is not None, (names or {}).get(i, ""))
+from tools.wall_feed import feed  # noqa: E402
 
 
 async def refreshes(browser, url: str, pid: int, idle_per_s: float, seconds: float, windows: int) -> list[float]:

@@ -4,9 +4,7 @@ figures, and decoding + encoding the playground's link. Prints medians and p95 w
     python bench/presenter_cost.py [repeats]
 """
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere: python bench/presenter_cost.py
@@ -15,17 +13,7 @@ from cnnviz import kernels, ops, pagestate, pictures  # noqa: E402
 from cnnviz.figures import playground as figs  # noqa: E402
 from cnnviz.figures.presenter import present  # noqa: E402
 from cnnviz.urlstate import decode, encode  # noqa: E402
-
-
-def _time(fn, n: int) -> tuple[float, float]:
-    fn()  # warm
-    runs = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        runs.append((time.perf_counter() - t) * 1000)
-    runs.sort()
-    return statistics.median(runs), runs[int(0.95 * (len(runs) - 1))]
+from tools.timing import median_p95_ms  # noqa: E402
 
 
 def main(n: int = 50) -> None:
@@ -38,12 +26,12 @@ def main(n: int = 50) -> None:
                "16x16 crop with numbers": figs.picture(photo[:16, :16], "crop", height=235)}
     print(f"uptime: {os.popen('uptime').read().strip()}")
     for name, fig in figures.items():
-        med, p95 = _time(lambda fig=fig: present(fig), n)
+        med, p95 = median_p95_ms(lambda fig=fig: present(fig), n)
         print(f"present(), {name}: median {med:.2f} ms, p95 {p95:.2f} ms")
     schema = pagestate.playground()
     state = {"src": "Photo", "photo": "camera", "kernel": "sobel_x", "stride": 2, "pool": "max", "r": 5, "col": 7}
     query = encode(schema, state)
-    med, p95 = _time(lambda: decode(schema, encode(schema, state)), n * 20)
+    med, p95 = median_p95_ms(lambda: decode(schema, encode(schema, state)), n * 20)
     print(f"playground link {query}: encode + decode median {med * 1000:.0f} µs, p95 {p95 * 1000:.0f} µs")
     print(f"uptime: {os.popen('uptime').read().strip()}")
 

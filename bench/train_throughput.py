@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from cnnviz import data  # noqa: E402
+from cnnviz import data, trainstep  # noqa: E402
 from cnnviz import train as tr  # noqa: E402
 from cnnviz.arch import PRESETS  # noqa: E402
 from cnnviz.device import describe, pick_device  # noqa: E402
@@ -126,7 +126,7 @@ def main() -> None:
     model, criterion = CNNModel(), nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
     device = pick_device()
-    print(f"device: {describe(device)}; bf16 autocast: {tr.use_bf16(device, 'auto')}; "
+    print(f"device: {describe(device)}; bf16 autocast: {trainstep.use_bf16(device, 'auto')}; "
           f"torch {torch.__version__}", flush=True)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # for the children, as the CLI sets it before torch loads
     ctx = mp.get_context("spawn")

@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import threading
-import unicodedata
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
 from torch import nn
 
-from cnnviz import budget
+from cnnviz import budget, text
 from cnnviz.arch import build
 from cnnviz.card import MAX_PARAMS, Card, CardError, spec_params
 from cnnviz.store import OLD, TEMP, Store, hidden
@@ -70,9 +69,9 @@ def user_dir() -> Path:
 
 
 def display_name(name: str) -> str:
-    """A checkpoint name as printable text: undecodable bytes become '�', control characters '?'."""
-    text = os.fsencode(name).decode("utf-8", "replace") if isinstance(name, str) else str(name)
-    return "".join("?" if unicodedata.category(ch)[0] == "C" else ch for ch in text)
+    """A checkpoint name as one printable line: its bytes read as UTF-8 ('�' where they are not), then
+    `text.printable` (a line break becomes a space, a control character '?')."""
+    return text.printable(os.fsencode(name).decode("utf-8", "replace") if isinstance(name, str) else name)
 
 
 def _is_checkpoint(folder: Path) -> bool:

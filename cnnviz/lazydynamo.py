@@ -24,7 +24,7 @@ from collections.abc import Callable
 import torch
 
 WRAPPED = ("add_param_group", "zero_grad", "state_dict", "load_state_dict")
-STEPPED = (torch.optim.SGD, torch.optim.Adam)  # the optimizers cnnviz makes (cnnviz.train, cnnviz.units)
+STEPPED = (torch.optim.SGD, torch.optim.Adam)  # the optimizers cnnviz makes (cnnviz.trainstep, cnnviz.units)
 _lock = threading.Lock()
 _installed = False
 

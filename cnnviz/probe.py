@@ -103,15 +103,6 @@ class Inspection:
     verdict: Verdict
 
 
-def inspect(model: nn.Module, x: torch.Tensor, labels: tuple[str, ...] = DIGITS) -> Inspection:
-    """Run x (1, C, H, W) once, keeping every layer's output; the last layer's output is taken as the logits."""
-    acts = activations(model, x)
-    if not acts:
-        raise ValueError(f"{type(model).__name__} has no layers to look into")
-    probs = probabilities(next(reversed(acts.values())))
-    return Inspection(acts, probs, verdict(probs, labels))
-
-
 def last_conv(model: nn.Module) -> str | None:
     """Name of the last Conv2d among the model's layers (Grad-CAM's layer), or None when there is none."""
     names = [name for name, m in model.named_children() if isinstance(m, nn.Conv2d)]

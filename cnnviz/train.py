@@ -2,7 +2,7 @@
 stops on a stop event, and returns a Result (the model, its history, snapshots and test).
 
     setup    the data on the training device, the model (ReLUs after the pools while training), the optimizer
-    step     one batch: forward under bf16 autocast where the CPU has it, loss, backward, step
+    step     one batch (cnnviz.trainstep): forward under bf16 autocast where the CPU has it, loss, backward, step
     report   every few batches: the window's losses (one host sync), the divergence check, the held-out curve,
              a weight snapshot every quarter epoch, a live frame about once a second
 
@@ -32,23 +32,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnviz import data as datamod
-from cnnviz import lazydynamo, novelty, overfit, registry, rng, snapshots
-from cnnviz.arch import Spec, training_order
+from cnnviz import novelty, overfit, registry, rng, snapshots, trainstep
+from cnnviz.arch import Spec
 from cnnviz.device import describe, pick_device
 from cnnviz.evaluate import Evaluation, accuracy_text, evaluate
 from cnnviz.snapshots import Frame, WeightSnapshot
-from cnnviz.trainconfig import (  # noqa: F401  (re-exported: `train.TrainConfig` is what pages and tests use)
-    DEFAULT_LR,
-    OPTIMIZERS,
-    SCHEDULES,
-    TrainConfig,
-    batches_per_epoch,
-    default_lr,
-    total_batches,
-)
+from cnnviz.trainconfig import TrainConfig, batches_per_epoch, total_batches
 from cnnviz.trainstatus import dead_message, divergence_message
-
-lazydynamo.install()  # an optimizer no longer imports torch.compile's tracer (~2.3 s of a core)
 
 
 @dataclass(frozen=True)
@@ -120,13 +110,6 @@ class Result:
         return accuracy_text(self.evaluation.correct, self.evaluation.total, registry.test_items(self.config.dataset))
 
 
-def use_bf16(device: torch.device, precision: str) -> bool:
-    """bf16 autocast: asked for, or "auto" on a CPU whose oneDNN supports bf16."""
-    if precision == "bf16":
-        return True
-    return precision == "auto" and device.type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-
-
 DEAD_REPORTS = 2  # progress reports in a row with one answer for every image: the network is dead, stop
 
 
@@ -147,45 +130,6 @@ def as_trained(split: datamod.Split, config: TrainConfig) -> datamod.Split:
     return split if config.normalize else plain_pixels(split)
 
 
-def report_interval(config: TrainConfig, device: torch.device) -> int:
-    """Batches between progress events: as asked on a CPU; at least 50 on a GPU, where each event is a host sync."""
-    return config.report_every if device.type == "cpu" else max(config.report_every, 50)
-
-
-@dataclass
-class _Window:
-    """The batches since the last progress event. Losses stay on the device until `read` (one host sync)."""
-
-    first: int = 1
-    losses: list[torch.Tensor] = field(default_factory=list)
-    sizes: list[int] = field(default_factory=list)
-    correct: list[torch.Tensor] = field(default_factory=list)
-
-    def add(self, loss: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor) -> None:
-        """Keep one batch's loss and count of right guesses, without leaving the device."""
-        self.losses.append(loss.detach())
-        self.sizes.append(len(labels))
-        self.correct.append((logits.detach().argmax(1) == labels).sum())
-
-    def read(self) -> tuple[list[float], float]:
-        """(per-batch losses, accuracy in percent) of the window: the only host sync of a report."""
-        values = torch.cat([torch.stack(self.losses).float(), torch.stack(self.correct).sum().float()[None]])
-        *losses, correct = values.tolist()
-        return losses, 100.0 * correct / sum(self.sizes)
-
-    def mean(self, losses: list[float]) -> float:
-        """The image-weighted mean of the window's losses."""
-        return sum(v * n for v, n in zip(losses, self.sizes)) / sum(self.sizes)
-
-
-def smoothed_loss(logits: torch.Tensor, labels: torch.Tensor, smoothing: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """(plain cross-entropy, the loss to minimise) from one log-softmax. With `smoothing` e the target is
-    1 - e + e/K for the label and e/K for each other class: F.cross_entropy(label_smoothing=e)'s formula."""
-    log_p = F.log_softmax(logits, 1)
-    plain = F.nll_loss(log_p, labels)
-    return plain, (plain if not smoothing else (1 - smoothing) * plain - smoothing * log_p.mean(1).mean())
-
-
 def check_trainable(spec: Spec, num_classes: int = 10, input_shape: tuple[int, int, int] = (1, 28, 28)) -> None:
     """ValueError unless `spec` takes 28x28 grey images and ends in one score per class."""
     from cnnviz import dims
@@ -196,17 +140,6 @@ def check_trainable(spec: Spec, num_classes: int = 10, input_shape: tuple[int, i
     if tuple(out) != (num_classes,):
         raise ValueError(f"this network ends in shape {tuple(out)}, but training needs {num_classes} class scores: "
                          f"end it with flatten and a linear layer of {num_classes} outputs")
-
-
-def _optimizer(model: nn.Module, config: TrainConfig, total: int):
-    if config.optimizer == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    else:
-        opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
-                              nesterov=config.nesterov and config.momentum > 0, weight_decay=config.weight_decay)
-    sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=config.lr, total_steps=total)
-             if config.schedule == "onecycle" else None)
-    return opt, sched
 
 
 def _batches(n: int, batch_size: int, total: int, gen: torch.Generator, device: torch.device):
@@ -236,7 +169,7 @@ def _held_out(model: nn.Module, x: torch.Tensor, y: torch.Tensor, bf16: bool, fm
     return float(F.cross_entropy(logits, y)), 100.0 * float((logits.argmax(1) == y).float().mean())
 
 
-def _blowup_events(window: _Window, losses: list[float], acc: float, total: int, per_epoch: int,
+def _blowup_events(window: trainstep.Window, losses: list[float], acc: float, total: int, per_epoch: int,
                    elapsed: float, job: str) -> list[Progress]:
     """One event per batch of the window that blew up, up to its first NaN/inf: the curve shows the climb."""
     bad = next((i for i, v in enumerate(losses) if not math.isfinite(v)), len(losses) - 1)
@@ -282,15 +215,15 @@ def _setup(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spl
     """Data on the device, the model, the optimizer and the run's schedule of reports and snapshots."""
     device = torch.device(config.device) if config.device else pick_device()
     gens = rng.run_generators(config.seed, device)  # the run's own streams: no global seeding
-    model, net, bf16, fmt = _models(spec, config, device, gens)
+    model, net, bf16, fmt = trainstep.models(spec, config, device, gens)
     on_device = train_split.to(device)
     val = test_split.subset(config.val_size).to(device) if test_split is not None and config.val_every != 0 else None
     total, per_epoch = total_batches(len(train_split), config), batches_per_epoch(len(train_split), config.batch_size)
-    opt, sched = _optimizer(model, config, total)
+    opt, sched = trainstep.optimizer(model, config, total)
     snap_every = (snapshots.snapshot_every(per_epoch, total, config.snapshots_per_epoch)
                   if config.snapshots_per_epoch else 0)
     return _Setup(model, net, bf16, fmt, device, on_device.images, on_device.labels, val,
-                  _grid(test_split, config, device, fmt), total, per_epoch, report_interval(config, device),
+                  _grid(test_split, config, device, fmt), total, per_epoch, trainstep.report_interval(config, device),
                   snap_every, opt, sched, gens.batches)
 
 
@@ -301,7 +234,7 @@ class _Loop:
                  on_progress: Callable[[Progress], None] | None, job: str) -> None:
         self.run, self.config, self.num_classes, self.on_progress, self.job = run, config, num_classes, on_progress, job
         self.history: list[Progress] = []
-        self.window, self.seen, self.dead, self.last_frame = _Window(), 0, 0, -math.inf
+        self.window, self.seen, self.dead, self.last_frame = trainstep.Window(), 0, 0, -math.inf
         self.batch, self.stopped, self.diverged = 0, False, None
         self.val_of = {} if run.val is None else {"val_total": len(run.val),
                                                   "val_what": registry.test_items(run.val.name)}
@@ -332,7 +265,7 @@ class _Loop:
         self._emit([Progress(b, total, b / self.run.per_epoch, mean_loss, acc, self.seen / elapsed, elapsed,
                              elapsed / b * (total - b), vl, va, self.job, self._frame(b, halt or died),
                              **(self.val_of if va is not None else {}))])
-        self.window = _Window(first=b + 1)
+        self.window = trainstep.Window(first=b + 1)
         if died:
             self.diverged = dead_message(b, self.config)
         elif halt:
@@ -400,7 +333,7 @@ def train(spec: Spec, config: TrainConfig, train_split: datamod.Split, test_spli
     run.model.train()
     for b, idx in enumerate(_batches(len(run.x), config.batch_size, run.total, run.gen, run.device), start=1):
         xb, yb = (run.x[idx] if augment is None else augment(run.x[idx])).contiguous(memory_format=run.fmt), run.y[idx]
-        plain, logits = _step(run.net, run.opt, run.sched, xb, yb, run.bf16, config.label_smoothing)
+        plain, logits = trainstep.step(run.net, run.opt, run.sched, xb, yb, run.bf16, config.label_smoothing)
         if loop.after(b, plain, logits, yb, halt=stop_event is not None and stop_event.is_set()):
             break
     seconds = time.perf_counter() - loop.t0
@@ -423,61 +356,6 @@ def _finish(run: _Setup, loop: _Loop, spec: Spec, config: TrainConfig, train_spl
         result.class_shapes = novelty.fit_classes(model, train_split.images, train_split.labels,
                                                   len(train_split.classes), config.seed)
     return result
-
-
-def _models(spec: Spec, config: TrainConfig, device: torch.device,
-            gens: rng.RunGenerators) -> tuple[nn.Module, nn.Module, bool, torch.memory_format]:
-    """(model, net, bf16, memory format) of a run; `net` is what the loop runs.
-
-    `net` holds the same weights as `model`, its ReLUs after the pools (the same numbers, faster)."""
-    bf16 = use_bf16(device, config.precision)
-    fmt = torch.channels_last if bf16 else torch.contiguous_format
-    model = rng.own_dropout(rng.build(spec, gens.init), gens.dropout).to(device, memory_format=fmt)
-    return model, training_order(model), bf16, fmt
-
-
-def _step(net: nn.Module, opt, sched, xb: torch.Tensor, yb: torch.Tensor, bf16: bool,
-          smoothing: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """One training batch: forward (bf16 autocast where chosen), loss, backward, step. (plain loss, logits)."""
-    with torch.autocast(xb.device.type, dtype=torch.bfloat16, enabled=bf16):
-        logits = net(xb)
-    plain, loss = smoothed_loss(logits.float(), yb, smoothing)
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    opt.step()
-    if sched is not None:
-        sched.step()
-    return plain, logits
-
-
-def step_runner(spec: Spec, config: TrainConfig, num_classes: int, images: int | None = None) -> Callable[[int], None]:
-    """`run(n)`: n training batches of `spec` as `train` takes them, on random images (for cnnviz.traintime).
-
-    The same work per batch as the loop: batch by index, the step with its model order, precision, optimizer
-    and device, the report window. `images` per batch (default config.batch_size); returns once they are done."""
-    device = torch.device(config.device) if config.device else pick_device()
-    gens = rng.run_generators(config.seed, device)
-    model, net, bf16, fmt = _models(spec, config, device, gens)
-    opt, sched = _optimizer(model, config, 1 << 30)  # one-cycle needs a total; these few steps barely start it
-    n, every = images or config.batch_size, report_interval(config, device)
-    x = torch.randn((2 * n, *spec.input_shape), generator=gens.init).to(device)  # (2n, C, H, W)
-    y = torch.randint(num_classes, (2 * n,), generator=gens.init).to(device)
-    window = [_Window()]
-    net.train()
-
-    def run(batches: int) -> None:
-        for _ in range(batches):
-            idx = torch.randperm(2 * n, generator=gens.batches)[:n].to(device)
-            xb, yb = x[idx].contiguous(memory_format=fmt), y[idx]
-            plain, logits = _step(net, opt, sched, xb, yb, bf16, config.label_smoothing)
-            window[0].add(plain, logits, yb)
-            if len(window[0].sizes) == every:  # a progress report: the loop's one host sync
-                window[0].read()
-                window[0] = _Window()
-        if device.type == "cuda":  # the GPU runs ahead of Python: wait for it, or nothing was measured
-            torch.cuda.synchronize(device)
-
-    return run
 
 
 if __name__ == "__main__":

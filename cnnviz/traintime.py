@@ -2,7 +2,7 @@
 
 The one estimate the Dimension calculator and the trainer both show (`verdict`, `run_seconds`) is the run's
 batches x the seconds one batch of *that* network takes here, timed on a few real training batches
-(`train.step_runner`: the loop's own step, precision, optimizer and model order, on random images) and kept
+(`trainstep.step_runner`: the loop's own step, precision, optimizer and model order, on random images) and kept
 per network, batch size, optimizer, precision and device for the life of the process. A constant MAC rate
 cannot know the machine (docs/performance.md has the numbers); bench/estimate_vs_run.py checks the estimate.
 
@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from cnnviz import budget, data, dims, trainconfig
+from cnnviz import budget, data, dims, trainconfig, trainstep
 from cnnviz import train as tr
 from cnnviz.device import pick_device
 from cnnviz.spec import Spec
@@ -89,7 +89,7 @@ def _measure(spec_json: str, batch_size: int, optimizer: str, precision: str, de
     spec = Spec.from_json(json.loads(spec_json))
     config = TrainConfig(optimizer=optimizer, batch_size=batch_size, precision=precision, device=device)
     images = probe_images(spec, batch_size)
-    return seconds_per_batch(tr.step_runner(spec, config, classes, images)) * batch_size / images
+    return seconds_per_batch(trainstep.step_runner(spec, config, classes, images)) * batch_size / images
 
 
 _measured = _Memo(_measure)

@@ -8,7 +8,7 @@ event, the work and its result (model, snapshots, evaluation) travel pickled by 
 
 A server passes a `Launcher` to go faster at Start (bench/interactions.py, trainer row: 7.9 s to the first batch on
 screen before): a spare process started ahead of time has already imported torch and waits for its job, and the
-datasets go by reference (cnnviz/handoff.py) instead of 209 MB pickled.
+datasets go by reference (cnnviz/byreference.py) instead of 209 MB pickled.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ JOB_PREFIX = "cnnviz-train-"  # the job files in the temp folder: cnnviz-train-<
 # What a spare imports while it waits (~1.5 s of a core): a run's first model, built on the meta device, imports
 # torch._refs and symbolic_shapes (sympy), time a spare would otherwise spend after Start. Its optimizer no longer
 # imports torch._dynamo (cnnviz.lazydynamo).
-SPARE_IMPORTS = ("torch", "torch._refs", "torch.fx.experimental.symbolic_shapes", "cnnviz.train", "cnnviz.handoff")
+SPARE_IMPORTS = ("torch", "torch._refs", "torch.fx.experimental.symbolic_shapes", "cnnviz.train", "cnnviz.byreference")
 NICE = 10      # in a class, the training process yields the cores to the pages: a stroke on Draw is answered first
 
 
@@ -79,8 +79,8 @@ def _child(job_path: str, out, stop, nice: int = 0, parent: int | None = None) -
             os.nice(nice)
     try:
         with job:
-            from cnnviz import handoff  # here, not at the top: it imports torch, which a spare imports at nice 19
-            fn, args, kwargs = handoff.load(job)  # big tensors mapped from the server's files
+            from cnnviz import byreference  # here, not at the top: it imports torch, which a spare imports at nice 19
+            fn, args, kwargs = byreference.load(job)  # big tensors mapped from the server's files
         result = fn(*args, **kwargs, on_progress=lambda event: out.put(("progress", event)), stop_event=stop)
         out.put(("done", pickle.dumps(result)))
     except BaseException as err:  # everything goes back to the parent, which raises it there
@@ -136,9 +136,9 @@ class Launcher:
 
     def __init__(self, modules: tuple[str, ...] = SPARE_IMPORTS, nice: Callable[[], int] = lambda: 0,
                  spare: bool = True) -> None:
-        from cnnviz import handoff
+        from cnnviz import byreference
         self._ctx, self._modules, self._nice, self._spare = mp.get_context("spawn"), modules, nice, spare
-        self.shelf = handoff.Shelf()
+        self.shelf = byreference.Shelf()
         self._lock = threading.Lock()
         self._ready: _Ready | None = None
         self._runs = 0  # runs in flight through this launcher: no spare is started while one trains

@@ -135,6 +135,12 @@ def projector(browser):
     yield from _tab(browser, 1280, 720)
 
 
+@pytest.fixture
+def phone(browser):
+    """A fresh tab the size of a phone's screen, 390x844 (a mouse: tests/test_browser_class.py touches)."""
+    yield from _tab(browser, 390, 844)
+
+
 # A number as the arithmetic shows it; a negative one inside a sum is in brackets.
 SHOWN_NUMBER = r"\(?(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\)?"
 

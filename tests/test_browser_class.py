@@ -5,6 +5,7 @@ with the heavy parts folded. The server listens on every interface, as a classro
 tab comes over loopback (the teacher), the phone over the LAN address (a student)."""
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,8 +14,9 @@ import pytest
 from conftest import serve, wait_idle
 from test_browser_draw import PREDICTION, read_prediction
 
-from cnnviz import checkpoints, classwall, data, joining, preprocess, probe
+from cnnviz import classwall, joining, probe
 from cnnviz.figures import classwall as wallfigs
+from tools.wall_feed import feed
 
 ZBARIMG = shutil.which("zbarimg")
 LAN = joining.pick_address(joining.interface_addresses())
@@ -45,6 +47,19 @@ def _context(browser, width: int, height: int, touch: bool):
     context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=touch, has_touch=touch)
     context.set_default_timeout(60_000)
     return context
+
+
+@contextlib.contextmanager
+def _student(browser, url: str, path: str, width: int = 390, height: int = 844):
+    """A student's touch tab on `path`, reached over the LAN address (not loopback) and idle; closed after."""
+    context = _context(browser, width, height, touch=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{url.replace('127.0.0.1', LAN)}/{path}")
+        wait_idle(page)
+        yield page
+    finally:
+        context.close()
 
 
 def finger(page, points: list[tuple[float, float]], box: dict | None = None) -> None:
@@ -139,47 +154,23 @@ def test_a_phone_joins_by_the_qr_code_draws_with_a_finger_and_the_wall_counts_it
 
 def test_a_tablet_draws_with_a_finger_the_answer_in_view_the_heavy_parts_folded(fresh_wall, browser, artifacts):
     url, _, _ = fresh_wall
-    context = _context(browser, 768, 1024, touch=True)
-    try:
-        page = context.new_page()
-        page.goto(f"{url.replace('127.0.0.1', LAN)}/draw")
-        wait_idle(page)
+    with _student(browser, url, "draw", 768, 1024) as page:
         _narrow_layout(page)
         _phone_draws_a_one(page, 1024)
         page.screenshot(path=str(artifacts / "class_tablet.png"))
-    finally:
-        context.close()
 
 
 def test_a_student_cannot_open_the_class_page(fresh_wall, browser):
     url, _, _ = fresh_wall
-    context = _context(browser, 390, 844, touch=True)
-    try:
-        page = context.new_page()
-        page.goto(f"{url.replace('127.0.0.1', LAN)}/class")
-        wait_idle(page)
+    with _student(browser, url, "class") as page:
         assert "only on the computer running cnnviz" in page.inner_text("[data-testid='stMain']")
         assert page.locator(".st-key-class_qr").count() == 0 and page.locator(".tile").count() == 0
-    finally:
-        context.close()
-
-
-def feed(wall: Path, n: int = 20) -> list[classwall.Drawing]:
-    """n real MNIST test digits on the wall as n students' drawings, answered by the shipped tutorial_a."""
-    model, card = checkpoints.load("tutorial_a")
-    split = data.load("mnist", "test")
-    for i in range(n):
-        prepared = preprocess.from_mnist(split.raw(i)[0])
-        verdict = probe.look_for_card(model, prepared.normalized(card.normalize), card).inspection.verdict
-        classwall.submit(wall, f"{i:016x}", prepared.pixels, verdict.label, verdict.confidence,
-                         verdict.note is not None, "" if i % 3 else f"pupil {i}")
-    return classwall.read(wall)
 
 
 def test_twenty_mnist_digits_on_the_wall_in_its_order(fresh_wall, browser, artifacts):
     url, _, wall = fresh_wall
     classwall.start(wall, None)
-    drawings = feed(wall)
+    drawings = feed(wall, 20, names={i: f"pupil {i}" for i in range(0, 20, 3)})
     page = _context(browser, 1280, 720, touch=False).new_page()
     try:
         page.goto(f"{url}/class")

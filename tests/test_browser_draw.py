@@ -55,6 +55,13 @@ def draw_seven(page) -> None:
     _stroke(page, [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)])
 
 
+def seven(page, app_url: str, path: str = "draw") -> str:
+    """Open `path`, draw a 7 and return the answer once it is on screen."""
+    open_page(page, app_url, path)
+    draw_seven(page)
+    return read_prediction(page)
+
+
 def _click_point(page, chart: str, trace: int, point: int) -> None:
     """Click the (invisible) selectable marker `point` of scatter trace `trace` in the chart with key `chart`."""
     marker = page.locator(f".st-key-{chart} g.trace.scatter").nth(trace).locator("path.point").nth(point)
@@ -92,57 +99,43 @@ def _fits(page, selector: str, width: int = 1280, height: int = 720) -> None:
 
 
 @pytest.mark.browser
-def test_first_screen_then_click_a_conv2_tile_and_a_pixel(app_url, browser, artifacts):
+def test_first_screen_then_click_a_conv2_tile_and_a_pixel(app_url, projector, artifacts):
     """At 1280x720 the canvas, the answer, its confidence and the bars are in the first screen; a click on a
     conv2 tile and on a pixel of it shows the arithmetic, ending on the very value the map holds."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
-        open_page(page, app_url, "draw")
-        draw_seven(page)
-        assert read_prediction(page) == "7"
-        for selector in (CANVAS, PREDICTION, "text=% sure", ".st-key-probs_0"):
-            _fits(page, selector)
-        page.screenshot(path=str(artifacts / "draw_1280x720.png"))
-        _click_tile(page, "overview_0_tutorial_a", "conv2", 5)
-        page.locator(".st-key-overview_0_tutorial_a").evaluate("e => e.scrollIntoView({block: 'start'})")
-        page.wait_for_timeout(300)
-        page.screenshot(path=str(artifacts / "inside.jpg"), type="jpeg", quality=80)  # docs/inside.jpg
-        assert page.locator(".st-key-pick_0_tutorial_a_conv2_5").count() == 1
-        values = page.evaluate("() => Array.from(document.querySelector("
-                               "'.st-key-pick_0_tutorial_a_conv2_5 .js-plotly-plot').data[1].customdata)")
-        assert len(values) == 14 * 14
-        brightest = max(range(len(values)), key=values.__getitem__)  # a unit the ReLU lets through
-        _click_point(page, "pick_0_tutorial_a_conv2_5", 0, brightest)
-        panel = page.locator(".st-key-arith_0").inner_text()
-        assert f"relu2, map 5, row {brightest // 14}, col {brightest % 14}" in panel, panel
-        held = re.search(r"holds\s+(-?\d+\.\d+)", panel).group(1)
-        assert float(held) == pytest.approx(values[brightest], abs=1e-4) and float(held) > 0
-        final = panel.strip().splitlines()[-1].split("=")[-1].strip()
-        assert "bias" in panel and "relu(" in panel and final == held, panel
-        page.locator(".st-key-rf_conv2").scroll_into_view_if_needed()
-        page.screenshot(path=str(artifacts / "draw_explain.png"))
-    finally:
-        context.close()
+    page = projector
+    assert seven(page, app_url) == "7"
+    for selector in (CANVAS, PREDICTION, "text=% sure", ".st-key-probs_0"):
+        _fits(page, selector)
+    page.screenshot(path=str(artifacts / "draw_1280x720.png"))
+    _click_tile(page, "overview_0_tutorial_a", "conv2", 5)
+    page.locator(".st-key-overview_0_tutorial_a").evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifacts / "inside.jpg"), type="jpeg", quality=80)  # docs/inside.jpg
+    assert page.locator(".st-key-pick_0_tutorial_a_conv2_5").count() == 1
+    values = page.evaluate("() => Array.from(document.querySelector("
+                           "'.st-key-pick_0_tutorial_a_conv2_5 .js-plotly-plot').data[1].customdata)")
+    assert len(values) == 14 * 14
+    brightest = max(range(len(values)), key=values.__getitem__)  # a unit the ReLU lets through
+    _click_point(page, "pick_0_tutorial_a_conv2_5", 0, brightest)
+    panel = page.locator(".st-key-arith_0").inner_text()
+    assert f"relu2, map 5, row {brightest // 14}, col {brightest % 14}" in panel, panel
+    held = re.search(r"holds\s+(-?\d+\.\d+)", panel).group(1)
+    assert float(held) == pytest.approx(values[brightest], abs=1e-4) and float(held) > 0
+    final = panel.strip().splitlines()[-1].split("=")[-1].strip()
+    assert "bias" in panel and "relu(" in panel and final == held, panel
+    page.locator(".st-key-rf_conv2").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "draw_explain.png"))
 
 
 @pytest.mark.browser
-def test_comparing_two_models_fits_the_first_screen(app_url, browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
-        open_page(page, app_url, "draw?compare=1&model2=keras_small")
-        draw_seven(page)
-        read_prediction(page)
-        page.wait_for_selector(".st-key-probs_1")
-        assert [m.inner_text().strip() for m in page.locator(PREDICTION).all()] == ["7", "7"]
-        for selector in (CANVAS, f"{PREDICTION} >> nth=0", f"{PREDICTION} >> nth=1", ".st-key-probs_0",
-                         ".st-key-probs_1"):
-            _fits(page, selector)
-    finally:
-        context.close()
+def test_comparing_two_models_fits_the_first_screen(app_url, projector):
+    page = projector
+    seven(page, app_url, "draw?compare=1&model2=keras_small")
+    page.wait_for_selector(".st-key-probs_1")
+    assert [m.inner_text().strip() for m in page.locator(PREDICTION).all()] == ["7", "7"]
+    for selector in (CANVAS, f"{PREDICTION} >> nth=0", f"{PREDICTION} >> nth=1", ".st-key-probs_0",
+                     ".st-key-probs_1"):
+        _fits(page, selector)
 
 
 @pytest.mark.browser
@@ -161,26 +154,19 @@ def test_the_canvas_toolbar_covers_no_other_widget(app_url, projector, artifacts
 
 
 @pytest.mark.browser
-def test_on_a_phone_the_folded_overview_is_not_drawn_and_opens_to_clickable_bars(app_url, browser):
+def test_on_a_phone_the_folded_overview_is_not_drawn_and_opens_to_clickable_bars(app_url, phone):
     """390x844: "Inside the network" folded costs the stroke nothing (not in the page at all); opened, a click on
     the 7's bar explains its logit and a tile of the second row of conv1 opens that map."""
-    context = browser.new_context(viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
-        open_page(page, app_url, "draw")
-        draw_seven(page)
-        assert read_prediction(page) == "7"
-        assert page.locator(".st-key-draw_fold").count() == 1
-        assert page.locator(".st-key-overview_0_tutorial_a").count() == 0  # folded: not even hidden
-        page.locator(".st-key-draw_fold summary").click()
-        wait_idle(page)
-        bar = page.locator(".st-key-overview_0_tutorial_a .ov-bar").nth(7)
-        bar.scroll_into_view_if_needed()
-        bar.click()
-        wait_idle(page)
-        assert "fc1, unit 7" in page.locator(".st-key-arith_0").inner_text()
-        _click_tile(page, "overview_0_tutorial_a", "conv1", 4)  # 3 tiles a row: the second row's middle
-        assert page.locator(".st-key-pick_0_tutorial_a_conv1_4").count() == 1
-    finally:
-        context.close()
+    page = phone
+    assert seven(page, app_url) == "7"
+    assert page.locator(".st-key-draw_fold").count() == 1
+    assert page.locator(".st-key-overview_0_tutorial_a").count() == 0  # folded: not even hidden
+    page.locator(".st-key-draw_fold summary").click()
+    wait_idle(page)
+    bar = page.locator(".st-key-overview_0_tutorial_a .ov-bar").nth(7)
+    bar.scroll_into_view_if_needed()
+    bar.click()
+    wait_idle(page)
+    assert "fc1, unit 7" in page.locator(".st-key-arith_0").inner_text()
+    _click_tile(page, "overview_0_tutorial_a", "conv1", 4)  # 3 tiles a row: the second row's middle
+    assert page.locator(".st-key-pick_0_tutorial_a_conv1_4").count() == 1

@@ -320,7 +320,8 @@ def test_nan_weights_are_refused(user_dir, poison):
 
 def test_odd_folder_names_are_listed_as_text_and_load(user_dir):
     folder = ck.save(_model(), _card("plainname"))
-    hostile = {b"caf\xff": "caf\ufffd", b"a\x1bb": "a?b", "Zoé **b** $x$".encode(): "Zoé **b** $x$"}
+    hostile = {b"caf\xff": "caf\ufffd", b"a\x1bb": "a?b", b"two\nlines": "two lines",
+               "Zoé **b** $x$".encode(): "Zoé **b** $x$"}
     for raw, listed in hostile.items():
         target = os.fsdecode(bytes(user_dir) + b"/" + raw)
         os.rename(folder, target)

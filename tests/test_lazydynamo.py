@@ -57,9 +57,10 @@ def test_optimizers_step_alike_without_importing_dynamo():
 def test_a_training_run_and_a_grown_input_import_no_dynamo():
     code = """
 import sys, json, torch
-from cnnviz import train as tr, units
+from cnnviz import train, trainstep, units
 from cnnviz.arch import PRESETS
-tr.step_runner(PRESETS["tutorial_a"], tr.TrainConfig(), 10, 8)(2)  # the calculator's timing
+from cnnviz.trainconfig import TrainConfig
+trainstep.step_runner(PRESETS["tutorial_a"], TrainConfig(), 10, 8)(2)  # the calculator's timing
 model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3))
 print(json.dumps({"dynamo": "torch._dynamo" in sys.modules}))
 """

@@ -252,8 +252,9 @@ def test_saliency_beside_random_weights_and_the_detail_view():
     assert len(at.get("plotly_chart")) == len(plain.get("plotly_chart")) + 8 + 2 + 2
 
 
-def test_a_model_trained_in_the_app_can_be_seen_at_an_earlier_snapshot(tmp_path, monkeypatch, data_root):
-    """The Draw page shows the drawing's feature maps with the weights of any training snapshot."""
+def _save_early_model(tmp_path, monkeypatch, data_root):
+    """tutorial_a after 8 batches of 512 real MNIST digits, saved as "early" with its snapshots: (result, card, the
+    test split)."""
     from cnnviz import checkpoints, data, snapshots
     from cnnviz import train as tr
     from cnnviz.card import Card
@@ -265,6 +266,14 @@ def test_a_model_trained_in_the_app_can_be_seen_at_an_earlier_snapshot(tmp_path,
     result = tr.train(arch.PRESETS["tutorial_a"], config, small, test.subset(200))
     card = Card.from_result(result, "early", how="test")
     checkpoints.save(result.model, card, extras={snapshots.EXTRA: snapshots.to_tensors(result.snapshots)})
+    return result, card, test
+
+
+def test_a_model_trained_in_the_app_can_be_seen_at_an_earlier_snapshot(tmp_path, monkeypatch, data_root):
+    """The Draw page shows the drawing's feature maps with the weights of any training snapshot."""
+    from cnnviz import snapshots
+
+    result, card, test = _save_early_model(tmp_path, monkeypatch, data_root)
     at = _page(draw_model="early", draw_source="Random MNIST test digit", draw_digit=0)
     assert not at.exception
     slider = at.select_slider(key="draw_snap_0")
@@ -335,17 +344,7 @@ def test_a_drawing_unlike_your_classes_is_not_one_of_them_and_before_training_th
 
 
 def test_an_mnist_model_before_training_is_called_untrained_not_the_drawing_odd(tmp_path, monkeypatch, data_root):
-    from cnnviz import checkpoints, data, snapshots
-    from cnnviz import train as tr
-    from cnnviz.card import Card
-
-    monkeypatch.setenv("CNNVIZ_USER_CHECKPOINTS", str(tmp_path))
-    test = data.load("mnist", "test", root=data_root)
-    small = data.Split("mnist", "train", test.images[2000:2512], test.labels[2000:2512], test.mean, test.std)
-    config = TrainConfig(batch_size=32, max_batches=8, val_every=0, live_every_s=0)
-    result = tr.train(arch.PRESETS["tutorial_a"], config, small, test.subset(200))
-    checkpoints.save(result.model, Card.from_result(result, "early", how="test"),
-                     extras={snapshots.EXTRA: snapshots.to_tensors(result.snapshots)})
+    _save_early_model(tmp_path, monkeypatch, data_root)
     at = _page(draw_model="early", canvas=canvas_state(stroke_one()), draw_snap_0=0)
     assert not at.exception
     said = [w.value for w in at.warning]

@@ -284,14 +284,14 @@ def test_picking_adam_sets_adams_default_learning_rate():
 
 def test_the_calculator_and_the_trainer_show_the_same_measured_estimate(monkeypatch):
     """26 s on the calculator, 38 s on the trainer for one run; now one measured estimate."""
-    from cnnviz import traintime
+    from cnnviz import trainstep, traintime
 
     clock = SimpleNamespace(now=0.0)
 
     def step_runner(spec, config, num_classes, images=None):  # each batch "takes" 50 ms on this fake machine
         return lambda n: setattr(clock, "now", clock.now + n * 0.05)
 
-    monkeypatch.setattr(tr, "step_runner", step_runner)
+    monkeypatch.setattr(trainstep, "step_runner", step_runner)
     monkeypatch.setattr(traintime, "time", SimpleNamespace(perf_counter=lambda: clock.now))
     traintime._measured.cache_clear()
     try:

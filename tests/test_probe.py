@@ -74,11 +74,11 @@ def test_capture_selected_layers_keeps_graph():
     assert list(outputs) == ["conv2"] and outputs["conv2"].requires_grad
 
 
-def test_inspect_probabilities_and_verdict():
+def test_look_probabilities_and_verdict():
     torch.manual_seed(0)
     model = arch.build(arch.PRESETS["tutorial_a"]).eval()
     x = torch.randn(1, 1, 28, 28)
-    result = probe.inspect(model, x)
+    result = probe.look(model, x).inspection
     assert result.probs.shape == (10,) and result.probs.sum() == pytest.approx(1.0, abs=1e-5)
     with torch.no_grad():
         np.testing.assert_allclose(result.probs, probe.probabilities(model(x)), atol=1e-6)
@@ -142,13 +142,14 @@ def test_class_labels_from_the_card():
     assert probe.class_labels(_card(dataset="a dataset of another version")) == probe.DIGITS  # unknown: digits
 
 
-def test_look_agrees_with_inspect_and_saliency():
+def test_look_agrees_with_activations_and_saliency():
     torch.manual_seed(0)
     model = arch.build(arch.PRESETS["keras_small"]).eval()
     x = torch.randn(1, 1, 28, 28)
-    seen, alone = probe.look(model, x), probe.inspect(model, x)
-    np.testing.assert_allclose(seen.inspection.probs, alone.probs, atol=1e-6)
-    assert all(torch.allclose(seen.inspection.activations[k], v, atol=1e-6) for k, v in alone.activations.items())
+    seen, alone = probe.look(model, x), probe.activations(model, x)
+    assert list(seen.inspection.activations) == list(alone) == model.spec.layer_names()
+    assert all(torch.allclose(seen.inspection.activations[k], v, atol=1e-6) for k, v in alone.items())
+    np.testing.assert_allclose(seen.inspection.probs, probe.probabilities(alone["fc1"]), atol=1e-6)
     assert not any(v.requires_grad for v in seen.inspection.activations.values())
     np.testing.assert_allclose(seen.saliency().grad_cam, probe.saliency(model, x).grad_cam, atol=1e-6)
     assert list(seen.kernels) == ["conv1", "conv2"] and seen.kernels["conv2"].shape == (16, 8, 5, 5)

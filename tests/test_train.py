@@ -11,9 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
-from cnnviz import checkpoints, cli, data, snapshots, trainconfig, trainstatus, tutorials
+from cnnviz import checkpoints, cli, data, snapshots, trainconfig, trainstatus, trainstep, tutorials
 from cnnviz import train as tr
 from cnnviz.arch import PRESETS
 from cnnviz.card import Card
@@ -84,7 +83,7 @@ def test_the_loop_runs_relus_after_the_pools_with_the_same_numbers(mnist, monkey
     config = TrainConfig(batch_size=64, max_batches=6, report_every=3, precision=precision, val_every=0,
                             snapshots_per_epoch=0)
     fast = tr.train(PRESETS["tutorial_a"], config, train_split)
-    monkeypatch.setattr(tr, "training_order", lambda model: model)
+    monkeypatch.setattr(trainstep, "training_order", lambda model: model)
     plain = tr.train(PRESETS["tutorial_a"], config, train_split)
     assert [n for n, _ in fast.model.named_children()] == PRESETS["tutorial_a"].layer_names()
     assert [e.loss for e in fast.history] == [e.loss for e in plain.history]
@@ -157,7 +156,7 @@ def test_a_loss_that_explodes_stops_the_run_before_it_is_nan(mnist):
 
 def test_a_nan_in_the_middle_of_a_window_names_its_batch():
     """Losses stay on the device between reports (no per-batch host sync): the NaN is found in the window."""
-    window = tr._Window(first=21)
+    window = trainstep.Window(first=21)
     for v in (2.0, 1.5, float("nan"), float("nan")):
         window.add(torch.tensor(v), torch.tensor([[1.0, 0.0]]), torch.tensor([0]))
     losses, acc = window.read()
@@ -291,20 +290,6 @@ def test_bad_settings_name_the_bad_value(kwargs, match):
         TrainConfig(**kwargs)
 
 
-@pytest.mark.parametrize("smoothing", [0.0, 0.1, 0.5])
-def test_smoothed_loss_is_torchs_label_smoothing_and_the_plain_loss_beside_it(smoothing):
-    gen = torch.Generator().manual_seed(0)
-    logits = (torch.randn(64, 10, generator=gen) * 4).requires_grad_()
-    labels = torch.randint(0, 10, (64,), generator=gen)
-    plain, loss = tr.smoothed_loss(logits, labels, smoothing)
-    assert float(plain.detach()) == pytest.approx(float(F.cross_entropy(logits, labels).detach()), rel=1e-6)
-    want = F.cross_entropy(logits, labels, label_smoothing=smoothing)
-    assert float(loss.detach()) == pytest.approx(float(want.detach()), rel=1e-6)
-    mine, = torch.autograd.grad(loss, logits)
-    theirs, = torch.autograd.grad(want, logits)
-    assert torch.allclose(mine, theirs, atol=1e-7)
-
-
 def test_the_shipped_recipe_is_what_the_page_and_the_cli_start_from():
     from cnnviz import pagestate
     config = TrainConfig()
@@ -320,12 +305,6 @@ def test_the_shipped_recipe_is_what_the_page_and_the_cli_start_from():
 def test_total_batches():
     assert trainconfig.total_batches(60_000, TrainConfig(batch_size=128, epochs=2)) == 938
     assert trainconfig.total_batches(60_000, TrainConfig(batch_size=100, epochs=5, max_batches=3000)) == 3000
-
-
-def test_use_bf16_only_where_asked_or_supported():
-    assert not tr.use_bf16(torch.device("cpu"), "fp32")
-    assert tr.use_bf16(torch.device("cpu"), "auto") == bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    assert not tr.use_bf16(torch.device("cuda"), "auto")
 
 
 def test_cli_trains_and_writes_checkpoint_and_card(tmp_path, capsys):

@@ -5,8 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from cnnviz import budget, traintime
-from cnnviz import train as tr
+from cnnviz import budget, trainstep, traintime
 from cnnviz.arch import PRESETS
 from cnnviz.spec import Spec
 from cnnviz.trainconfig import TrainConfig
@@ -55,7 +54,7 @@ def test_the_measurement_is_real_batches_of_that_network_and_kept_for_the_proces
         step_s = 0.02 if spec.name == "tutorial_a" else 0.001
         return lambda n: setattr(clock, "now", clock.now + n * step_s)
 
-    monkeypatch.setattr(tr, "step_runner", step_runner)
+    monkeypatch.setattr(trainstep, "step_runner", step_runner)
     monkeypatch.setattr(traintime, "time", SimpleNamespace(perf_counter=clock.clock))
     traintime._measured.cache_clear()
     try:
@@ -73,7 +72,7 @@ def test_without_measuring_the_time_is_known_only_once_measured(monkeypatch):
     """The calculator asks with measure=False (no batches run while its page is drawn), measures in the background,
     and shows the same number afterwards."""
     clock = FakeMachine(0.0)
-    monkeypatch.setattr(tr, "step_runner", lambda spec, config, num_classes, images=None:
+    monkeypatch.setattr(trainstep, "step_runner", lambda spec, config, num_classes, images=None:
                         lambda n: setattr(clock, "now", clock.now + n * 0.05))
     monkeypatch.setattr(traintime, "time", SimpleNamespace(perf_counter=clock.clock))
     traintime._measured.cache_clear()
@@ -82,7 +81,7 @@ def test_without_measuring_the_time_is_known_only_once_measured(monkeypatch):
         before = traintime.default_run(spec, measure=False)
         assert before.ok and before.estimate.seconds is None and "of training" not in before.message
         assert traintime.default_pending(spec) and clock.now == 0.0  # nothing was run
-        assert traintime.known_batch_seconds(spec, tr.TrainConfig()) is None
+        assert traintime.known_batch_seconds(spec, TrainConfig()) is None
         measured = traintime.default_run(spec)
         assert not traintime.default_pending(spec)
         after = traintime.default_run(spec, measure=False)
@@ -118,7 +117,7 @@ def test_a_big_network_is_timed_on_fewer_images():
 
 
 def test_a_network_too_big_for_memory_is_refused_without_being_built(monkeypatch):
-    monkeypatch.setattr(tr, "step_runner", lambda *a, **k: pytest.fail("built a network that cannot fit"))
+    monkeypatch.setattr(trainstep, "step_runner", lambda *a, **k: pytest.fail("built a network that cannot fit"))
     huge = Spec.from_json({"input_shape": [1, 28, 28], "layers": [
         {"type": "flatten"}, {"type": "linear", "out_features": 1_600_000}, {"type": "linear", "out_features": 10}]})
     verdict = traintime.verdict(huge, TrainConfig(), 60_000, 10_000, free_bytes=6 * budget.GiB)
@@ -128,7 +127,7 @@ def test_a_network_too_big_for_memory_is_refused_without_being_built(monkeypatch
 
 
 def test_a_network_that_is_not_a_classifier_gets_memory_but_no_time(monkeypatch):
-    monkeypatch.setattr(tr, "step_runner", lambda *a, **k: pytest.fail("timed a network that cannot train"))
+    monkeypatch.setattr(trainstep, "step_runner", lambda *a, **k: pytest.fail("timed a network that cannot train"))
     spec = Spec.from_json({"input_shape": [3, 64, 64], "layers": [{"type": "conv", "out_channels": 4,
                                                                     "kernel_size": 3}]})
     verdict = traintime.default_run(spec)

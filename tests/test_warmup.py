@@ -47,9 +47,10 @@ AFTER_A_STEP = """
 import gc
 from cnnviz import warmup
 warmup.freeze_imports()
-from cnnviz import train as tr
+from cnnviz import trainstep
 from cnnviz.arch import PRESETS
-tr.step_runner(PRESETS["tutorial_a"], tr.TrainConfig(), 10, 8)(1)  # what the calculator's time estimate runs
+from cnnviz.trainconfig import TrainConfig
+trainstep.step_runner(PRESETS["tutorial_a"], TrainConfig(), 10, 8)(1)  # what the calculator's time estimate runs
 print(len(gc.get_objects()))
 """
 

@@ -241,7 +241,7 @@ def test_a_launcher_runs_each_job_in_its_waiting_spare_and_then_starts_the_next(
         spare = _wait_for_spare(launcher, spare)  # the next one, started when the run had ended
         assert worker.run(_where, (), nice=7, launcher=launcher)[::2] == (spare, min(mine + 7, 19))
         _wait_for_spare(launcher, spare)
-        config = tr.TrainConfig(batch_size=32, max_batches=6, report_every=2, val_every=0, live_every_s=1e-9)
+        config = TrainConfig(batch_size=32, max_batches=6, report_every=2, val_every=0, live_every_s=1e-9)
         result = worker.run(tr.train, (PRESETS["tutorial_a"], config, *mnist), launcher=launcher)
         assert launcher.shelf.writes >= 1  # the 512 training images (1.6 MB) went by reference
         here = tr.train(PRESETS["tutorial_a"], config, *mnist)

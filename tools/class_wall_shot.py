@@ -22,11 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from class_wall import feed  # noqa: E402
 from PIL import Image  # noqa: E402
 from sessions import ARGS, IDLE, free_port, wait_healthy  # noqa: E402
 
 from cnnviz import classwall  # noqa: E402
+from tools.wall_feed import feed  # noqa: E402
 
 
 def main() -> None:
