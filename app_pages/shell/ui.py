@@ -64,12 +64,11 @@ def bind(page: str, schema: Schema) -> None:
     keep = st.session_state.setdefault(_KEEP, {})
     for name, field in schema.items():
         key = field.key or name
-        if key in st.session_state:
-            keep[key] = st.session_state[key]
-        elif key in keep:  # Streamlit dropped it: its widget was not drawn in some run
-            st.session_state[key] = keep[key]
-        elif field.default is not None:
-            st.session_state[key] = field.default
+        value = st.session_state[key] if key in st.session_state else keep.get(key, field.default)  # (Streamlit
+        if value is None:  # drops a widget's value when it was not drawn in some run: `keep` puts it back)
+            continue
+        # Set on every run, not once: a browser that lost the run that set it (a rerun asked for during it) shows the
+        st.session_state[key] = keep[key] = value  # widget's default, a number input's minimum (lr 1e-5, 0.1 epochs)
     if notes := st.session_state.pop(_NOTES, None):
         st.warning("Some settings in this link were ignored: " + "; ".join(map(plain, notes)) + ".", icon="🔗")
     sync(page, schema)
