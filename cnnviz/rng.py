@@ -41,7 +41,10 @@ def build(spec: Spec, generator: torch.Generator) -> nn.Module:
     """`arch.build(spec)` with weights drawn from `generator` only (built on the meta device: no global draws)."""
     with torch.device("meta"):
         model = arch.build(spec)
-    return init_weights(model.to_empty(device="cpu"), generator)
+    # What model.to_empty(device="cpu") does, with torch.empty: to_empty's empty_like goes through torch._refs, which
+    # imports sympy on first use (0.3 s of a quiet core, ~1.5 s in a server's first busy seconds: py-spy)
+    model._apply(lambda t: torch.empty(t.shape, dtype=t.dtype, device="cpu"))
+    return init_weights(model, generator)
 
 
 @torch.no_grad()

@@ -18,11 +18,11 @@ HEAVY = ("torch", "numpy", "pandas", "plotly.graph_objects", "PIL.Image",
          "cnnviz.arch", "cnnviz.checkpoints", "cnnviz.probe", "cnnviz.explain", "cnnviz.figures.draw",
          "cnnviz.figures.common", "cnnviz.figures.network", "cnnviz.figures.playground",
          "cnnviz.figures.training", "cnnviz.preprocess", "cnnviz.dims", "cnnviz.ops", "cnnviz.train",
-         # what torch imports on first use: a model built on the meta device (cnnviz.rng) imports torch._refs and
-         # symbolic_shapes with sympy (~135,000 objects). Once torchvision went lazy, nothing imported them before
-         # the freeze, and every rerun's collection walked them again (bench/interactions.py: calculator 267 ->
-         # 588 ms). torch._dynamo, which imported them before, is no longer imported at all (cnnviz.lazydynamo).
-         "torch._refs", "torch.fx.experimental.symbolic_shapes", "cnnviz.traintime")
+         # what torch imports on first use (torch._refs). Once torchvision went lazy, nothing imported it before
+         # the freeze, and every rerun's collection walked it again (bench/interactions.py: calculator 267 -> 588 ms).
+         # sympy (~135,000 objects) is no longer imported at all: not by an optimizer (cnnviz.lazydynamo), nor by
+         # a model built on the meta device (cnnviz.rng.build); tests/test_warmup.py checks both.
+         "torch._refs", "cnnviz.traintime")
 
 _lock = threading.Lock()
 _done = False

@@ -32,10 +32,10 @@ from cnnviz import memory
 POLL_S = 0.05  # how often the relay looks at the queue and the stop flag
 PARENT_POLL_S = 0.2  # how often a training process checks that its server still runs
 JOB_PREFIX = "cnnviz-train-"  # the job files in the temp folder: cnnviz-train-<server pid>-<random>.pkl
-# What a spare imports while it waits (~1.5 s of a core): a run's first model, built on the meta device, imports
-# torch._refs and symbolic_shapes (sympy), time a spare would otherwise spend after Start. Its optimizer no longer
-# imports torch._dynamo (cnnviz.lazydynamo).
-SPARE_IMPORTS = ("torch", "torch._refs", "torch.fx.experimental.symbolic_shapes", "cnnviz.train", "cnnviz.byreference")
+# What a spare imports while it waits (~1.5 s of a core): torch._refs, which a run's first model imports, is time a
+# spare would otherwise spend after Start. Neither its optimizer (cnnviz.lazydynamo) nor its model (cnnviz.rng.build)
+# imports torch._dynamo or sympy any more.
+SPARE_IMPORTS = ("torch", "torch._refs", "cnnviz.train", "cnnviz.byreference")
 NICE = 10      # in a class, the training process yields the cores to the pages: a stroke on Draw is answered first
 
 
