@@ -3,6 +3,8 @@
 The race itself needs a browser and a loaded machine (bench/lesson_links.py counts lesson links that lost their
 step); here, under AppTest, a run that stops before `end()` stands for one cut short by a rerun request.
 """
+import pytest
+from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import pagestate
@@ -49,3 +51,19 @@ def test_widget_keys_are_the_schemas_keys():
     schema = pagestate.schema("playground")
     assert pagestate.widget_keys("playground") == [f.key or n for n, f in schema.items()]
     assert pagestate.widget_keys("class") == []
+
+
+@pytest.mark.parametrize("page", pagestate.PAGES)
+def test_every_page_after_a_cut_short_run_shows_its_values_and_no_warning(page):
+    """The whole app: a run that did not finish, then the next: each of the page's values is resent unchanged,
+    with no exception and no Streamlit warning ("created with a default value but also had its value set")."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
+    if page != "dimensions":
+        at.switch_page(f"app_pages/{page}.py").run()
+    before = {key: at.session_state[key] for key in pagestate.widget_keys(page) if key in at.session_state}
+    at.session_state["_rerun_guard_open"] = True  # as a run cut short leaves it
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [w.value for w in at.warning if "Session State" in str(w.value)]
+    assert {key: at.session_state[key] for key in before} == before
+    assert at.session_state["_rerun_guard_open"] is False  # this run finished
