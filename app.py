@@ -54,7 +54,7 @@ ui.style()
 screen.measure()  # the window's width, for the narrow (phone, tablet) layouts
 
 # After a run that was cut short, this page's widgets and the lesson picker get their values again (rerun_guard.py)
-rerun_guard.resend(pagestate.widget_keys(nav.url_path) + ["lesson_pick"])
+rerun_guard.resend(pagestate.widget_keys(nav.url_path) + [lesson_ui.PICK])
 with st.sidebar:
     st.toggle("🎓 Presenter mode", key=ui.PRESENT, help="Big text for a projector; advanced controls hidden. "
               "Also ?present=1 in the link.")

@@ -37,7 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tools.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, IDLE, app_command, free_port, stop, wait_healthy  # noqa: E402,E501
+from tools.browser import CANVAS, CHROMIUM, CHROMIUM_ARGS, app_command, free_port, settle, stop, wait_healthy  # noqa: E402,E501
 
 ANSWER = "[data-testid='stMetricValue']"
 RESET = "button[aria-label='Reset canvas & history']"
@@ -98,12 +98,6 @@ def _minus(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
     return {k: a.get(k, 0.0) - b.get(k, 0.0) for k in a}
 
 
-def _idle(page) -> None:
-    page.wait_for_selector(IDLE, timeout=120_000)
-    page.wait_for_timeout(SETTLE_MS)
-    page.wait_for_selector(IDLE, timeout=120_000)
-
-
 def _metrics(cdp) -> dict[str, float]:
     return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
 
@@ -128,15 +122,15 @@ def _fresh_drawing(page, unfold: bool) -> None:
     if page.locator(ANSWER).count():
         page.locator(RESET).click()
         page.wait_for_selector(ANSWER, state="detached", timeout=60_000)
-        _idle(page)
+        settle(page, SETTLE_MS)
     _draw(page, _SEVEN)
     page.wait_for_selector(ANSWER, timeout=60_000)
-    _idle(page)
+    settle(page, SETTLE_MS)
     if unfold and page.locator(FOLD).count():
         summary = page.locator(FOLD).first
         if summary.locator("xpath=..").get_attribute("open") is None:
             summary.click()
-            _idle(page)
+            settle(page, SETTLE_MS)
 
 
 def layout_rounds(browser, url: str, width: int, height: int, unfold: bool, n: int) -> list[dict[str, float]]:
@@ -151,7 +145,7 @@ def layout_rounds(browser, url: str, width: int, height: int, unfold: bool, n: i
     try:
         page.goto(f"{url}/draw")
         page.wait_for_selector(CANVAS, timeout=120_000)
-        _idle(page)
+        settle(page, SETTLE_MS)
         for i in range(n):
             if i % PER_CLEAR == 0:
                 _fresh_drawing(page, unfold)
@@ -161,7 +155,7 @@ def layout_rounds(browser, url: str, width: int, height: int, unfold: bool, n: i
             c_up = own_chromium_seconds()
             page.mouse.up()
             page.wait_for_function("() => window.__lat.paint > 0", timeout=120_000)
-            _idle(page)
+            settle(page, SETTLE_MS)
             c1, m1 = own_chromium_seconds(), _metrics(cdp)
             pen, answer = _minus(c_up, c0), _minus(c1, c_up)
             row = {"cpu": pen["all"] + answer["all"], "pen": pen["all"], "answer": answer["all"], "nodes": m1["Nodes"],

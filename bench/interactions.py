@@ -30,9 +30,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from browser_latency import ARGS, IDLE, STROKES, _stroke, draw_latency  # noqa: E402
+from browser_latency import ARGS, STROKES, _stroke, draw_latency  # noqa: E402
 from sessions import browser_cpu_seconds, free_port, wait_healthy  # noqa: E402
+
+from tools.browser import settle  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -95,12 +98,6 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def _idle(page) -> None:
-    page.wait_for_selector(IDLE, timeout=120_000)
-    page.wait_for_timeout(300)
-    page.wait_for_selector(IDLE, timeout=120_000)
-
-
 def _timed(page, act, want: str | None, no_run: bool = False, timeout_ms: int = 120_000) -> float:
     """Seconds from the input event `act` makes to the frame after the rerun that shows `want`."""
     page.evaluate("([want, noRun]) => { window.__want = want; window.__noRun = noRun; "
@@ -108,7 +105,7 @@ def _timed(page, act, want: str | None, no_run: bool = False, timeout_ms: int = 
     act()
     page.wait_for_function("() => window.__ix.done > 0", timeout=timeout_ms)
     seconds = page.evaluate("() => (window.__ix.done - window.__ix.start) / 1000")
-    _idle(page)
+    settle(page)
     return seconds
 
 
@@ -124,8 +121,8 @@ def cold(browser, runs: int) -> list[float]:
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             page.goto(f"http://127.0.0.1:{port}/")
             page.wait_for_selector("h1", timeout=120_000)
-            _idle(page)
-            out.append(time.perf_counter() - start - 0.3)  # _idle's settling pause is not the app's
+            settle(page)
+            out.append(time.perf_counter() - start - 0.3)  # settle's pause is not the app's
             page.close()
         finally:
             _stop(proc)
@@ -134,7 +131,7 @@ def cold(browser, runs: int) -> list[float]:
 
 def _open(page, url: str) -> None:
     page.goto(url)
-    _idle(page)
+    settle(page)
 
 
 def calculator(page, url: str, n: int) -> list[float]:
@@ -176,7 +173,7 @@ def trainer(page, url: str, n: int) -> list[float]:
         page.wait_for_function(f"() => ({ENABLED})('Stop') || ({ENABLED})('Start training')", timeout=120_000)
         page.evaluate(BUTTON, "■ Stop")  # none when the run already ended
         page.wait_for_function(f"() => ({ENABLED})('Start training')", timeout=120_000)
-        _idle(page)
+        settle(page)
         page.wait_for_timeout(5000)  # a teacher's next Start; the next spare process starts once a run has ended
     return times
 
@@ -224,7 +221,7 @@ def draw_clicks(page, url: str, n: int) -> tuple[list[float], list[float]]:
     _stroke(page, STROKES[0])
     page.mouse.up()
     page.wait_for_selector("[data-testid='stMetricValue']", timeout=60_000)
-    _idle(page)
+    settle(page)
     tiles, pixels, missed = [], [], 0
     for i in range(n):
         tile = 5 + i % 3
@@ -235,7 +232,7 @@ def draw_clicks(page, url: str, n: int) -> tuple[list[float], list[float]]:
                                  ".st-key-arith_0", timeout_ms=30_000))
         except Exception:  # noqa: BLE001 - Playwright's TimeoutError
             missed += 1
-            _idle(page)
+            settle(page)
     if missed:
         print(f"Draw clicks missed (no rerun within 30 s): {missed} of {n}", flush=True)
     return tiles, pixels

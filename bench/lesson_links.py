@@ -22,16 +22,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tools.browser import CHROMIUM, CHROMIUM_ARGS, IDLE, app_command, free_port, stop, wait_healthy  # noqa: E402
+from tools.browser import CHROMIUM, CHROMIUM_ARGS, app_command, free_port, settle, stop, wait_healthy  # noqa: E402
 
 LINKS = ("/?lesson=cnn_tutorial&step=1&present=1", "/playground?lesson=cnn_tutorial&step=4&present=1",
          "/?lesson=cnn_tutorial&step=2&present=0")
-
-
-def _idle(page) -> None:
-    page.wait_for_selector(IDLE, timeout=120_000)
-    page.wait_for_timeout(300)
-    page.wait_for_selector(IDLE, timeout=120_000)
 
 
 def main() -> None:
@@ -60,14 +54,14 @@ def main() -> None:
                     page = context.new_page()
                 link = LINKS[i % len(LINKS)]
                 page.goto(url + link)
-                _idle(page)
+                settle(page)
                 page.wait_for_timeout(2500)  # the width report, the calculator's timing: later reruns
                 if "lesson=" not in page.url or page.locator(".st-key-lesson_bar").count() == 0:
                     lost.append(f"{link} -> {page.url}")
                 reveal = page.get_by_role("button", name="Reveal the answer")
                 if reveal.count():
                     reveal.click()
-                    _idle(page)
+                    settle(page)
             browser.close()
     finally:
         stop(proc)

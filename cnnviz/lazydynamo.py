@@ -29,11 +29,16 @@ _lock = threading.Lock()
 _installed = False
 
 
+def _dynamo():
+    """torch._dynamo once it is imported (before, it cannot be tracing anything); None before or half-way through."""
+    dynamo = sys.modules.get("torch._dynamo")
+    return dynamo if dynamo is not None and hasattr(dynamo, "disable") else None
+
+
 def _decide(fn: Callable, recursive: bool) -> Callable:
     """What torch's wrapper calls: `fn` while dynamo is not loaded, else dynamo's disabled `fn` (cached by torch)."""
     def call(*args, **kwargs):
-        dynamo = sys.modules.get("torch._dynamo")
-        if dynamo is None or not hasattr(dynamo, "disable"):  # not imported, or half-way through its import
+        if (dynamo := _dynamo()) is None:
             return fn(*args, **kwargs)
         disabled = dynamo.disable(fn, recursive, wrapping=False)
         fn.__dynamo_disable = disabled  # torch's own cache: from now on its wrapper calls this directly
@@ -56,7 +61,7 @@ def _step(wrapped: Callable) -> Callable:
 
     @functools.wraps(raw)
     def step(self, *args, **kwargs):
-        if "torch._dynamo" in sys.modules:
+        if _dynamo() is not None:
             return wrapped(self, *args, **kwargs)
         before = torch.is_grad_enabled()
         try:
@@ -64,7 +69,6 @@ def _step(wrapped: Callable) -> Callable:
             return raw(self, *args, **kwargs)
         finally:
             torch.set_grad_enabled(before)
-    step.__lazydynamo__ = True
     return step
 
 

@@ -21,7 +21,7 @@ HEAVY = ("torch", "numpy", "pandas", "plotly.graph_objects", "PIL.Image",
          # what torch imports on first use (torch._refs). Once torchvision went lazy, nothing imported it before
          # the freeze, and every rerun's collection walked it again (bench/interactions.py: calculator 267 -> 588 ms).
          # sympy (~135,000 objects) is no longer imported at all: not by an optimizer (cnnviz.lazydynamo), nor by
-         # a model built on the meta device (cnnviz.rng.build); tests/test_warmup.py checks both.
+         # a model built on the meta device (cnnviz.rng.build); tests/test_lazydynamo.py checks both.
          "torch._refs", "cnnviz.traintime")
 
 _lock = threading.Lock()

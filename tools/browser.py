@@ -20,6 +20,13 @@ IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"  # the scrip
 CANVAS = "canvas.upper-canvas"  # the drawable canvas's layer that takes the mouse (no iframe)
 
 
+def settle(page, pause_ms: int = 300, timeout_ms: int = 120_000) -> None:
+    """The script idle, then idle still after `pause_ms` (a rerun the last one asked for has started by then)."""
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+    page.wait_for_timeout(pause_ms)
+    page.wait_for_selector(IDLE, timeout=timeout_ms)
+
+
 def free_port() -> int:
     """A localhost port free now (the system picks it)."""
     with socket.socket() as s:

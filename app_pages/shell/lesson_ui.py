@@ -18,6 +18,7 @@ FILES = {page: f"app_pages/{page}.py" for page in pagestate.PAGES}
 NONE = "(none)"
 LESSON, STEP, SEEN, SHOWN, GO = "_lesson_lesson", "_lesson_step", "_lesson_seen", "_lesson_revealed", "_lesson_go"
 NOTE = "_lesson_note"  # a link's bad step, said on the page the lesson opens (the link may switch pages first)
+PICK = "lesson_pick"  # the sidebar's lesson picker (app.py resends it after a cut-short run: rerun_guard.py)
 MINE = "_lesson_mine"  # name -> Lesson: this session's uploaded and built lessons (never another session's)
 CSS = """<style>
 .stApp .st-key-lesson_question p {font-size: %s !important; font-weight: 600; line-height: 1.3; margin: 0}
@@ -46,7 +47,7 @@ def _open(lesson: lessons.Lesson, n: int, current: str) -> None:
     step = lesson.steps[n - 1]
     ui.apply(pagestate.schema(step.page, checkpoints.available()), step.state)
     st.session_state.update({LESSON: lesson.name, STEP: n, SEEN: (lesson.name, str(n)), SHOWN: False,
-                             "lesson_pick": lesson.name})
+                             PICK: lesson.name})
     st.query_params.update(lesson=lesson.name, step=str(n))  # now, so a rerun does not read the old step
     if step.page != current:
         st.switch_page(FILES[step.page])
@@ -72,7 +73,7 @@ def _from_link(current: str) -> None:
 
 
 def _picked() -> None:
-    picked = st.session_state["lesson_pick"]
+    picked = st.session_state[PICK]
     st.session_state[LESSON], st.session_state[STEP] = (None, None) if picked == NONE else (picked, None)
     st.session_state[GO] = None if picked == NONE else 1
     st.session_state[SEEN] = (picked, "1")  # the URL's echo of this pick (no step yet) is not a new link
@@ -103,7 +104,7 @@ def stepper(current: str) -> tuple[lessons.Lesson | None, int | None]:
     if note := st.session_state.pop(NOTE, None):
         st.warning(plain(note), icon="🔗")
     own = [name for name in mine() if name not in lessons.available()]
-    st.selectbox("Lesson", [NONE] + lessons.available() + own, key="lesson_pick", on_change=_picked,
+    st.selectbox("Lesson", [NONE] + lessons.available() + own, key=PICK, on_change=_picked,
                  label_visibility="collapsed", format_func=lambda x: f"{x} (yours)" if x in own else x)
     step = lesson.steps[n - 1] if lesson is not None and n is not None else None
     hidden = reveal.hidden(current, step.page if step else None, step.hide if step else (),

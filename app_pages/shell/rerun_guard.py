@@ -9,9 +9,10 @@ lesson "(none)") and sends that default back with the next click, as if the user
 step losing its ?lesson= link and its bar under load (server log: the lesson picker's on_change fired with
 "(none)" and the calculator's sizes came back as 1).
 
-app.py calls `begin()` first and `end()` last in every full run; the page shell calls `resend(keys)` before drawing
-those widgets: after a run that did not reach `end()`, assigning each value to itself marks it as set in code in
-this run, so Streamlit sends it to the browser with the widget. A finished run, or a fragment's, changes nothing.
+app.py calls `begin()` first and `end()` last in every full run, and `resend(keys)` (the page's linkable widgets
+and the lesson picker) before any of them is drawn: after a run that did not reach `end()`, assigning each value to
+itself marks it as set in code in this run, so Streamlit sends it to the browser with the widget. A finished run,
+or a fragment's, changes nothing.
 """
 import streamlit as st
 

@@ -28,10 +28,7 @@ export default function(component) {
     if (!window.__cnnvizScreen) {
         window.__cnnvizScreen = true;
         let t = null;
-        window.addEventListener('resize', () => { clearTimeout(t); t = setTimeout(() => {
-            const w = Math.round(window.innerWidth), d = window.__cnnvizScreenData;
-            if (w !== d.known) setStateValue('width', w);  // known or not: a resize is news
-        }, 300); });
+        window.addEventListener('resize', () => { clearTimeout(t); t = setTimeout(report, 300); });
     }
 }
 """
